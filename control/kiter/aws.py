@@ -1,0 +1,79 @@
+"""The one place that makes boto3 sessions and clients.
+
+Region, profile, endpoint and botocore's retry mode are applied here and nowhere else. No module
+keeps a client at import time: callers ask an `Aws` for one, so moto and tests need no patching.
+boto3 is imported lazily to keep `kiter --help` fast.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kiter.errors import ServiceError
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.exceptions import ClientError
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Where and as whom kiter talks to AWS (the `[aws]` table, after precedence)."""
+
+    region: str = "us-east-1"
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass
+class Aws:
+    """A lazily built boto3 session that hands out configured clients, one per service."""
+
+    settings: AwsSettings = field(default_factory=AwsSettings)
+    max_attempts: int = 8
+    _session: Any = field(default=None, init=False, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.Session(
+                profile_name=self.settings.profile, region_name=self.settings.region
+            )
+        return self._session
+
+    def client(self, service: str) -> Any:
+        """A client for `service` with kiter's region, endpoint and adaptive retries."""
+        if service not in self._clients:
+            from botocore.config import Config
+
+            config = Config(
+                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                connect_timeout=10,
+                read_timeout=60,
+            )
+            endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+            self._clients[service] = self.session().client(
+                service, endpoint_url=endpoint, config=config
+            )
+        return self._clients[service]
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def service_error(exc: ClientError | Exception, action: str) -> ServiceError:
+    """Turn a botocore error into kiter's ServiceError with the AWS message, not a repr."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error", {})
+        return ServiceError(f"{action}: {err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": "))
+    return ServiceError(f"{action}: {exc}")

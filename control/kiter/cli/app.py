@@ -1,0 +1,91 @@
+"""The application object on `ctx.obj`: global options, the project loaded on first use, output.
+
+Commands ask it for what they need (project, renderer, AWS factory) instead of building it themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from kiter.project import Project, find_project, load_project
+
+if TYPE_CHECKING:
+    from kiter.aws import Aws
+    from kiter.render import Renderer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class App:
+    project_dir: str | None = None
+    profile: str | None = None
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    debug: bool = False
+
+    @cached_property
+    def project(self) -> Project:
+        start = Path(self.project_dir) if self.project_dir else Path.cwd()
+        path = start / "kiter.toml" if self.project_dir else find_project(start)
+        return load_project(path, flags=self.flags, profile=self.profile)
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        from kiter.render import Renderer
+
+        return Renderer(self.project)
+
+    @cached_property
+    def aws(self) -> Aws:
+        from kiter.aws import Aws
+
+        return Aws(self.project.aws)
+
+
+def out(text: str = "", *, nl: bool = True) -> None:
+    """Results go to stdout."""
+    click.echo(text, nl=nl)
+
+
+def note(text: str) -> None:
+    """Progress, logs and warnings go to stderr, without colour when NO_COLOR is set or not a TTY."""
+    click.echo(text, err=True, color=_colour())
+
+
+def warn(text: str) -> None:
+    note(click.style(f"warning: {text}", fg="yellow") if _colour() else f"warning: {text}")
+
+
+def _colour() -> bool:
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def json_option(func: F) -> F:
+    """`--json`: print data as JSON on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def var_option(func: F) -> F:
+    """`--var KEY=VALUE`, repeatable: override a job's template variable."""
+    return click.option(
+        "--var", "variables", multiple=True, metavar="KEY=VALUE",
+        help="Override a template variable (repeatable).",
+    )(func)
+
+
+def iteration_option(func: F) -> F:
+    return click.option(
+        "--iteration", "-i", type=click.IntRange(min=0), default=None,
+        help="Iteration number (default: the ledger's next, or 0 offline).",
+    )(func)

@@ -1,0 +1,47 @@
+"""`kiter init`: scaffold a project folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kiter.cli.app import note, out
+from kiter.errors import UsageError
+from kiter.library import builtin_dir
+from kiter.project import PROJECT_FILE
+
+
+def scaffold(folder: Path) -> list[Path]:
+    """Create kiter.toml (a sample Hive and a sample Pig job) and empty hiveql/ and piglatin/."""
+    project_file = folder / PROJECT_FILE
+    if project_file.exists():
+        raise UsageError(f"{project_file} exists already; not overwriting it")
+    folder.mkdir(parents=True, exist_ok=True)
+    created = []
+    for name in ("hiveql", "piglatin"):
+        (folder / name).mkdir(exist_ok=True)
+        created.append(folder / name)
+    sample = (builtin_dir("templates") / "kiter" / "project.toml").read_text(encoding="utf-8")
+    project_file.write_text(sample, encoding="utf-8")
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(".kiter/\n", encoding="utf-8")
+    return [project_file, *created]
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False), default=".")
+def init(directory: str) -> None:
+    """Scaffold a kiter project in DIRECTORY (default: here).
+
+    Writes kiter.toml with a sample Hive job and a sample Pig job (built-in templates) and comments
+    on every key, and empty hiveql/ and piglatin/ folders for your own templates.
+
+    \b
+    Example:
+      kiter init demo && cd demo && kiter validate
+    """
+    for path in scaffold(Path(directory)):
+        note(f"created {path}")
+    out(str(Path(directory) / PROJECT_FILE))

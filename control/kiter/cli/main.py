@@ -1,0 +1,104 @@
+"""The `kiter` command: global options, lazy subcommands, and the one place errors become exit codes.
+
+Subcommand modules are imported only when their command runs, so `kiter --help` stays fast; boto3,
+PyHive and sqlglot are imported further down still, inside the domain rooms.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from kiter.cli.app import App
+from kiter.errors import EXIT_INTERRUPTED, EXIT_USAGE, KiterError
+
+# name -> (module, attribute, one-line help shown by `kiter --help` without importing the module)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("kiter.cli.init", "init", "Scaffold a kiter project in DIR."),
+    "jobs": ("kiter.cli.render", "jobs", "List the project's jobs."),
+    "render": ("kiter.cli.render", "render", "Render a job's script for one iteration."),
+    "validate": ("kiter.cli.render", "validate", "Render jobs and check their scripts offline."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (pattern from click's docs)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C", "--project", "project_dir", type=click.Path(file_okay=False), default=None,
+    help="Project folder (default: the nearest folder with kiter.toml).",
+)
+@click.option("--profile", default=None, help="Merge [profiles.NAME] over kiter.toml (KITER_PROFILE).")
+@click.option("--region", default=None, help="AWS region (KITER_AWS_REGION).")
+@click.option("--aws-profile", default=None, help="AWS named profile (KITER_AWS_PROFILE).")
+@click.option("--endpoint-url", default=None, help="AWS endpoint (KITER_AWS_ENDPOINT_URL).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="kiter")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    project_dir: str | None,
+    profile: str | None,
+    region: str | None,
+    aws_profile: str | None,
+    endpoint_url: str | None,
+    debug: bool,
+) -> None:
+    """kiter: checkpointed Hive and Pig batches over Kinesis streams.
+
+    \b
+    Example:
+      kiter init demo && cd demo
+      kiter validate
+      kiter render top_errors --iteration 3
+    """
+    flags = {"aws.region": region, "aws.profile": aws_profile, "aws.endpoint_url": endpoint_url}
+    ctx.obj = App(project_dir=project_dir, profile=profile, flags=flags, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI and turn kiter's errors into one line and an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        return cli.main(args=argv, prog_name="kiter", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("kiter: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except KiterError as exc:
+        if debug:
+            raise
+        click.echo(f"kiter: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        click.echo("kiter: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(0)

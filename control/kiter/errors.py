@@ -1,0 +1,84 @@
+"""One exception tree for kiter, and the exit code each branch maps to.
+
+Domain rooms raise these; only `kiter.cli` turns them into a one-line message and an exit code.
+Nothing here imports anything else from kiter.
+"""
+
+from __future__ import annotations
+
+# Exit codes, documented in README.md ("Exit codes").
+EXIT_OK = 0
+EXIT_FAILED = 1  # a job, a query, a step or an offline check failed
+EXIT_USAGE = 2  # bad command line, kiter.toml, template or variable
+EXIT_BUSY = 3  # another holder's lease is live on this logical name
+EXIT_REFUSED = 4  # a guard refused: expired stream data, delete while running, ...
+EXIT_SERVICE = 5  # an AWS endpoint or HiveServer2 could not be reached or refused us
+EXIT_INTERRUPTED = 130  # Ctrl-C / SIGTERM: the iteration was cancelled and marked FAILED
+
+
+class KiterError(Exception):
+    """Base of every error kiter reports to a user as one line."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class UsageError(KiterError):
+    """The command line asked for something that cannot be done as asked."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """kiter.toml, an environment variable or a flag holds a bad value."""
+
+
+class SettingError(UsageError):
+    """A checkpoint setting would break a SET line or the connector."""
+
+
+class TemplateError(UsageError):
+    """A Jinja template failed to load or render."""
+
+
+class CheckFailed(KiterError):
+    """An offline check of a rendered script found problems."""
+
+    exit_code = EXIT_FAILED
+
+
+class JobFailed(KiterError):
+    """The engine reported that a script, step or query failed."""
+
+    exit_code = EXIT_FAILED
+
+
+class IterationBusy(KiterError):
+    """Another claim holds an unexpired lease on the logical name."""
+
+    exit_code = EXIT_BUSY
+
+
+class Refused(KiterError):
+    """A guard stopped an action that would lose data or fail for sure."""
+
+    exit_code = EXIT_REFUSED
+
+
+class ServiceError(KiterError):
+    """An AWS API or a HiveServer2 could not be reached or answered with an error."""
+
+    exit_code = EXIT_SERVICE
+
+
+class Interrupted(KiterError):
+    """The user or the system asked kiter to stop (SIGINT / SIGTERM)."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,0 +1,249 @@
+"""Rendering: the one Jinja environment and the checkpoint settings injected into every script.
+
+Search path: the project's own hiveql/, piglatin/, templates/ first, then kiter's built-ins.
+StrictUndefined: a missing variable is an error naming the template file and line, never an empty
+string in a query. The checkpoint block lands exactly once: where the template calls
+`kiter_preamble()` (the `preamble()` macro), else at the top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiter.checkpoint import MASK, SECRET_KEYS, CheckpointSettings, mask_secrets, set_block
+from kiter.errors import TemplateError, UsageError
+from kiter.project import JobConfig, Project
+
+if TYPE_CHECKING:
+    import jinja2
+
+ACCESS_KEY_ENV = "KITER_KINESIS_ACCESS_KEY"
+SECRET_KEY_ENV = "KITER_KINESIS_SECRET_KEY"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered script. `text` is safe to print and save; `submit_text` is what the engine gets."""
+
+    job: str
+    engine: str
+    iteration: int
+    template: str
+    template_path: str
+    text: str
+    settings: dict[str, str]
+    submit_text: str = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def extension(self) -> str:
+        return "hql" if self.engine == "hive" else "pig"
+
+    def manifest_entry(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "iteration": self.iteration,
+            "engine": self.engine,
+            "template": self.template,
+            "template_path": self.template_path,
+            "sha256": self.sha256,
+            "settings": self.settings,
+        }
+
+
+def staging_locations(project: Project, job: JobConfig, iteration: int) -> dict[str, str]:
+    """Where a staged job's source table and this iteration's partition live."""
+    table = f"{project.staging.location}/{job.logical_name}"
+    return {
+        "location": table,
+        "partition": f"{table}/iteration={iteration}",
+        "format": job.staging_format,
+        # The staged customer-engagement job snapshots its DynamoDB campaign table here.
+        "campaigns": f"{project.staging.location}/{job.logical_name}-campaigns",
+    }
+
+
+def cross_account_secrets(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """kinesis.accessKey / secretKey from the environment, for cross-account jobs at submit time."""
+    env = os.environ if env is None else env
+    access, secret = env.get(ACCESS_KEY_ENV, ""), env.get(SECRET_KEY_ENV, "")
+    if not access or not secret:
+        raise UsageError(
+            f"a cross-account job needs {ACCESS_KEY_ENV} and {SECRET_KEY_ENV} in the environment"
+        )
+    return {"kinesis.accessKey": access, "kinesis.secretKey": secret}
+
+
+class Renderer:
+    """Renders a project's jobs. Build one per project; it keeps the Jinja environment."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._env: jinja2.Environment | None = None
+
+    @property
+    def env(self) -> jinja2.Environment:
+        if self._env is None:
+            import jinja2
+
+            self._env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([str(p) for p in self.project.template_dirs()]),
+                undefined=jinja2.StrictUndefined,
+                keep_trailing_newline=True,
+                autoescape=False,
+                auto_reload=False,
+            )
+        return self._env
+
+    def settings(
+        self, job: JobConfig, iteration: int, *, rerun: bool = False
+    ) -> CheckpointSettings:
+        meta = self.project.metastore
+        return CheckpointSettings(
+            table=meta.table,
+            hash_key=meta.hash_key,
+            range_key=meta.range_key,
+            logical_name=job.logical_name,
+            iteration=iteration,
+            rerun_without_wait=rerun,
+            endpoint_region=job.endpoint_region,
+            nodata_timeout=job.nodata_timeout,
+            iteration_timeout=job.iteration_timeout,
+            batch_size=job.batch_size,
+        )
+
+    def render(
+        self,
+        job: JobConfig,
+        iteration: int,
+        *,
+        overrides: Mapping[str, str] | None = None,
+        rerun: bool = False,
+        secrets: Mapping[str, str] | None = None,
+    ) -> Rendered:
+        """Render `job` for `iteration`. `secrets` (cross-account keys) reach only submit_text."""
+        settings = self.settings(job, iteration, rerun=rerun)
+        items = settings.items()
+        if job.cross_account:
+            real = dict(secrets or {})
+            items += [(key, real.get(key, MASK)) for key in SECRET_KEYS]
+        block = set_block(items, job.engine)
+        placed: list[int] = []
+
+        def kiter_preamble() -> str:
+            placed.append(1)
+            if len(placed) > 1:
+                raise UsageError("the checkpoint preamble is placed twice")
+            return block
+
+        variables = {**job.vars, **(overrides or {})}
+        context: dict[str, Any] = {
+            **variables,
+            "vars": variables,
+            "job": job.name,
+            "engine": job.engine,
+            "mode": job.mode,
+            "stream": job.stream,
+            "logical_name": job.logical_name,
+            "iteration": iteration,
+            "checkpoint": settings.as_dict(),
+            "staging": staging_locations(self.project, job, iteration),
+            "campaign_table": job.campaign_table,
+            "kiter_preamble": kiter_preamble,
+            "ident": identifier,
+        }
+        template_path = self.project.find_template(job.template)
+        body = self._render_template(job.template, context)
+        submit_text = body if placed else f"{block}\n\n{body}"
+        if not submit_text.endswith("\n"):
+            submit_text += "\n"
+        secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
+        return Rendered(
+            job=job.name,
+            engine=job.engine,
+            iteration=iteration,
+            template=job.template,
+            template_path=str(template_path),
+            text=mask_secrets(submit_text, secret_values),
+            settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
+            submit_text=submit_text,
+        )
+
+    def _render_template(self, name: str, context: dict[str, Any]) -> str:
+        import jinja2
+
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+            raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(
+                f"template {exc.name!r} not found on the search path", where=_template_frame(exc, name)
+            ) from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(
+                f"undefined name: {exc.message} (define it in the job's vars or pass --var)",
+                where=_template_frame(exc, name),
+            ) from None
+        except UsageError as exc:
+            raise TemplateError(exc.message, where=_template_frame(exc, name)) from None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template error: {exc}", where=_template_frame(exc, name)) from None
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            # Expressions in a template can fail like Python does (a var of the wrong type).
+            raise TemplateError(
+                f"{type(exc).__name__}: {exc}", where=_template_frame(exc, name)
+            ) from None
+
+
+def identifier(text: str) -> str:
+    """`text` as a Hive identifier: letters, digits and underscores, lower case."""
+    return re.sub(r"[^0-9a-z_]", "_", str(text).lower())
+
+
+def _template_frame(exc: BaseException, fallback: str) -> str:
+    """file:line of the innermost template frame Jinja left in the traceback."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename.endswith((".j2", ".hql", ".pig", ".sql", ".jinja"))
+    ]
+    if frames:
+        return f"{frames[-1].filename}:{frames[-1].lineno}"
+    return fallback
+
+
+def write_rendered(rendered: Rendered, out_dir: Path) -> Path:
+    """Write `<out>/<job>/<iteration>.<ext>` and record it in `<out>/manifest.json`, atomically."""
+    target = out_dir / rendered.job / f"{rendered.iteration}.{rendered.extension}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(target, rendered.text)
+    manifest_path = out_dir / "manifest.json"
+    manifest: dict[str, Any] = {"scripts": {}}
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise UsageError(f"{manifest_path} is not a kiter manifest; not overwriting it") from None
+    key = f"{rendered.job}/{rendered.iteration}"
+    entry = rendered.manifest_entry() | {"path": str(target.relative_to(out_dir))}
+    manifest.setdefault("scripts", {})[key] = entry
+    _atomic_write(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return target
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,95 @@
+"""Split a HiveQL script into statements the way the Hive CLI does.
+
+Semicolons end statements unless they sit inside quotes, inside a `--` comment, or are escaped as
+`\\;`. HiveServer2 (and Spark's Thrift server) take one statement per call, so the client splits.
+The statement text is returned verbatim (comments inside it included), without its terminating
+semicolon: SET lines must reach the server exactly as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a script and the 1-based line where its first code character stands."""
+
+    text: str
+    line: int
+
+    @property
+    def first_line(self) -> str:
+        """The first line of code, for error messages."""
+        for raw in self.text.splitlines():
+            stripped = raw.strip()
+            if stripped and not stripped.startswith("--"):
+                return stripped
+        return self.text.strip()
+
+
+def split_statements(script: str) -> list[Statement]:
+    """The statements of `script`, in order; blank and comment-only pieces are dropped."""
+    statements: list[Statement] = []
+    buf: list[str] = []
+    quote = ""  # the quote character we are inside, or ""
+    in_comment = False
+    line = 1
+    start_line = 0  # line of the first code character of the current statement, 0 = none yet
+    code_start = 0  # index in buf of that character: leading comments are not sent
+    i, n = 0, len(script)
+    while i < n:
+        ch = script[i]
+        if in_comment:
+            buf.append(ch)
+            if ch == "\n":
+                in_comment = False
+                line += 1
+            i += 1
+            continue
+        if quote:
+            buf.append(ch)
+            if ch == "\\" and i + 1 < n:
+                buf.append(script[i + 1])
+                line += script[i + 1] == "\n"
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+            line += ch == "\n"
+            i += 1
+            continue
+        if ch == "-" and script.startswith("--", i):
+            in_comment = True
+            buf.append(ch)
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < n and script[i + 1] == ";":
+            # An escaped semicolon belongs to the statement; Hive keeps the backslash.
+            if not start_line:
+                start_line, code_start = line, len(buf)
+            buf.append("\\;")
+            i += 2
+            continue
+        if ch == ";":
+            _flush(statements, buf[code_start:], start_line)
+            buf, start_line, code_start = [], 0, 0
+            i += 1
+            continue
+        if ch in ("'", '"', "`"):
+            quote = ch
+        if not ch.isspace() and not start_line:
+            start_line, code_start = line, len(buf)
+        buf.append(ch)
+        line += ch == "\n"
+        i += 1
+    _flush(statements, buf[code_start:], start_line)
+    return statements
+
+
+def _flush(statements: list[Statement], buf: list[str], start_line: int) -> None:
+    if not start_line:
+        return  # only whitespace and comments
+    text = "".join(buf).rstrip()
+    if text:
+        statements.append(Statement(text=text, line=start_line))

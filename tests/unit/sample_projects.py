@@ -1,0 +1,107 @@
+"""kiter.toml texts shared by the offline tests."""
+
+LIBRARY_PROJECT = """\
+[aws]
+region = "eu-west-1"
+
+[metastore]
+table = "MyEMRKinesisTable"
+hash_key = "HashKey"
+range_key = "RangeKey"
+
+[staging]
+location = "s3://kiter-staging/iterations"
+
+[targets.emr]
+kind = "emr"
+cluster_id = "j-2AXXXXXXGAPLF"
+script_prefix = "s3://kiter-scripts/prefix"
+
+[targets.hive]
+kind = "hiveserver2"
+host = "hive.example.internal"
+
+[jobs.top_errors]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "AccessLogStream"
+logical_name = "top-errors"
+target = "emr"
+nodata_timeout = 1
+iteration_timeout = 5
+batch_size = 1000
+endpoint_region = "eu-west-1"
+
+[jobs.top_errors_staged]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "AccessLogStream"
+logical_name = "top-errors-staged"
+target = "hive"
+mode = "staged"
+
+[jobs.top_errors_pig]
+engine = "pig"
+template = "top_errors.pig.j2"
+stream = "AccessLogStream"
+logical_name = "top-errors-pig"
+target = "emr"
+vars = { output = "s3://kiter-out/top-errors" }
+
+[jobs.engagement]
+engine = "hive"
+template = "engagement.hql.j2"
+stream = "ClickStream"
+logical_name = "engagement"
+target = "emr"
+campaign_table = "AdCampaigns"
+
+[jobs.engagement_staged]
+engine = "hive"
+template = "engagement.hql.j2"
+stream = "ClickStream"
+logical_name = "engagement-staged"
+target = "hive"
+mode = "staged"
+campaign_table = "AdCampaigns"
+
+[jobs.engagement_pig]
+engine = "pig"
+template = "engagement.pig.j2"
+stream = "ClickStream"
+logical_name = "engagement-pig"
+target = "emr"
+vars = { output = "s3://kiter-out/engagement", campaigns_export = "s3://kiter-exports/campaigns/" }
+
+[jobs.load_iteration]
+engine = "hive"
+template = "load_iteration.hql.j2"
+stream = "AccessLogStream"
+logical_name = "weblogs"
+target = "emr"
+vars = { warehouse = "s3://kiter-warehouse" }
+
+[jobs.load_iteration_staged]
+engine = "hive"
+template = "load_iteration.hql.j2"
+stream = "AccessLogStream"
+logical_name = "weblogs-staged"
+target = "hive"
+mode = "staged"
+vars = { warehouse = "s3://kiter-warehouse" }
+
+[jobs.load_iteration_pig]
+engine = "pig"
+template = "load_iteration.pig.j2"
+stream = "AccessLogStream"
+logical_name = "weblogs-pig"
+target = "emr"
+vars = { output = "s3://kiter-out/weblogs" }
+"""
+
+MINIMAL = """\
+[jobs.top]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "S"
+"""
