@@ -56,9 +56,8 @@ class Aws:
                 read_timeout=60,
             )
             endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-            self._clients[service] = self.session().client(
-                service, endpoint_url=endpoint, config=config
-            )
+            session: Any = self.session()
+            self._clients[service] = session.client(service, endpoint_url=endpoint, config=config)
         return self._clients[service]
 
 
@@ -75,5 +74,7 @@ def service_error(exc: ClientError | Exception, action: str) -> ServiceError:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         err = response.get("Error", {})
-        return ServiceError(f"{action}: {err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": "))
+        return ServiceError(
+            f"{action}: {err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
+        )
     return ServiceError(f"{action}: {exc}")

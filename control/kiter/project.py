@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,9 @@ TARGET_FIELDS = {
         "username": Field(str, "kiter"),
         "database": Field(str, "default"),
         "auth": Field(str, "NONE", choices=("NONE", "NOSASL", "LDAP", "KERBEROS")),
-        "password_env": Field(str, "KITER_HS2_PASSWORD", help="env variable holding the LDAP password"),
+        "password_env": Field(
+            str, "KITER_HS2_PASSWORD", help="env variable holding the LDAP password"
+        ),
         "kerberos_service_name": Field(str, "hive"),
         "connect_timeout": Field((int, float), 30),
         "configuration": Field(dict, {}, help="session hiveconf settings"),
@@ -197,13 +200,14 @@ class Project:
             raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
         return self.targets[name]
 
+    @cached_property
     def template_dirs(self) -> list[Path]:
         """The Jinja search path: the project's own folders first, then the built-ins."""
         own = [self.root / name for name in ("hiveql", "piglatin", "templates")]
         return [p for p in own if p.is_dir()] + builtin_dirs()
 
     def find_template(self, name: str) -> Path | None:
-        for folder in self.template_dirs():
+        for folder in self.template_dirs:
             candidate = folder / name
             if candidate.is_file():
                 return candidate
@@ -278,9 +282,8 @@ class _Locator:
                     found_table = found_table or number
                 continue
             match = self._KEY.match(raw)
-            if match and key is not None and current == table:
-                if match.group(1).strip("\"'") == key:
-                    return number
+            if match and current == table and match.group(1).strip("\"'") == key:
+                return number
         return found_table
 
 
@@ -401,7 +404,7 @@ def _build(
     )
     for job in jobs.values():
         if project.find_template(job.template) is None:
-            searched = ", ".join(str(p) for p in project.template_dirs())
+            searched = ", ".join(str(p) for p in project.template_dirs)
             raise ConfigError(
                 f"template {job.template!r} of job {job.name!r} not found (searched: {searched})",
                 where=loc.where("jobs", job.name, "template"),
@@ -445,7 +448,9 @@ def _check_table(
     for key, spec in fields.items():
         if key not in table or table[key] is None:
             if spec.required:
-                raise ConfigError(f"[{dotted}] is missing required key {key!r}", where=loc.where(*keys))
+                raise ConfigError(
+                    f"[{dotted}] is missing required key {key!r}", where=loc.where(*keys)
+                )
             out[key] = copy.deepcopy(spec.default)
             continue
         value = table[key]
@@ -458,10 +463,8 @@ def _check_table(
 
 def _check_type(value: Any, spec: Field, name: str, where: str) -> None:
     types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
-    if isinstance(value, bool) and bool not in types:
-        ok = False
-    else:
-        ok = isinstance(value, types)
+    # TOML booleans are Python ints: never take true for a number.
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if not ok:
         wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
         raise ConfigError(
@@ -477,8 +480,14 @@ def _check_type(value: Any, spec: Field, name: str, where: str) -> None:
         raise ConfigError(f"{name} must not be negative", where=where)
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-               dict: "a table", list: "an array"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    dict: "a table",
+    list: "an array",
+}
 
 
 def _did_you_mean(key: str, fields: Mapping[str, Field]) -> str:
@@ -491,9 +500,11 @@ def _did_you_mean(key: str, fields: Mapping[str, Field]) -> str:
 def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConfig:
     kind = table.get("kind")
     if kind not in TARGET_FIELDS:
-        where = loc.where("targets", name, "kind") if "kind" in table else loc.where("targets", name)
+        where = (
+            loc.where("targets", name, "kind") if "kind" in table else loc.where("targets", name)
+        )
         raise ConfigError(
-            f"targets.{name}.kind must be \"hiveserver2\" or \"emr\", not {kind!r}", where=where
+            f'targets.{name}.kind must be "hiveserver2" or "emr", not {kind!r}', where=where
         )
     options = _check_table(table, TARGET_FIELDS[kind], loc, ("targets", name))
     if kind == "emr":
@@ -507,8 +518,11 @@ def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConf
                 where=loc.where("targets", name, "script_prefix"),
             )
     else:
-        _check_str_map(options["configuration"], f"targets.{name}.configuration",
-                       loc.where("targets", name, "configuration"))
+        _check_str_map(
+            options["configuration"],
+            f"targets.{name}.configuration",
+            loc.where("targets", name, "configuration"),
+        )
     return TargetConfig(name=name, kind=kind, options=options)
 
 
@@ -575,10 +589,12 @@ def _check_table_name(name: str, where: str) -> None:
 def _staging_url(root: Path, location: str, loc: _Locator) -> str:
     if location.startswith("s3://"):
         if len(location) <= len("s3://") or location[5] == "/":
-            raise ConfigError("staging.location needs a bucket", where=loc.where("staging", "location"))
+            raise ConfigError(
+                "staging.location needs a bucket", where=loc.where("staging", "location")
+            )
         return location.rstrip("/")
     if location.startswith("file://"):
-        location = location[len("file://"):]
+        location = location[len("file://") :]
     elif "://" in location:
         raise ConfigError(
             f"staging.location must be a file:// or s3:// URL or a path, not {location!r}",
@@ -599,4 +615,3 @@ def parse_var_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
             raise ConfigError(f"--var {pair!r} must look like NAME=VALUE")
         out[key] = value
     return out
-

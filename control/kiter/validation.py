@@ -19,35 +19,45 @@ class JobCheck:
     job: str
     script: str  # the rendered script's name, e.g. top_errors/0.hql
     problems: list[str]
+    failed: bool
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.failed
 
 
 def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobCheck:
-    from kiter.lint import hiveql, piglatin
-    from kiter.lint.problems import Problem
+    from kiter.lint import (
+        Problem,
+        check_checkpoint,
+        check_hiveql,
+        check_piglatin,
+        set_statements_hive,
+        set_statements_pig,
+    )
 
     script = f"{job.name}/{iteration}.{job.extension}"
     try:
         rendered = renderer.render(job, iteration)
     except KiterError as exc:
-        return JobCheck(job.name, script, [str(exc)])
+        return JobCheck(job.name, script, [str(exc)], failed=True)
     expected = {k: v for k, v in rendered.settings.items() if k not in SECRET_KEYS}
-    problems: list[Problem]
     if job.engine == "hive":
-        problems = hiveql.check_hiveql(rendered.text)
-        found = hiveql.set_statements_hive(rendered.text)
+        problems = check_hiveql(rendered.text)
+        found = set_statements_hive(rendered.text)
     else:
-        problems = piglatin.check_piglatin(rendered.text, reads_stream=job.mode == "connector")
-        found = piglatin.set_statements_pig(rendered.text)
-    problems += hiveql.check_checkpoint(found, expected)
+        problems = check_piglatin(rendered.text, reads_stream=job.mode == "connector")
+        found = set_statements_pig(rendered.text)
+    problems += check_checkpoint(found, expected)
     for key in SECRET_KEYS:
         if key in found and found[key][0] != MASK:
             problems.append(
-                Problem(found[key][1], f"{key} is written into the script: take it from the "
-                        "environment with cross_account = true")
+                Problem(
+                    found[key][1],
+                    f"{key} is written into the script: take it from the "
+                    "environment with cross_account = true",
+                )
             )
     ordered = sorted(problems, key=lambda p: p.line)
-    return JobCheck(job.name, script, [p.format(script) for p in ordered])
+    failed = any(p.severity == "error" for p in ordered)
+    return JobCheck(job.name, script, [p.format(script) for p in ordered], failed=failed)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sample_projects import LIBRARY_PROJECT
-
-WriteProject = Callable[..., Path]
+from sample_projects import LIBRARY_PROJECT, WriteProject
 
 
 @pytest.fixture

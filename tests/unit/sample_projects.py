@@ -1,4 +1,39 @@
-"""kiter.toml texts shared by the offline tests."""
+"""What the offline tests share: kiter.toml texts, the built-in job list, an in-process CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kiter.cli.main import main
+
+WriteProject = Callable[..., Path]
+
+LIBRARY_JOBS = [
+    "top_errors",
+    "top_errors_staged",
+    "top_errors_pig",
+    "engagement",
+    "engagement_staged",
+    "engagement_pig",
+    "load_iteration",
+    "load_iteration_staged",
+    "load_iteration_pig",
+]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `kiter ARGS` in process; returns (exit code, stdout, stderr)."""
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
 
 LIBRARY_PROJECT = """\
 [aws]

@@ -40,7 +40,10 @@ def test_pig_gets_set_key_space_value_lines() -> None:
 
 def test_optional_settings_appear_only_when_configured() -> None:
     full = settings(
-        endpoint_region="eu-west-1", nodata_timeout=2, iteration_timeout=10, batch_size=500,
+        endpoint_region="eu-west-1",
+        nodata_timeout=2,
+        iteration_timeout=10,
+        batch_size=500,
         rerun_without_wait=True,
     ).as_dict()
     assert full["kinesis.endpoint.region"] == "eu-west-1"
@@ -100,7 +103,9 @@ def test_iteration_zero_and_large_numbers_are_fine() -> None:
         ("hash_key", "Hash Key", "kinesis.checkpoint.metastore.hash.key.name"),
     ],
 )
-def test_out_of_range_optional_settings_are_refused(field: str, value: object, setting: str) -> None:
+def test_out_of_range_optional_settings_are_refused(
+    field: str, value: object, setting: str
+) -> None:
     with pytest.raises(SettingError, match=setting):
         settings(**{field: value})
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sample_projects import MINIMAL, WriteProject
 
 from kiter.errors import ConfigError
 from kiter.project import load_project, parse_var_overrides
-
-from conftest import WriteProject
-from sample_projects import MINIMAL
 
 
 def test_defaults_fill_every_table_a_file_leaves_out(write_project: WriteProject) -> None:
@@ -106,7 +104,7 @@ def test_an_unknown_top_level_table_is_refused(write_project: WriteProject) -> N
 
 
 def test_a_value_of_the_wrong_type_names_the_key_and_line(write_project: WriteProject) -> None:
-    path = write_project(MINIMAL + "nodata_timeout = \"1\"\n")
+    path = write_project(MINIMAL + 'nodata_timeout = "1"\n')
     assert _error(path) == f"{path}:5: jobs.top.nodata_timeout must be an integer, not a string"
 
 
@@ -134,7 +132,9 @@ def test_a_template_that_does_not_exist_names_the_job_key(write_project: WritePr
 def test_a_projects_own_template_shadows_a_builtin(write_project: WriteProject) -> None:
     path = write_project(MINIMAL, files={"hiveql/top_errors.hql.j2": "SELECT 1;\n"})
     project = load_project(path, env={})
-    assert project.find_template("top_errors.hql.j2") == path.parent / "hiveql" / "top_errors.hql.j2"
+    assert (
+        project.find_template("top_errors.hql.j2") == path.parent / "hiveql" / "top_errors.hql.j2"
+    )
 
 
 def test_a_job_pointing_at_a_missing_target_is_refused(write_project: WriteProject) -> None:

@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import WriteProject
-from sample_projects import MINIMAL
+from sample_projects import LIBRARY_JOBS, MINIMAL, WriteProject
 
 from kiter.errors import TemplateError
 from kiter.project import load_project
@@ -16,15 +15,12 @@ from kiter.render import Renderer, write_rendered
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 UPDATE = os.environ.get("KITER_UPDATE_GOLDEN") == "1"
-LIBRARY_JOBS = [
-    "top_errors", "top_errors_staged", "top_errors_pig",
-    "engagement", "engagement_staged", "engagement_pig",
-    "load_iteration", "load_iteration_staged", "load_iteration_pig",
-]
 
 
 @pytest.mark.parametrize("job", LIBRARY_JOBS)
-def test_each_builtin_job_renders_exactly_as_its_golden_file(library_project: Path, job: str) -> None:
+def test_each_builtin_job_renders_exactly_as_its_golden_file(
+    library_project: Path, job: str
+) -> None:
     project = load_project(library_project, env={})
     rendered = Renderer(project).render(project.job(job), 7)
     golden = GOLDEN / f"{job}.{rendered.extension}"
@@ -44,8 +40,10 @@ def test_the_checkpoint_block_appears_exactly_once(library_project: Path, job: s
 def test_a_template_without_the_preamble_gets_the_block_at_the_top(
     write_project: WriteProject,
 ) -> None:
-    path = write_project(MINIMAL.replace("top_errors.hql.j2", "mine.hql.j2"),
-                         files={"hiveql/mine.hql.j2": "SELECT '{{ stream }}';\n"})
+    path = write_project(
+        MINIMAL.replace("top_errors.hql.j2", "mine.hql.j2"),
+        files={"hiveql/mine.hql.j2": "SELECT '{{ stream }}';\n"},
+    )
     project = load_project(path, env={})
     text = Renderer(project).render(project.job("top"), 3).text
     lines = text.splitlines()
@@ -70,7 +68,9 @@ def test_a_rerun_renders_rerun_without_wait_true(library_project: Path) -> None:
     assert "SET kinesis.rerun.iteration.without.wait=true;" in text
 
 
-def _template_error(write_project: WriteProject, body: str, files: dict[str, str] | None = None) -> str:
+def _template_error(
+    write_project: WriteProject, body: str, files: dict[str, str] | None = None
+) -> str:
     path = write_project(
         MINIMAL.replace("top_errors.hql.j2", "bad.hql.j2"),
         files={"hiveql/bad.hql.j2": body, **(files or {})},
@@ -83,10 +83,10 @@ def _template_error(write_project: WriteProject, body: str, files: dict[str, str
 
 def test_an_undefined_name_reports_the_template_file_and_line(write_project: WriteProject) -> None:
     message = _template_error(write_project, "SELECT 1;\n\nSELECT {{ missing_var }};\n")
-    assert message.endswith("hiveql/bad.hql.j2:3: undefined name: 'missing_var' is undefined "
-                            "(define it in the job's vars or pass --var)") or (
-        "bad.hql.j2:3: undefined name: 'missing_var' is undefined" in message
-    )
+    assert message.endswith(
+        "hiveql/bad.hql.j2:3: undefined name: 'missing_var' is undefined "
+        "(define it in the job's vars or pass --var)"
+    ) or ("bad.hql.j2:3: undefined name: 'missing_var' is undefined" in message)
 
 
 def test_a_syntax_error_reports_the_template_file_and_line(write_project: WriteProject) -> None:
@@ -101,7 +101,8 @@ def test_a_missing_include_reports_the_including_line(write_project: WriteProjec
 
 def test_an_error_inside_an_included_template_names_that_file(write_project: WriteProject) -> None:
     message = _template_error(
-        write_project, "{% include 'part.j2' %}\n",
+        write_project,
+        "{% include 'part.j2' %}\n",
         files={"templates/part.j2": "-- part\n{{ nope }}\n"},
     )
     assert "templates/part.j2:2: undefined name" in message

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kiter.project import Project, find_project, load_project
-
 if TYPE_CHECKING:
     from kiter.aws import Aws
+    from kiter.project import Project
     from kiter.render import Renderer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +32,8 @@ class App:
 
     @cached_property
     def project(self) -> Project:
+        from kiter.project import find_project, load_project
+
         start = Path(self.project_dir) if self.project_dir else Path.cwd()
         path = start / "kiter.toml" if self.project_dir else find_project(start)
         return load_project(path, flags=self.flags, profile=self.profile)
@@ -79,13 +80,19 @@ def json_option(func: F) -> F:
 def var_option(func: F) -> F:
     """`--var KEY=VALUE`, repeatable: override a job's template variable."""
     return click.option(
-        "--var", "variables", multiple=True, metavar="KEY=VALUE",
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="KEY=VALUE",
         help="Override a template variable (repeatable).",
     )(func)
 
 
 def iteration_option(func: F) -> F:
     return click.option(
-        "--iteration", "-i", type=click.IntRange(min=0), default=None,
+        "--iteration",
+        "-i",
+        type=click.IntRange(min=0),
+        default=None,
         help="Iteration number (default: the ledger's next, or 0 offline).",
     )(func)

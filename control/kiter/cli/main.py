@@ -46,10 +46,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "-C", "--project", "project_dir", type=click.Path(file_okay=False), default=None,
+    "-C",
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False),
+    default=None,
     help="Project folder (default: the nearest folder with kiter.toml).",
 )
-@click.option("--profile", default=None, help="Merge [profiles.NAME] over kiter.toml (KITER_PROFILE).")
+@click.option(
+    "--profile", default=None, help="Merge [profiles.NAME] over kiter.toml (KITER_PROFILE)."
+)
 @click.option("--region", default=None, help="AWS region (KITER_AWS_REGION).")
 @click.option("--aws-profile", default=None, help="AWS named profile (KITER_AWS_PROFILE).")
 @click.option("--endpoint-url", default=None, help="AWS endpoint (KITER_AWS_ENDPOINT_URL).")

@@ -47,9 +47,14 @@ def jobs(app: App, as_json: bool) -> None:
 @click.argument("job")
 @iteration_option
 @var_option
-@click.option("--rerun", is_flag=True, help="Render as a rerun (kinesis.rerun.iteration.without.wait=true).")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), default=None,
+    "--rerun", is_flag=True, help="Render as a rerun (kinesis.rerun.iteration.without.wait=true)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
     help="Write DIR/<job>/<iteration>.hql|.pig and DIR/manifest.json instead of printing.",
 )
 @pass_app
@@ -109,9 +114,9 @@ def validate(app: App, job_names: tuple[str, ...], iteration: int | None) -> Non
         check = validate_job(app.renderer, project.job(name), iteration or 0)
         if check.ok:
             out(f"ok    {name} ({check.script})")
-            continue
-        failed += 1
-        out(f"FAIL  {name} ({check.script})")
+        else:
+            failed += 1
+            out(f"FAIL  {name} ({check.script})")
         for problem in check.problems:
             out(f"  {problem}")
     if failed:

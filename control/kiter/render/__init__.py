@@ -91,6 +91,7 @@ class Renderer:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._env: jinja2.Environment | None = None
+        self._paths: dict[str, str] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -98,7 +99,7 @@ class Renderer:
             import jinja2
 
             self._env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader([str(p) for p in self.project.template_dirs()]),
+                loader=jinja2.FileSystemLoader([str(p) for p in self.project.template_dirs]),
                 undefined=jinja2.StrictUndefined,
                 keep_trailing_newline=True,
                 autoescape=False,
@@ -163,7 +164,8 @@ class Renderer:
             "kiter_preamble": kiter_preamble,
             "ident": identifier,
         }
-        template_path = self.project.find_template(job.template)
+        if job.template not in self._paths:
+            self._paths[job.template] = str(self.project.find_template(job.template))
         body = self._render_template(job.template, context)
         submit_text = body if placed else f"{block}\n\n{body}"
         if not submit_text.endswith("\n"):
@@ -174,7 +176,7 @@ class Renderer:
             engine=job.engine,
             iteration=iteration,
             template=job.template,
-            template_path=str(template_path),
+            template_path=self._paths[job.template],
             text=mask_secrets(submit_text, secret_values),
             settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
             submit_text=submit_text,
@@ -190,7 +192,8 @@ class Renderer:
             raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(
-                f"template {exc.name!r} not found on the search path", where=_template_frame(exc, name)
+                f"template {exc.name!r} not found on the search path",
+                where=_template_frame(exc, name),
             ) from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(
@@ -200,7 +203,9 @@ class Renderer:
         except UsageError as exc:
             raise TemplateError(exc.message, where=_template_frame(exc, name)) from None
         except jinja2.TemplateError as exc:
-            raise TemplateError(f"template error: {exc}", where=_template_frame(exc, name)) from None
+            raise TemplateError(
+                f"template error: {exc}", where=_template_frame(exc, name)
+            ) from None
         except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
             # Expressions in a template can fail like Python does (a var of the wrong type).
             raise TemplateError(
@@ -216,7 +221,8 @@ def identifier(text: str) -> str:
 def _template_frame(exc: BaseException, fallback: str) -> str:
     """file:line of the innermost template frame Jinja left in the traceback."""
     frames = [
-        f for f in traceback.extract_tb(exc.__traceback__)
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
         if f.filename.endswith((".j2", ".hql", ".pig", ".sql", ".jinja"))
     ]
     if frames:
@@ -235,7 +241,9 @@ def write_rendered(rendered: Rendered, out_dir: Path) -> Path:
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise UsageError(f"{manifest_path} is not a kiter manifest; not overwriting it") from None
+            raise UsageError(
+                f"{manifest_path} is not a kiter manifest; not overwriting it"
+            ) from None
     key = f"{rendered.job}/{rendered.iteration}"
     entry = rendered.manifest_entry() | {"path": str(target.relative_to(out_dir))}
     manifest.setdefault("scripts", {})[key] = entry

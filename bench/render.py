@@ -1,0 +1,84 @@
+"""Benchmark: how fast kiter starts and renders, against baselines measured in the same run.
+
+Run by hand: `.venv/bin/python bench/render.py`. Prints
+  (a) whole-process `kiter --help` and `kiter render` against bare `python -c pass` (target: --help <= 3x);
+  (b) in-process render time per script against a bare jinja2 render of the same template with the
+      same context (target: <= 1.3x).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+
+from kiter.cli.init import scaffold
+from kiter.project import load_project
+from kiter.render import Renderer, staging_locations
+
+BIN = Path(sys.executable).parent
+
+
+def timed(command: list[str], runs: int, cwd: Path) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def per_call(func: Callable[[], object], runs: int) -> float:
+    func()  # warm: compile templates once, as a long-running scheduler would
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="kiter-bench-"))
+    scaffold(folder)
+    runs = 15
+    python = timed([sys.executable, "-c", "pass"], runs, folder)
+    help_ = timed([str(BIN / "kiter"), "--help"], runs, folder)
+    render = timed([str(BIN / "kiter"), "render", "top_errors", "-i", "3"], runs, folder)
+    print(f"whole process, median of {runs}:")
+    print(f"  python -c pass     {python * 1000:7.1f} ms   1.00x")
+    print(f"  kiter --help       {help_ * 1000:7.1f} ms   {help_ / python:.2f}x   (target <= 3x)")
+    print(f"  kiter render       {render * 1000:7.1f} ms   {render / python:.2f}x")
+
+    project = load_project(folder / "kiter.toml")
+    renderer = Renderer(project)
+    bare = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in project.template_dirs]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    print("in process, median of 300 renders per script:")
+    for name in ("top_errors", "top_errors_pig"):
+        job = project.job(name)
+        block = renderer.settings(job, 3).block(job.engine)
+        context = {
+            **job.vars, "vars": job.vars, "job": job.name, "engine": job.engine, "mode": job.mode,
+            "stream": job.stream, "logical_name": job.logical_name, "iteration": 3,
+            "staging": staging_locations(project, job, 3), "campaign_table": job.campaign_table,
+            "kiter_preamble": lambda block=block: block, "ident": lambda s: s.replace("-", "_"),
+        }
+        template = bare.get_template(job.template)
+        base = per_call(lambda t=template, c=context: t.render(c), 300)
+        ours = per_call(lambda j=job: renderer.render(j, 3), 300)
+        print(f"  {name:15} bare jinja2 {base * 1e6:8.0f} us   kiter {ours * 1e6:8.0f} us   "
+              f"{ours / base:.2f}x   (target <= 1.3x)")
+
+
+if __name__ == "__main__":
+    main()

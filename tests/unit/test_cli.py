@@ -1,0 +1,164 @@
+"""The command line: exit codes, one-line errors without tracebacks, help with examples."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sample_projects import MINIMAL, WriteProject, run
+
+from kiter.cli.main import COMMANDS, cli, main
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help_with_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run([command, "--help"], capsys)
+    assert code == 0
+    assert "Example:" in out and f"kiter {command}" in out
+
+
+def test_the_lazy_command_list_matches_the_real_commands() -> None:
+    group = cli
+    assert isinstance(group, click.Group)
+    for name in COMMANDS:
+        assert group.get_command(click.Context(group), name) is not None
+
+
+def test_init_then_validate_then_render_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "demo"
+    assert run(["init", str(folder)], capsys)[0] == 0
+    code, out, _ = run(["-C", str(folder), "render", "top_errors", "--iteration", "3"], capsys)
+    assert code == 0
+    assert "SET kinesis.checkpoint.iteration.no=3;" in out
+    code, out, _ = run(["-C", str(folder), "render", "top_errors_pig", "-i", "3"], capsys)
+    assert code == 0 and "SET kinesis.checkpoint.iteration.no 3;" in out
+    code, out, _ = run(["-C", str(folder), "jobs", "--json"], capsys)
+    assert [job["name"] for job in json.loads(out)] == ["top_errors", "top_errors_pig"]
+
+
+def test_init_refuses_to_overwrite_a_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["init", str(tmp_path)], capsys)
+    code, _, err = run(["init", str(tmp_path)], capsys)
+    assert code == 2
+    assert err == f"kiter: error: {tmp_path / 'kiter.toml'} exists already; not overwriting it\n"
+
+
+def test_a_config_error_is_one_line_with_exit_code_2(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL + "bogus = 1\n")
+    code, out, err = run(["-C", str(path.parent), "jobs"], capsys)
+    assert code == 2 and out == ""
+    assert err == f"kiter: error: {path}:5: unknown key 'bogus' in [jobs.top]\n"
+
+
+def test_an_unknown_job_lists_the_known_ones(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL)
+    code, _, err = run(["-C", str(path.parent), "render", "nope"], capsys)
+    assert code == 2 and "no job named 'nope' (jobs: top)" in err
+
+
+def test_a_bad_var_flag_is_a_usage_error(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL)
+    code, _, err = run(["-C", str(path.parent), "render", "top", "--var", "x"], capsys)
+    assert code == 2 and "--var 'x' must look like NAME=VALUE" in err
+
+
+def test_a_negative_iteration_is_refused_by_the_command_line(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL)
+    code, _, err = run(["-C", str(path.parent), "render", "top", "--iteration", "-1"], capsys)
+    assert code == 2 and "Invalid value for '--iteration'" in err
+
+
+def test_a_bad_logical_name_is_refused_naming_the_setting(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL + 'logical_name = "top errors"\n')
+    code, _, err = run(["-C", str(path.parent), "render", "top"], capsys)
+    assert code == 2
+    assert (
+        err == "kiter: error: kinesis.checkpoint.logical.name contains whitespace: 'top errors'\n"
+    )
+
+
+def test_render_out_writes_files_and_says_where_on_stderr(
+    write_project: WriteProject, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL)
+    out_dir = tmp_path / "build"
+    code, out, err = run(
+        ["-C", str(path.parent), "render", "top", "-i", "2", "--out", str(out_dir)], capsys
+    )
+    assert code == 0 and out == ""
+    assert (out_dir / "top" / "2.hql").is_file() and "wrote" in err
+
+
+def test_debug_shows_the_traceback(write_project: WriteProject) -> None:
+    path = write_project(MINIMAL + "bogus = 1\n")
+    from kiter.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        main(["--debug", "-C", str(path.parent), "jobs"])
+
+
+def test_the_installed_command_prints_no_traceback(write_project: WriteProject) -> None:
+    path = write_project(MINIMAL + "bogus = 1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "kiter", "-C", str(path.parent), "render", "top"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+
+
+_text = st.text(max_size=40)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(logical=_text, var_value=_text, table=_text, region=_text)
+def test_arbitrary_strings_in_config_and_flags_never_cause_a_traceback(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    logical: str,
+    var_value: str,
+    table: str,
+    region: str,
+) -> None:
+    (tmp_path / "hiveql").mkdir(exist_ok=True)
+    (tmp_path / "hiveql" / "t.hql.j2").write_text("SELECT '{{ v }}';\n")
+    (tmp_path / "kiter.toml").write_text(
+        f"[metastore]\ntable = {json.dumps(table)}\n"
+        f'[jobs.j]\nengine = "hive"\ntemplate = "t.hql.j2"\nstream = "s"\n'
+        f"logical_name = {json.dumps(logical)}\nendpoint_region = {json.dumps(region)}\n"
+        f"vars = {{ v = {json.dumps(var_value)} }}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["-C", str(tmp_path), "render", "j", "--var", f"v={var_value}"], capsys)
+    assert code in (0, 2), err
+    assert "Traceback" not in err
+    if code == 2:
+        assert err.startswith("kiter: error: ") and err.count("\n") == 1
+    else:
+        assert f"SET kinesis.checkpoint.logical.name={logical};" in out

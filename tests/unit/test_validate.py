@@ -1,0 +1,78 @@
+"""`kiter validate`: every built-in passes; broken scripts fail with file:line and exit 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sample_projects import LIBRARY_JOBS, MINIMAL, WriteProject, run
+
+from kiter.project import load_project
+from kiter.render import Renderer
+from kiter.validation import validate_job
+
+
+@pytest.mark.parametrize("job", LIBRARY_JOBS)
+def test_every_builtin_job_passes_validation(library_project: Path, job: str) -> None:
+    project = load_project(library_project, env={})
+    check = validate_job(Renderer(project), project.job(job), 4)
+    assert check.ok, check.problems
+    assert check.problems == []
+
+
+def _check(write_project: WriteProject, body: str, engine: str = "hive") -> list[str]:
+    ext = "hql" if engine == "hive" else "pig"
+    text = MINIMAL.replace("top_errors.hql.j2", f"mine.{ext}.j2").replace('"hive"', f'"{engine}"')
+    path = write_project(text, files={f"hiveql/mine.{ext}.j2": body})
+    project = load_project(path, env={})
+    check = validate_job(Renderer(project), project.job("top"))
+    assert not check.ok
+    return check.problems
+
+
+def test_a_mistyped_checkpoint_key_is_caught_with_its_line(write_project: WriteProject) -> None:
+    problems = _check(write_project, "SET kinesis.checkpoint.hash.key.name=HashKey;\nSELECT 1;\n")
+    assert any(
+        p.startswith("top/0.hql:1")
+        and "did you mean kinesis.checkpoint.metastore.hash.key.name" in p
+        for p in problems
+    ), problems
+
+
+def test_a_template_overriding_the_iteration_disagrees_with_the_job(
+    write_project: WriteProject,
+) -> None:
+    problems = _check(write_project, "SET kinesis.checkpoint.iteration.no=9;\nSELECT 1;\n")
+    assert any("kinesis.checkpoint.iteration.no" in p for p in problems), problems
+
+
+def test_unparseable_hiveql_is_reported_at_its_line(write_project: WriteProject) -> None:
+    problems = _check(write_project, "SELECT 1;\n\nSELEC broken FROM;\n")
+    assert any(p.startswith("top/0.hql:12") for p in problems), problems
+
+
+def test_a_pig_statement_without_a_semicolon_fails(write_project: WriteProject) -> None:
+    body = (
+        "raw = LOAD 's' USING com.amazon.emr.kinesis.pig.KinesisStreamLoader() AS (line:chararray);\n"
+        "x = FILTER raw BY line != ''\nSTORE x INTO 'out';\n"
+    )
+    problems = _check(write_project, body, engine="pig")
+    assert any("top/0.pig:" in p for p in problems), problems
+
+
+def test_a_template_error_fails_validation_instead_of_crashing(write_project: WriteProject) -> None:
+    problems = _check(write_project, "SELECT {{ nothing_here }};\n")
+    assert "undefined name" in problems[0]
+
+
+def test_the_command_exits_1_when_any_job_fails(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(
+        MINIMAL.replace("top_errors.hql.j2", "mine.hql.j2"),
+        files={"hiveql/mine.hql.j2": "SELEC 1;\n"},
+    )
+    code, out, err = run(["-C", str(path.parent), "validate"], capsys)
+    assert code == 1
+    assert out.startswith("FAIL  top (top/0.hql)\n  top/0.hql:10: not a HiveQL statement: SELEC 1")
+    assert "1 of 1 jobs failed validation" in err
