@@ -1,6 +1,7 @@
 """Offline checks of rendered HiveQL and Pig Latin, run by `kiter validate` before anything is sent.
 
-Pure functions over text: no I/O, no AWS, no server. sqlglot is imported only when HiveQL is checked.
+Pure functions over text: no I/O, no AWS, no server. sqlglot is imported only when HiveQL
+is checked.
 """
 
 from kiter.lint.hiveql import check_hiveql, set_statements_hive

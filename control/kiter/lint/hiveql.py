@@ -1,0 +1,251 @@
+"""Offline checks of rendered HiveQL: does every statement parse, and which SETs does it make.
+
+The parser is sqlglot's Hive dialect, imported lazily so `import kiter` stays fast. sqlglot is
+lenient where a linter must not be: text it cannot parse silently becomes an `exp.Command`, and a
+bare `FOO BAR` parses as a column alias. Both are reported here, except for the real Hive statements
+sqlglot does not model (ADD JAR, MSCK REPAIR TABLE, SET -v, ...). This room only reads text: it
+never sends anything (least of all sqlglot's re-generated SQL, which changes case and quoting) to a
+server, and it never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kiter.lint.problems import FoundSettings, Problem
+from kiter.sqlsplit import Statement, split_statements
+
+# Words a Hive (or Spark SQL) statement can begin with. Anything else is a typo or stray text that
+# sqlglot would happily read as an expression.
+_STATEMENT_WORDS = frozenset(
+    [
+        "SELECT",
+        "WITH",
+        "FROM",
+        "INSERT",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "TRUNCATE",
+        "MSCK",
+        "SET",
+        "RESET",
+        "ADD",
+        "LIST",
+        "DELETE",
+        "DFS",
+        "SHOW",
+        "DESCRIBE",
+        "DESC",
+        "USE",
+        "REFRESH",
+        "INVALIDATE",
+        "ANALYZE",
+        "LOAD",
+        "EXPLAIN",
+        "UPDATE",
+        "MERGE",
+        "EXPORT",
+        "IMPORT",
+        "GRANT",
+        "REVOKE",
+        "CACHE",
+        "UNCACHE",
+        "CLEAR",
+        "RELOAD",
+        "ABORT",
+        "KILL",
+        "LOCK",
+        "UNLOCK",
+        "COMMIT",
+        "ROLLBACK",
+        "START",
+        "VALUES",
+        "MAP",
+        "REDUCE",
+    ]
+)
+
+# Real Hive statements that sqlglot turns into a Command, mangles (`DFS -ls` becomes a
+# subtraction, `RESET` a column) or rejects (`INVALIDATE METADATA`). They are not parsed at all.
+_OPAQUE = re.compile(
+    r"""^(?:
+        SET\b | RESET\b | DFS\b | SHOW\b | INVALIDATE\s+METADATA\b | MSCK\b | REFRESH\b
+        | (?:ADD|LIST|DELETE)\s+(?:JARS?|FILES?|ARCHIVES?)\b | RELOAD\s+FUNCTIONS?\b
+        | ALTER\s+TABLE\s+\S+\s+RECOVER\s+PARTITIONS\b | (?:MAP|REDUCE)\b
+        | CLEAR\s+CACHE\b | (?:UN)?CACHE\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# Statements sqlglot parses when it can (so a broken one is still caught) but may hand back as a
+# Command for valid variants, such as ADD PARTITION with several partitions.
+_COMMAND_OK = re.compile(
+    r"""^(?:
+        ALTER\s+TABLE\s+\S+\s+ADD\s+(?:IF\s+NOT\s+EXISTS\s+)?PARTITION\b
+        | (?:DESCRIBE|DESC)\b | USE\b | ANALYZE\b | CREATE\s+TEMPORARY\s+FUNCTION\b | LOAD\s+DATA\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_EXPLAIN = re.compile(
+    r"^EXPLAIN(?:\s+(?:EXTENDED|FORMATTED|DEPENDENCY|AUTHORIZATION|LOCKS|VECTORIZATION|AST|CBO"
+    r"|ANALYZE|COST|CODEGEN|LOGICAL|JOINCOST|ONLY|SUMMARY|OPERATOR|EXPRESSION|DETAIL))*\s+",
+    re.IGNORECASE,
+)
+
+# Hive's SetProcessor splits at the first `=` and trims both sides; Spark keeps the rest verbatim.
+_SET_ASSIGN = re.compile(r"^SET\s+(?P<key>[^\s=]+)\s*=(?P<value>.*)$", re.IGNORECASE | re.DOTALL)
+# `SET key value` (Pig's form): Hive would print the variable and set nothing.
+_SET_PIG_FORM = re.compile(r"^SET\s+(?P<key>[^\s=-][^\s=]*)\s+[^\s=]", re.IGNORECASE)
+
+_TOKEN_REPR = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+.*?>", re.DOTALL)
+_MISSING_PART = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*?(\w+)'>")
+_FIRST_LINE_WIDTH = 80
+
+
+def check_hiveql(text: str) -> list[Problem]:
+    """Every problem found in a HiveQL script, in line order; [] when it looks fine."""
+    problems: list[Problem] = []
+    try:
+        statements = split_statements(text)
+    except Exception as exc:  # never let a lint crash hide the script's real state
+        return [Problem(1, f"cannot split the script into statements: {exc}")]
+    for statement in statements:
+        problems.extend(_check_statement(statement))
+    return problems
+
+
+def set_statements_hive(text: str) -> FoundSettings:
+    """The `SET key=value` statements of a HiveQL script: key → (value, line) of the last one.
+
+    Values are what Hive hands the connector: everything after the first `=`, trimmed, with quotes
+    and trailing comments kept. Keys set again are listed in `.repeats`.
+    """
+    found = FoundSettings()
+    try:
+        statements = split_statements(text)
+    except Exception:
+        return found
+    for statement in statements:
+        match = _SET_ASSIGN.match(statement.text)
+        if match:
+            found.record(match["key"], match["value"].strip(), statement.line)
+    return found
+
+
+def _check_statement(statement: Statement) -> list[Problem]:
+    body = statement.text
+    line = statement.line
+    shown = _shorten(statement.first_line)
+    open_quote = _unclosed_quote_line(body)
+    if open_quote is not None:
+        return [Problem(line + open_quote, "string literal is never closed")]
+    first = re.match(r"[A-Za-z]+|\S", body)
+    word = first.group(0).upper() if first else ""
+    if word not in _STATEMENT_WORDS and word != "(":
+        return [Problem(line, f"not a HiveQL statement: {shown}")]
+    pig_set = _SET_PIG_FORM.match(body)
+    if pig_set and "=" not in body:
+        return [
+            Problem(
+                line,
+                f"SET {pig_set['key']} ... has no '=': that is Pig's form; "
+                "Hive needs SET key=value",
+            )
+        ]
+    explain = _EXPLAIN.match(body)
+    if explain:
+        # Check the statement being explained; its lines start on the same line as EXPLAIN.
+        inner = body[explain.end() :]
+        offset = body[: explain.end()].count("\n")
+        return _check_statement(Statement(text=inner, line=line + offset))
+    if _OPAQUE.match(body):
+        return []
+    return _parse(body, line, shown)
+
+
+def _parse(body: str, line: int, shown: str) -> list[Problem]:
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, SqlglotError
+
+    try:
+        with _quiet_sqlglot():
+            nodes = sqlglot.parse(body, read="hive")
+    except ParseError as exc:
+        detail: dict[str, Any] = exc.errors[0] if exc.errors else {}
+        where = line + max(int(detail.get("line") or 1), 1) - 1
+        return [Problem(where, f"HiveQL syntax error: {_short_message(exc, detail)}")]
+    except SqlglotError as exc:
+        return [Problem(line, f"HiveQL syntax error: {_clean(str(exc))}")]
+    except Exception as exc:  # sqlglot bugs (RecursionError on deep nesting, ...) are not ours
+        return [Problem(line, f"sqlglot failed on this statement ({type(exc).__name__}): {shown}")]
+    for node in nodes:
+        if isinstance(node, exp.Command) and not _COMMAND_OK.match(body):
+            return [Problem(line, f"sqlglot cannot parse this statement as HiveQL: {shown}")]
+    return []
+
+
+def _short_message(exc: Exception, detail: dict[str, Any]) -> str:
+    description = _clean(str(detail.get("description") or exc).splitlines()[0])
+    highlight = str(detail.get("highlight") or "").strip()
+    if highlight and highlight not in description:
+        return f"{description} (near {_shorten(highlight)!r})"
+    return description
+
+
+def _clean(message: str) -> str:
+    """sqlglot prints whole Token and class objects in some messages; keep what a user can read."""
+    message = _TOKEN_REPR.sub(lambda m: repr(m.group(1)), message)
+    message = message.replace("'SENTINEL'", "the end of the statement")
+    return _MISSING_PART.sub(lambda m: f"incomplete {m.group(1).upper()}", message)
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _FIRST_LINE_WIDTH else text[: _FIRST_LINE_WIDTH - 3] + "..."
+
+
+def _unclosed_quote_line(body: str) -> int | None:
+    """0-based line within `body` of a quote that is never closed, with the splitter's rules."""
+    quote = ""
+    quote_line = 0
+    line = 0
+    i, n = 0, len(body)
+    while i < n:
+        ch = body[i]
+        if quote:
+            if ch == "\\":
+                line += body[i + 1 : i + 2] == "\n"
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch == "-" and body.startswith("--", i):
+            end = body.find("\n", i)
+            if end < 0:
+                return None
+            i = end
+            continue
+        elif ch in ("'", '"', "`"):
+            quote, quote_line = ch, line
+        line += ch == "\n"
+        i += 1
+    return quote_line if quote else None
+
+
+@contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    """sqlglot logs a warning for every Command fallback; a library must not write to stderr."""
+    logger = logging.getLogger("sqlglot")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

@@ -1,0 +1,521 @@
+"""Offline checks of rendered Pig Latin, without Pig: a tokenizer and a few structural rules.
+
+No Pig runs on the machine, so this is not a parser. It catches what users of the Kinesis connector
+actually got wrong: a missing `;`, an unclosed quote or bracket, Hive's `SET key=value` in a Pig
+script, a relation used before it is defined, and (when the script should read the stream) a
+missing `KinesisStreamLoader`. It only reads text and never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from kiter.lint.problems import FoundSettings, Problem
+
+KINESIS_LOADER = "com.amazon.emr.kinesis.pig.KinesisStreamLoader"
+
+# Operators that make a relation (`alias = OP ...`, or a bare `OP ...;` whose result is dropped).
+_SINGLE_INPUT = frozenset(
+    [
+        "FOREACH",
+        "FILTER",
+        "DISTINCT",
+        "LIMIT",
+        "SAMPLE",
+        "ORDER",
+        "RANK",
+        "STREAM",
+        "CUBE",
+        "ASSERT",
+        "STORE",
+    ]
+)
+_MULTI_INPUT = frozenset(["GROUP", "COGROUP", "JOIN", "CROSS", "UNION"])
+_NO_INPUT = frozenset(["LOAD", "DEFINE", "MAPREDUCE", "NATIVE"])
+_OPERATORS = _SINGLE_INPUT | _MULTI_INPUT | _NO_INPUT
+# Statements that are not relational: Grunt commands take shell-like arguments we do not check.
+_INSPECT = frozenset(["DUMP", "DESCRIBE", "EXPLAIN", "ILLUSTRATE"])
+_GRUNT = frozenset(
+    [
+        "REGISTER",
+        "IMPORT",
+        "FS",
+        "SH",
+        "RMF",
+        "RM",
+        "CD",
+        "LS",
+        "MKDIR",
+        "CAT",
+        "CP",
+        "MV",
+        "COPYFROMLOCAL",
+        "COPYTOLOCAL",
+        "EXEC",
+        "RUN",
+        "KILL",
+        "QUIT",
+        "HELP",
+        "CLEAR",
+        "HISTORY",
+        "PWD",
+        "DU",
+    ]
+)
+_STATEMENT_WORDS = _OPERATORS | _INSPECT | _GRUNT | {"SET", "SPLIT"}
+# A word that can only begin a statement: seen first on a line inside another one, the `;` before
+# it is missing.
+_ONLY_AT_START = frozenset(
+    ["STORE", "DUMP", "SET", "REGISTER", "DEFINE", "IMPORT", "SPLIT", "DESCRIBE", "ILLUSTRATE"]
+)
+# Reserved words that cannot name a relation (Grunt commands can: `cat` is a fine alias).
+_KEYWORDS = (
+    _OPERATORS
+    | _INSPECT
+    | {"SET", "SPLIT"}
+    | frozenset(
+        [
+            "BY",
+            "ALL",
+            "ANY",
+            "GENERATE",
+            "INTO",
+            "USING",
+            "AS",
+            "IF",
+            "OTHERWISE",
+            "PARALLEL",
+            "INNER",
+            "OUTER",
+            "LEFT",
+            "RIGHT",
+            "FULL",
+            "ONSCHEMA",
+            "THROUGH",
+            "PARTITION",
+            "AND",
+            "OR",
+            "NOT",
+            "IS",
+            "NULL",
+            "ASC",
+            "DESC",
+        ]
+    )
+)
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?[LlFf]?|\.[0-9]+(?:[eE][+-]?[0-9]+)?")
+_PARAM = re.compile(r"\$(?:\{[^}\n]*\}|[A-Za-z_0-9]+)")
+_TWO_CHAR = ("==", "!=", "<=", ">=", "::", "..")
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # word, string, number, param, punct
+    text: str
+    line: int
+    start: int
+    end: int
+    first_on_line: bool
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else ""
+
+
+@dataclass
+class _Statement:
+    tokens: list[_Token] = field(default_factory=list)
+    end: int = -1  # offset of the `;` that closed it, -1 when none did
+
+    @property
+    def line(self) -> int:
+        return self.tokens[0].line
+
+
+def check_piglatin(text: str, *, reads_stream: bool) -> list[Problem]:
+    """Every problem found in a Pig Latin script, in line order; [] when it looks fine.
+
+    With `reads_stream`, the script must LOAD through the connector's KinesisStreamLoader (in staged
+    mode kiter reads the stream itself and the script loads staged files, so pass False).
+    """
+    problems: list[Problem] = []
+    try:
+        tokens = _tokenize(text, problems)
+        statements = _split(tokens, problems)
+        _check_statements(statements, text, reads_stream, problems)
+    except Exception as exc:  # a bug here must not hide the script's real state
+        problems.append(Problem(1, f"the Pig Latin checker failed ({type(exc).__name__}): {exc}"))
+    return sorted(problems, key=lambda p: p.line)
+
+
+def set_statements_pig(text: str) -> FoundSettings:
+    """The `SET key value;` statements of a Pig script: key → (value, line) of the last one.
+
+    Quoted values are unquoted, as Pig does. Malformed SETs (Hive's `SET key=value;`, no value)
+    are left out: Pig would not apply them. Keys set again are listed in `.repeats`.
+    """
+    found = FoundSettings()
+    scratch: list[Problem] = []
+    try:
+        statements = _split(_tokenize(text, scratch), scratch)
+        for statement in statements:
+            setting = _parse_set(statement, text)
+            if isinstance(setting, tuple):
+                found.record(setting[0], setting[1], statement.line)
+    except Exception:
+        pass  # settings of a script this broken are reported by check_piglatin
+    return found
+
+
+def _tokenize(text: str, problems: list[Problem]) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n, line = 0, len(text), 1
+    line_has_token = False
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            line_has_token = False
+            i += 1
+            continue
+        if ch.isspace():
+            i += 1
+            continue
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                problems.append(Problem(line, "comment opened with /* is never closed"))
+                break
+            line += text.count("\n", i, end)
+            i = end + 2
+            continue
+        if ch == "%" and not line_has_token:
+            # %default / %declare: preprocessor lines, no `;`; their values are free text.
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        start, first = i, not line_has_token
+        line_has_token = True
+        if ch == "'":
+            i = _string_end(text, i, problems, line)
+            tokens.append(_Token("string", text[start:i], line, start, i, first))
+            continue
+        if ch == "`":
+            end = text.find("`", i + 1)
+            if end < 0:
+                problems.append(Problem(line, "command opened with ` is never closed"))
+                end = n - 1
+            tokens.append(_Token("string", text[start : end + 1], line, start, end + 1, first))
+            line += text.count("\n", start, end + 1)
+            i = end + 1
+            continue
+        for kind, pattern in (("word", _WORD), ("number", _NUMBER), ("param", _PARAM)):
+            match = pattern.match(text, i)
+            if match:
+                i = match.end()
+                tokens.append(_Token(kind, match.group(0), line, start, i, first))
+                break
+        else:
+            width = 2 if text.startswith(_TWO_CHAR, i) else 1
+            i += width
+            tokens.append(_Token("punct", text[start:i], line, start, i, first))
+    return tokens
+
+
+def _string_end(text: str, i: int, problems: list[Problem], line: int) -> int:
+    """Offset just past the string starting at `i`; Pig strings cannot span lines."""
+    j = i + 1
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\":
+            j += 1 if text[j + 1 : j + 2] == "\n" else 2
+            continue
+        if ch == "'":
+            return j + 1
+        if ch == "\n":
+            break
+        j += 1
+    problems.append(Problem(line, "string opened with ' is never closed on its line"))
+    return j
+
+
+def _split(tokens: list[_Token], problems: list[Problem]) -> list[_Statement]:
+    statements: list[_Statement] = []
+    current = _Statement()
+    stack: list[tuple[_Token, bool]] = []  # open brackets; bool: a FOREACH nested block
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if not stack and current.tokens and _starts_statement(token, following):
+            problems.append(
+                Problem(
+                    current.tokens[-1].line,
+                    f"missing ';' at the end of this statement (the next one starts at line "
+                    f"{token.line})",
+                )
+            )
+            statements.append(current)
+            current = _Statement()
+        if token.kind == "punct" and token.text in "([{":
+            nested = token.text == "{" and _opens_nested_block(current)
+            stack.append((token, nested))
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            if stack and stack[-1][0].text == _CLOSERS[token.text]:
+                _, nested = stack.pop()
+                if nested and not stack:
+                    # A nested FOREACH block ends its statement; the `;` after it is optional.
+                    current.tokens.append(token)
+                    current.end = token.end
+                    statements.append(current)
+                    current = _Statement()
+                    continue
+            else:
+                problems.append(Problem(token.line, f"'{token.text}' has no matching opening"))
+        elif token.kind == "punct" and token.text == ";":
+            if any(opener.text == "{" for opener, _ in stack):
+                current.tokens.append(token)  # a statement inside a nested block
+                continue
+            for opener, _ in stack:
+                problems.append(
+                    Problem(opener.line, f"'{opener.text}' is not closed before the ';'")
+                )
+            stack.clear()
+            if current.tokens:
+                current.end = token.start
+                statements.append(current)
+            current = _Statement()
+            continue
+        current.tokens.append(token)
+    for opener, _ in stack:
+        problems.append(Problem(opener.line, f"'{opener.text}' is never closed"))
+    if current.tokens:
+        problems.append(Problem(current.line, "statement is not closed with ';'"))
+        statements.append(current)
+    return statements
+
+
+def _starts_statement(token: _Token, following: _Token | None) -> bool:
+    """Whether `token`, first on its line inside an open statement, must begin a new one."""
+    if not token.first_on_line or token.kind != "word":
+        return False
+    # `alias =` cannot continue a statement: Pig has no single `=` in expressions.
+    return token.upper in _ONLY_AT_START or (following is not None and following.text == "=")
+
+
+def _opens_nested_block(current: _Statement) -> bool:
+    tokens = current.tokens
+    return len(tokens) >= 2 and tokens[-2].upper == "FOREACH"
+
+
+def _check_statements(
+    statements: list[_Statement], text: str, reads_stream: bool, problems: list[Problem]
+) -> None:
+    first_definition: dict[str, int] = {}
+    for statement in statements:
+        for name in _defined_names(statement.tokens):
+            first_definition.setdefault(name.text, name.line)
+    defined: set[str] = set()
+    loaders = {KINESIS_LOADER}
+    loader_seen = False
+    for statement in statements:
+        tokens = statement.tokens
+        head = tokens[0]
+        op_at = _operator_index(tokens)
+        if op_at is not None and (op_at > 0 or head.upper in _OPERATORS):
+            _check_operator(tokens, op_at, defined, first_definition, problems)
+            defines_loader = tokens[op_at].upper == "DEFINE" and len(tokens) > op_at + 2
+            if defines_loader and tokens[op_at + 2].text in loaders:
+                loaders.add(tokens[op_at + 1].text)
+        elif head.upper == "SET":
+            setting = _parse_set(statement, text)
+            if isinstance(setting, Problem):
+                problems.append(setting)
+        elif head.upper in _INSPECT or head.upper == "SPLIT":
+            if len(tokens) > 1:
+                _check_relation(tokens[1], defined, first_definition, problems)
+        elif head.upper not in _GRUNT:
+            problems.append(Problem(head.line, _not_a_statement(tokens)))
+            continue
+        loader_seen |= _uses_loader(tokens, loaders, problems)
+        defined.update(name.text for name in _defined_names(tokens))
+    if reads_stream and not loader_seen:
+        problems.append(
+            Problem(
+                1,
+                f"the script never reads the stream: no LOAD ... USING {KINESIS_LOADER}(...)",
+            )
+        )
+
+
+def _operator_index(tokens: list[_Token]) -> int | None:
+    """Index of the relational operator: after `alias =` / `a, b =`, or first; None if absent."""
+    i = 0
+    while i + 1 < len(tokens) and tokens[i].kind in ("word", "param"):
+        if tokens[i + 1].text == "=":
+            i += 2
+            break
+        if tokens[i + 1].text != ",":
+            i = 0
+            break
+        i += 2
+    else:
+        i = 0
+    if i < len(tokens):
+        op = tokens[i]
+        if op.upper in _OPERATORS:
+            return i
+        macro_call = i > 0 and op.kind == "word" and i + 1 < len(tokens)
+        if macro_call and tokens[i + 1].text == "(":
+            return i
+    return None
+
+
+def _defined_names(tokens: list[_Token]) -> list[_Token]:
+    if not tokens:
+        return []
+    if tokens[0].upper == "SPLIT":
+        names = []
+        depth = 0
+        seen_into = False
+        for prev, token in itertools.pairwise(tokens):
+            depth += (token.text in "([{") - (token.text in ")]}") if token.kind == "punct" else 0
+            if prev.upper == "INTO":
+                seen_into = True
+            branch_start = prev.upper == "INTO" or prev.text == ","
+            if seen_into and branch_start and depth == 0 and token.kind == "word":
+                names.append(token)
+        return names
+    names = []
+    for i in range(0, len(tokens) - 1, 2):
+        if tokens[i].kind != "word" or tokens[i + 1].text not in ("=", ","):
+            return []
+        names.append(tokens[i])
+        if tokens[i + 1].text == "=":
+            return names
+    return []
+
+
+def _check_operator(
+    tokens: list[_Token],
+    op_at: int,
+    defined: set[str],
+    first_definition: dict[str, int],
+    problems: list[Problem],
+) -> None:
+    op = tokens[op_at].upper
+    rest = tokens[op_at + 1 :]
+    if op in _NO_INPUT or op not in _OPERATORS:
+        return
+    if not rest:
+        problems.append(Problem(tokens[op_at].line, f"{op} has no input relation"))
+        return
+    inputs = [rest[0]]
+    if op == "UNION" and rest[0].upper == "ONSCHEMA" and len(rest) > 1:
+        inputs = [rest[1]]
+    if op in _MULTI_INPUT:
+        depth = 0
+        for prev, token in itertools.pairwise(rest):
+            if prev.kind == "punct" and prev.text in "([{":
+                depth += 1
+            elif prev.kind == "punct" and prev.text in ")]}":
+                depth -= 1
+            if depth == 0 and prev.text == ",":
+                inputs.append(token)
+    for token in inputs:
+        if token.text == "(":
+            continue  # an inline operator as input: checked no further
+        if token.upper in _KEYWORDS:
+            problems.append(Problem(token.line, f"{op} has no input relation before {token.text}"))
+            continue
+        _check_relation(token, defined, first_definition, problems)
+
+
+def _check_relation(
+    token: _Token, defined: set[str], first_definition: dict[str, int], problems: list[Problem]
+) -> None:
+    if token.kind != "word" or token.text in defined:
+        return  # parameters ($name) and anything else are taken on trust
+    later = first_definition.get(token.text)
+    if later is not None and later > token.line:
+        message = f"relation {token.text} is used before it is defined (line {later})"
+    else:
+        message = f"relation {token.text} is not defined"
+        guess = difflib.get_close_matches(token.text, sorted(defined), n=1, cutoff=0.8)
+        if guess:
+            message += f" (did you mean {guess[0]}?)"
+    problems.append(Problem(token.line, message))
+
+
+def _uses_loader(tokens: list[_Token], loaders: set[str], problems: list[Problem]) -> bool:
+    found = False
+    for i, token in enumerate(tokens[:-1]):
+        if token.upper != "LOAD":
+            continue
+        for j in range(i + 1, len(tokens) - 1):
+            if tokens[j].upper != "USING":
+                continue
+            name = tokens[j + 1]
+            if name.text in loaders:
+                found = True
+            elif "kinesis" in name.text.lower():
+                problems.append(
+                    Problem(
+                        name.line, f"unknown loader {name.text}: did you mean {KINESIS_LOADER}?"
+                    )
+                )
+            break
+    return found
+
+
+def _parse_set(statement: _Statement, text: str) -> tuple[str, str] | Problem | None:
+    """(key, value) of a well-formed SET, a Problem for a malformed one, None for a bare SET."""
+    tokens = statement.tokens
+    if not tokens or tokens[0].upper != "SET":
+        return None
+    if len(tokens) == 1:
+        return None  # Grunt lists every setting
+    key = tokens[1]
+    if key.kind != "word" and key.kind != "string":
+        return Problem(key.line, f"SET needs a key, found {key.text!r}")
+    key_text = _unquote(key.text) if key.kind == "string" else key.text
+    values = tokens[2:]
+    if any(token.text == "=" for token in values):
+        return Problem(
+            key.line,
+            f"SET {key_text}=... is Hive syntax; Pig needs SET {key_text} value (no '=')",
+        )
+    if not values:
+        return Problem(key.line, f"SET {key_text} has no value")
+    if len(values) == 1 and values[0].kind == "string":
+        return key_text, _unquote(values[0].text)
+    end = statement.end if statement.end >= 0 else values[-1].end
+    raw = text[values[0].start : end].strip()
+    if any(a.end < b.start for a, b in itertools.pairwise(values)):
+        return Problem(key.line, f"SET {key_text}: a value with spaces must be quoted")
+    return key_text, raw
+
+
+def _unquote(literal: str) -> str:
+    body = literal[1:-1] if len(literal) >= 2 and literal.endswith("'") else literal[1:]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def _not_a_statement(tokens: list[_Token]) -> str:
+    head = tokens[0]
+    if len(tokens) > 2 and tokens[1].text == "=":
+        op = tokens[2]
+        guess = difflib.get_close_matches(op.text.upper(), sorted(_OPERATORS), n=1, cutoff=0.75)
+        hint = f" (did you mean {guess[0]}?)" if guess else ""
+        return f"unknown Pig operator {op.text}{hint}"
+    guess = difflib.get_close_matches(head.text.upper(), sorted(_STATEMENT_WORDS), n=1, cutoff=0.75)
+    hint = f" (did you mean {guess[0]}?)" if guess else ""
+    return f"not a Pig Latin statement: {head.text}{hint}"
