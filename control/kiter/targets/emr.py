@@ -1,0 +1,389 @@
+"""The EMR steps target: a script goes to S3, a command-runner.jar step runs it on a live cluster.
+
+This room uploads the rendered script, adds one step (never the same step twice), follows it with
+backoff, cancels it on Ctrl-C, and explains a failure from the step logs EMR pushes to the cluster's
+LogUri. It takes boto3 clients from its caller, knows nothing of the ledger or of rendering, and
+prints nothing: progress goes through the injected `Echo`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from kiter.aws import error_code, service_error
+from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
+from kiter.targets.base import Echo, Outcome, Script, no_echo
+from kiter.targets.steplogs import probable_cause, read_gz
+
+ACTIVE_STATES = ["PENDING", "RUNNING"]
+FAILED_STATES = frozenset({"FAILED", "CANCELLED", "INTERRUPTED"})
+THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException"}
+)
+LOG_FILES = ("stderr", "controller", "syslog")
+# AddJobFlowSteps refuses more than this many characters of step arguments in all.
+MAX_ARGS_CHARS = 10_240
+# How much further than the normal ceiling polling may back off while EMR throttles us.
+THROTTLE_CEILING_FACTOR = 4
+
+_EmrError = (ClientError, BotoCoreError)
+
+
+class EmrTarget:
+    """Runs Hive and Pig scripts as EMR steps through command-runner.jar."""
+
+    kind = "emr"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        s3: Any,
+        emr: Any,
+        cluster_id: str | None = None,
+        cluster_name: str | None = None,
+        script_prefix: str,
+        action_on_failure: str = "CONTINUE",
+        echo: Echo = no_echo,
+        poll_seconds: tuple[float, float] = (15, 30),
+        log_wait_seconds: float = 600,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not cluster_id and not cluster_name:
+            raise ConfigError("an EMR target needs cluster_id or cluster_name", where=name)
+        if cluster_id and cluster_name:
+            raise ConfigError("give cluster_id or cluster_name, not both", where=name)
+        low, high = poll_seconds
+        if not 0 < low <= high:
+            raise ConfigError(
+                f"poll_seconds must be 0 < low <= high, got {poll_seconds}", where=name
+            )
+        self.name = name
+        self.s3 = s3
+        self.emr = emr
+        self._cluster_id = cluster_id
+        self.cluster_name = cluster_name
+        self.bucket, self.prefix = split_s3_url(script_prefix, what="script_prefix", where=name)
+        self.action_on_failure = action_on_failure
+        self.echo = echo
+        self.poll_seconds = (float(low), float(high))
+        self.log_wait_seconds = log_wait_seconds
+        self.clock = clock
+        self.sleep = sleep
+
+    # -- the cluster ----------------------------------------------------------------------------
+
+    @property
+    def cluster_id(self) -> str:
+        """The cluster's id, looked up once by name among RUNNING/WAITING clusters if need be."""
+        if self._cluster_id is None:
+            self._cluster_id = self._find_cluster(self.cluster_name or "")
+        return self._cluster_id
+
+    def _find_cluster(self, wanted: str) -> str:
+        try:
+            pages = self.emr.get_paginator("list_clusters").paginate(
+                ClusterStates=["RUNNING", "WAITING"]
+            )
+            clusters = [c for page in pages for c in page.get("Clusters", [])]
+        except _EmrError as exc:
+            raise service_error(exc, "list EMR clusters") from None
+        matches = [c["Id"] for c in clusters if c.get("Name") == wanted]
+        if len(matches) == 1:
+            return str(matches[0])
+        if matches:
+            raise ConfigError(
+                f"{len(matches)} RUNNING/WAITING EMR clusters are named {wanted!r}: "
+                f"{', '.join(sorted(matches))}; set cluster_id to one of them",
+                where=self.name,
+            )
+        live = ", ".join(sorted(f"{c.get('Name')} ({c['Id']})" for c in clusters)) or "none"
+        raise ConfigError(
+            f"no RUNNING/WAITING EMR cluster is named {wanted!r} (live clusters: {live})",
+            where=self.name,
+        )
+
+    # -- submit ---------------------------------------------------------------------------------
+
+    def script_url(self, script: Script) -> str:
+        return f"s3://{self.bucket}/{self._script_key(script)}"
+
+    def step_name(self, script: Script) -> str:
+        return f"kiter:{script.job}:{script.logical_name}:{script.iteration}:{script.attempt}"
+
+    def step_args(self, script: Script) -> list[str]:
+        """command-runner.jar arguments: the script from S3, variables as -d (Hive) or -p (Pig)."""
+        url = self.script_url(script)
+        if script.engine == "hive":
+            args = ["hive-script", "--run-hive-script", "--args", "-f", url]
+            flag = "-d"
+        else:
+            args = ["pig-script", "--run-pig-script", "--args", "-f", url]
+            flag = "-p"
+        for key, value in script.variables.items():
+            args += [flag, f"{key}={value}"]
+        return args
+
+    def submit(self, script: Script, *, wait: bool = True) -> Outcome:
+        """Upload the script, add its step unless the same step is already pending or running."""
+        name = self.step_name(script)
+        args = self.step_args(script)
+        size = sum(len(a) for a in args)
+        if size > MAX_ARGS_CHARS:
+            raise UsageError(
+                f"step arguments are {size} characters; EMR allows {MAX_ARGS_CHARS} "
+                "(pass fewer or shorter variables)",
+                where=name,
+            )
+        step_id = self._active_step(name)
+        if step_id:
+            self.echo(
+                f"step {name} is already pending or running as {step_id}: not adding it twice"
+            )
+        else:
+            self._upload(script)
+            step_id = self._add_step(name, args)
+            self.echo(f"added step {step_id} ({name}) to cluster {self.cluster_id}")
+        if not wait:
+            return Outcome(state="SUBMITTED", submission_id=step_id)
+        return self.wait(step_id)
+
+    def _script_key(self, script: Script) -> str:
+        tail = (
+            f"{script.logical_name}/{script.iteration}/{script.attempt}/"
+            f"{script.job}.{script.extension}"
+        )
+        return f"{self.prefix}/{tail}" if self.prefix else tail
+
+    def _upload(self, script: Script) -> None:
+        key = self._script_key(script)
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=script.text.encode("utf-8"),
+                ServerSideEncryption="AES256",
+                ContentType="text/plain; charset=utf-8",
+            )
+        except _EmrError as exc:
+            raise service_error(exc, f"upload script to s3://{self.bucket}/{key}") from None
+        self.echo(f"uploaded {script.job}.{script.extension} to s3://{self.bucket}/{key}")
+
+    def _active_step(self, name: str) -> str:
+        """The id of a PENDING/RUNNING step of this cluster with this name ('' when none)."""
+        try:
+            pages = self.emr.get_paginator("list_steps").paginate(
+                ClusterId=self.cluster_id, StepStates=ACTIVE_STATES
+            )
+            for page in pages:
+                for step in page.get("Steps", []):
+                    if step.get("Name") == name:
+                        return str(step["Id"])
+        except _EmrError as exc:
+            raise service_error(exc, f"list steps of cluster {self.cluster_id}") from None
+        return ""
+
+    def _add_step(self, name: str, args: list[str]) -> str:
+        step = {
+            "Name": name,
+            "ActionOnFailure": self.action_on_failure,
+            "HadoopJarStep": {"Jar": "command-runner.jar", "Args": args},
+        }
+        try:
+            response = self.emr.add_job_flow_steps(JobFlowId=self.cluster_id, Steps=[step])
+        except _EmrError as exc:
+            # AddJobFlowSteps has no client token: a call that timed out may still have added
+            # the step, and a second call would run the script twice.
+            found = self._active_step(name)
+            if found:
+                self.echo(f"adding step {name} reported an error, but EMR has it as {found}")
+                return found
+            raise service_error(exc, f"add step {name} to cluster {self.cluster_id}") from None
+        return str(response["StepIds"][0])
+
+    # -- wait -----------------------------------------------------------------------------------
+
+    def wait(self, step_id: str) -> Outcome:
+        """Follow the step to its end; Ctrl-C cancels it on EMR and raises Interrupted."""
+        try:
+            step = self._poll_until_done(step_id)
+        except KeyboardInterrupt:
+            note = self._cancel_quietly(step_id)
+            raise Interrupted(f"interrupted while waiting for step {step_id}; {note}") from None
+        state = step["Status"]["State"]
+        if state == "COMPLETED":
+            return Outcome(state="SUCCEEDED", submission_id=step_id)
+        try:
+            cause = self._explain_step(step, wait_for_logs=True)
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted while fetching the logs of step {step_id}") from None
+        return Outcome(state="FAILED", submission_id=step_id, cause=cause)
+
+    def _poll_until_done(self, step_id: str) -> dict[str, Any]:
+        low, high = self.poll_seconds
+        delay = low
+        started = self.clock()
+        last_state = ""
+        while True:
+            try:
+                step = self._describe_step(step_id)
+            except ClientError as exc:
+                if error_code(exc) not in THROTTLE_CODES:
+                    raise service_error(exc, f"describe step {step_id}") from None
+                delay = min(max(delay, high) * 2, high * THROTTLE_CEILING_FACTOR)
+                self.echo(f"EMR is throttling DescribeStep; next look in {delay:.0f} s")
+                self.sleep(delay)
+                continue
+            state = str(step["Status"]["State"])
+            if state != last_state:
+                elapsed = _duration(self.clock() - started)
+                self.echo(f"step {step_id} ({step.get('Name', '')}) {state} after {elapsed}")
+                last_state = state
+            if state == "COMPLETED" or state in FAILED_STATES:
+                return step
+            self.sleep(delay)
+            delay = min(delay * 1.5, high)
+
+    def _describe_step(self, step_id: str) -> dict[str, Any]:
+        try:
+            step = self.emr.describe_step(ClusterId=self.cluster_id, StepId=step_id).get("Step")
+        except BotoCoreError as exc:
+            raise service_error(exc, f"describe step {step_id}") from None
+        if not step:
+            raise ServiceError(f"EMR knows no step {step_id} on cluster {self.cluster_id}")
+        return dict(step)
+
+    # -- cancel ---------------------------------------------------------------------------------
+
+    def cancel(self, step_id: str) -> str:
+        """Ask EMR to interrupt the step; returns EMR's answer ('SUBMITTED' or 'FAILED: reason')."""
+        try:
+            response = self.emr.cancel_steps(
+                ClusterId=self.cluster_id,
+                StepIds=[step_id],
+                StepCancellationOption="SEND_INTERRUPT",
+            )
+        except _EmrError as exc:
+            raise service_error(exc, f"cancel step {step_id}") from None
+        infos = response.get("CancelStepsInfoList", [])
+        info = next((i for i in infos if i.get("StepId") == step_id), infos[0] if infos else {})
+        status = str(info.get("Status", "UNKNOWN"))
+        reason = info.get("Reason")
+        answer = f"{status}: {reason}" if reason and status != "SUBMITTED" else status
+        self.echo(f"cancel of step {step_id}: {answer}")
+        return answer
+
+    def _cancel_quietly(self, step_id: str) -> str:
+        try:
+            answer = self.cancel(step_id)
+        except KiterError as exc:
+            return f"cancelling it failed ({exc})"
+        except KeyboardInterrupt:
+            return "cancel abandoned on a second interrupt"
+        return f"asked EMR to cancel it ({answer})"
+
+    # -- explain --------------------------------------------------------------------------------
+
+    def explain(self, step_id: str, *, wait_seconds: float = 0) -> str:
+        """Why the step failed, from FailureDetails and its logs (for `kiter logs`)."""
+        step = self._describe_step(step_id)
+        state = step["Status"]["State"]
+        if state not in FAILED_STATES:
+            return f"step {step_id} is {state}"
+        return self._explain_step(step, wait_for_logs=wait_seconds > 0, wait_seconds=wait_seconds)
+
+    def log_url(self, step_id: str) -> str | None:
+        """s3://.../<cluster-id>/steps/<step-id>/ where EMR pushes step logs (None: no LogUri)."""
+        try:
+            cluster = self.emr.describe_cluster(ClusterId=self.cluster_id)["Cluster"]
+        except _EmrError as exc:
+            raise service_error(exc, f"describe cluster {self.cluster_id}") from None
+        log_uri = cluster.get("LogUri")
+        if not log_uri:
+            return None
+        # EMR reports LogUri as given at creation, often s3n://.
+        base = "s3://" + str(log_uri).split("://", 1)[-1].rstrip("/")
+        return f"{base}/{self.cluster_id}/steps/{step_id}/"
+
+    def _explain_step(
+        self, step: dict[str, Any], *, wait_for_logs: bool, wait_seconds: float | None = None
+    ) -> str:
+        step_id = str(step["Id"])
+        status = step["Status"]
+        lines = [f"step {step_id} ({step.get('Name', '')}) {status['State']}"]
+        details = status.get("FailureDetails") or {}
+        for key in ("Reason", "Message", "LogFile"):
+            if details.get(key):
+                lines.append(f"{key}: {details[key]}")
+        url = self.log_url(step_id)
+        if url is None:
+            lines.append(
+                f"step logs are unavailable: cluster {self.cluster_id} was created without LogUri"
+            )
+            return "\n".join(lines)
+        # A step cancelled before it started has no logs to wait for.
+        started = bool(status.get("Timeline", {}).get("StartDateTime"))
+        budget = self.log_wait_seconds if wait_seconds is None else wait_seconds
+        logs = self._fetch_logs(url, budget if wait_for_logs and started else 0)
+        if not logs:
+            if wait_for_logs and started:
+                lines.append(f"step logs not available after {budget:.0f} s at {url}")
+            else:
+                lines.append(f"step logs not (yet) at {url}; EMR pushes them about every 5 minutes")
+            return "\n".join(lines)
+        cause = probable_cause(logs)
+        if cause:
+            lines.append("probable cause:")
+            lines.extend(f"  {line}" for line in cause.splitlines())
+        else:
+            lines.append(f"no error lines found in the step logs; read them at {url}")
+        return "\n".join(lines)
+
+    def _fetch_logs(self, url: str, wait_seconds: float) -> dict[str, str]:
+        """The step logs present at url, waiting up to wait_seconds for the first to appear."""
+        bucket, prefix = split_s3_url(url, what="log URL", where=self.name)
+        deadline = self.clock() + wait_seconds
+        announced = False
+        while True:
+            logs = self._read_logs(bucket, prefix)
+            remaining = deadline - self.clock()
+            if logs or remaining <= 0:
+                return logs
+            if not announced:
+                self.echo(f"waiting up to {wait_seconds:.0f} s for EMR to push step logs to {url}")
+                announced = True
+            self.sleep(min(self.poll_seconds[1], remaining))
+
+    def _read_logs(self, bucket: str, prefix: str) -> dict[str, str]:
+        logs: dict[str, str] = {}
+        for name in LOG_FILES:
+            key = f"{prefix}/{name}.gz"
+            try:
+                body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+                    continue
+                raise service_error(exc, f"read s3://{bucket}/{key}") from None
+            except BotoCoreError as exc:
+                raise service_error(exc, f"read s3://{bucket}/{key}") from None
+            logs[name] = read_gz(body)
+        return logs
+
+
+def split_s3_url(url: str, *, what: str, where: str | None = None) -> tuple[str, str]:
+    """('bucket', 'key/prefix') of an s3://bucket/key/prefix URL, without trailing slash."""
+    scheme, _, rest = url.partition("://")
+    bucket, _, prefix = rest.partition("/")
+    if scheme != "s3" or not bucket:
+        raise ConfigError(f"{what} must look like s3://bucket/prefix, got {url!r}", where=where)
+    return bucket, prefix.strip("/")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

@@ -1,0 +1,98 @@
+"""moto-side helpers for the EMR target tests: constants, a step-state driver, a fake clock.
+
+moto 5.2.5 leaves steps RUNNING/PENDING forever, never reports FailureDetails and has no
+cancel_steps (FACTS.md §4). `StepDriver` moves step states through moto's backend; it reads moto
+internals (`emr_backends[...].clusters[id].steps`, `Step.state`, `Step.status`, `Step.start()`), so
+it is pinned to moto 5.2.5 (conftest checks the version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.emr.models import Step, emr_backends
+
+REGION = "us-east-1"
+SCRIPT_BUCKET = "kiter-scripts"
+LOG_BUCKET = "kiter-emr-logs"
+PINNED_MOTO = "5.2.5"
+
+
+class _FailedStep(Step):
+    """A moto Step whose DescribeStep answer carries FailureDetails, as real EMR's does."""
+
+    # moto's model metaclass files classes under the service named by their module.
+    __module__ = "moto.emr.models"
+    failure_details: dict[str, str] | None = None
+
+    @property
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = Step.status.fget(self)  # type: ignore[attr-defined]
+        if self.failure_details:
+            status["FailureDetails"] = self.failure_details
+        return status
+
+
+@dataclass
+class StepDriver:
+    """Moves moto's EMR steps to the states real EMR would report."""
+
+    cluster_id: str
+
+    def step(self, step_id: str) -> Step:
+        cluster = emr_backends[DEFAULT_ACCOUNT_ID][REGION].clusters[self.cluster_id]
+        for step in cluster.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def set_state(self, step_id: str, state: str, *, failure: dict[str, str] | None = None) -> None:
+        step = self.step(step_id)
+        if state != "CANCELLED" and step.start_date_time is None:
+            step.start()
+        step.state = state
+        if failure is not None:
+            step.__class__ = _FailedStep
+            step.failure_details = failure  # type: ignore[attr-defined]
+
+
+@dataclass
+class FakeTime:
+    """A clock that moves only when the target sleeps; hooks run on the n-th sleep (1-based)."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+    hooks: dict[int, Callable[[], None]] = field(default_factory=dict)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        hook = self.hooks.get(len(self.sleeps))
+        if hook:
+            hook()
+
+
+def start_cluster(emr: Any, name: str, *, log_uri: str | None = f"s3n://{LOG_BUCKET}/emr/") -> str:
+    """A WAITING moto cluster that stays alive without steps (LogUri in EMR's s3n:// form)."""
+    kwargs: dict[str, Any] = {
+        "Name": name,
+        "ReleaseLabel": "emr-6.15.0",
+        "Applications": [{"Name": "Hive"}, {"Name": "Pig"}],
+        "Instances": {
+            "MasterInstanceType": "m5.xlarge",
+            "SlaveInstanceType": "m5.xlarge",
+            "InstanceCount": 2,
+            "KeepJobFlowAliveWhenNoSteps": True,
+        },
+        "JobFlowRole": "EMR_EC2_DefaultRole",
+        "ServiceRole": "EMR_DefaultRole",
+    }
+    if log_uri:
+        kwargs["LogUri"] = log_uri
+    return str(emr.run_job_flow(**kwargs)["JobFlowId"])
