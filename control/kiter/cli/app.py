@@ -17,8 +17,11 @@ import click
 
 if TYPE_CHECKING:
     from kiter.aws import Aws
-    from kiter.project import Project
+    from kiter.metastore.ledger import Ledger
+    from kiter.project import Project, TargetConfig
     from kiter.render import Renderer
+    from kiter.runner import Runner
+    from kiter.targets.base import Echo, Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,9 +49,87 @@ class App:
 
     @cached_property
     def aws(self) -> Aws:
+        """The AWS client factory; endpoint_url = "local" means the embedded stack's moto server."""
+        from dataclasses import replace
+
         from kiter.aws import Aws
 
-        return Aws(self.project.aws)
+        settings = self.project.aws
+        if settings.endpoint_url == "local":
+            from kiter.local.stack import resolve_endpoint
+
+            settings = replace(settings, endpoint_url=resolve_endpoint(self.project.local_dir))
+        return Aws(settings)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        from kiter.metastore.ledger import Ledger, Owner
+
+        meta = self.project.metastore
+        return Ledger(
+            self.aws.client("dynamodb"),
+            meta.ledger_table or meta.table,
+            meta.hash_key,
+            meta.range_key,
+            owner=Owner.current(),
+            lease_seconds=meta.lease_seconds,
+        )
+
+    def target(self, config: TargetConfig, echo: Echo | None = None) -> Target:
+        """Build the engine target a [targets.NAME] table describes."""
+        from kiter.targets.base import no_echo
+
+        echo = echo or no_echo
+        options = config.options
+        if config.kind == "emr":
+            from kiter.targets.emr import EmrTarget
+
+            return EmrTarget(
+                config.name,
+                s3=self.aws.client("s3"),
+                emr=self.aws.client("emr"),
+                cluster_id=options["cluster_id"],
+                cluster_name=options["cluster_name"],
+                script_prefix=options["script_prefix"],
+                action_on_failure=options["action_on_failure"],
+                log_wait_seconds=float(options["log_wait_seconds"]),
+                echo=echo,
+            )
+        from kiter.targets.hiveserver2 import HiveServer2Target
+
+        host, port = options["host"], int(options["port"])
+        if host == "local":
+            from kiter.local.stack import resolve_hiveserver2
+
+            host, port = resolve_hiveserver2(self.project.local_dir)
+        password = None
+        if options["auth"] == "LDAP":
+            password = os.environ.get(options["password_env"]) or None
+        return HiveServer2Target(
+            config.name,
+            host=host,
+            port=port,
+            username=options["username"],
+            database=options["database"],
+            auth=options["auth"],
+            password=password,
+            kerberos_service_name=options["kerberos_service_name"],
+            configuration={k: str(v) for k, v in options["configuration"].items()},
+            connect_timeout=float(options["connect_timeout"]),
+            echo=echo,
+        )
+
+    def runner(self, echo: Echo) -> Runner:
+        from kiter.runner import Runner
+
+        return Runner(
+            self.project,
+            aws=self.aws,
+            renderer=self.renderer,
+            ledger=self.ledger,
+            make_target=lambda config: self.target(config, echo),
+            echo=echo,
+        )
 
 
 def out(text: str = "", *, nl: bool = True) -> None:
@@ -86,6 +167,34 @@ def var_option(func: F) -> F:
         metavar="KEY=VALUE",
         help="Override a template variable (repeatable).",
     )(func)
+
+
+def quiet_option(func: F) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help="Hide engine logs and progress.")(func)
+
+
+def format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "csv", "tsv", "json"]),
+        default="table",
+        show_default=True,
+        help="How result rows are printed.",
+    )(func)
+
+
+def target_option(func: F) -> F:
+    return click.option("--target", "-t", default=None, help="Target name (default: the job's).")(
+        func
+    )
+
+
+def echo_for(quiet: bool) -> Echo:
+    """Where progress and engine logs go: stderr, or nowhere with --quiet."""
+    from kiter.targets.base import no_echo
+
+    return no_echo if quiet else note
 
 
 def iteration_option(func: F) -> F:

@@ -21,6 +21,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "jobs": ("kiter.cli.render", "jobs", "List the project's jobs."),
     "render": ("kiter.cli.render", "render", "Render a job's script for one iteration."),
     "validate": ("kiter.cli.render", "validate", "Render jobs and check their scripts offline."),
+    "submit": ("kiter.cli.submit", "submit", "Run one iteration of a job and record it."),
+    "stage": ("kiter.cli.submit", "stage", "Read and stage one iteration without running it."),
+    "query": ("kiter.cli.submit", "query", "Run ad-hoc HiveQL on a HiveServer2 target."),
+    "logs": ("kiter.cli.submit", "logs", "Explain a failed EMR step from its logs."),
+    "iterations": ("kiter.cli.submit", "iterations", "Show a job's iteration ledger."),
+    "metastore": (
+        "kiter.cli.metastore",
+        "metastore",
+        "Provision and inspect the checkpoint table.",
+    ),
+    "iam-policy": ("kiter.cli.metastore", "iam_policy", "Print the IAM policy the project needs."),
 }
 
 

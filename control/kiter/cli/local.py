@@ -1,0 +1,135 @@
+"""`kiter local up | down | status`: the embedded stack (moto + Spark Thrift Server) of a project.
+
+A thin shell over `kiter.local.stack`: the stack lives in the project's `.kiter/local` folder, on the
+ports of its `[local]` table. `moto_endpoint` / `hiveserver2_address` tell other commands where
+"local" in a project's configuration points.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from kiter.cli.app import App, json_option, note, out, pass_app
+
+if TYPE_CHECKING:
+    from kiter.local.stack import LocalStack, StackState
+    from kiter.project import Project
+
+
+def local_stack(project: Project) -> LocalStack:
+    """The project's stack, reporting progress on stderr."""
+    from kiter.local.stack import LocalStack
+
+    return LocalStack(
+        project.local_dir,
+        moto_port=int(project.local.get("moto_port", 0)),
+        hiveserver2_port=int(project.local.get("hiveserver2_port", 0)),
+        echo=note,
+    )
+
+
+def moto_endpoint(project: Project) -> str:
+    """The URL that `endpoint_url = "local"` stands for; UsageError when the stack is down."""
+    from kiter.local.stack import resolve_endpoint
+
+    return resolve_endpoint(project.local_dir)
+
+
+def hiveserver2_address(project: Project) -> tuple[str, int]:
+    """(host, port) that `host = "local"` stands for; UsageError when the stack is down."""
+    from kiter.local.stack import resolve_hiveserver2
+
+    return resolve_hiveserver2(project.local_dir)
+
+
+@click.group()
+def local() -> None:
+    """Run the embedded local stack: a moto server for the AWS APIs and Spark's Thrift Server
+    as HiveServer2, both on 127.0.0.1, kept running until `kiter local down`.
+
+    A profile whose endpoint_url or HiveServer2 host is "local" points at them.
+
+    \b
+    Example:
+      kiter local up
+      kiter local status
+      kiter local down
+    """
+
+
+@local.command()
+@click.option(
+    "--no-hive", is_flag=True, help="Start only the moto server (no Java or Spark needed)."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=180.0,
+    show_default=True,
+    help="Seconds to wait for HiveServer2 to answer.",
+)
+@pass_app
+def up(app: App, no_hive: bool, timeout: float) -> None:
+    """Start the local stack and wait until it answers; a no-op when it already runs.
+
+    Ports come from [local] moto_port and hiveserver2_port in kiter.toml (0: pick free ones).
+    HiveServer2 needs Java 17+ and takes 15-40 s to start.
+
+    \b
+    Example:
+      kiter local up
+      kiter local up --no-hive
+    """
+    state = local_stack(app.project).up(spark=not no_hive, timeout=timeout)
+    _print_state(state)
+    if not state.started_now:
+        note("already running: nothing started")
+
+
+@local.command()
+@pass_app
+def down(app: App) -> None:
+    """Stop the local stack (SIGTERM, then SIGKILL) and remove its pid files.
+
+    Data in the moto server is lost; the Hive metastore and warehouse stay in .kiter/local/hive.
+
+    \b
+    Example:
+      kiter local down
+    """
+    stopped = local_stack(app.project).down()
+    for line in stopped:
+        out(line)
+    if not stopped:
+        note("the local stack was not running")
+
+
+@local.command()
+@json_option
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Show what the local stack runs: pid, port, URL and whether each service answers.
+
+    \b
+    Example:
+      kiter local status
+      kiter local status --json
+    """
+    state = local_stack(app.project).status()
+    if as_json:
+        data = state.to_dict() if state else {"moto": None, "hiveserver2": None}
+        out(json.dumps({"running": bool(state and state.alive), **data}, indent=2))
+        return
+    if state is None:
+        out("the local stack is not running (start it with `kiter local up`)")
+        return
+    _print_state(state)
+
+
+def _print_state(state: StackState) -> None:
+    for service in state.services:
+        health = "up" if service.alive else "NOT ANSWERING"
+        out(f"{service.name:<12} {health:<14} {service.url:<40} pid {service.pid}")

@@ -1,0 +1,184 @@
+"""`kiter metastore create | describe | delete` and `kiter iam-policy`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from kiter.cli.app import App, json_option, note, out, pass_app, warn
+from kiter.errors import EXIT_FAILED, Refused, UsageError
+
+
+@click.group()
+def metastore() -> None:
+    """Provision and inspect the DynamoDB checkpoint table.
+
+    \b
+    Example:
+      kiter metastore create --jobs 2 --shards 4
+      kiter metastore describe
+    """
+
+
+def _table(app: App):  # type: ignore[no-untyped-def]
+    from kiter.metastore.table import CheckpointTable
+
+    meta = app.project.metastore
+    return CheckpointTable(app.aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key)
+
+
+@metastore.command()
+@click.option("--on-demand", is_flag=True, help="PAY_PER_REQUEST billing instead of provisioned.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Most concurrent jobs (default: the project's logical names).",
+)
+@click.option(
+    "--shards",
+    "-s",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Most shards a job reads (default: the most open shards of the project's streams).",
+)
+@click.option(
+    "--update-capacity", is_flag=True, help="Raise an existing table's capacity to the formula."
+)
+@pass_app
+def create(
+    app: App, on_demand: bool, jobs: int | None, shards: int | None, update_capacity: bool
+) -> None:
+    """Create the checkpoint table (idempotent) and wait until it is ACTIVE.
+
+    Keys come from [metastore]: a String hash key and a String range key. By default the table is
+    provisioned by EMR's guidance, read = ceil(j*s/5) and write = j*s, with j and s derived from the
+    project; --on-demand makes it PAY_PER_REQUEST. An existing table with other keys is an error
+    (exit 2, nothing changed); one with less capacity gets a warning and --update-capacity fixes it.
+
+    \b
+    Example:
+      kiter metastore create
+      kiter metastore create --jobs 3 --shards 8
+      kiter metastore create --on-demand
+    """
+    from kiter.metastore.sizing import size_for
+    from kiter.metastore.table import capacity_shortfall
+
+    table = _table(app)
+    read = write = 0
+    if not on_demand:
+        sizing = size_for(app.project, app.aws.client("kinesis"), jobs=jobs, shards=shards)
+        read, write = sizing.read, sizing.write
+        note(f"capacity: {sizing.explain()}")
+    result = table.create(on_demand=on_demand, read=read, write=write, progress=note)
+    info = result.info
+    if result.present:
+        note(f"table {info.name} is present with matching keys")
+        shortfall = None if on_demand else capacity_shortfall(info, read, write)
+        if shortfall and update_capacity:
+            info = table.update_capacity(read, write)
+            note(f"raised capacity to {read} read / {write} write units")
+        elif shortfall:
+            warn(shortfall + " (--update-capacity raises it)")
+    out(json.dumps(info.to_json(), indent=2))
+
+
+@metastore.command()
+@json_option
+@pass_app
+def describe(app: App, as_json: bool) -> None:
+    """Show the table's keys, billing, capacity against the formula, and the ledger per logical name.
+
+    \b
+    Example:
+      kiter metastore describe --json
+    """
+    from kiter.metastore.sizing import size_for
+    from kiter.metastore.table import capacity_shortfall
+
+    info = _table(app).describe()
+    if info is None:
+        raise UsageError(
+            f"table {app.project.metastore.table} does not exist: run `kiter metastore create`"
+        )
+    report = {"table": info.to_json(), "ledger": app.ledger.summary()}
+    try:
+        sizing = size_for(app.project, app.aws.client("kinesis"))
+        report["formula"] = {
+            "read": sizing.read,
+            "write": sizing.write,
+            "explain": sizing.explain(),
+        }
+        shortfall = capacity_shortfall(info, sizing.read, sizing.write)
+    except UsageError as exc:
+        report["formula"] = {"error": str(exc)}
+        shortfall = None
+    if as_json:
+        out(json.dumps(report, indent=2))
+        return
+    capacity = "on-demand" if info.on_demand else f"{info.read} read / {info.write} write units"
+    out(f"table     {info.name} ({info.status})")
+    out(f"keys      {info.hash_key} ({info.hash_type}) / {info.range_key} ({info.range_type})")
+    out(f"billing   {info.billing_mode}: {capacity}")
+    formula = report["formula"]
+    out(f"formula   {formula.get('explain') or formula.get('error')}")
+    out("ledger")
+    for logical, counts in sorted(report["ledger"].items()):
+        out(f"  {logical}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if shortfall:
+        warn(shortfall)
+
+
+@metastore.command()
+@click.option("--yes", is_flag=True, help="Really delete.")
+@pass_app
+def delete(app: App, yes: bool) -> None:
+    """Delete the checkpoint table; refused while any iteration holds a live lease.
+
+    Deleting it loses every checkpoint: logical names start over from iteration 0.
+
+    \b
+    Example:
+      kiter metastore delete --yes
+    """
+    if not yes:
+        raise UsageError("deleting the checkpoint table loses every checkpoint: pass --yes")
+    running = app.ledger.any_running()
+    if running:
+        raise Refused("not deleting: " + "; ".join(lease.busy_message() for lease in running))
+    if not _table(app).delete(progress=note):
+        sys.exit(EXIT_FAILED)
+
+
+@click.command("iam-policy")
+@click.option("--account", default="*", help="AWS account id for the ARNs.")
+@pass_app
+def iam_policy(app: App, account: str) -> None:
+    """Print the least-privilege IAM policy the project needs, built from kiter.toml.
+
+    \b
+    Example:
+      kiter iam-policy --account 123456789012 > kiter-policy.json
+    """
+    from kiter.metastore.iam import iam_policy as build
+
+    project = app.project
+    prefixes = [t.options["script_prefix"] for t in project.targets.values() if t.kind == "emr"]
+    if project.staging.location.startswith("s3://"):
+        prefixes.append(project.staging.location)
+    tables = [project.metastore.table]
+    policy = build(
+        region=project.aws.region,
+        account=account,
+        table=tables[0],
+        streams=sorted({job.stream for job in project.jobs.values()}),
+        s3_prefixes=prefixes,
+        emr_clusters=sorted(
+            {t.options["cluster_id"] or "*" for t in project.targets.values() if t.kind == "emr"}
+        ),
+    )
+    out(json.dumps(policy, indent=2))

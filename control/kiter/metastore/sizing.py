@@ -1,0 +1,69 @@
+"""How much capacity a project's checkpoint table needs, from its jobs and streams.
+
+EMR's guidance: with j the most concurrent jobs (distinct logical names running at once) and s the
+most shards any job reads, read capacity = ceil(j*s/5) and write capacity = j*s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kiter.aws import error_code, service_error
+from kiter.errors import UsageError
+from kiter.metastore.table import required_capacity
+from kiter.project import Project
+
+
+@dataclass(frozen=True)
+class Sizing:
+    jobs: int
+    shards: int
+    read: int
+    write: int
+    basis: str  # where j and s came from
+
+    def explain(self) -> str:
+        return (
+            f"read = ceil(j*s/5) = ceil({self.jobs}*{self.shards}/5) = {self.read}, "
+            f"write = j*s = {self.jobs}*{self.shards} = {self.write} ({self.basis})"
+        )
+
+
+def open_shards(kinesis: Any, stream: str) -> int:
+    """The open shard count of `stream`."""
+    try:
+        summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            raise UsageError(
+                f"stream {stream!r} does not exist: pass --shards S (or --on-demand) to size the "
+                "table without it"
+            ) from None
+        raise service_error(exc, f"describe stream {stream}") from exc
+    return int(summary["OpenShardCount"])
+
+
+def size_for(
+    project: Project, kinesis: Any, *, jobs: int | None = None, shards: int | None = None
+) -> Sizing:
+    """Sizing from --jobs/--shards where given, else from the project's jobs and their streams."""
+    basis = []
+    if jobs is None:
+        jobs = max(1, len({job.logical_name for job in project.jobs.values()}))
+        basis.append(f"j = {jobs} logical names in kiter.toml")
+    else:
+        basis.append("j from --jobs")
+    if shards is None:
+        streams = sorted({job.stream for job in project.jobs.values()})
+        counts = {stream: open_shards(kinesis, stream) for stream in streams}
+        shards = max(counts.values(), default=1)
+        basis.append(
+            "s = most open shards of " + ", ".join(f"{k} ({v})" for k, v in counts.items())
+            if counts
+            else "s = 1, no streams"
+        )
+    else:
+        basis.append("s from --shards")
+    read, write = required_capacity(jobs, shards)
+    return Sizing(jobs, shards, read, write, "; ".join(basis))

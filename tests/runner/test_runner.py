@@ -1,0 +1,184 @@
+"""The runner's rules: claim, stage, render, submit, record; failures retried with the same number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Clock, MakeRunner, ScriptedTarget, put
+
+from kiter.aws import Aws
+from kiter.errors import Interrupted, JobFailed, Refused, TemplateError
+from kiter.project import Project
+from kiter.targets.base import Outcome
+
+pytestmark = pytest.mark.functional
+
+
+def partition(project: Project, logical: str, iteration: int) -> bytes:
+    folder = project.root / "staging" / logical / f"iteration={iteration}"
+    return b"".join(p.read_bytes() for p in sorted(folder.iterdir()))
+
+
+def lines(n: int, start: int = 0) -> list[str]:
+    return [
+        f"site.example.com 10.0.0.{i % 250} - - [25/Nov/2026:18:00:00 +0000] "
+        f'"GET /p/{i} HTTP/1.1" 500 12 "-" "curl/8.0" eu-west-1'
+        for i in range(start, start + n)
+    ]
+
+
+def test_iterations_advance_only_after_success(
+    aws: Aws, project: Project, make_runner: MakeRunner, target: ScriptedTarget
+) -> None:
+    runner = make_runner()
+    first = runner.run(project.job("connector"), project.targets["engine"])
+    second = runner.run(project.job("connector"), project.targets["engine"])
+    assert (first.iteration, second.iteration) == (0, 1)
+    assert "SET kinesis.checkpoint.iteration.no=0;" in target.scripts[0].text
+    assert "SET kinesis.checkpoint.iteration.no=1;" in target.scripts[1].text
+    assert [r.state for r in runner.ledger.history("conn")] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+def test_a_failed_iteration_is_retried_with_the_same_number_as_a_rerun(
+    aws: Aws, project: Project, make_runner: MakeRunner, target: ScriptedTarget
+) -> None:
+    runner = make_runner()
+    target.answers = [Outcome("FAILED", "s-1", cause="FAILED: SemanticException table not found")]
+    with pytest.raises(JobFailed, match="SemanticException table not found"):
+        runner.run(project.job("connector"), project.targets["engine"])
+    record = runner.ledger.get("conn", 0)
+    assert record is not None and record.state == "FAILED"
+    assert "SemanticException" in record.reason
+    retry = runner.run(project.job("connector"), project.targets["engine"])
+    assert (retry.iteration, retry.attempt, retry.rerun) == (0, 2, True)
+    assert "SET kinesis.rerun.iteration.without.wait=true;" in target.scripts[1].text
+    assert "SET kinesis.rerun.iteration.without.wait=false;" in target.scripts[0].text
+
+
+def test_staged_iterations_read_each_record_once(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    runner = make_runner()
+    put(aws, lines(30))
+    first = runner.run(project.job("top"), project.targets["engine"])
+    put(aws, lines(20, start=30))
+    second = runner.run(project.job("top"), project.targets["engine"])
+    assert first.read is not None and second.read is not None
+    assert (first.read.total_records, second.read.total_records) == (30, 20)
+    staged = partition(project, "top", 0) + partition(project, "top", 1)
+    assert sorted(staged.decode().splitlines()) == sorted(lines(50))
+    record = runner.ledger.get("top", 1)
+    assert record is not None and record.stats["records"] == 20
+    assert all(isinstance(s["end"], str | None) for s in record.shards.values())
+
+
+def test_a_deliberate_rerun_stages_a_byte_identical_partition(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    runner = make_runner()
+    put(aws, lines(25))
+    runner.run(project.job("top"), project.targets["engine"])
+    before = partition(project, "top", 0)
+    put(aws, lines(10, start=25))  # arrives after iteration 0 ended: not part of it
+    from kiter.runner import RunOptions
+
+    rerun = runner.run(project.job("top"), project.targets["engine"], RunOptions(iteration=0))
+    assert (rerun.iteration, rerun.attempt, rerun.rerun) == (0, 2, True)
+    assert partition(project, "top", 0) == before
+    assert runner.ledger.history("top")[-1].iteration == 0  # not a new iteration
+
+
+def test_a_failed_staged_iteration_rereads_exactly_its_recorded_records(
+    aws: Aws, project: Project, make_runner: MakeRunner, target: ScriptedTarget
+) -> None:
+    runner = make_runner()
+    put(aws, lines(15))
+    target.answers = [Outcome("FAILED", "x", cause="boom")]
+    with pytest.raises(JobFailed):
+        runner.run(project.job("top"), project.targets["engine"])
+    before = partition(project, "top", 0)
+    put(aws, lines(5, start=15))
+    retry = runner.run(project.job("top"), project.targets["engine"])
+    assert retry.iteration == 0 and partition(project, "top", 0) == before
+    nxt = runner.run(project.job("top"), project.targets["engine"])
+    assert nxt.read is not None and nxt.read.total_records == 5
+
+
+def test_an_interrupt_marks_the_iteration_failed_and_releases_the_lease(
+    aws: Aws, project: Project, make_runner: MakeRunner, target: ScriptedTarget
+) -> None:
+    runner = make_runner()
+    target.answers = [KeyboardInterrupt()]
+    with pytest.raises(Interrupted):
+        runner.run(project.job("connector"), project.targets["engine"])
+    record = runner.ledger.get("conn", 0)
+    assert record is not None and record.state == "FAILED" and "interrupted" in record.reason
+    assert runner.ledger.lease("conn") is None
+    assert runner.run(project.job("connector"), project.targets["engine"]).iteration == 0
+
+
+def test_a_template_error_after_the_claim_leaves_the_iteration_failed_not_stuck(
+    aws: Aws, project: Project, make_runner: MakeRunner, target: ScriptedTarget
+) -> None:
+    runner = make_runner()
+    (project.root / "hiveql").mkdir()
+    (project.root / "hiveql" / "top_errors.hql.j2").write_text("SELECT {{ nope }};\n")
+    from kiter.project import load_project
+    from kiter.render import Renderer
+
+    runner.renderer = Renderer(load_project(project.path, env={}))  # sees the project's template
+    with pytest.raises(TemplateError):
+        runner.run(project.job("connector"), project.targets["engine"])
+    record = runner.ledger.get("conn", 0)
+    assert record is not None and record.state == "FAILED" and "undefined" in record.reason
+    assert target.scripts == []
+
+
+def test_a_pig_job_aimed_at_hiveserver2_is_refused_naming_the_emr_target(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    with pytest.raises(JobFailed, match='kind = "emr"'):
+        make_runner().run(project.job("pig"), project.targets["engine"])
+    assert make_runner().ledger.history("pig") == []  # refused before any claim
+
+
+def test_the_retention_guard_refuses_an_iteration_whose_records_may_have_expired(
+    aws: Aws, project: Project, make_runner: MakeRunner, clock: Clock
+) -> None:
+    runner = make_runner()
+    runner.run(project.job("connector"), project.targets["engine"])
+    clock.now += 25 * 3600  # the stream keeps 24 hours
+    with pytest.raises(Refused, match="new logical name starts over"):
+        runner.run(project.job("connector"), project.targets["engine"])
+    from kiter.runner import RunOptions
+
+    forced = runner.run(project.job("connector"), project.targets["engine"], RunOptions(force=True))
+    assert forced.iteration == 1
+
+
+def test_cross_account_keys_reach_the_engine_but_not_the_ledger(
+    aws: Aws, project: Project, make_runner: MakeRunner, target: ScriptedTarget, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    job = replace(project.job("connector"), cross_account=True)
+    env = {"KITER_KINESIS_ACCESS_KEY": "AKIAXEXAMPLE", "KITER_KINESIS_SECRET_KEY": "wJalr/SECRET"}
+    runner = make_runner(env=env)
+    runner.run(job, project.targets["engine"])
+    assert "SET kinesis.secretKey=wJalr/SECRET;" in target.scripts[0].text
+    record = runner.ledger.get("conn", 0)
+    assert record is not None and "SECRET" not in str(record.to_json())
+
+
+def test_a_cross_account_job_without_keys_in_the_environment_is_refused_before_claiming(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    from dataclasses import replace
+
+    from kiter.errors import UsageError
+
+    job = replace(project.job("connector"), cross_account=True)
+    with pytest.raises(UsageError, match="KITER_KINESIS_ACCESS_KEY"):
+        make_runner().run(job, project.targets["engine"])
+    assert make_runner().ledger.history("conn") == []
