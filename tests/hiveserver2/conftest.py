@@ -1,0 +1,62 @@
+"""One Spark Thrift Server for the whole test session, started only if an integration test asks.
+
+Start-up costs 15-40 s on two cores, so every integration test shares this server; tests keep their
+state apart with table names of their own instead of a fresh server.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiter.errors import UsageError
+from kiter.local import spark
+from kiter.targets.base import Echo, no_echo
+from kiter.targets.hiveserver2 import HiveServer2Target
+
+START_TIMEOUT_S = 150.0
+
+
+@dataclass(frozen=True)
+class ThriftServer:
+    host: str
+    port: int
+    pid: int
+    log_path: Path
+    ready_after_s: float  # from spawn to the first successful SELECT 1
+
+    def target(self, echo: Echo = no_echo, **kwargs: Any) -> HiveServer2Target:
+        return HiveServer2Target(
+            "local", host=self.host, port=self.port, echo=echo, poll_interval=0.1, **kwargs
+        )
+
+
+@pytest.fixture(scope="session")
+def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftServer]:
+    try:
+        spark.require_java()
+        spark.spark_home()
+    except UsageError as exc:
+        pytest.skip(str(exc))
+    run_dir = tmp_path_factory.mktemp("spark-thrift")
+    port = spark.free_port()
+    log_path = run_dir / "server.log"
+    started = time.monotonic()
+    pid = spark.start_thrift_server(run_dir, port, log_path=log_path)
+    try:
+        spark.wait_until_ready("127.0.0.1", port, START_TIMEOUT_S, pid=pid, log_path=log_path)
+        yield ThriftServer("127.0.0.1", port, pid, log_path, time.monotonic() - started)
+    finally:
+        spark.stop(pid)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A suffix that keeps one test's tables apart from another's on the shared server."""
+    return uuid.uuid4().hex[:10]
