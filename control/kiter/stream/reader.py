@@ -1,0 +1,650 @@
+"""Staged mode's stream reader: read one iteration of a Kinesis stream into a partition writer.
+
+An iteration is a set of per-shard boundaries. A new iteration starts each shard right after where
+the previous one ended, reads every shard open during the window until it is caught up (or a
+timeout or cap), and reports the new boundaries; the caller records them. A rerun gets those
+boundaries back as `exact` and reads each shard from the same first record up to and including
+the same last one, so it stages byte-identical files.
+
+Rules kept here:
+- Resharding follows the KCL: a child shard is read only once all its parents are finished (a
+  closed shard read until GetRecords returns no NextShardIterator), in the same iteration when the
+  parents finish during it, else in a later one.
+- Data that expired from the stream is refused (`kiter.errors.Refused`), never skipped.
+- At most one GetRecords per shard each `min_call_interval` seconds (Kinesis allows 5 a second per
+  shard); throttles are retried with backoff and counted per shard, including retries botocore
+  made itself (a client from `Aws(..., max_attempts=1)` leaves every retry to this module).
+- Bounded memory: each batch is encoded and written to its shard's file as it arrives.
+- Caps (`max_records`, `max_bytes`) are per shard and count Kinesis records and their data bytes
+  (before KPL de-aggregation): a per-shard cap keeps each shard's cut deterministic whatever the
+  thread timing. A shard stops after the batch record that reaches a cap.
+
+This room does not choose iteration numbers, touch the ledger or print: progress goes to `echo`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from kiter.aws import error_code, service_error
+from kiter.errors import KiterError, Refused
+from kiter.stream.records import iso_utc
+from kiter.stream.staging import PartitionWriter
+
+Echo = Callable[[str], None]
+
+THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "LimitExceededException"})
+MAX_THROTTLE_RETRIES = 12
+MAX_BACKOFF_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class InitialPosition:
+    """Where a first iteration (no previous boundaries) starts each shard."""
+
+    kind: Literal["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"] = "TRIM_HORIZON"
+    timestamp: datetime | None = None
+
+    @classmethod
+    def at(cls, timestamp: datetime) -> InitialPosition:
+        return cls("AT_TIMESTAMP", timestamp)
+
+
+TRIM_HORIZON = InitialPosition("TRIM_HORIZON")
+LATEST = InitialPosition("LATEST")
+
+
+@dataclass(frozen=True)
+class StopPolicy:
+    """When a shard's reading stops in a new iteration (a rerun stops at its recorded end)."""
+
+    # Seconds without a record after which a caught-up shard stops; None: at once when caught up.
+    nodata_timeout: float | None = None
+    # Seconds after the iteration's start at which every shard stops, data or not.
+    iteration_timeout: float | None = None
+    # Per shard: Kinesis records / data bytes after which the shard stops.
+    max_records: int | None = None
+    max_bytes: int | None = None
+    # GetRecords Limit (Kinesis allows at most 10,000).
+    batch_size: int = 10_000
+
+
+@dataclass
+class ShardBoundary:
+    """Where one shard's reading started and ended in an iteration.
+
+    Sequence numbers are strings (they exceed DynamoDB's 38 digits) and compare as ints.
+    """
+
+    shard_id: str
+    start_after: str | None = None  # None: from the shard's beginning or the initial position
+    end: str | None = None  # last sequence number read; None: nothing read
+    finished: bool = False  # a closed shard read to its end
+    parent_ids: list[str] = field(default_factory=list)
+    first: str | None = None  # first sequence number read: what a rerun starts AT and checks
+    # With no sequence number to start after: an ISO time to start AT_TIMESTAMP, or "LATEST"
+    # resolved to the time the reading started (so the next iteration misses nothing).
+    start_timestamp: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ShardBoundary:
+        def seq(value: Any) -> str | None:
+            return None if value is None else str(value)
+
+        return cls(
+            shard_id=str(data["shard_id"]),
+            start_after=seq(data.get("start_after")),
+            end=seq(data.get("end")),
+            finished=bool(data.get("finished", False)),
+            parent_ids=[str(p) for p in data.get("parent_ids") or []],
+            first=seq(data.get("first")),
+            start_timestamp=data.get("start_timestamp"),
+        )
+
+    @property
+    def resume_after(self) -> str | None:
+        """The sequence number the next iteration starts after."""
+        return self.end if self.end is not None else self.start_after
+
+
+@dataclass
+class ShardStats:
+    records: int = 0  # user records staged (after KPL de-aggregation)
+    kinesis_records: int = 0
+    bytes: int = 0  # data bytes of the Kinesis records
+    throttles: int = 0
+    calls: int = 0
+    read_seconds: float = 0.0
+    first_arrival: str | None = None
+    last_arrival: str | None = None
+
+
+@dataclass
+class IterationRead:
+    """What one read of an iteration staged: boundaries to record and stats to report."""
+
+    iteration: int
+    boundaries: dict[str, ShardBoundary]
+    stats: dict[str, ShardStats]
+    rerun: bool = False
+
+    @property
+    def total_records(self) -> int:
+        return sum(s.records for s in self.stats.values())
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(s.bytes for s in self.stats.values())
+
+    @property
+    def total_throttles(self) -> int:
+        return sum(s.throttles for s in self.stats.values())
+
+    def boundaries_dict(self) -> dict[str, dict[str, Any]]:
+        return {sid: b.to_dict() for sid, b in sorted(self.boundaries.items())}
+
+
+@dataclass
+class _Task:
+    shard_id: str
+    parent_ids: list[str]
+    iterator_args: dict[str, Any]
+    start_after: str | None
+    start_timestamp: str | None
+    exact_end: int | None = None  # rerun: stop after this sequence number
+    exact_first: str | None = None
+
+
+class _Stop(Exception):
+    """Another shard failed: stop this one quietly."""
+
+
+class _Reader:
+    def __init__(
+        self,
+        client: Any,
+        stream: str,
+        iteration: int,
+        stop: StopPolicy,
+        writer: PartitionWriter,
+        echo: Echo,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        min_call_interval: float,
+    ) -> None:
+        self.client = client
+        self.stream = stream
+        self.iteration = iteration
+        self.stop = stop
+        self.writer = writer
+        self.echo = echo
+        self.clock = clock
+        self.sleep = sleep
+        self.min_call_interval = min_call_interval
+        self.failed = threading.Event()
+        self.started = clock()
+
+    def call(self, action: str, stats: ShardStats | None, **kwargs: Any) -> dict[str, Any]:
+        return call_with_backoff(
+            self.client,
+            action,
+            stats,
+            sleep=self.sleep,
+            first_backoff=self.min_call_interval,
+            **kwargs,
+        )
+
+    # -- one shard -----------------------------------------------------------------------------
+
+    def read_shard(self, task: _Task) -> tuple[ShardBoundary, ShardStats]:
+        stats = ShardStats()
+        boundary = ShardBoundary(
+            task.shard_id,
+            start_after=task.start_after,
+            parent_ids=list(task.parent_ids),
+            start_timestamp=task.start_timestamp,
+        )
+        where = f"{self.stream}/{task.shard_id}, iteration {self.iteration}"
+        began = self.clock()
+        try:
+            iterator = self._iterator(task, stats, where)
+            self._loop(task, iterator, boundary, stats, where)
+        except KiterError:
+            raise
+        except _Stop:
+            pass
+        except Exception as exc:
+            if getattr(exc, "response", None) is not None:
+                raise service_error(exc, f"reading {where}") from exc
+            raise
+        finally:
+            stats.read_seconds = self.clock() - began
+        return boundary, stats
+
+    def _iterator(self, task: _Task, stats: ShardStats, where: str) -> str:
+        try:
+            response = self.call(
+                "GetShardIterator",
+                stats,
+                StreamName=self.stream,
+                ShardId=task.shard_id,
+                **task.iterator_args,
+            )
+        except Exception as exc:
+            code = error_code(exc)
+            by_number = "StartingSequenceNumber" in task.iterator_args
+            if code == "InvalidArgumentException" and by_number:
+                raise Refused(
+                    f"cannot start {where} at sequence number "
+                    f"{task.iterator_args['StartingSequenceNumber']}: {_message(exc)}. The "
+                    "records may have expired from the stream; start a new logical name",
+                ) from exc
+            if code == "ResourceNotFoundException" and task.exact_end is not None:
+                raise Refused(
+                    f"cannot rerun {where}: the shard is gone from the stream (expired); "
+                    "start a new logical name"
+                ) from exc
+            raise
+        return str(response["ShardIterator"])
+
+    def _loop(
+        self,
+        task: _Task,
+        iterator: str,
+        boundary: ShardBoundary,
+        stats: ShardStats,
+        where: str,
+    ) -> None:
+        stop = self.stop
+        rerun = task.exact_end is not None
+        deadline = (
+            None
+            if rerun or stop.iteration_timeout is None
+            else self.started + stop.iteration_timeout
+        )
+        last_data = self.clock()
+        last_call: float | None = None
+        out = None
+        while True:
+            if self.failed.is_set():
+                raise _Stop
+            now = self.clock()
+            if deadline is not None and now >= deadline:
+                return
+            if last_call is not None:
+                wait_for = last_call + self.min_call_interval - now
+                if wait_for > 0:
+                    self.sleep(wait_for)
+            last_call = self.clock()
+            try:
+                response = self.call(
+                    "GetRecords", stats, ShardIterator=iterator, Limit=stop.batch_size
+                )
+            except Exception as exc:
+                if error_code(exc) == "ExpiredIteratorException":
+                    raise Refused(
+                        f"the shard iterator for {where} expired; the read cannot go on "
+                        "without losing its place"
+                    ) from exc
+                raise
+            stats.calls += 1
+            records: list[dict[str, Any]] = response.get("Records") or []
+            reached_end = capped = dropped = False
+            received = len(records)
+            if records and rerun:
+                first_seen = records[0]["SequenceNumber"]
+                if stats.kinesis_records == 0 and task.exact_first not in (None, first_seen):
+                    raise Refused(
+                        f"rerun of {where}: expected first record {task.exact_first} but the "
+                        f"stream now starts at {records[0]['SequenceNumber']}: records have "
+                        "expired; start a new logical name"
+                    )
+                records, reached_end = _cut_at(records, task.exact_end)  # type: ignore[arg-type]
+            elif records and (stop.max_records is not None or stop.max_bytes is not None):
+                records, capped = _cut_at_cap(records, stats, stop)
+            dropped = len(records) < received
+            if records:
+                if out is None:
+                    out = self.writer.shard_file(task.shard_id)
+                data, users = self.writer.fmt.encode_batch(records, task.shard_id)
+                out.write(data)
+                stats.records += users
+                self._account(records, boundary, stats)
+                last_data = self.clock()
+            next_iterator = response.get("NextShardIterator")
+            if reached_end:
+                return
+            if next_iterator is None and not dropped:
+                if rerun:
+                    raise Refused(
+                        f"rerun of {where}: the shard ended before recorded end "
+                        f"{task.exact_end}; records are missing"
+                    )
+                boundary.finished = True
+                return
+            if capped or next_iterator is None:
+                return
+            if not records and int(response.get("MillisBehindLatest") or 0) == 0:
+                if rerun:
+                    raise Refused(
+                        f"rerun of {where}: caught up at {boundary.end} before the recorded end "
+                        f"{task.exact_end}; records are missing"
+                    )
+                if stop.nodata_timeout is None or self.clock() - last_data >= stop.nodata_timeout:
+                    return
+            iterator = next_iterator
+
+    @staticmethod
+    def _account(records: list[dict[str, Any]], boundary: ShardBoundary, stats: ShardStats) -> None:
+        if boundary.first is None:
+            boundary.first = records[0]["SequenceNumber"]
+        boundary.end = records[-1]["SequenceNumber"]
+        stats.kinesis_records += len(records)
+        stats.bytes += sum(len(r["Data"]) for r in records)
+        if stats.first_arrival is None:
+            stats.first_arrival = iso_utc(records[0].get("ApproximateArrivalTimestamp"))
+        stats.last_arrival = iso_utc(records[-1].get("ApproximateArrivalTimestamp"))
+
+
+def _cut_at(records: list[dict[str, Any]], end: int) -> tuple[list[dict[str, Any]], bool]:
+    for i, record in enumerate(records):
+        seq = int(record["SequenceNumber"])
+        if seq >= end:
+            return records[: i + 1] if seq == end else records[:i], True
+    return records, False
+
+
+def _cut_at_cap(
+    records: list[dict[str, Any]], stats: ShardStats, stop: StopPolicy
+) -> tuple[list[dict[str, Any]], bool]:
+    count, size = stats.kinesis_records, stats.bytes
+    for i, record in enumerate(records):
+        count += 1
+        size += len(record["Data"])
+        if (stop.max_records is not None and count >= stop.max_records) or (
+            stop.max_bytes is not None and size >= stop.max_bytes
+        ):
+            return records[: i + 1], True
+    return records, False
+
+
+def call_with_backoff(
+    client: Any,
+    action: str,
+    stats: ShardStats | None,
+    *,
+    sleep: Callable[[float], None],
+    first_backoff: float = 0.2,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Call a Kinesis action, retrying throttles with exponential backoff and counting them."""
+    method = getattr(client, _snake(action))
+    backoff = max(first_backoff, 0.05)
+    attempt = 0
+    while True:
+        try:
+            response: dict[str, Any] = method(**kwargs)
+        except Exception as exc:
+            throttled = error_code(exc) in THROTTLE_CODES
+            if stats is not None:
+                stats.throttles += _retry_attempts(exc) + (1 if throttled else 0)
+            if throttled and attempt < MAX_THROTTLE_RETRIES:
+                attempt += 1
+                sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            raise
+        if stats is not None:
+            stats.throttles += _retry_attempts_response(response)
+        return response
+
+
+def _snake(action: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_")
+
+
+def _message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Message", exc))
+    return str(exc)
+
+
+def _retry_attempts(exc: BaseException) -> int:
+    response = getattr(exc, "response", None)
+    return _retry_attempts_response(response) if isinstance(response, dict) else 0
+
+
+def _retry_attempts_response(response: Mapping[str, Any]) -> int:
+    meta = response.get("ResponseMetadata")
+    return int(meta.get("RetryAttempts", 0) or 0) if isinstance(meta, Mapping) else 0
+
+
+def list_shards(
+    client: Any, stream: str, *, sleep: Callable[[float], None] = time.sleep
+) -> list[dict[str, Any]]:
+    """Every shard of the stream ListShards reports (open and closed within retention), paged."""
+    shards: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"StreamName": stream}
+    try:
+        while True:
+            page = call_with_backoff(client, "ListShards", None, sleep=sleep, **kwargs)
+            shards.extend(page.get("Shards", []))
+            token = page.get("NextToken")
+            if not token:
+                return shards
+            kwargs = {"NextToken": token}
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            raise Refused(f"stream {stream} does not exist") from exc
+        raise service_error(exc, f"listing shards of {stream}") from exc
+
+
+def _parents(shard: Mapping[str, Any]) -> list[str]:
+    return [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p]
+
+
+def read_iteration(
+    kinesis_client: Any,
+    stream: str,
+    *,
+    iteration: int,
+    previous: Mapping[str, ShardBoundary] | None,
+    exact: Mapping[str, ShardBoundary] | None = None,
+    initial: InitialPosition = TRIM_HORIZON,
+    stop: StopPolicy | None = None,
+    writer: PartitionWriter,
+    echo: Echo,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    max_workers: int = 8,
+    min_call_interval: float = 0.2,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> IterationRead:
+    """Read one iteration of `stream` into `writer` (not committed: the caller commits).
+
+    New iteration (`exact` None): every shard open during the window, each from where `previous`
+    left it. Rerun (`exact` given): each shard of `exact` from its first to its end record.
+    Raises Refused for expired data, ServiceError for AWS failures, JobFailed for bad records.
+    """
+    reader = _Reader(
+        kinesis_client,
+        stream,
+        iteration,
+        stop or StopPolicy(),
+        writer,
+        echo,
+        clock,
+        sleep,
+        min_call_interval,
+    )
+    carried: dict[str, ShardBoundary] = {}
+    waiting: dict[str, _Task] = {}
+    if exact is not None:
+        tasks = _rerun_plan(exact)
+    else:
+        shards = list_shards(kinesis_client, stream, sleep=sleep)
+        tasks, carried, waiting = _new_plan(shards, previous, initial, iteration, stream, now)
+    echo(
+        f"iteration {iteration} of {stream}: reading {len(tasks)} shard(s)"
+        + (f", {len(waiting)} waiting for parents" if waiting else "")
+        + (" (rerun)" if exact is not None else "")
+    )
+    boundaries: dict[str, ShardBoundary] = dict(carried)
+    stats: dict[str, ShardStats] = {}
+    finished = {sid for sid, b in carried.items() if b.finished}
+    if exact is not None:
+        boundaries.update({sid: ShardBoundary.from_dict(b.to_dict()) for sid, b in exact.items()})
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="kiter-shard")
+    with pool:
+        running: dict[Future[tuple[ShardBoundary, ShardStats]], str] = {
+            pool.submit(reader.read_shard, t): t.shard_id for t in tasks
+        }
+        error: BaseException | None = None
+        try:
+            while running:
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    shard_id = running.pop(future)
+                    try:
+                        boundary, shard_stats = future.result()
+                    except BaseException as exc:
+                        if error is None:
+                            error = exc
+                            reader.failed.set()
+                        continue
+                    stats[shard_id] = shard_stats
+                    if exact is not None:
+                        continue
+                    boundaries[shard_id] = boundary
+                    echo(_summary(shard_id, boundary, shard_stats))
+                    if boundary.finished:
+                        finished.add(shard_id)
+                        if error is None:
+                            for child in _ready(waiting, finished):
+                                running[pool.submit(reader.read_shard, child)] = child.shard_id
+        except BaseException:
+            # Ctrl-C (or a bug here): tell the shard threads to stop before the pool joins them.
+            reader.failed.set()
+            raise
+        if error is not None:
+            raise error
+    return IterationRead(iteration, boundaries, stats, rerun=exact is not None)
+
+
+def _summary(shard_id: str, boundary: ShardBoundary, stats: ShardStats) -> str:
+    text = f"  {shard_id}: {stats.records} record(s), {stats.bytes} bytes"
+    if boundary.finished:
+        text += ", finished"
+    if stats.throttles:
+        text += f", {stats.throttles} throttle(s)"
+    return text
+
+
+def _ready(waiting: dict[str, _Task], finished: set[str]) -> list[_Task]:
+    ready = [t for t in waiting.values() if all(p in finished for p in t.parent_ids)]
+    for task in ready:
+        del waiting[task.shard_id]
+    return ready
+
+
+def _rerun_plan(exact: Mapping[str, ShardBoundary]) -> list[_Task]:
+    tasks = []
+    for sid, b in sorted(exact.items()):
+        if b.end is None:
+            continue
+        if b.first is not None:
+            args: dict[str, Any] = {
+                "ShardIteratorType": "AT_SEQUENCE_NUMBER",
+                "StartingSequenceNumber": b.first,
+            }
+        elif b.start_after is not None:
+            args = _start_args(b.start_after, None)
+        else:
+            args = {"ShardIteratorType": "TRIM_HORIZON"}
+        tasks.append(
+            _Task(
+                sid,
+                list(b.parent_ids),
+                args,
+                b.start_after,
+                b.start_timestamp,
+                exact_end=int(b.end),
+                exact_first=b.first,
+            )
+        )
+    return tasks
+
+
+def _start_args(start_after: str | None, start_timestamp: str | None) -> dict[str, Any]:
+    if start_after is not None:
+        return {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": start_after}
+    if start_timestamp is not None:
+        return {
+            "ShardIteratorType": "AT_TIMESTAMP",
+            "Timestamp": datetime.fromisoformat(start_timestamp.replace("Z", "+00:00")),
+        }
+    return {"ShardIteratorType": "TRIM_HORIZON"}
+
+
+def _new_plan(
+    shards: list[dict[str, Any]],
+    previous: Mapping[str, ShardBoundary] | None,
+    initial: InitialPosition,
+    iteration: int,
+    stream: str,
+    now: Callable[[], datetime],
+) -> tuple[list[_Task], dict[str, ShardBoundary], dict[str, _Task]]:
+    """(shards to read now, finished boundaries carried over, children waiting for parents)."""
+    listed = {s["ShardId"]: s for s in shards}
+    prev = dict(previous or {})
+    for sid, gone in sorted(prev.items()):
+        if sid not in listed and not gone.finished:
+            raise Refused(
+                f"iteration {iteration} of {stream}: shard {sid} was not read to its end and is "
+                "gone from the stream (expired); start a new logical name"
+            )
+    # A first iteration fixes LATEST to a time, so a shard that reads nothing now resumes there.
+    first_stamp: str | None = None
+    if previous is None and initial.kind == "LATEST":
+        first_stamp = iso_utc(now())
+    elif previous is None and initial.kind == "AT_TIMESTAMP":
+        if initial.timestamp is None:
+            raise ValueError("InitialPosition AT_TIMESTAMP needs a timestamp")
+        first_stamp = iso_utc(initial.timestamp)
+    carried: dict[str, ShardBoundary] = {}
+    ready: list[_Task] = []
+    waiting: dict[str, _Task] = {}
+    known = set(listed) | set(prev)
+    finished = {sid for sid, done in prev.items() if done.finished}
+    for sid in sorted(listed):
+        b = prev.get(sid)
+        if b is not None and b.finished:
+            carried[sid] = prev[sid]
+            continue
+        parents = [p for p in _parents(listed[sid]) if p in known]
+        if b is not None:
+            task = _Task(
+                sid,
+                parents,
+                _start_args(b.resume_after, b.start_timestamp),
+                b.resume_after,
+                b.start_timestamp if b.resume_after is None else None,
+            )
+        else:
+            stamp = first_stamp
+            task = _Task(sid, parents, _start_args(None, stamp), None, stamp)
+        if all(p in finished for p in parents):
+            ready.append(task)
+        else:
+            waiting[sid] = task
+    return ready, carried, waiting

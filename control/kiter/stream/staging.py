@@ -1,0 +1,324 @@
+"""Staging: where staged mode puts an iteration's records for a Hive script to read as a partition.
+
+Layout: `<url>/<logical>/iteration=<N>/<shard>.<ext>`, one file per shard that had records. A
+partition is written under a temporary name and made visible only by `commit()`, so a crashed or
+failed read leaves nothing a query picks up; Hive and Spark skip names starting with `_` or `.`.
+
+- `file:///abs/path`: files go to a hidden sibling `<logical>/_tmp-iteration=N-<uuid>/`, fsynced,
+  then renamed into place. Replacing an existing partition takes two renames (old one aside to
+  `_old-...`, new one in) and then a delete: a query running in between sees no partition at all
+  for a moment, never a partial or mixed one. Leftover `_tmp-`/`_old-` folders of the same
+  iteration (from a crash) are removed on the next commit.
+- `s3://bucket/prefix`: each shard file is spooled to local disk while reading (bounded memory),
+  uploaded under `<logical>/_tmp-iteration=N-<uuid>/` on commit, then server-side copied to the
+  partition prefix, stale objects of an older version of the partition deleted, and the temp prefix
+  deleted. S3 makes each object atomic, not a prefix: a query during commit may see some new
+  files beside old ones. A crash before the copy leaves only the ignored temp prefix.
+
+This room writes bytes and knows nothing about Kinesis or the ledger; one writer per (logical,
+iteration) at a time is the caller's job (the ledger's lease).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Protocol, Self
+from urllib.parse import unquote, urlparse
+
+from kiter.aws import service_error
+from kiter.errors import UsageError
+from kiter.stream.records import RecordFormat, as_format
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")
+
+
+def _check_name(kind: str, name: str) -> str:
+    # A name starting with _ or . would be ignored by Hive; a slash would change the layout.
+    if not _SAFE_NAME.match(name):
+        raise UsageError(
+            f"{kind} {name!r} cannot name a staging folder: use letters, digits, '_', '-', '.', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+class PartitionWriter(Protocol):
+    """One iteration's partition being written; nothing is visible until commit()."""
+
+    fmt: RecordFormat
+
+    def shard_file(self, shard_id: str) -> IO[bytes]:
+        """The open binary file for a shard (the same one on every call)."""
+        ...
+
+    def commit(self) -> None:
+        """Make the partition visible, replacing any earlier version of it."""
+        ...
+
+    def abort(self) -> None:
+        """Throw away what was written (idempotent; nothing after commit)."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class Staging(Protocol):
+    """A staging root (file:// or s3://)."""
+
+    url: str
+
+    def partition(
+        self, logical: str, iteration: int, fmt: RecordFormat | str
+    ) -> PartitionWriter: ...
+
+    def partition_location(self, logical: str, iteration: int) -> str: ...
+
+    def table_location(self, logical: str) -> str: ...
+
+
+class _WriterBase:
+    """Shared shape: lazily opened shard files, commit on clean exit, abort on exception."""
+
+    def __init__(self, fmt: RecordFormat, folder: Path) -> None:
+        self.fmt = fmt
+        self._folder = folder
+        self._files: dict[str, IO[bytes]] = {}
+        self._done = False
+
+    def shard_file(self, shard_id: str) -> IO[bytes]:
+        if self._done:
+            raise RuntimeError("partition writer already committed or aborted")
+        handle = self._files.get(shard_id)
+        if handle is None:
+            name = f"{_check_name('shard id', shard_id)}.{self.fmt.extension}"
+            handle = open(self._folder / name, "wb")  # noqa: SIM115 - closed at commit/abort
+            self._files[shard_id] = handle
+        return handle
+
+    def _close_files(self, sync: bool) -> None:
+        for handle in self._files.values():
+            if not handle.closed:
+                if sync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                handle.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._done:
+            self.commit()
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+
+# --- file:// ----------------------------------------------------------------------------------
+
+
+class LocalStaging:
+    """A staging root on a local or mounted file system."""
+
+    def __init__(self, url: str, root: Path) -> None:
+        self.url = url.rstrip("/")
+        self.root = root
+
+    def partition(
+        self, logical: str, iteration: int, fmt: RecordFormat | str
+    ) -> LocalPartitionWriter:
+        table = self.root / _check_name("logical name", logical)
+        table.mkdir(parents=True, exist_ok=True)
+        tmp = table / f"_tmp-iteration={int(iteration)}-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        return LocalPartitionWriter(as_format(fmt), tmp, table / f"iteration={int(iteration)}")
+
+    def partition_location(self, logical: str, iteration: int) -> str:
+        return f"{self.table_location(logical)}/iteration={int(iteration)}"
+
+    def table_location(self, logical: str) -> str:
+        return f"{self.url}/{_check_name('logical name', logical)}"
+
+
+class LocalPartitionWriter(_WriterBase):
+    def __init__(self, fmt: RecordFormat, tmp: Path, final: Path) -> None:
+        super().__init__(fmt, tmp)
+        self.final = final
+
+    def commit(self) -> None:
+        if self._done:
+            return
+        self._close_files(sync=True)
+        _fsync_dir(self._folder)
+        parent = self.final.parent
+        old = parent / f"_old-{self.final.name}-{uuid.uuid4().hex}"
+        if self.final.exists():
+            os.rename(self.final, old)
+        os.rename(self._folder, self.final)
+        _fsync_dir(parent)
+        self._done = True
+        shutil.rmtree(old, ignore_errors=True)
+        for stale in parent.iterdir():
+            if (
+                stale.name.startswith((f"_tmp-{self.final.name}-", f"_old-{self.final.name}-"))
+                and stale.is_dir()
+            ):
+                shutil.rmtree(stale, ignore_errors=True)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._close_files(sync=False)
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- s3:// ------------------------------------------------------------------------------------
+
+
+class S3Staging:
+    """A staging root under an S3 bucket and prefix."""
+
+    def __init__(self, url: str, bucket: str, prefix: str, s3_client: Any) -> None:
+        self.url = url.rstrip("/")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.s3 = s3_client
+
+    def _key(self, *parts: str) -> str:
+        return "/".join(p for p in (self.prefix, *parts) if p)
+
+    def partition(self, logical: str, iteration: int, fmt: RecordFormat | str) -> S3PartitionWriter:
+        _check_name("logical name", logical)
+        name = f"iteration={int(iteration)}"
+        return S3PartitionWriter(
+            as_format(fmt),
+            self,
+            tmp_key=self._key(logical, f"_tmp-{name}-{uuid.uuid4().hex}"),
+            final_key=self._key(logical, name),
+        )
+
+    def partition_location(self, logical: str, iteration: int) -> str:
+        return f"{self.table_location(logical)}/iteration={int(iteration)}"
+
+    def table_location(self, logical: str) -> str:
+        return f"{self.url}/{_check_name('logical name', logical)}"
+
+
+class S3PartitionWriter(_WriterBase):
+    def __init__(
+        self, fmt: RecordFormat, staging: S3Staging, *, tmp_key: str, final_key: str
+    ) -> None:
+        self._spool = tempfile.TemporaryDirectory(prefix="kiter-stage-")
+        super().__init__(fmt, Path(self._spool.name))
+        self._staging = staging
+        self.tmp_key = tmp_key
+        self.final_key = final_key
+
+    def commit(self) -> None:
+        if self._done:
+            return
+        s3, bucket = self._staging.s3, self._staging.bucket
+        self._close_files(sync=False)
+        names = sorted(p.name for p in self._folder.iterdir())
+        try:
+            for name in names:
+                s3.upload_file(str(self._folder / name), bucket, f"{self.tmp_key}/{name}")
+            existing = _list_keys(s3, bucket, self.final_key + "/")
+            for name in names:
+                s3.copy(
+                    {"Bucket": bucket, "Key": f"{self.tmp_key}/{name}"},
+                    bucket,
+                    f"{self.final_key}/{name}",
+                )
+            wanted = {f"{self.final_key}/{n}" for n in names}
+            _delete_keys(s3, bucket, [k for k in existing if k not in wanted])
+            _delete_keys(s3, bucket, [f"{self.tmp_key}/{n}" for n in names])
+        except Exception as exc:
+            if getattr(exc, "response", None) is not None:
+                raise service_error(exc, f"staging s3://{bucket}/{self.final_key}") from exc
+            raise
+        finally:
+            self._done = True
+            self._spool.cleanup()
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._close_files(sync=False)
+        self._spool.cleanup()
+        # Cleanup must not hide the error being raised; leftovers sit under an ignored name.
+        with contextlib.suppress(Exception):
+            _delete_keys(
+                self._staging.s3,
+                self._staging.bucket,
+                _list_keys(self._staging.s3, self._staging.bucket, self.tmp_key + "/"),
+            )
+
+
+def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys
+
+
+def _delete_keys(s3: Any, bucket: str, keys: list[str]) -> None:
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+        )
+
+
+def open_staging(url: str, *, s3_client: Any = None) -> LocalStaging | S3Staging:
+    """A staging root for `file:///abs/path` or `s3://bucket/prefix` (s3 needs `s3_client`)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            raise UsageError(f"staging url {url!r}: file URLs take no host (file:///abs/path)")
+        path = Path(unquote(parsed.path))
+        if not path.is_absolute() or not parsed.path:
+            raise UsageError(f"staging url {url!r} needs an absolute path (file:///abs/path)")
+        path.mkdir(parents=True, exist_ok=True)
+        return LocalStaging(f"file://{path}", path)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise UsageError(f"staging url {url!r} names no bucket (s3://bucket/prefix)")
+        if s3_client is None:
+            raise UsageError("an s3:// staging url needs an S3 client")
+        return S3Staging(url, parsed.netloc, parsed.path, s3_client)
+    raise UsageError(f"staging url {url!r}: use file:///abs/path or s3://bucket/prefix")
