@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "query": ("kiter.cli.submit", "query", "Run ad-hoc HiveQL on a HiveServer2 target."),
     "logs": ("kiter.cli.submit", "logs", "Explain a failed EMR step from its logs."),
     "iterations": ("kiter.cli.submit", "iterations", "Show a job's iteration ledger."),
+    "run": ("kiter.cli.run", "run", "Run iterations on a cadence, retrying failures."),
     "metastore": (
         "kiter.cli.metastore",
         "metastore",

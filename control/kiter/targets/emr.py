@@ -147,11 +147,24 @@ class EmrTarget:
             )
         else:
             self._upload(script)
-            step_id = self._add_step(name, args)
-            self.echo(f"added step {step_id} ({name}) to cluster {self.cluster_id}")
+            try:
+                step_id = self._add_step(name, args)
+                self.echo(f"added step {step_id} ({name}) to cluster {self.cluster_id}")
+            except KeyboardInterrupt:
+                # The call may have reached EMR: a step left behind would run unrecorded.
+                raise Interrupted(
+                    f"interrupted while adding step {name}; {self._cancel_added(name)}"
+                ) from None
         if not wait:
             return Outcome(state="SUBMITTED", submission_id=step_id)
         return self.wait(step_id)
+
+    def _cancel_added(self, name: str) -> str:
+        try:
+            step_id = self._active_step(name)
+        except (KiterError, KeyboardInterrupt):
+            return f"could not check whether EMR added it: look for step {name}"
+        return self._cancel_quietly(step_id) if step_id else "EMR had not added it"
 
     def _script_key(self, script: Script) -> str:
         tail = (
