@@ -68,16 +68,26 @@ def main() -> None:
         job = project.job(name)
         block = renderer.settings(job, 3).block(job.engine)
         context = {
-            **job.vars, "vars": job.vars, "job": job.name, "engine": job.engine, "mode": job.mode,
-            "stream": job.stream, "logical_name": job.logical_name, "iteration": 3,
-            "staging": staging_locations(project, job, 3), "campaign_table": job.campaign_table,
-            "kiter_preamble": lambda block=block: block, "ident": lambda s: s.replace("-", "_"),
+            **job.vars,
+            "vars": job.vars,
+            "job": job.name,
+            "engine": job.engine,
+            "mode": job.mode,
+            "stream": job.stream,
+            "logical_name": job.logical_name,
+            "iteration": 3,
+            "staging": staging_locations(project, job, 3),
+            "campaign_table": job.campaign_table,
+            "kiter_preamble": lambda block=block: block,
+            "ident": lambda s: s.replace("-", "_"),
         }
         template = bare.get_template(job.template)
         base = per_call(lambda t=template, c=context: t.render(c), 300)
         ours = per_call(lambda j=job: renderer.render(j, 3), 300)
-        print(f"  {name:15} bare jinja2 {base * 1e6:8.0f} us   kiter {ours * 1e6:8.0f} us   "
-              f"{ours / base:.2f}x   (target <= 1.3x)")
+        print(
+            f"  {name:15} bare jinja2 {base * 1e6:8.0f} us   kiter {ours * 1e6:8.0f} us   "
+            f"{ours / base:.2f}x   (target <= 1.3x)"
+        )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,15 @@ MASK = "****"
 SECRET_KEYS = ("kinesis.accessKey", "kinesis.secretKey")
 
 # What a value may not contain: it would end or split a SET line, or quote part of it.
-_FORBIDDEN = {";": "a semicolon", "=": "an equals sign", "'": "a quote", '"': "a quote",
-              "`": "a backquote", "\\": "a backslash", "#": "a hash sign"}
+_FORBIDDEN = {
+    ";": "a semicolon",
+    "=": "an equals sign",
+    "'": "a quote",
+    '"': "a quote",
+    "`": "a backquote",
+    "\\": "a backslash",
+    "#": "a hash sign",
+}
 _TABLE_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _ATTRIBUTE_RE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
@@ -109,7 +116,10 @@ class CheckpointSettings:
             ("kinesis.checkpoint.metastore.hash.range.name", self.range_key),
             ("kinesis.checkpoint.logical.name", self.logical_name),
             ("kinesis.checkpoint.iteration.no", str(self.iteration)),
-            ("kinesis.rerun.iteration.without.wait", "true" if self.rerun_without_wait else "false"),
+            (
+                "kinesis.rerun.iteration.without.wait",
+                "true" if self.rerun_without_wait else "false",
+            ),
         ]
         optional = (
             ("kinesis.endpoint.region", self.endpoint_region),

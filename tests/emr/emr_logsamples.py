@@ -1,7 +1,5 @@
 """Step log samples shaped like the ones EMR pushes for failed Hive and Pig steps."""
 
-# ruff: noqa: E501  (log lines are as long as the engines write them)
-
 from __future__ import annotations
 
 HIVE_TABLE_NOT_FOUND_STDERR = """\
