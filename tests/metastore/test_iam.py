@@ -1,0 +1,101 @@
+"""The least-privilege policy document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from kiter.errors import ConfigError
+from kiter.metastore.iam import iam_policy
+
+
+def _by_sid(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+def test_policy_grants_each_service_on_named_resources_only() -> None:
+    policy = iam_policy(
+        region="eu-west-1",
+        account="123456789012",
+        table="MyEMRKinesisTable",
+        streams=["AccessLogStream"],
+        s3_prefixes=["s3://bucket/kiter/scripts/"],
+        emr_clusters=["j-ABC"],
+    )
+    assert policy["Version"] == "2012-10-17"
+    s = _by_sid(policy)
+    assert s["KiterCheckpointTable"]["Resource"] == (
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/MyEMRKinesisTable"
+    )
+    assert {"dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:PutItem"} <= set(
+        s["KiterCheckpointTable"]["Action"]
+    )
+    assert "dynamodb:DeleteTable" not in s["KiterCheckpointTable"]["Action"]
+    assert s["KiterStreams"]["Resource"] == [
+        "arn:aws:kinesis:eu-west-1:123456789012:stream/AccessLogStream"
+    ]
+    assert set(s["KiterStreams"]["Action"]) == {
+        "kinesis:DescribeStream",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:ListShards",
+        "kinesis:GetShardIterator",
+        "kinesis:GetRecords",
+    }
+    assert s["KiterS3Objects"]["Resource"] == ["arn:aws:s3:::bucket/kiter/scripts/*"]
+    assert s["KiterS3List0"]["Resource"] == "arn:aws:s3:::bucket"
+    assert s["KiterS3List0"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["kiter/scripts", "kiter/scripts/*"]}
+    }
+    assert s["KiterEmrSteps"]["Resource"] == [
+        "arn:aws:elasticmapreduce:eu-west-1:123456789012:cluster/j-ABC"
+    ]
+    assert "elasticmapreduce:AddJobFlowSteps" in s["KiterEmrSteps"]["Action"]
+    # Nothing is granted on "*".
+    assert "*" not in json.dumps([st["Resource"] for st in policy["Statement"]]).split('"')
+
+
+def test_statements_without_resources_are_left_out() -> None:
+    policy = iam_policy(region="us-east-1", table="T", streams=[], s3_prefixes=[], emr_clusters=[])
+    assert [s["Sid"] for s in policy["Statement"]] == ["KiterCheckpointTable"]
+    assert policy["Statement"][0]["Resource"] == "arn:aws:dynamodb:us-east-1:*:table/T"
+
+
+def test_list_bucket_conditions_stay_with_their_own_bucket() -> None:
+    policy = iam_policy(
+        region="us-east-1",
+        table="T",
+        streams=["a", "b", "a"],
+        s3_prefixes=["s3://one/p", "s3://two/q/", "s3://one/r/"],
+        emr_clusters=[],
+    )
+    s = _by_sid(policy)
+    assert len(s["KiterStreams"]["Resource"]) == 2
+    assert s["KiterS3List0"]["Resource"] == "arn:aws:s3:::one"
+    assert s["KiterS3List0"]["Condition"]["StringLike"]["s3:prefix"] == ["p", "p/*", "r", "r/*"]
+    assert s["KiterS3List1"]["Resource"] == "arn:aws:s3:::two"
+    assert s["KiterS3List1"]["Condition"]["StringLike"]["s3:prefix"] == ["q", "q/*"]
+
+
+def test_a_whole_bucket_is_listed_without_a_prefix_condition() -> None:
+    policy = iam_policy(
+        region="us-east-1", table="T", streams=[], s3_prefixes=["s3://whole"], emr_clusters=[]
+    )
+    s = _by_sid(policy)
+    assert s["KiterS3Objects"]["Resource"] == ["arn:aws:s3:::whole/*"]
+    assert "Condition" not in s["KiterS3List0"]
+
+
+def test_china_and_govcloud_regions_use_their_partition() -> None:
+    cn = iam_policy(region="cn-north-1", table="T", streams=["s"], s3_prefixes=[], emr_clusters=[])
+    gov = iam_policy(region="us-gov-west-1", table="T", streams=[], s3_prefixes=[], emr_clusters=[])
+    assert cn["Statement"][1]["Resource"] == ["arn:aws-cn:kinesis:cn-north-1:*:stream/s"]
+    assert gov["Statement"][0]["Resource"].startswith("arn:aws-us-gov:dynamodb:")
+
+
+def test_a_prefix_that_is_not_s3_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="not an s3://bucket/prefix"):
+        iam_policy(
+            region="us-east-1", table="T", streams=[], s3_prefixes=["/tmp/x"], emr_clusters=[]
+        )
