@@ -37,7 +37,7 @@ class ThriftServer:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftServer]:
     try:
         spark.require_java()

@@ -1,0 +1,100 @@
+"""`kiter local up | down | status` through click's CliRunner, with the moto server alone.
+
+`kiter.cli.main` registers the group lazily, so these tests drive the group object itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kiter.cli.app import App
+from kiter.cli.local import hiveserver2_address, local, moto_endpoint
+from kiter.errors import UsageError
+from kiter.local.stack import LocalStack
+from kiter.project import load_project
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke(project_root: Path) -> Iterator[Invoke]:
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(local, list(args), obj=App(project_dir=str(project_root)))
+
+    yield run
+    LocalStack(project_root / ".kiter" / "local").down()
+
+
+@pytest.mark.parametrize("command", [[], ["up"], ["down"], ["status"]])
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(local, [*command, "--help"])
+
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert f"kiter local {command[0] if command else 'up'}" in result.output
+
+
+def test_status_of_a_stack_that_is_down_says_how_to_start_it(invoke: Invoke) -> None:
+    result = invoke("status")
+
+    assert result.exit_code == 0
+    assert "not running" in result.stdout and "kiter local up" in result.stdout
+
+
+def test_status_json_of_a_stack_that_is_down(invoke: Invoke) -> None:
+    result = invoke("status", "--json")
+
+    assert json.loads(result.stdout) == {"running": False, "moto": None, "hiveserver2": None}
+
+
+def test_down_of_a_stack_that_is_down_prints_nothing_on_stdout(invoke: Invoke) -> None:
+    result = invoke("down")
+
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "not running" in result.stderr
+
+
+@pytest.mark.functional
+def test_up_no_hive_then_status_then_down(invoke: Invoke, project_root: Path) -> None:
+    up = invoke("up", "--no-hive")
+    assert up.exit_code == 0, up.output
+    assert up.stdout.startswith("moto") and "http://127.0.0.1:" in up.stdout
+    assert "starting moto" in up.stderr
+
+    status = invoke("status", "--json")
+    data = json.loads(status.stdout)
+    assert data["running"] is True and data["hiveserver2"] is None
+    assert data["moto"]["alive"] is True
+    project = load_project(project_root / "kiter.toml")
+    assert moto_endpoint(project) == data["moto"]["url"]
+
+    again = invoke("up", "--no-hive")
+    assert "nothing started" in again.stderr
+    assert again.stdout == up.stdout
+
+    down = invoke("down")
+    assert down.stdout == f"stopped moto (pid {data['moto']['pid']}, port {data['moto']['port']})\n"
+    with pytest.raises(UsageError, match="kiter local up"):
+        moto_endpoint(project)
+
+
+@pytest.mark.functional
+def test_hiveserver2_address_needs_the_hive_engine(invoke: Invoke, project_root: Path) -> None:
+    invoke("up", "--no-hive")
+
+    with pytest.raises(UsageError, match="not running: run `kiter local up`"):
+        hiveserver2_address(load_project(project_root / "kiter.toml"))
+
+
+def test_up_with_java_11_fails_with_a_usage_error(invoke: Invoke, java_11: Path) -> None:
+    result = invoke("up")
+
+    assert isinstance(result.exception, UsageError)
+    assert "Java 17" in str(result.exception)
+    assert result.stdout == ""
