@@ -25,6 +25,8 @@ class AwsSettings:
     region: str = "us-east-1"
     profile: str | None = None
     endpoint_url: str | None = None
+    # The embedded local stack takes any keys: use fixed ones, so a fresh machine needs none.
+    local_credentials: bool = False
 
 
 @dataclass
@@ -40,8 +42,12 @@ class Aws:
         if self._session is None:
             import boto3
 
+            local = "kiter-local" if self.settings.local_credentials else None
             self._session = boto3.Session(
-                profile_name=self.settings.profile, region_name=self.settings.region
+                aws_access_key_id=local,
+                aws_secret_access_key=local,
+                profile_name=None if local else self.settings.profile,
+                region_name=self.settings.region,
             )
         return self._session
 

@@ -49,87 +49,25 @@ class App:
 
     @cached_property
     def aws(self) -> Aws:
-        """The AWS client factory; endpoint_url = "local" means the embedded stack's moto server."""
-        from dataclasses import replace
+        from kiter.wiring import make_aws
 
-        from kiter.aws import Aws
-
-        settings = self.project.aws
-        if settings.endpoint_url == "local":
-            from kiter.local.stack import resolve_endpoint
-
-            settings = replace(settings, endpoint_url=resolve_endpoint(self.project.local_dir))
-        return Aws(settings)
+        return make_aws(self.project)
 
     @cached_property
     def ledger(self) -> Ledger:
-        from kiter.metastore.ledger import Ledger, Owner
+        from kiter.wiring import make_ledger
 
-        meta = self.project.metastore
-        return Ledger(
-            self.aws.client("dynamodb"),
-            meta.ledger_table or meta.table,
-            meta.hash_key,
-            meta.range_key,
-            owner=Owner.current(),
-            lease_seconds=meta.lease_seconds,
-        )
+        return make_ledger(self.project, self.aws)
 
     def target(self, config: TargetConfig, echo: Echo | None = None) -> Target:
-        """Build the engine target a [targets.NAME] table describes."""
-        from kiter.targets.base import no_echo
+        from kiter.wiring import make_target
 
-        echo = echo or no_echo
-        options = config.options
-        if config.kind == "emr":
-            from kiter.targets.emr import EmrTarget
-
-            return EmrTarget(
-                config.name,
-                s3=self.aws.client("s3"),
-                emr=self.aws.client("emr"),
-                cluster_id=options["cluster_id"],
-                cluster_name=options["cluster_name"],
-                script_prefix=options["script_prefix"],
-                action_on_failure=options["action_on_failure"],
-                log_wait_seconds=float(options["log_wait_seconds"]),
-                echo=echo,
-            )
-        from kiter.targets.hiveserver2 import HiveServer2Target
-
-        host, port = options["host"], int(options["port"])
-        if host == "local":
-            from kiter.local.stack import resolve_hiveserver2
-
-            host, port = resolve_hiveserver2(self.project.local_dir)
-        password = None
-        if options["auth"] == "LDAP":
-            password = os.environ.get(options["password_env"]) or None
-        return HiveServer2Target(
-            config.name,
-            host=host,
-            port=port,
-            username=options["username"],
-            database=options["database"],
-            auth=options["auth"],
-            password=password,
-            kerberos_service_name=options["kerberos_service_name"],
-            configuration={k: str(v) for k, v in options["configuration"].items()},
-            connect_timeout=float(options["connect_timeout"]),
-            echo=echo,
-        )
+        return make_target(self.project, config, self.aws, echo or note)
 
     def runner(self, echo: Echo) -> Runner:
-        from kiter.runner import Runner
+        from kiter.wiring import make_runner
 
-        return Runner(
-            self.project,
-            aws=self.aws,
-            renderer=self.renderer,
-            ledger=self.ledger,
-            make_target=lambda config: self.target(config, echo),
-            echo=echo,
-        )
+        return make_runner(self.project, self.aws, self.renderer, self.ledger, echo)
 
 
 def out(text: str = "", *, nl: bool = True) -> None:

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "logs": ("kiter.cli.submit", "logs", "Explain a failed EMR step from its logs."),
     "iterations": ("kiter.cli.submit", "iterations", "Show a job's iteration ledger."),
     "run": ("kiter.cli.run", "run", "Run iterations on a cadence, retrying failures."),
+    "demo": ("kiter.cli.demo", "demo", "Run the end-to-end demo on the embedded local stack."),
+    "local": ("kiter.cli.local", "local", "Start, stop or show the embedded local stack."),
     "metastore": (
         "kiter.cli.metastore",
         "metastore",

@@ -1,0 +1,198 @@
+"""`kiter demo`: several checkpointed iterations end to end on the embedded local stack.
+
+Makes a project, brings up moto (Kinesis, DynamoDB) and Spark's Thrift Server (HiveServer2),
+creates a 4-shard stream with web-log traffic flowing in from a background producer, creates the
+checkpoint table, runs staged iterations of the top-10 errors job through PyHive, then reruns
+iteration 1 to show it answers the same. No AWS account is needed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiter.errors import UsageError
+from kiter.project import PROJECT_FILE, load_project
+from kiter.runner import IterationResult, RunOptions
+from kiter.targets.base import Echo, no_echo
+
+if TYPE_CHECKING:
+    from kiter.local.traffic import Producer
+    from kiter.metastore.ledger import IterationRecord
+
+STREAM = "weblogs"
+JOB = "top_errors"
+DEMO_PROJECT = """\
+# The kiter demo project: staged iterations of the top-10 errors job on the embedded local stack.
+# `kiter -C {folder} local up` brings the stack back; then try
+#   kiter -C {folder} iterations top_errors
+#   kiter -C {folder} query "SELECT * FROM weblogs_demo_top_errors WHERE iteration = 1 LIMIT 5"
+
+[aws]
+region = "us-east-1"
+endpoint_url = "local"          # the local stack's moto server
+
+[metastore]
+table = "MyEMRKinesisTable"
+lease_seconds = 120
+
+[staging]
+location = ".kiter/staging"
+
+[targets.local]
+kind = "hiveserver2"
+host = "local"                  # the local stack's Spark Thrift Server
+
+[jobs.top_errors]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "demo-top-errors"
+target = "local"
+mode = "staged"
+"""
+
+Progress = Callable[[str], AbstractContextManager[None]]
+
+
+@contextmanager
+def _quiet(_text: str) -> Iterator[None]:
+    yield
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    iterations: list[IterationResult] = field(default_factory=list)
+    rerun: IterationResult | None = None
+    produced: list[str] = field(default_factory=list)
+    staged: dict[int, list[str]] = field(default_factory=dict)  # iteration -> staged lines
+
+    @property
+    def rerun_identical(self) -> bool:
+        return (
+            self.rerun is not None
+            and len(self.iterations) > 1
+            and self.rerun.outcome.rows == self.iterations[1].outcome.rows
+        )
+
+
+def make_demo_project(folder: Path) -> Path:
+    """Write the demo's kiter.toml (once); a folder holding another project is refused."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / PROJECT_FILE
+    text = DEMO_PROJECT.format(folder=folder)
+    if path.exists() and path.read_text(encoding="utf-8") != text:
+        raise UsageError(f"{path} exists and is not the demo's project: choose another folder")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_demo(
+    folder: Path,
+    *,
+    keep: bool = False,
+    iterations: int = 3,
+    records_per_iteration: int = 2000,
+    echo: Echo = no_echo,
+    show: Callable[[str, IterationResult], None] = lambda _title, _result: None,
+    show_ledger: Callable[[list[IterationRecord]], None] = lambda _records: None,
+    progress: Progress = _quiet,
+) -> DemoResult:
+    """Run the demo in `folder`; the stack stops at the end unless `keep`."""
+    from kiter.local.stack import LocalStack
+    from kiter.local.traffic import Producer, Traffic
+    from kiter.metastore.table import CheckpointTable
+    from kiter.render import Renderer
+    from kiter.wiring import make_aws, make_ledger, make_runner
+
+    folder = folder.resolve()
+    project = load_project(make_demo_project(folder), env={})
+    stack = LocalStack(
+        project.local_dir,
+        moto_port=project.local["moto_port"],
+        hiveserver2_port=project.local["hiveserver2_port"],
+        echo=echo,
+    )
+    result = DemoResult(folder)
+    with progress("starting the local stack (moto server + Spark Thrift Server)"):
+        stack.up()
+    try:
+        aws = make_aws(project)
+        kinesis = aws.client("kinesis")
+        _fresh_stream(kinesis, STREAM, shards=4)
+        meta = project.metastore
+        CheckpointTable(aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key).create(
+            on_demand=True, read=0, write=0, progress=echo
+        )
+        ledger = make_ledger(project, aws)
+        runner = make_runner(project, aws, Renderer(project), ledger, echo)
+        job, target = project.job(JOB), project.targets["local"]
+        producer = Producer(kinesis, STREAM, Traffic(seed=2026), batch=250, interval=0.1)
+        with producer:
+            for n in range(iterations):
+                last = n == iterations - 1
+                want = (n + 1) * records_per_iteration
+                with progress(f"producing web-log traffic ({want} records in all)"):
+                    _wait_for(producer, want)
+                if last:
+                    producer.stop()  # the last iteration drains the stream: totals add up
+                if producer.error is not None:
+                    raise UsageError(f"the traffic producer failed: {producer.error}")
+                with progress(f"iteration {n}: staging from {STREAM} and querying HiveServer2"):
+                    outcome = runner.run(job, target)
+                result.iterations.append(outcome)
+                show(f"iteration {n}", outcome)
+        result.produced = producer.snapshot()
+        if iterations > 1:
+            with progress("rerunning iteration 1: the same records, the same answer"):
+                result.rerun = runner.run(job, target, RunOptions(iteration=1))
+            show("iteration 1, rerun", result.rerun)
+        show_ledger(ledger.history(job.logical_name))
+        result.staged = {
+            n: _staged_lines(project.staging.location, job.logical_name, n)
+            for n in range(iterations)
+        }
+    finally:
+        if not keep:
+            with progress("stopping the local stack"):
+                stack.down()
+    return result
+
+
+def _fresh_stream(kinesis: Any, name: str, *, shards: int) -> None:
+    """Create the demo stream, replacing one left by an earlier run."""
+    try:
+        kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+        kinesis.get_waiter("stream_not_exists").wait(
+            StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+    except kinesis.exceptions.ResourceNotFoundException:
+        pass
+    kinesis.create_stream(StreamName=name, ShardCount=shards)
+    kinesis.get_waiter("stream_exists").wait(
+        StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+
+
+def _wait_for(producer: Producer, records: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(producer.snapshot()) < records and producer.error is None:
+        if time.monotonic() > deadline:
+            raise UsageError("the traffic producer is too slow: gave up waiting")
+        time.sleep(0.1)
+
+
+def _staged_lines(location: str, logical: str, iteration: int) -> list[str]:
+    from urllib.parse import unquote, urlparse
+
+    folder = Path(unquote(urlparse(location).path)) / logical / f"iteration={iteration}"
+    return [
+        line
+        for path in sorted(folder.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]

@@ -1,0 +1,112 @@
+"""Builds the objects a project's commands need: the AWS factory, the ledger, targets, a runner.
+
+One place knows what `endpoint_url = "local"` and `host = "local"` mean (the embedded stack whose
+ports `kiter local up` recorded) and where an LDAP password comes from. The CLI and the demo both
+build through here; nothing here runs anything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from kiter.aws import Aws
+from kiter.project import Project, TargetConfig
+from kiter.targets.base import Echo, Target, no_echo
+
+if TYPE_CHECKING:
+    from kiter.metastore.ledger import Ledger
+    from kiter.render import Renderer
+    from kiter.runner import Runner
+
+LOCAL = "local"
+
+
+def make_aws(project: Project) -> Aws:
+    """The AWS client factory; endpoint_url = "local" is the embedded stack's moto server."""
+    settings = project.aws
+    if settings.endpoint_url == LOCAL:
+        from kiter.local.stack import resolve_endpoint
+
+        settings = replace(
+            settings, endpoint_url=resolve_endpoint(project.local_dir), local_credentials=True
+        )
+    return Aws(settings)
+
+
+def make_ledger(project: Project, aws: Aws) -> Ledger:
+    from kiter.metastore.ledger import Ledger, Owner
+
+    meta = project.metastore
+    return Ledger(
+        aws.client("dynamodb"),
+        meta.ledger_table or meta.table,
+        meta.hash_key,
+        meta.range_key,
+        owner=Owner.current(),
+        lease_seconds=meta.lease_seconds,
+    )
+
+
+def make_target(
+    project: Project,
+    config: TargetConfig,
+    aws: Aws,
+    echo: Echo = no_echo,
+    env: Mapping[str, str] | None = None,
+) -> Target:
+    """The engine target a [targets.NAME] table describes."""
+    env = os.environ if env is None else env
+    options = config.options
+    if config.kind == "emr":
+        from kiter.targets.emr import EmrTarget
+
+        return EmrTarget(
+            config.name,
+            s3=aws.client("s3"),
+            emr=aws.client("emr"),
+            cluster_id=options["cluster_id"],
+            cluster_name=options["cluster_name"],
+            script_prefix=options["script_prefix"],
+            action_on_failure=options["action_on_failure"],
+            log_wait_seconds=float(options["log_wait_seconds"]),
+            echo=echo,
+        )
+    from kiter.targets.hiveserver2 import HiveServer2Target
+
+    host, port = options["host"], int(options["port"])
+    if host == LOCAL:
+        from kiter.local.stack import resolve_hiveserver2
+
+        host, port = resolve_hiveserver2(project.local_dir)
+    password = env.get(options["password_env"]) or None if options["auth"] == "LDAP" else None
+    return HiveServer2Target(
+        config.name,
+        host=host,
+        port=port,
+        username=options["username"],
+        database=options["database"],
+        auth=options["auth"],
+        password=password,
+        kerberos_service_name=options["kerberos_service_name"],
+        configuration={k: str(v) for k, v in options["configuration"].items()},
+        connect_timeout=float(options["connect_timeout"]),
+        echo=echo,
+    )
+
+
+def make_runner(
+    project: Project, aws: Aws, renderer: Renderer, ledger: Ledger, echo: Echo = no_echo
+) -> Runner:
+    from kiter.runner import Runner
+
+    return Runner(
+        project,
+        aws=aws,
+        renderer=renderer,
+        ledger=ledger,
+        make_target=lambda config: make_target(project, config, aws, echo),
+        echo=echo,
+    )
