@@ -124,7 +124,7 @@ def run_demo(
     try:
         aws = make_aws(project)
         kinesis = aws.client("kinesis")
-        _fresh_stream(kinesis, STREAM, shards=4)
+        fresh_stream(kinesis, STREAM, shards=4)
         meta = project.metastore
         CheckpointTable(aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key).create(
             on_demand=True, read=0, write=0, progress=echo
@@ -164,7 +164,7 @@ def run_demo(
     return result
 
 
-def _fresh_stream(kinesis: Any, name: str, *, shards: int) -> None:
+def fresh_stream(kinesis: Any, name: str, *, shards: int) -> None:
     """Create the demo stream, replacing one left by an earlier run."""
     try:
         kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)

@@ -1,0 +1,70 @@
+"""Benchmark: one staged iteration on the local stack, split into read+stage, query and overhead.
+
+Run by hand: `.venv/bin/python bench/e2e.py [RECORDS ...]` (default 10000 100000). Starts the
+local stack (moto + Spark Thrift Server) in a temporary project, puts RECORDS web-log lines into a
+4-shard stream, then runs one iteration of the top-10 errors job and reports its wall time split
+into: reading and staging the records, the HiveServer2 query, and the control plane (claim,
+retention check, render, ledger writes, everything else). Target: overhead <= 5% of the iteration.
+Each size runs twice; the first is a warm-up of the Spark session and is not reported.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kiter.demo import JOB, STREAM, fresh_stream, make_demo_project
+from kiter.local.stack import LocalStack
+from kiter.local.traffic import Traffic, put_lines
+from kiter.metastore.table import CheckpointTable
+from kiter.project import load_project
+from kiter.render import Renderer
+from kiter.wiring import make_aws, make_ledger, make_runner
+
+
+def main(sizes: list[int]) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="kiter-bench-e2e-"))
+    project = load_project(make_demo_project(folder), env={})
+    stack = LocalStack(project.local_dir)
+    t0 = time.perf_counter()
+    stack.up()
+    print(f"local stack up in {time.perf_counter() - t0:.1f} s")
+    try:
+        aws = make_aws(project)
+        kinesis = aws.client("kinesis")
+        fresh_stream(kinesis, STREAM, shards=4)
+        meta = project.metastore
+        CheckpointTable(aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key).create(
+            on_demand=True, read=0, write=0, progress=lambda _l: None
+        )
+        runner = make_runner(project, aws, Renderer(project), make_ledger(project, aws))
+        job, target = project.job(JOB), project.targets["local"]
+        traffic = Traffic(seed=1)
+        print(
+            f"{'records':>8} {'total s':>8} {'read+stage':>11} {'query':>8} {'overhead':>9} "
+            f"{'overhead %':>10}"
+        )
+        for size in sizes:
+            for attempt in ("warm-up", "measured"):
+                t0 = time.perf_counter()
+                put_lines(kinesis, STREAM, traffic.lines(size))
+                put_seconds = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                result = runner.run(job, target)
+                total = time.perf_counter() - t0
+                read, query = result.seconds.get("read", 0.0), result.seconds["submit"]
+                overhead = total - read - query
+                assert result.read is not None and result.read.total_records == size
+                if attempt == "measured":
+                    print(
+                        f"{size:>8} {total:>8.2f} {read:>11.2f} {query:>8.2f} {overhead:>9.2f} "
+                        f"{100 * overhead / total:>9.1f}%   (put took {put_seconds:.1f} s)"
+                    )
+    finally:
+        stack.down()
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])

@@ -1,0 +1,229 @@
+"""The ledger and metastore commands through the CLI, against moto in process."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from kiter.cli.main import main
+
+pytestmark = pytest.mark.functional
+
+PROJECT = """\
+[aws]
+region = "us-east-1"
+
+[staging]
+location = "staging"
+
+[targets.hive]
+kind = "hiveserver2"
+host = "127.0.0.1"
+port = 1
+
+[jobs.top]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "top"
+target = "hive"
+mode = "staged"
+
+[jobs.other]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "other"
+target = "hive"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for key in list(os.environ):
+        if key.startswith(("AWS_", "KITER_")):
+            monkeypatch.delenv(key)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    (tmp_path / "kiter.toml").write_text(PROJECT, encoding="utf-8")
+    with mock_aws():
+        boto3.client("kinesis", region_name="us-east-1").create_stream(
+            StreamName="weblogs", ShardCount=3
+        )
+        yield tmp_path
+
+
+def kiter(project: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(["-C", str(project), *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_create_sizes_the_table_by_the_formula_from_the_project(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = kiter(project, "metastore", "create", capsys=capsys)
+    assert code == 0, err
+    info = json.loads(out)
+    # j = 2 logical names, s = 3 open shards: read ceil(6/5) = 2, write 6
+    assert (info["read_capacity"], info["write_capacity"]) == (2, 6)
+    assert "read = ceil(j*s/5) = ceil(2*3/5) = 2, write = j*s = 2*3 = 6" in err
+
+
+def test_create_twice_reports_the_table_present(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    code, out, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    assert code == 0 and "present with matching keys" in err
+    assert json.loads(out)["billing_mode"] == "PAY_PER_REQUEST"
+
+
+def test_less_capacity_than_the_formula_warns_and_update_capacity_fixes_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kiter(project, "metastore", "create", "--jobs", "1", "--shards", "1", capsys=capsys)
+    code, _, err = kiter(
+        project, "metastore", "create", "--jobs", "4", "--shards", "5", capsys=capsys
+    )
+    assert code == 0 and "below the 4 read / 20 write" in err and "--update-capacity" in err
+    code, out, _ = kiter(
+        project,
+        "metastore",
+        "create",
+        "--jobs",
+        "4",
+        "--shards",
+        "5",
+        "--update-capacity",
+        capsys=capsys,
+    )
+    assert code == 0 and json.loads(out)["write_capacity"] == 20
+
+
+def test_a_table_with_other_keys_is_an_error_and_left_alone(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="MyEMRKinesisTable",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    code, _, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    assert code == 2 and "hash key 'id'" in err and "'HashKey'" in err
+    assert err.count("\n") <= 2 and "Traceback" not in err
+
+
+def test_delete_needs_yes_and_refuses_while_an_iteration_runs(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiter.aws import Aws, AwsSettings
+    from kiter.metastore.ledger import Ledger, Owner
+
+    kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    code, _, err = kiter(project, "metastore", "delete", capsys=capsys)
+    assert code == 2 and "pass --yes" in err
+    ledger = Ledger(
+        Aws(AwsSettings()).client("dynamodb"),
+        "MyEMRKinesisTable",
+        "HashKey",
+        "RangeKey",
+        owner=Owner("etl-host", 4242, "run1"),
+    )
+    claim = ledger.claim("top")
+    code, _, err = kiter(project, "metastore", "delete", "--yes", capsys=capsys)
+    assert code == 4 and "iteration 0 of top is running on etl-host (pid 4242)" in err
+    ledger.succeed(claim, {})
+    code, _, err = kiter(project, "metastore", "delete", "--yes", capsys=capsys)
+    assert code == 0 and "deleting table MyEMRKinesisTable" in err
+
+
+def test_describe_shows_the_ledger_per_logical_name(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiter.aws import Aws, AwsSettings
+    from kiter.metastore.ledger import Ledger, Owner
+
+    kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    ledger = Ledger(
+        Aws(AwsSettings()).client("dynamodb"),
+        "MyEMRKinesisTable",
+        "HashKey",
+        "RangeKey",
+        owner=Owner.current(),
+    )
+    ledger.succeed(ledger.claim("top"), {"records": 5})
+    ledger.fail(ledger.claim("top"), "boom")
+    code, out, _ = kiter(project, "metastore", "describe", "--json", capsys=capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert report["ledger"]["top"]["SUCCEEDED"] == 1 and report["ledger"]["top"]["FAILED"] == 1
+    code, out, _ = kiter(project, "iterations", "top", capsys=capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["iteration", "state", "attempts"]
+    assert lines[2].split()[:3] == ["0", "SUCCEEDED", "1"]
+    assert lines[3].split()[:3] == ["1", "FAILED", "1"] and "boom" in lines[3]
+
+
+def test_a_busy_logical_name_exits_3_naming_the_holder(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiter.aws import Aws, AwsSettings
+    from kiter.metastore.ledger import Ledger, Owner
+
+    kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    ledger = Ledger(
+        Aws(AwsSettings()).client("dynamodb"),
+        "MyEMRKinesisTable",
+        "HashKey",
+        "RangeKey",
+        owner=Owner("other-host", 99, "r"),
+    )
+    ledger.claim("top")
+    code, _, err = kiter(project, "submit", "top", capsys=capsys)
+    assert code == 3
+    assert err.startswith(
+        "kiter: error: iteration 0 of top is running on other-host (pid 99) since"
+    )
+
+
+def test_stage_records_boundaries_and_leaves_the_iteration_to_submit(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kinesis = boto3.client("kinesis", region_name="us-east-1")
+    for i in range(12):
+        kinesis.put_record(StreamName="weblogs", Data=f"line {i}".encode(), PartitionKey=str(i))
+    kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    code, out, err = kiter(project, "stage", "top", capsys=capsys)
+    assert code == 0, err
+    staged = json.loads(out)
+    assert staged["iteration"] == 0 and staged["records"] == 12
+    files = sorted((project / "staging" / "top" / "iteration=0").glob("*.txt"))
+    assert sum(len(f.read_text().splitlines()) for f in files) == 12
+    code, out, _ = kiter(project, "iterations", "top", "--json", capsys=capsys)
+    record = json.loads(out)[0]
+    assert record["state"] == "FAILED" and record["reason"].startswith("staged, not yet run")
+    assert sum(s["records"] for s in record["shards"].values()) == 12
+
+
+def test_a_pig_job_on_hiveserver2_is_refused_with_the_way_out(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "kiter.toml").write_text(
+        PROJECT + '[jobs.pig]\nengine = "pig"\ntemplate = "top_errors.pig.j2"\nstream = "weblogs"\n'
+        'target = "hive"\nvars = { output = "s3://b/o" }\n'
+    )
+    code, _, err = kiter(project, "submit", "pig", capsys=capsys)
+    assert code == 1 and 'kind = "emr"' in err
