@@ -135,3 +135,10 @@ def test_fifty_lines_check_in_well_under_a_tenth_of_a_second() -> None:
         check_hiveql(script)
     per_fifty_lines = (time.perf_counter() - start) / 5 * 50 / script.count("\n")
     assert per_fifty_lines < 0.1
+
+
+def test_a_semicolon_inside_a_comment_is_flagged_because_the_hive_cli_splits_there() -> None:
+    script = "SET kinesis.checkpoint.iteration.no=3 -- third;\nSELECT 1;\nSELECT '--;' FROM t;\n"
+    problems = check_hiveql(script)
+    assert [(p.line, p.severity) for p in problems] == [(1, "warning")]
+    assert "Hive CLI (EMR steps) ends the statement there" in problems[0].message

@@ -227,3 +227,20 @@ def test_a_pig_job_on_hiveserver2_is_refused_with_the_way_out(
     )
     code, _, err = kiter(project, "submit", "pig", capsys=capsys)
     assert code == 1 and 'kind = "emr"' in err
+
+
+def test_a_ledger_table_of_its_own_is_created_beside_the_checkpoint_table(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (project / "kiter.toml").read_text()
+    (project / "kiter.toml").write_text(
+        text.replace("[staging]", '[metastore]\nledger_table = "KiterLedger"\n\n[staging]')
+    )
+    code, _, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    assert code == 0, err
+    tables = boto3.client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
+    assert sorted(tables) == ["KiterLedger", "MyEMRKinesisTable"]
+    code, _, err = kiter(project, "stage", "top", capsys=capsys)
+    assert code == 0, err
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName="KiterLedger")
+    assert {i["HashKey"]["S"] for i in items["Items"]} == {"kiter#top"}

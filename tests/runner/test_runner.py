@@ -10,7 +10,7 @@ from conftest import Clock, MakeRunner, ScriptedTarget, put
 from kiter.aws import Aws
 from kiter.errors import Interrupted, JobFailed, Refused, TemplateError
 from kiter.project import Project
-from kiter.targets.base import Outcome
+from kiter.targets.base import Outcome, Script
 
 pytestmark = pytest.mark.functional
 
@@ -182,3 +182,48 @@ def test_a_cross_account_job_without_keys_in_the_environment_is_refused_before_c
     with pytest.raises(UsageError, match="KITER_KINESIS_ACCESS_KEY"):
         make_runner().run(job, project.targets["engine"])
     assert make_runner().ledger.history("conn") == []
+
+
+def test_heartbeats_keep_a_long_iterations_lease_alive(
+    aws: Aws, project: Project, target: ScriptedTarget
+) -> None:
+    import time
+
+    from kiter.errors import IterationBusy
+    from kiter.metastore.ledger import Ledger, Owner
+    from kiter.render import Renderer
+    from kiter.runner import Runner
+
+    def ledger(owner: Owner) -> Ledger:
+        return Ledger(
+            aws.client("dynamodb"),
+            "MyEMRKinesisTable",
+            "HashKey",
+            "RangeKey",
+            owner=owner,
+            lease_seconds=2,
+        )
+
+    seen: list[BaseException] = []
+
+    class SlowTarget(ScriptedTarget):
+        def submit(self, script: Script, *, wait: bool = True) -> Outcome:
+            time.sleep(3.5)  # well past the 2 s lease: only heartbeats keep it
+            try:
+                ledger(Owner("rival", 1, "r")).claim("conn")
+            except IterationBusy as exc:
+                seen.append(exc)
+            return Outcome("SUCCEEDED", "slow")
+
+    runner = Runner(
+        project,
+        aws=aws,
+        renderer=Renderer(project),
+        ledger=ledger(Owner.current()),
+        make_target=lambda _config: SlowTarget(),
+    )
+    result = runner.run(project.job("connector"), project.targets["engine"])
+    assert result.outcome.state == "SUCCEEDED"
+    assert len(seen) == 1 and "iteration 0 of conn is running" in str(seen[0])
+    record = runner.ledger.get("conn", 0)
+    assert record is not None and (record.state, record.attempts) == ("SUCCEEDED", 1)

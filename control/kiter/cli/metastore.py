@@ -76,6 +76,15 @@ def create(
         note(f"capacity: {sizing.explain()}")
     result = table.create(on_demand=on_demand, read=read, write=write, progress=note)
     info = result.info
+    meta = app.project.metastore
+    if meta.ledger_table:
+        from kiter.metastore.table import CheckpointTable
+
+        # kiter's own ledger: a few small writes per iteration, so on-demand billing.
+        ledger = CheckpointTable(
+            app.aws.client("dynamodb"), meta.ledger_table, meta.hash_key, meta.range_key
+        )
+        ledger.create(on_demand=True, read=0, write=0, progress=note)
     if result.present:
         note(f"table {info.name} is present with matching keys")
         shortfall = None if on_demand else capacity_shortfall(info, read, write)

@@ -117,7 +117,40 @@ def check_hiveql(text: str) -> list[Problem]:
         return [Problem(1, f"cannot split the script into statements: {exc}")]
     for statement in statements:
         problems.extend(_check_statement(statement))
+        problems.extend(_semicolon_in_comment(statement))
     return problems
+
+
+def _semicolon_in_comment(statement: Statement) -> list[Problem]:
+    """A `;` inside a `--` comment: the Hive CLI (EMR steps) ends the statement there; the
+    HiveServer2 splitter does not. The same script would mean two things."""
+    problems = []
+    for offset, raw in enumerate(statement.text.splitlines()):
+        comment = _comment(raw)
+        if comment is not None and ";" in comment:
+            problems.append(
+                Problem(
+                    statement.line + offset,
+                    "a ';' inside a -- comment: the Hive CLI (EMR steps) ends the statement "
+                    "there, HiveServer2 does not; move it out of the comment",
+                    "warning",
+                )
+            )
+    return problems
+
+
+def _comment(line: str) -> str | None:
+    """The text after a line's `--` comment marker (quotes respected), None without one."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif line.startswith("--", i):
+            return line[i + 2 :]
+    return None
 
 
 def set_statements_hive(text: str) -> FoundSettings:

@@ -43,9 +43,11 @@ def spark_home() -> Path:
 
 
 def _java_executable() -> str | None:
+    # spark-class runs $JAVA_HOME/bin/java whenever JAVA_HOME is set, never the one on PATH.
     java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").exists():
-        return str(Path(java_home) / "bin" / "java")
+    if java_home:
+        java = Path(java_home) / "bin" / "java"
+        return str(java) if java.exists() else None
     return shutil.which("java")
 
 
@@ -72,7 +74,11 @@ def require_java() -> int:
     """The java major version, or a UsageError saying what to install."""
     version = java_version()
     if version is None or version < MIN_JAVA:
-        found = "no java found" if version is None else f"found Java {version}"
+        java_home = os.environ.get("JAVA_HOME")
+        if version is None and java_home:
+            found = f"JAVA_HOME={java_home} has no bin/java that runs, and Spark would use it"
+        else:
+            found = "no java found" if version is None else f"found Java {version}"
         raise UsageError(
             f"the local Hive engine needs Java {MIN_JAVA}+ ({found}): install a JDK "
             f"(e.g. apt-get install openjdk-{MIN_JAVA}-jdk-headless) or set JAVA_HOME"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -418,14 +417,6 @@ def reset_moto(url: str) -> None:
 
 
 def _require_spark() -> None:
-    # spark-class runs $JAVA_HOME/bin/java whenever JAVA_HOME is set, while the version check
-    # falls back to PATH: a stale JAVA_HOME would pass the check and fail 10 s later.
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and not (Path(java_home) / "bin" / "java").exists():
-        raise UsageError(
-            f"JAVA_HOME={java_home} has no bin/java, and Spark would use it: point JAVA_HOME at "
-            "a Java 17+ JDK or unset it"
-        )
     spark.require_java()
     spark.spark_home()
 
