@@ -15,13 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from kiter.demo import JOB, STREAM, fresh_stream, make_demo_project
+from kiter.demo import JOB, STREAM, make_demo_project, prepare
 from kiter.local.stack import LocalStack
 from kiter.local.traffic import Traffic, put_lines
-from kiter.metastore.table import CheckpointTable
 from kiter.project import load_project
-from kiter.render import Renderer
-from kiter.wiring import make_aws, make_ledger, make_runner
 
 
 def main(sizes: list[int]) -> None:
@@ -32,14 +29,8 @@ def main(sizes: list[int]) -> None:
     stack.up()
     print(f"local stack up in {time.perf_counter() - t0:.1f} s")
     try:
-        aws = make_aws(project)
-        kinesis = aws.client("kinesis")
-        fresh_stream(kinesis, STREAM, shards=4)
-        meta = project.metastore
-        CheckpointTable(aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key).create(
-            on_demand=True, read=0, write=0, progress=lambda _l: None
-        )
-        runner = make_runner(project, aws, Renderer(project), make_ledger(project, aws))
+        runner = prepare(project)
+        kinesis = runner.aws.client("kinesis")
         job, target = project.job(JOB), project.targets["local"]
         traffic = Traffic(seed=1)
         print(

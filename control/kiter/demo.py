@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiter.errors import UsageError
-from kiter.project import PROJECT_FILE, load_project
-from kiter.runner import IterationResult, RunOptions
+from kiter.project import PROJECT_FILE, Project, load_project
+from kiter.runner import IterationResult, Runner, RunOptions
 from kiter.targets.base import Echo, no_echo
 
 if TYPE_CHECKING:
@@ -106,9 +106,6 @@ def run_demo(
     """Run the demo in `folder`; the stack stops at the end unless `keep`."""
     from kiter.local.stack import LocalStack
     from kiter.local.traffic import Producer, Traffic
-    from kiter.metastore.table import CheckpointTable
-    from kiter.render import Renderer
-    from kiter.wiring import make_aws, make_ledger, make_runner
 
     folder = folder.resolve()
     project = load_project(make_demo_project(folder), env={})
@@ -122,15 +119,8 @@ def run_demo(
     with progress("starting the local stack (moto server + Spark Thrift Server)"):
         stack.up()
     try:
-        aws = make_aws(project)
-        kinesis = aws.client("kinesis")
-        fresh_stream(kinesis, STREAM, shards=4)
-        meta = project.metastore
-        CheckpointTable(aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key).create(
-            on_demand=True, read=0, write=0, progress=echo
-        )
-        ledger = make_ledger(project, aws)
-        runner = make_runner(project, aws, Renderer(project), ledger, echo)
+        runner = prepare(project, echo)
+        kinesis, ledger = runner.aws.client("kinesis"), runner.ledger
         job, target = project.job(JOB), project.targets["local"]
         producer = Producer(kinesis, STREAM, Traffic(seed=2026), batch=250, interval=0.1)
         with producer:
@@ -164,19 +154,20 @@ def run_demo(
     return result
 
 
-def fresh_stream(kinesis: Any, name: str, *, shards: int) -> None:
-    """Create the demo stream, replacing one left by an earlier run."""
-    try:
-        kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
-        kinesis.get_waiter("stream_not_exists").wait(
-            StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-        )
-    except kinesis.exceptions.ResourceNotFoundException:
-        pass
-    kinesis.create_stream(StreamName=name, ShardCount=shards)
-    kinesis.get_waiter("stream_exists").wait(
-        StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+def prepare(project: Project, echo: Echo = no_echo) -> Runner:
+    """On a running local stack: a fresh 4-shard stream, the checkpoint table, and a runner."""
+    from kiter.local.streams import fresh_stream
+    from kiter.metastore.table import CheckpointTable
+    from kiter.render import Renderer
+    from kiter.wiring import make_aws, make_ledger, make_runner
+
+    aws = make_aws(project)
+    fresh_stream(aws.client("kinesis"), STREAM, shards=4)
+    meta = project.metastore
+    CheckpointTable(aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key).create(
+        on_demand=True, read=0, write=0, progress=echo
     )
+    return make_runner(project, aws, Renderer(project), make_ledger(project, aws), echo)
 
 
 def _wait_for(producer: Producer, records: int, timeout: float = 120.0) -> None:

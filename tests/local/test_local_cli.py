@@ -98,3 +98,27 @@ def test_up_with_java_11_fails_with_a_usage_error(invoke: Invoke, java_11: Path)
     assert isinstance(result.exception, UsageError)
     assert "Java 17" in str(result.exception)
     assert result.stdout == ""
+
+
+@pytest.mark.functional
+def test_up_creates_the_projects_missing_streams_on_the_local_moto_server(
+    invoke: Invoke, project_root: Path
+) -> None:
+    (project_root / "kiter.toml").write_text(
+        "[jobs.a]\nengine = 'hive'\ntemplate = 'top_errors.hql.j2'\nstream = 'weblogs'\n"
+        "[jobs.b]\nengine = 'hive'\ntemplate = 'top_errors.hql.j2'\nstream = 'clicks'\n"
+    )
+    up = invoke("up", "--no-hive", "--shards", "3")
+    assert up.exit_code == 0, up.output
+    assert "created stream clicks (3 shards)" in up.stderr
+    assert "created stream weblogs (3 shards)" in up.stderr
+    again = invoke("up", "--no-hive")
+    assert "created stream" not in again.stderr  # present already
+
+    from kiter.aws import Aws, AwsSettings
+
+    url = json.loads(invoke("status", "--json").stdout)["moto"]["url"]
+    kinesis = Aws(AwsSettings(endpoint_url=url, local_credentials=True)).client("kinesis")
+    assert sorted(kinesis.list_streams()["StreamNames"]) == ["clicks", "weblogs"]
+    summary = kinesis.describe_stream_summary(StreamName="clicks")["StreamDescriptionSummary"]
+    assert summary["OpenShardCount"] == 3

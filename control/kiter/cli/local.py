@@ -71,9 +71,18 @@ def local() -> None:
     show_default=True,
     help="Seconds to wait for HiveServer2 to answer.",
 )
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1, max=50),
+    default=4,
+    show_default=True,
+    help="Shards of each project stream created on the local moto server.",
+)
 @pass_app
-def up(app: App, no_hive: bool, timeout: float) -> None:
+def up(app: App, no_hive: bool, timeout: float, shards: int) -> None:
     """Start the local stack and wait until it answers; a no-op when it already runs.
+
+    The project's streams are created on the local moto server when missing.
 
     Ports come from [local] moto_port and hiveserver2_port in kiter.toml (0: pick free ones).
     HiveServer2 needs Java 17+ and takes 15-40 s to start.
@@ -83,10 +92,21 @@ def up(app: App, no_hive: bool, timeout: float) -> None:
       kiter local up
       kiter local up --no-hive
     """
-    state = local_stack(app.project).up(spark=not no_hive, timeout=timeout)
+    project = app.project
+    state = local_stack(project).up(spark=not no_hive, timeout=timeout)
     _print_state(state)
     if not state.started_now:
         note("already running: nothing started")
+    if state.moto is not None:
+        from kiter.aws import Aws, AwsSettings
+        from kiter.local.streams import ensure_streams
+
+        settings = AwsSettings(
+            project.aws.region, endpoint_url=state.moto.url, local_credentials=True
+        )
+        streams = {job.stream for job in project.jobs.values()}
+        for name in ensure_streams(Aws(settings).client("kinesis"), streams, shards=shards):
+            note(f"created stream {name} ({shards} shards) on the local moto server")
 
 
 @local.command()

@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from kiter.cli.app import App
 from kiter.errors import EXIT_INTERRUPTED, EXIT_USAGE, KiterError
 
 # name -> (module, attribute, one-line help shown by `kiter --help` without importing the module)
@@ -93,6 +92,8 @@ def cli(
       kiter validate
       kiter render top_errors --iteration 3
     """
+    from kiter.cli.app import App  # not imported for --help: start-up time matters there
+
     flags = {"aws.region": region, "aws.profile": aws_profile, "aws.endpoint_url": endpoint_url}
     ctx.obj = App(project_dir=project_dir, profile=profile, flags=flags, debug=debug)
 

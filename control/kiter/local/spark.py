@@ -177,7 +177,8 @@ def log_tail(log_path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _port_open(host: str, port: int) -> bool:
+def port_open(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on host:port."""
     try:
         with socket.create_connection((host, port), timeout=1):
             return True
@@ -219,7 +220,7 @@ def wait_until_ready(
                 f"the Spark Thrift Server (pid {pid}) exited before {host}:{port} answered; "
                 f"last lines of {log_path}:\n{log_tail(log_path)}"
             )
-        if _port_open(host, port) and _answers_select_1(host, port):
+        if port_open(host, port) and _answers_select_1(host, port):
             return clock() - started
         if clock() - started > timeout:
             raise ServiceError(

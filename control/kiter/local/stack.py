@@ -194,7 +194,7 @@ class LocalStack:
         port = int(entry.get("port", 0))
         host = str(entry.get("host", HOST))
         url = moto_url(port) if name == MOTO else hiveserver2_url(port)
-        return Service(name, pid, host, port, url, _port_open(host, port), self.log_path(name))
+        return Service(name, pid, host, port, url, spark.port_open(host, port), self.log_path(name))
 
     def _current(self) -> StackState:
         record = self._read_record()
@@ -433,14 +433,6 @@ def _is_ours(pid: int, name: str) -> bool:
     except OSError:
         return True  # no /proc (macOS): trust the pid file
     return _CMDLINE_MARKERS[name].encode() in cmdline
-
-
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _port_free(port: int) -> bool:
