@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import ThriftServer
 from moto import mock_aws
 
 from kiter.aws import Aws, AwsSettings
@@ -24,6 +23,8 @@ from kiter.metastore.table import CheckpointTable
 from kiter.project import TargetConfig, load_project
 from kiter.render import Renderer
 from kiter.runner import Runner
+
+from .conftest import ThriftServer
 
 pytestmark = pytest.mark.integration
 
@@ -66,8 +67,12 @@ def runner(
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     (tmp_path / "kiter.toml").write_text(
-        PROJECT.format(staging=tmp_path / "staging", port=thrift_server.port, unique=unique,
-                       warehouse=(tmp_path / "warehouse").as_uri())
+        PROJECT.format(
+            staging=tmp_path / "staging",
+            port=thrift_server.port,
+            unique=unique,
+            warehouse=(tmp_path / "warehouse").as_uri(),
+        )
     )
     project = load_project(tmp_path / "kiter.toml", env={})
     with mock_aws():
@@ -75,14 +80,20 @@ def runner(
         CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
             on_demand=True, read=0, write=0, progress=lambda _l: None
         )
-        ledger = Ledger(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey",
-                        owner=Owner.current())
+        ledger = Ledger(
+            aws.client("dynamodb"),
+            "MyEMRKinesisTable",
+            "HashKey",
+            "RangeKey",
+            owner=Owner.current(),
+        )
 
         def make_target(config: TargetConfig) -> Any:
             return thrift_server.target()
 
-        yield Runner(project, aws=aws, renderer=Renderer(project), ledger=ledger,
-                     make_target=make_target)
+        yield Runner(
+            project, aws=aws, renderer=Renderer(project), ledger=ledger, make_target=make_target
+        )
 
 
 def test_engagement_joins_the_iterations_clicks_with_a_staged_campaign_snapshot(
@@ -90,18 +101,30 @@ def test_engagement_joins_the_iterations_clicks_with_a_staged_campaign_snapshot(
 ) -> None:
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     dynamodb.create_table(
-        TableName="AdCampaigns", BillingMode="PAY_PER_REQUEST",
+        TableName="AdCampaigns",
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "AdId", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "AdId", "AttributeType": "S"}],
     )
     for ad, category in (("a1", "sports"), ("a2", "travel"), ("a3", "food")):
-        dynamodb.put_item(TableName="AdCampaigns", Item={
-            "AdId": {"S": ad}, "Category": {"S": category}, "Campaign": {"S": f"winter-{ad}"}})
+        dynamodb.put_item(
+            TableName="AdCampaigns",
+            Item={
+                "AdId": {"S": ad},
+                "Category": {"S": category},
+                "Campaign": {"S": f"winter-{ad}"},
+            },
+        )
     kinesis = boto3.client("kinesis", region_name="us-east-1")
     kinesis.create_stream(StreamName="clicks", ShardCount=2)
     # (site, ad, views, clicks): s1 sports 0.5, travel 0.2, food 0.1; s2 travel 0.8, sports 0.25
-    plan = [("s1", "a1", 10, 5), ("s1", "a2", 10, 2), ("s1", "a3", 10, 1),
-            ("s2", "a2", 5, 4), ("s2", "a1", 4, 1)]
+    plan = [
+        ("s1", "a1", 10, 5),
+        ("s1", "a2", 10, 2),
+        ("s1", "a3", 10, 1),
+        ("s2", "a2", 5, 4),
+        ("s2", "a1", 4, 1),
+    ]
     lines = [
         f"2026-11-25T18:00:{n % 60:02d}Z\tu{n}\t{site}\t{ad}\t{action}"
         for site, ad, views, clicks in plan
@@ -115,8 +138,11 @@ def test_engagement_joins_the_iterations_clicks_with_a_staged_campaign_snapshot(
     rows = [tuple(row) for row in result.outcome.rows]
     assert result.outcome.columns == ["site", "category", "views", "clicks", "ctr", "rank_on_site"]
     assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [
-        ("s1", "sports", 10, 5, 1), ("s1", "travel", 10, 2, 2), ("s1", "food", 10, 1, 3),
-        ("s2", "travel", 5, 4, 1), ("s2", "sports", 4, 1, 2),
+        ("s1", "sports", 10, 5, 1),
+        ("s1", "travel", 10, 2, 2),
+        ("s1", "food", 10, 1, 3),
+        ("s2", "travel", 5, 4, 1),
+        ("s2", "sports", 4, 1, 2),
     ]
     assert [r[4] for r in rows] == pytest.approx([0.5, 0.2, 0.1, 0.8, 0.25])
 

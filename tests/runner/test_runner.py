@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Clock, MakeRunner, ScriptedTarget, put
+from runner_support import Clock, MakeRunner, ScriptedTarget, put
 
 from kiter.aws import Aws
 from kiter.errors import Interrupted, JobFailed, Refused, TemplateError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import MakeRunner, ScriptedTarget
+from runner_support import MakeRunner, ScriptedTarget
 
 from kiter.aws import Aws
 from kiter.errors import EXIT_FAILED, EXIT_OK, UsageError

@@ -120,6 +120,20 @@ def test_split_and_merge_between_iterations_lose_and_duplicate_nothing(
     assert it3.total_records == 0
     assert sorted(seen) == sorted(p.decode() for p in produced)
 
+    # Reruns after the reshard re-read exactly their own records, not a finished parent's.
+    for iteration, first_read in ((1, it1), (2, it2), (3, it3)):
+        before = local_path(staging, "l", iteration)
+        lines = partition_lines(before)
+        stage_iteration(
+            kinesalite,
+            staging,
+            stream,
+            logical="l",
+            iteration=iteration,
+            exact=first_read.boundaries,
+        )
+        assert partition_lines(local_path(staging, "l", iteration)) == lines
+
 
 def test_children_are_read_only_after_their_parent_is_finished(
     kinesalite: Any, stream: str, staging: Any

@@ -629,7 +629,11 @@ def _new_plan(
     for sid in sorted(listed):
         b = prev.get(sid)
         if b is not None and b.finished:
-            carried[sid] = prev[sid]
+            # Carried as read-nothing-in-this-iteration: a rerun must not re-read what an
+            # earlier iteration read from it.
+            carried[sid] = ShardBoundary(
+                sid, start_after=b.resume_after, finished=True, parent_ids=list(b.parent_ids)
+            )
             continue
         parents = [p for p in _parents(listed[sid]) if p in known]
         if b is not None:

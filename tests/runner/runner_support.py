@@ -1,0 +1,90 @@
+"""What the runner tests share: the sample project, a scripted target, a clock, a producer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kiter.aws import Aws
+from kiter.errors import Interrupted
+from kiter.runner import Runner
+from kiter.targets.base import Outcome, Script
+
+REGION = "us-east-1"
+PROJECT = """\
+[aws]
+region = "us-east-1"
+
+[staging]
+location = "staging"
+
+[targets.engine]
+kind = "hiveserver2"
+host = "127.0.0.1"
+
+[targets.emr]
+kind = "emr"
+cluster_id = "j-1"
+script_prefix = "s3://scripts/kiter"
+
+[jobs.top]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "top"
+target = "engine"
+mode = "staged"
+
+[jobs.connector]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "conn"
+target = "engine"
+
+[jobs.pig]
+engine = "pig"
+template = "top_errors.pig.j2"
+stream = "weblogs"
+target = "engine"
+vars = { output = "s3://out/top" }
+"""
+
+
+@dataclass
+class ScriptedTarget:
+    """A target that records what it is given and answers from a script of outcomes."""
+
+    name: str = "engine"
+    kind: str = "hiveserver2"
+    answers: list[Outcome | BaseException] = field(default_factory=list)
+    scripts: list[Script] = field(default_factory=list)
+
+    def submit(self, script: Script, *, wait: bool = True) -> Outcome:
+        self.scripts.append(script)
+        answer = self.answers.pop(0) if self.answers else Outcome("SUCCEEDED", "hs2:test")
+        if isinstance(answer, KeyboardInterrupt):
+            raise Interrupted("cancelled statement 3 on test")
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+class Clock:
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+MakeRunner = Callable[..., Runner]
+
+
+def put(aws: Aws, lines: list[str]) -> None:
+    """Put web-log lines spread over the stream's shards."""
+    kinesis = aws.client("kinesis")
+    for i, line in enumerate(lines):
+        kinesis.put_record(StreamName="weblogs", Data=line.encode(), PartitionKey=f"key-{i}")
