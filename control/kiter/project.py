@@ -403,6 +403,7 @@ def _build(
         origins=origins,
     )
     for job in jobs.values():
+        _check_staged(job, aws, loc)
         if project.find_template(job.template) is None:
             searched = ", ".join(str(p) for p in project.template_dirs)
             raise ConfigError(
@@ -556,6 +557,24 @@ def _build_job(
         )
     _check_vars(values["vars"], name, loc)
     return JobConfig(name=name, **values)
+
+
+def _check_staged(job: JobConfig, aws: AwsSettings, loc: _Locator) -> None:
+    """Staged mode reads the stream with kiter's own credentials, in kiter's region."""
+    if job.mode != "staged":
+        return
+    if job.cross_account:
+        raise ConfigError(
+            f"jobs.{job.name}: staged mode reads the stream with kiter's own AWS credentials; "
+            "cross_account keys are for connector mode",
+            where=loc.where("jobs", job.name, "cross_account"),
+        )
+    if job.endpoint_region and job.endpoint_region != aws.region:
+        raise ConfigError(
+            f"jobs.{job.name}: staged mode reads the stream in [aws] region {aws.region}, "
+            f"not endpoint_region {job.endpoint_region}",
+            where=loc.where("jobs", job.name, "endpoint_region"),
+        )
 
 
 def _check_vars(variables: Mapping[str, Any], job: str, loc: _Locator) -> None:

@@ -8,13 +8,24 @@ the next claim retries with the same number.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kiter.errors import Interrupted, JobFailed, KiterError, Refused, ServiceError
+from kiter.aws import error_code
+from kiter.errors import (
+    ConfigError,
+    Interrupted,
+    IterationBusy,
+    JobFailed,
+    KiterError,
+    Refused,
+    ServiceError,
+)
 from kiter.project import JobConfig, Project, TargetConfig
 from kiter.render import Renderer, cross_account_secrets
 from kiter.targets.base import Echo, Outcome, Script, Target, no_echo
@@ -92,27 +103,23 @@ class Runner:
         """Run one iteration of `job` on `target`; raises JobFailed when the engine says so."""
         options = options or RunOptions()
         if job.engine == "pig" and target.kind == "hiveserver2":
-            raise JobFailed(
+            raise ConfigError(
                 f"job {job.name} is a Pig job: Pig scripts run as EMR steps, not on HiveServer2; "
                 f'point it at a target with kind = "emr"'
             )
         secrets = cross_account_secrets(self.env) if job.cross_account else None
+        # Built before the claim: a target that cannot be built costs no attempt.
+        engine = self.make_target(target)
         started = time.monotonic()
-        claim = self.ledger.claim(job.logical_name, options.iteration, target=target.name)
-        self.echo(
-            f"claimed iteration {claim.iteration} of {claim.logical} (attempt {claim.attempt}"
-            + (", rerun" if claim.rerun else "")
-            + ")"
-        )
-        heartbeat = _Heartbeat(self.ledger, claim, self.echo)
-        heartbeat.start()
-        try:
+        claim = self._claim(job, options.iteration, target.name)
+        seconds: dict[str, float] = {}
+        with self._holding(claim) as held:
             self._retention_guard(job, claim, options.force)
             read = None
             if job.mode == "staged":
                 t0 = time.monotonic()
                 read = self._stage(job, claim)
-                read_seconds = time.monotonic() - t0
+                seconds["read"] = time.monotonic() - t0
             rendered = self.renderer.render(
                 job,
                 claim.iteration,
@@ -120,41 +127,21 @@ class Runner:
                 rerun=claim.rerun,
                 secrets=secrets,
             )
-            engine = self.make_target(target)
-            script = Script(
-                job=job.name,
-                engine="hive" if job.engine == "hive" else "pig",
-                text=rendered.submit_text,
-                logical_name=job.logical_name,
-                iteration=claim.iteration,
-                attempt=claim.attempt,
-            )
-            self.ledger.running(claim, f"{target.kind}:{target.name}", target.name)
             t0 = time.monotonic()
-            outcome = engine.submit(script, wait=options.wait)
-            submit_seconds = time.monotonic() - t0
-        except KeyboardInterrupt:
-            heartbeat.stop()
-            self._record_failure(claim, "interrupted")
-            raise Interrupted(
-                f"iteration {claim.iteration} of {claim.logical} interrupted and marked FAILED"
-            ) from None
-        except Interrupted as exc:
-            heartbeat.stop()
-            self._record_failure(claim, f"interrupted: {exc}")
-            raise
-        except KiterError as exc:
-            heartbeat.stop()
-            self._record_failure(claim, str(exc))
-            raise
-        except BaseException as exc:
-            heartbeat.stop()
-            self._record_failure(claim, f"kiter failed: {type(exc).__name__}: {exc}")
-            raise
-        heartbeat.stop()
-        seconds = {"submit": submit_seconds, "total": time.monotonic() - started}
-        if read is not None:
-            seconds["read"] = read_seconds
+            outcome = self._follow(engine, claim, options.wait)
+            if outcome is None:
+                script = Script(
+                    job=job.name,
+                    engine="hive" if job.engine == "hive" else "pig",
+                    text=rendered.submit_text,
+                    logical_name=job.logical_name,
+                    iteration=claim.iteration,
+                    attempt=claim.attempt,
+                )
+                self.ledger.running(claim, f"{target.kind}:{target.name}", target.name)
+                outcome = engine.submit(script, wait=options.wait)
+            seconds["submit"] = time.monotonic() - t0
+        seconds["total"] = time.monotonic() - started
         result = IterationResult(
             job=job.name,
             logical_name=claim.logical,
@@ -165,45 +152,115 @@ class Runner:
             read=read,
             seconds=seconds,
         )
-        stats = _stats(result, rendered.sha256)
-        if outcome.state == "SUCCEEDED":
-            self.ledger.succeed(heartbeat.claim, stats)
-        elif outcome.state == "SUBMITTED":
-            # --no-wait: the step runs on; the iteration stays RUNNING under its submission id
-            # and its lease lapses, so a later claim can take it over once it is known to be done.
-            self.ledger.running(heartbeat.claim, outcome.submission_id, target.name)
-        else:
-            self._record_failure(heartbeat.claim, outcome.cause or outcome.state)
-            raise JobFailed(
-                f"iteration {claim.iteration} of {claim.logical} failed on {target.name}"
-                + (f" ({outcome.submission_id})" if outcome.submission_id else "")
-                + (f":\n{outcome.cause}" if outcome.cause else "")
-            )
+        self._record_outcome(held.claim, result, target.name, rendered.sha256)
         return result
+
+    def _claim(self, job: JobConfig, iteration: int | None, target: str) -> Claim:
+        claim = self.ledger.claim(job.logical_name, iteration, target=target)
+        self.echo(
+            f"claimed iteration {claim.iteration} of {claim.logical} (attempt {claim.attempt}"
+            + (", rerun" if claim.rerun else "")
+            + ")"
+        )
+        return claim
+
+    @contextmanager
+    def _holding(self, claim: Claim) -> Iterator[_Heartbeat]:
+        """Keep the claim's lease alive; on any failure record it FAILED (lease released)."""
+        heartbeat = _Heartbeat(self.ledger, claim, self.echo)
+        heartbeat.start()
+        try:
+            yield heartbeat
+        except KeyboardInterrupt:
+            heartbeat.stop()
+            self._record_failure(heartbeat.claim, "interrupted")
+            raise Interrupted(
+                f"iteration {claim.iteration} of {claim.logical} interrupted and marked FAILED"
+            ) from None
+        except Interrupted as exc:
+            heartbeat.stop()
+            self._record_failure(heartbeat.claim, f"interrupted: {exc}")
+            raise
+        except KiterError as exc:
+            heartbeat.stop()
+            self._record_failure(heartbeat.claim, str(exc))
+            raise
+        except BaseException as exc:
+            heartbeat.stop()
+            self._record_failure(heartbeat.claim, f"kiter failed: {type(exc).__name__}: {exc}")
+            raise
+        heartbeat.stop()
+
+    def _follow(self, engine: Target, claim: Claim, wait: bool) -> Outcome | None:
+        """An earlier `--no-wait` submission of this iteration, followed to its end: its outcome
+        when it succeeded (or still runs, without waiting), None when a new submission is due."""
+        prior = claim.prior
+        follow = getattr(engine, "wait", None)
+        if prior is None or prior.state != "RUNNING" or follow is None:
+            return None
+        submission = prior.submission_id
+        if not submission.startswith("s-"):  # only EMR steps outlive the process that ran them
+            return None
+        if not wait:
+            self.echo(
+                f"iteration {claim.iteration} was submitted as {submission}: not resubmitting"
+            )
+            return Outcome("SUBMITTED", submission)
+        self.echo(f"following step {submission}, submitted earlier without waiting")
+        self.ledger.running(claim, submission, claim.record.target)
+        outcome: Outcome = follow(submission)
+        if outcome.state == "SUCCEEDED":
+            return outcome
+        self.echo(f"step {submission} ended {outcome.state}: submitting the iteration again")
+        return None
+
+    def _record_outcome(
+        self, claim: Claim, result: IterationResult, target: str, sha256: str
+    ) -> None:
+        """Write the outcome, with Ctrl-C and SIGTERM held off: a success must not be lost."""
+        outcome = result.outcome
+        with _signals_deferred():
+            if outcome.state == "SUCCEEDED":
+                _retry(lambda: self.ledger.succeed(claim, _stats(result, sha256)))
+                return
+            if outcome.state == "SUBMITTED":
+                _retry(lambda: self.ledger.detach(claim, outcome.submission_id))
+                return
+            self._record_failure(claim, outcome.cause or outcome.state)
+        raise JobFailed(
+            f"iteration {claim.iteration} of {claim.logical} failed on {target}"
+            + (f" ({outcome.submission_id})" if outcome.submission_id else "")
+            + (f":\n{outcome.cause}" if outcome.cause else "")
+        )
 
     def _record_failure(self, claim: Claim, reason: str) -> None:
         try:
-            self.ledger.fail(claim, reason[:2000])
+            _retry(lambda: self.ledger.fail(claim, reason[:2000]))
         except KiterError as exc:
             self.echo(f"warning: could not record the failure in the ledger: {exc}")
 
     # ---- staged mode ----------------------------------------------------------------------------
 
-    def stage(self, job: JobConfig, iteration: int | None = None) -> IterationRead:
+    def stage(
+        self, job: JobConfig, iteration: int | None = None, *, force: bool = False
+    ) -> IterationRead:
         """`kiter stage`: claim, read and stage one iteration, record its boundaries, run nothing.
 
         The iteration is left FAILED with the reason "staged, not yet run": the next submit
         re-reads exactly the recorded records (a byte-identical partition) and runs the script.
         """
         if job.mode != "staged":
-            raise JobFailed(f"job {job.name} is in connector mode: the connector reads its stream")
-        claim = self.ledger.claim(job.logical_name, iteration, target="stage")
-        try:
+            raise ConfigError(
+                f"job {job.name} is in connector mode: the connector reads its stream"
+            )
+        claim = self._claim(job, iteration, "stage")
+        with self._holding(claim) as held:
+            self._retention_guard(job, claim, force)
             read = self._stage(job, claim)
-        except BaseException as exc:
-            self._record_failure(claim, f"staging failed: {exc}")
-            raise
-        self.ledger.fail(claim, "staged, not yet run: `kiter submit` runs it")
+        with _signals_deferred():
+            _retry(
+                lambda: self.ledger.fail(held.claim, "staged, not yet run: `kiter submit` runs it")
+            )
         return read
 
     def _stage(self, job: JobConfig, claim: Claim) -> IterationRead:
@@ -228,6 +285,12 @@ class Runner:
         }
         exact = recorded or None
         previous = None
+        if exact is None and claim.previous is not None and not claim.previous.shards:
+            raise Refused(
+                f"iteration {claim.previous.iteration} of {claim.logical} recorded no shard "
+                "boundaries (it ran in connector mode): kiter cannot know where it ended. "
+                "Start a new logical name for staged mode"
+            )
         if exact is None and claim.previous is not None:
             previous = {
                 sid: ShardBoundary.from_dict(b)
@@ -285,6 +348,10 @@ class Runner:
     def _retention_guard(self, job: JobConfig, claim: Claim, force: bool) -> None:
         from kiter.metastore.ledger import retention_check
 
+        region = self.project.aws.region
+        if job.cross_account or (job.endpoint_region and job.endpoint_region != region):
+            # The stream is out of this account's or region's sight: no retention to read.
+            return
         hours = self._retention_hours(job)
         if hours is None:
             return
@@ -299,8 +366,8 @@ class Runner:
     def _retention_hours(self, job: JobConfig) -> int | None:
         try:
             summary = self.aws.client("kinesis").describe_stream_summary(StreamName=job.stream)
-        except Exception as exc:  # a stream in another account, or no permission: no guard
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        except Exception as exc:  # no permission to describe it, say: no guard
+            code = error_code(exc) or type(exc).__name__
             if code == "ResourceNotFoundException":
                 raise ServiceError(
                     f"stream {job.stream!r} of job {job.name} does not exist"
@@ -345,7 +412,11 @@ def _stats(result: IterationResult, sha256: str) -> dict[str, Any]:
 
 
 class _Heartbeat:
-    """Keeps a claim's lease alive from a daemon thread while the iteration runs."""
+    """Keeps a claim's lease alive from a daemon thread while the iteration runs.
+
+    A failed renewal (a network blip, a write conflict) is tried again until the lease would
+    run out; only a lease taken over by another claim ends the heartbeat for good.
+    """
 
     def __init__(self, ledger: Ledger, claim: Claim, echo: Echo) -> None:
         self.ledger = ledger
@@ -353,7 +424,6 @@ class _Heartbeat:
         self.echo = echo
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kiter-heartbeat", daemon=True)
-        self.lost: KiterError | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -364,10 +434,41 @@ class _Heartbeat:
 
     def _loop(self) -> None:
         interval = max(1.0, self.ledger.lease_seconds / 3)
-        while not self._stop.wait(interval):
+        wait = interval
+        while not self._stop.wait(wait):
             try:
                 self.claim = self.ledger.heartbeat(self.claim)
-            except KiterError as exc:
-                self.lost = exc
-                self.echo(f"warning: heartbeat failed: {exc}")
+                wait = interval
+            except IterationBusy as exc:
+                self.echo(f"warning: lost the lease: {exc}")
                 return
+            except KiterError as exc:
+                left = self.claim.lease_expires - self.ledger.clock()
+                wait = max(0.5, min(interval, left / 3))
+                self.echo(f"warning: heartbeat failed ({exc}); trying again in {wait:.0f} s")
+
+
+def _retry(write: Callable[[], None], attempts: int = 3, delay: float = 1.0) -> None:
+    """A ledger write that must land: retried on service errors, with a short backoff."""
+    for attempt in range(1, attempts + 1):
+        try:
+            write()
+            return
+        except ServiceError:
+            if attempt == attempts:
+                raise
+            time.sleep(delay * attempt)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -16,18 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from kiter.errors import (
-    EXIT_FAILED,
-    EXIT_OK,
-    Interrupted,
-    IterationBusy,
-    JobFailed,
-    KiterError,
-    Refused,
-    ServiceError,
-    UsageError,
-)
-from kiter.targets.base import Echo, no_echo
+from kiter.errors import EXIT_FAILED, EXIT_OK, IterationBusy, JobFailed, ServiceError, UsageError
+
+Echo = Callable[[str], None]
+
+
+def _drop(_line: str) -> None:
+    """An Echo that drops everything."""
+
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$")
 _UNITS = {
@@ -172,6 +168,8 @@ class RetryPolicy:
         return min(self.max_backoff, self.first_backoff * 2 ** max(0, retry - 1))
 
 
+DONE, BUSY, FAILED = "done", "busy", "failed"
+
 # Failures the loop retries: the engine said no, or a service hiccuped. Bad config, a refused
 # guard or a busy logical name are not made better by waiting a few seconds.
 RETRYABLE = (JobFailed, ServiceError)
@@ -186,7 +184,7 @@ class Scheduler:
     cadence: Cadence
     iterations: int | None = None  # stop after this many successful ticks; None: forever
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    echo: Echo = no_echo
+    echo: Echo = _drop
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     completed: int = 0
@@ -194,17 +192,22 @@ class Scheduler:
     def loop(self) -> int:
         """Run until `iterations` ticks succeeded (exit 0) or a job gives up (exit 1).
 
-        Interrupted (SIGINT/SIGTERM during an iteration) propagates after the runner recorded it.
+        Errors retrying cannot mend (bad configuration, a refused guard) and Interrupted
+        (SIGINT/SIGTERM, after the runner recorded it) propagate with their own exit codes.
         """
         while self.iterations is None or self.completed < self.iterations:
-            for job in self.jobs:
-                if not self._run_with_retries(job):
-                    return EXIT_FAILED
-            self.completed += 1
-            if self.iterations is not None and self.completed >= self.iterations:
-                break
+            outcomes = [self._run_with_retries(job) for job in self.jobs]
+            if FAILED in outcomes:
+                return EXIT_FAILED
             now = self.clock()
-            wake = self.cadence.next_after(now)
+            if BUSY in outcomes:
+                # Another run holds a logical name: this tick did not happen; wait and try again.
+                wake = max(self.cadence.next_after(now), now + self.retry.first_backoff)
+            else:
+                self.completed += 1
+                if self.iterations is not None and self.completed >= self.iterations:
+                    break
+                wake = self.cadence.next_after(now)
             if wake > now:
                 self.echo(
                     f"next iteration at {datetime.fromtimestamp(wake, UTC):%Y-%m-%d %H:%M:%SZ}"
@@ -212,18 +215,15 @@ class Scheduler:
                 self._sleep_until(wake)
         return EXIT_OK
 
-    def _run_with_retries(self, job: str) -> bool:
+    def _run_with_retries(self, job: str) -> str:
         retries = 0
         while True:
             try:
                 self.run_one(job)
-                return True
-            except Interrupted:
-                raise
+                return DONE
             except IterationBusy as exc:
-                # Another scheduler holds the logical name: not ours to retry, try next tick.
-                self.echo(f"{job}: {exc}; trying again at the next tick")
-                return True
+                self.echo(f"{job}: {exc}")
+                return BUSY
             except RETRYABLE as exc:
                 retries += 1
                 if retries > self.retry.max_retries:
@@ -231,16 +231,13 @@ class Scheduler:
                         f"{job}: giving up after {self.retry.max_retries} retries of the same "
                         f"iteration: {exc}"
                     )
-                    return False
+                    return FAILED
                 wait = self.retry.backoff(retries)
                 self.echo(
                     f"{job}: failed ({_first_line(exc)}); retry {retries} of "
                     f"{self.retry.max_retries} with the same iteration in {wait:.0f} s"
                 )
                 self._sleep_until(self.clock() + wait)
-            except (Refused, KiterError) as exc:
-                self.echo(f"{job}: {exc}")
-                return False
 
     def _sleep_until(self, wake: float) -> None:
         # Short naps so a signal is handled promptly even with a long cadence.

@@ -226,7 +226,7 @@ def test_a_pig_job_on_hiveserver2_is_refused_with_the_way_out(
         'target = "hive"\nvars = { output = "s3://b/o" }\n'
     )
     code, _, err = kiter(project, "submit", "pig", capsys=capsys)
-    assert code == 1 and 'kind = "emr"' in err
+    assert code == 2 and 'kind = "emr"' in err
 
 
 def test_a_ledger_table_of_its_own_is_created_beside_the_checkpoint_table(

@@ -138,7 +138,9 @@ def test_a_template_error_after_the_claim_leaves_the_iteration_failed_not_stuck(
 def test_a_pig_job_aimed_at_hiveserver2_is_refused_naming_the_emr_target(
     aws: Aws, project: Project, make_runner: MakeRunner
 ) -> None:
-    with pytest.raises(JobFailed, match='kind = "emr"'):
+    from kiter.errors import ConfigError
+
+    with pytest.raises(ConfigError, match='kind = "emr"'):
         make_runner().run(project.job("pig"), project.targets["engine"])
     assert make_runner().ledger.history("pig") == []  # refused before any claim
 
@@ -227,3 +229,82 @@ def test_heartbeats_keep_a_long_iterations_lease_alive(
     assert len(seen) == 1 and "iteration 0 of conn is running" in str(seen[0])
     record = runner.ledger.get("conn", 0)
     assert record is not None and (record.state, record.attempts) == ("SUCCEEDED", 1)
+
+
+def test_a_staged_iteration_after_a_connector_one_is_refused_not_read_from_the_start(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    from dataclasses import replace
+
+    runner = make_runner()
+    put(aws, lines(6))
+    connector = replace(project.job("top"), mode="connector")
+    runner.run(connector, project.targets["engine"])  # records no shard boundaries
+    with pytest.raises(Refused, match="recorded no shard boundaries .* new logical name"):
+        runner.run(project.job("top"), project.targets["engine"])
+    record = runner.ledger.get("top", 1)
+    assert record is not None and record.state == "FAILED"
+
+
+def test_the_retention_guard_stays_out_of_a_cross_account_stream(
+    aws: Aws, project: Project, make_runner: MakeRunner, target: ScriptedTarget
+) -> None:
+    from dataclasses import replace
+
+    job = replace(project.job("connector"), cross_account=True, stream="their-stream")
+    env = {"KITER_KINESIS_ACCESS_KEY": "AKIAX", "KITER_KINESIS_SECRET_KEY": "s"}
+    result = make_runner(env=env).run(job, project.targets["engine"])
+    assert result.outcome.state == "SUCCEEDED"  # no describe of a stream we cannot see
+
+
+def test_a_no_wait_submission_is_followed_to_its_end_by_the_next_submit(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.emr.models import emr_backends
+
+    from kiter.runner import RunOptions
+    from kiter.targets.emr import EmrTarget
+
+    aws.client("s3").create_bucket(Bucket="scripts")
+    emr = aws.client("emr")
+    cluster = emr.run_job_flow(
+        Name="c",
+        ReleaseLabel="emr-6.15.0",
+        JobFlowRole="r",
+        ServiceRole="s",
+        Instances={
+            "KeepJobFlowAliveWhenNoSteps": True,
+            "InstanceCount": 1,
+            "MasterInstanceType": "m5.xlarge",
+        },
+    )["JobFlowId"]
+    steps = emr_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].clusters[cluster].steps
+    emr_target = EmrTarget(
+        "emr",
+        s3=aws.client("s3"),
+        emr=emr,
+        cluster_id=cluster,
+        script_prefix="s3://scripts/kiter",
+        sleep=lambda _s: None,
+    )
+    runner = make_runner()
+    runner.make_target = lambda _config: emr_target
+    job, target = project.job("connector"), project.targets["emr"]
+
+    first = runner.run(job, target, RunOptions(wait=False))
+    assert first.outcome.state == "SUBMITTED"
+    record = runner.ledger.get("conn", 0)
+    assert record is not None and (record.state, record.submission_id) == (
+        "RUNNING",
+        first.outcome.submission_id,
+    )
+    assert runner.ledger.lease("conn") is None  # nobody watches it: the next submit may
+
+    steps[0].state = "COMPLETED"
+    second = runner.run(job, target)
+    assert (second.iteration, second.outcome.state) == (0, "SUCCEEDED")
+    assert second.outcome.submission_id == first.outcome.submission_id
+    assert len(emr.list_steps(ClusterId=cluster)["Steps"]) == 1  # followed, not resubmitted
+    assert [r.state for r in runner.ledger.history("conn")] == ["SUCCEEDED"]
+    assert runner.run(job, target, RunOptions(wait=False)).iteration == 1

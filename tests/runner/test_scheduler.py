@@ -17,7 +17,15 @@ from runner_support import MakeRunner, ScriptedTarget
 from kiter.aws import Aws
 from kiter.errors import EXIT_FAILED, EXIT_OK, UsageError
 from kiter.project import Project
-from kiter.scheduler import Cron, Every, RetryPolicy, Scheduler, parse_duration, shared_streams
+from kiter.scheduler import (
+    BackToBack,
+    Cron,
+    Every,
+    RetryPolicy,
+    Scheduler,
+    parse_duration,
+    shared_streams,
+)
 from kiter.targets.base import Outcome
 
 
@@ -240,3 +248,48 @@ def test_sigterm_cancels_the_running_iteration_and_records_it(tmp_path: Path) ->
         print(seen + rest)
     finally:
         server.stop()
+
+
+def test_a_busy_logical_name_is_waited_for_not_counted_as_a_tick() -> None:
+    from kiter.errors import IterationBusy
+
+    fake = FakeTime()
+    calls: list[float] = []
+
+    def run_one(name: str) -> None:
+        calls.append(fake.now)
+        if len(calls) <= 2:
+            raise IterationBusy("iteration 4 of top is running on other (pid 1) since T")
+
+    scheduler = Scheduler(
+        jobs=["top"],
+        run_one=run_one,
+        cadence=BackToBack(),
+        iterations=2,
+        retry=RetryPolicy(first_backoff=30),
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+    assert scheduler.loop() == EXIT_OK
+    assert len(calls) == 4  # two busy ticks, then the two that count
+    assert calls[1] - calls[0] >= 30 and calls[2] - calls[1] >= 30  # waited, never spun
+
+
+def test_errors_that_waiting_cannot_mend_stop_the_loop_with_their_own_exit_code() -> None:
+    from kiter.errors import Refused
+
+    def run_one(name: str) -> None:
+        raise Refused("records may have expired")
+
+    fake = FakeTime()
+    scheduler = Scheduler(
+        jobs=["top"],
+        run_one=run_one,
+        cadence=BackToBack(),
+        iterations=3,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+    with pytest.raises(Refused):
+        scheduler.loop()
+    assert fake.slept == []

@@ -179,3 +179,17 @@ def test_var_overrides_must_look_like_name_equals_value() -> None:
     assert parse_var_overrides(["a=1", "b=x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(ConfigError, match="--var 'novalue' must look like NAME=VALUE"):
         parse_var_overrides(["novalue"])
+
+
+def test_a_staged_job_cannot_take_cross_account_keys(write_project: WriteProject) -> None:
+    path = write_project(MINIMAL + 'mode = "staged"\ncross_account = true\n')
+    assert "staged mode reads the stream with kiter's own AWS credentials" in _error(path)
+    assert _error(path).startswith(f"{path}:6: ")
+
+
+def test_a_staged_job_reads_in_the_projects_region(write_project: WriteProject) -> None:
+    path = write_project(MINIMAL + 'mode = "staged"\nendpoint_region = "eu-west-1"\n')
+    assert _error(path) == (
+        f"{path}:6: jobs.top: staged mode reads the stream in [aws] region us-east-1, "
+        "not endpoint_region eu-west-1"
+    )

@@ -221,6 +221,7 @@ class Claim:
     token: str
     lease_expires: float
     advances: bool  # succeeding moves head.next past this iteration (False for re-runs of old ones)
+    prior: IterationRecord | None = None  # the iteration as it stood before this claim
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -744,6 +745,7 @@ class Ledger:
             token=token,
             lease_expires=expires,
             advances=k == next_n,
+            prior=existing,
         )
 
     def _lost(self, claim: Claim) -> IterationBusy:
@@ -855,15 +857,39 @@ class Ledger:
         """Iteration FAILED: store why and release the lease; next stays on this iteration."""
         self._finish(claim, "FAILED", reason, None)
 
+    def detach(self, claim: Claim, submission_id: str) -> None:
+        """The script runs on without a watcher (--no-wait): RUNNING under its submission id,
+        lease released. The next claim of the logical name takes this iteration again and can
+        follow the submission (Claim.prior) to its end instead of submitting anew."""
+        self._finish(
+            claim,
+            "RUNNING",
+            "submitted without waiting (--no-wait): the next submit follows it",
+            None,
+            submission_id=submission_id,
+        )
+
     def release(self, claim: Claim) -> None:
         """A clean stop without an outcome (Ctrl-C, SIGTERM): FAILED 'interrupted'."""
         self._finish(claim, "FAILED", "interrupted", None)
 
-    def _finish(self, claim: Claim, state: str, reason: str, stats: dict[str, Any] | None) -> None:
+    def _finish(
+        self,
+        claim: Claim,
+        state: str,
+        reason: str,
+        stats: dict[str, Any] | None,
+        *,
+        submission_id: str = "",
+    ) -> None:
         now = iso(self.clock())
-        item_set = "SET #state = :state, #finished = :now, #reason = :reason"
+        item_set = "SET #state = :state, #reason = :reason"
+        if state != "RUNNING":
+            item_set += ", #finished = :now"
         if stats is not None:
             item_set += ", #stats = :stats"
+        if submission_id:
+            item_set += ", #submission = :sub"
         head_set = "SET #version = #version + :one"
         if state == "SUCCEEDED" and claim.advances:
             head_set += ", #next = :k1"
@@ -876,6 +902,7 @@ class Ledger:
             ":stats": stats,
             ":one": 1,
             ":k1": claim.iteration + 1,
+            ":sub": submission_id,
         }
         try:
             self._transact(
