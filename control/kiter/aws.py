@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kiter.errors import ServiceError
+from kiter.errors import ConfigError, ServiceError
 
 if TYPE_CHECKING:
     import boto3
@@ -41,14 +41,18 @@ class Aws:
     def session(self) -> boto3.Session:
         if self._session is None:
             import boto3
+            from botocore.exceptions import BotoCoreError
 
             local = "kiter-local" if self.settings.local_credentials else None
-            self._session = boto3.Session(
-                aws_access_key_id=local,
-                aws_secret_access_key=local,
-                profile_name=None if local else self.settings.profile,
-                region_name=self.settings.region,
-            )
+            try:
+                self._session = boto3.Session(
+                    aws_access_key_id=local,
+                    aws_secret_access_key=local,
+                    profile_name=None if local else self.settings.profile,
+                    region_name=self.settings.region,
+                )
+            except BotoCoreError as exc:  # ProfileNotFound, a broken ~/.aws/config
+                raise ConfigError(f"AWS settings: {exc}") from None
         return self._session
 
     def client(self, service: str) -> Any:
@@ -65,6 +69,11 @@ class Aws:
             session: Any = self.session()
             self._clients[service] = session.client(service, endpoint_url=endpoint, config=config)
         return self._clients[service]
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """Whether `exc` comes from botocore or boto3 (ClientError, BotoCoreError, S3 transfers)."""
+    return type(exc).__module__.split(".")[0] in ("botocore", "boto3")
 
 
 def error_code(exc: BaseException) -> str:

@@ -99,3 +99,26 @@ def test_a_prefix_that_is_not_s3_is_a_config_error() -> None:
         iam_policy(
             region="us-east-1", table="T", streams=[], s3_prefixes=["/tmp/x"], emr_clusters=[]
         )
+
+
+def test_a_ledger_table_of_its_own_and_read_only_tables_get_their_own_grants() -> None:
+    policy = iam_policy(
+        region="us-east-1",
+        account="123456789012",
+        table="Checkpoints",
+        streams=["s"],
+        s3_prefixes=["s3://stage/kiter"],
+        emr_clusters=[],
+        ledger_table="KiterLedger",
+        read_tables=["AdCampaigns"],
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["KiterCheckpointTable"]["Resource"] == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Checkpoints",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/KiterLedger",
+    ]
+    reads = by_sid["KiterReadTables"]
+    assert reads["Resource"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/AdCampaigns"]
+    assert "dynamodb:PutItem" not in reads["Action"] and "dynamodb:Scan" in reads["Action"]
+    s3_actions = {a for s in policy["Statement"] for a in s["Action"] if a.startswith("s3:")}
+    assert "s3:DeleteObject" in s3_actions  # staging commits remove temporary objects

@@ -162,3 +162,38 @@ def test_arbitrary_strings_in_config_and_flags_never_cause_a_traceback(
         assert err.startswith("kiter: error: ") and err.count("\n") == 1
     else:
         assert f"SET kinesis.checkpoint.logical.name={logical};" in out
+
+
+@pytest.mark.functional
+def test_an_unknown_aws_profile_is_a_one_line_config_error(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    path = write_project(MINIMAL)
+    code, _, err = run(
+        ["-C", str(path.parent), "--aws-profile", "nope", "iterations", "top"], capsys
+    )
+    assert code == 2
+    assert err == "kiter: error: AWS settings: The config profile (nope) could not be found\n"
+
+
+@pytest.mark.functional
+def test_an_endpoint_that_does_not_answer_is_a_one_line_service_error(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = write_project(MINIMAL)
+    code, _, err = run(
+        ["-C", str(path.parent), "--endpoint-url", f"http://127.0.0.1:{port}", "iterations", "top"],
+        capsys,
+    )
+    assert code == 5
+    assert err.startswith("kiter: error: ") and "Could not connect to the endpoint URL" in err
+    assert err.count("\n") == 1

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from kiter.errors import EXIT_INTERRUPTED, EXIT_USAGE, KiterError
+from kiter.errors import EXIT_INTERRUPTED, EXIT_SERVICE, EXIT_USAGE, KiterError
 
 # name -> (module, attribute, one-line help shown by `kiter --help` without importing the module)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -123,3 +123,11 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:
+        from kiter.aws import is_aws_error
+
+        if debug or not is_aws_error(exc):
+            raise
+        # A safety net: AWS errors are turned into kiter's own where they happen.
+        click.echo(f"kiter: error: AWS: {exc}", err=True)
+        sys.exit(EXIT_SERVICE)

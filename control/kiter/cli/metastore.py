@@ -179,11 +179,12 @@ def iam_policy(app: App, account: str) -> None:
     prefixes = [t.options["script_prefix"] for t in project.targets.values() if t.kind == "emr"]
     if project.staging.location.startswith("s3://"):
         prefixes.append(project.staging.location)
-    tables = [project.metastore.table]
     policy = build(
         region=project.aws.region,
         account=account,
-        table=tables[0],
+        table=project.metastore.table,
+        ledger_table=project.metastore.ledger_table,
+        read_tables=sorted({j.campaign_table for j in project.jobs.values() if j.campaign_table}),
         streams=sorted({job.stream for job in project.jobs.values()}),
         s3_prefixes=prefixes,
         emr_clusters=sorted(

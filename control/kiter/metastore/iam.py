@@ -30,7 +30,14 @@ KINESIS_ACTIONS = [
     "kinesis:GetShardIterator",
     "kinesis:GetRecords",
 ]
-S3_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject"]
+# DeleteObject: committing a staged partition on S3 removes its temporary and stale objects.
+S3_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+DYNAMODB_READ_ACTIONS = [
+    "dynamodb:DescribeTable",
+    "dynamodb:Scan",
+    "dynamodb:Query",
+    "dynamodb:GetItem",
+]
 EMR_ACTIONS = [
     "elasticmapreduce:AddJobFlowSteps",
     "elasticmapreduce:DescribeStep",
@@ -103,18 +110,40 @@ def iam_policy(
     streams: list[str],
     s3_prefixes: list[str],
     emr_clusters: list[str],
+    ledger_table: str | None = None,
+    read_tables: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The policy document (Version 2012-10-17) that lets kiter and the connector do their work."""
+    """The policy document (Version 2012-10-17) that lets kiter and the connector do their work.
+
+    `ledger_table`: kiter's ledger when it has a table of its own; `read_tables`: tables jobs
+    only read (the engagement job's campaigns).
+    """
     part = partition(region)
     statements: list[dict[str, Any]] = []
-    if table:
-        arn = f"arn:{part}:dynamodb:{region}:{account}:table/{table}"
+
+    def table_arn(name: str) -> str:
+        return f"arn:{part}:dynamodb:{region}:{account}:table/{name}"
+
+    owned = [t for t in dict.fromkeys([table, ledger_table or ""]) if t]
+    if owned:
         statements.append(
             {
                 "Sid": "KiterCheckpointTable",
                 "Effect": "Allow",
                 "Action": DYNAMODB_ITEM_ACTIONS + DYNAMODB_TABLE_ACTIONS,
-                "Resource": arn,
+                "Resource": table_arn(owned[0])
+                if len(owned) == 1
+                else [table_arn(t) for t in owned],
+            }
+        )
+    read = [t for t in dict.fromkeys(read_tables or []) if t and t not in owned]
+    if read:
+        statements.append(
+            {
+                "Sid": "KiterReadTables",
+                "Effect": "Allow",
+                "Action": DYNAMODB_READ_ACTIONS,
+                "Resource": [table_arn(t) for t in read],
             }
         )
     stream_arns = [

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, is_aws_error, service_error
 from kiter.errors import KiterError, Refused
 from kiter.stream.records import iso_utc
 from kiter.stream.staging import PartitionWriter
@@ -223,7 +223,7 @@ class _Reader:
         except _Stop:
             pass
         except Exception as exc:
-            if getattr(exc, "response", None) is not None:
+            if is_aws_error(exc):
                 raise service_error(exc, f"reading {where}") from exc
             raise
         finally:

@@ -16,7 +16,7 @@ import json
 from decimal import Decimal
 from typing import Any, BinaryIO
 
-from kiter.aws import service_error
+from kiter.aws import is_aws_error, service_error
 
 NULL = "\\N"
 
@@ -86,7 +86,7 @@ def snapshot_table(dynamodb_client: Any, table: str, columns: list[str], out: Bi
                 cells = [cell(item.get(name)) for name in columns]
                 rows.append((cells[0], "\t".join(cells)))
     except Exception as exc:
-        if getattr(exc, "response", None) is not None:
+        if is_aws_error(exc):
             raise service_error(exc, f"scanning DynamoDB table {table}") from exc
         raise
     rows.sort()

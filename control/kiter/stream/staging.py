@@ -32,8 +32,8 @@ from types import TracebackType
 from typing import IO, Any, Protocol, Self
 from urllib.parse import unquote, urlparse
 
-from kiter.aws import service_error
-from kiter.errors import UsageError
+from kiter.aws import is_aws_error, service_error
+from kiter.errors import ServiceError, UsageError
 from kiter.stream.records import RecordFormat, as_format
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")
@@ -267,7 +267,7 @@ class S3PartitionWriter(_WriterBase):
             _delete_keys(s3, bucket, [k for k in existing if k not in wanted])
             _delete_keys(s3, bucket, [f"{self.tmp_key}/{n}" for n in names])
         except Exception as exc:
-            if getattr(exc, "response", None) is not None:
+            if is_aws_error(exc):
                 raise service_error(exc, f"staging s3://{bucket}/{self.final_key}") from exc
             raise
         finally:
@@ -299,9 +299,16 @@ def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
 def _delete_keys(s3: Any, bucket: str, keys: list[str]) -> None:
     for start in range(0, len(keys), 1000):
         chunk = keys[start : start + 1000]
-        s3.delete_objects(
+        response = s3.delete_objects(
             Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
         )
+        errors = response.get("Errors") or []
+        if errors:
+            first = errors[0]
+            raise ServiceError(
+                f"could not delete {len(errors)} staged object(s) in s3://{bucket}, e.g. "
+                f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
+            )
 
 
 def open_staging(url: str, *, s3_client: Any = None) -> LocalStaging | S3Staging:
