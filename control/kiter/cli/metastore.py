@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from kiter.cli.app import App, json_option, note, out, pass_app, warn
 from kiter.errors import EXIT_FAILED, Refused, UsageError
+
+if TYPE_CHECKING:
+    from kiter.metastore.sizing import Sizing
+    from kiter.metastore.table import CheckpointTable
 
 
 @click.group()
@@ -22,11 +27,24 @@ def metastore() -> None:
     """
 
 
-def _table(app: App):  # type: ignore[no-untyped-def]
+def _table(app: App) -> CheckpointTable:
     from kiter.metastore.table import CheckpointTable
 
     meta = app.project.metastore
     return CheckpointTable(app.aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key)
+
+
+def _size(app: App, *, jobs: int | None = None, shards: int | None = None) -> Sizing:
+    from kiter.metastore.sizing import size_for
+
+    project = app.project
+    return size_for(
+        [job.logical_name for job in project.jobs.values()],
+        [job.stream for job in project.jobs.values()],
+        app.aws.client("kinesis"),
+        jobs=jobs,
+        shards=shards,
+    )
 
 
 @metastore.command()
@@ -65,13 +83,12 @@ def create(
       kiter metastore create --jobs 3 --shards 8
       kiter metastore create --on-demand
     """
-    from kiter.metastore.sizing import size_for
     from kiter.metastore.table import capacity_shortfall
 
     table = _table(app)
     read = write = 0
     if not on_demand:
-        sizing = size_for(app.project, app.aws.client("kinesis"), jobs=jobs, shards=shards)
+        sizing = _size(app, jobs=jobs, shards=shards)
         read, write = sizing.read, sizing.write
         note(f"capacity: {sizing.explain()}")
     result = table.create(on_demand=on_demand, read=read, write=write, progress=note)
@@ -106,7 +123,6 @@ def describe(app: App, as_json: bool) -> None:
     Example:
       kiter metastore describe --json
     """
-    from kiter.metastore.sizing import size_for
     from kiter.metastore.table import capacity_shortfall
 
     info = _table(app).describe()
@@ -116,7 +132,7 @@ def describe(app: App, as_json: bool) -> None:
         )
     report = {"table": info.to_json(), "ledger": app.ledger.summary()}
     try:
-        sizing = size_for(app.project, app.aws.client("kinesis"))
+        sizing = _size(app)
         report["formula"] = {
             "read": sizing.read,
             "write": sizing.write,

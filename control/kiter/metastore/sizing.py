@@ -6,13 +6,13 @@ most shards any job reads, read capacity = ceil(j*s/5) and write capacity = j*s.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kiter.aws import error_code, service_error
 from kiter.errors import UsageError
 from kiter.metastore.table import required_capacity
-from kiter.project import Project
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,22 @@ def open_shards(kinesis: Any, stream: str) -> int:
 
 
 def size_for(
-    project: Project, kinesis: Any, *, jobs: int | None = None, shards: int | None = None
+    logical_names: Iterable[str],
+    streams: Iterable[str],
+    kinesis: Any,
+    *,
+    jobs: int | None = None,
+    shards: int | None = None,
 ) -> Sizing:
-    """Sizing from --jobs/--shards where given, else from the project's jobs and their streams."""
+    """Sizing from --jobs/--shards where given, else from a project's logical names and streams."""
     basis = []
     if jobs is None:
-        jobs = max(1, len({job.logical_name for job in project.jobs.values()}))
+        jobs = max(1, len(set(logical_names)))
         basis.append(f"j = {jobs} logical names in kiter.toml")
     else:
         basis.append("j from --jobs")
     if shards is None:
-        streams = sorted({job.stream for job in project.jobs.values()})
-        counts = {stream: open_shards(kinesis, stream) for stream in streams}
+        counts = {stream: open_shards(kinesis, stream) for stream in sorted(set(streams))}
         shards = max(counts.values(), default=1)
         basis.append(
             "s = most open shards of " + ", ".join(f"{k} ({v})" for k, v in counts.items())
