@@ -31,8 +31,14 @@ _ATTRIBUTE_RE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
 
 
+# Printable ASCII but for the characters above: the common case, checked in one match.
+_PLAIN = re.compile(r"(?:(?![;='\"`\\#])[!-~])+")
+
+
 def check_value(setting: str, value: str, *, ascii_only: bool = True) -> str:
     """Return `value` if it can stand after `SET setting=` unchanged, else raise SettingError."""
+    if _PLAIN.fullmatch(value):
+        return value
     if value == "":
         raise SettingError(f"{setting} is empty")
     for ch in value:

@@ -92,6 +92,7 @@ class Renderer:
         self.project = project
         self._env: jinja2.Environment | None = None
         self._paths: dict[str, str] = {}
+        self._templates: dict[str, jinja2.Template] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -186,7 +187,10 @@ class Renderer:
         import jinja2
 
         try:
-            return self.env.get_template(name).render(context)
+            template = self._templates.get(name)
+            if template is None:
+                template = self._templates[name] = self.env.get_template(name)
+            return template.render(context)
         except jinja2.TemplateSyntaxError as exc:
             where = f"{exc.filename or exc.name or name}:{exc.lineno}"
             raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
