@@ -122,13 +122,13 @@ def run_demo(
         runner = prepare(project, echo)
         kinesis, ledger = runner.aws.client("kinesis"), runner.ledger
         job, target = project.job(JOB), project.targets["local"]
-        producer = Producer(kinesis, STREAM, Traffic(seed=2026), batch=250, interval=0.1)
+        producer = Producer(kinesis, STREAM, Traffic(seed=2026), batch=100, interval=0.2)
+        staged = 0
         with producer:
             for n in range(iterations):
                 last = n == iterations - 1
-                want = (n + 1) * records_per_iteration
-                with progress(f"producing web-log traffic ({want} records in all)"):
-                    _wait_for(producer, want)
+                with progress(f"waiting for {records_per_iteration} new web-log records"):
+                    _wait_for(producer, staged + records_per_iteration)
                 if last:
                     producer.stop()  # the last iteration drains the stream: totals add up
                 if producer.error is not None:
@@ -136,6 +136,7 @@ def run_demo(
                 with progress(f"iteration {n}: staging from {STREAM} and querying HiveServer2"):
                     outcome = runner.run(job, target)
                 result.iterations.append(outcome)
+                staged += outcome.read.total_records if outcome.read else 0
                 show(f"iteration {n}", outcome)
         result.produced = producer.snapshot()
         if iterations > 1:

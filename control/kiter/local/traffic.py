@@ -152,6 +152,9 @@ class Traffic:
         status = r.choices([s for s, _ in STATUSES], [w for _, w in STATUSES])[0]
         agent = r.choices([a for a, _ in AGENTS], [w for _, w in AGENTS])[0]
         domain = r.choice(DOMAINS)
+        # A known incident: the shop's checkout breaks for Safari users (500s).
+        if domain == DOMAINS[0] and browser_family(agent) == "Safari" and r.random() < 0.3:
+            status = 500
         # Errors cluster: most failures come from one region and domain, as an outage would.
         region = "eu-west-1" if status >= 500 and r.random() < 0.6 else r.choice(REGIONS)
         client = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
