@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,7 @@ class Project:
     targets: Mapping[str, TargetConfig]
     jobs: Mapping[str, JobConfig]
     origins: Mapping[str, str] = field(default_factory=dict)
+    profile_targets: tuple[str, ...] = ()  # targets the selected profile defines or changes
 
     def job(self, name: str) -> JobConfig:
         if name not in self.jobs:
@@ -243,8 +244,13 @@ def load_project(
         raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from None
     loc = _Locator(path, text)
     profile = profile or env.get("KITER_PROFILE") or None
+    profile_targets: tuple[str, ...] = ()
+    if profile is not None and isinstance(doc.get("profiles", {}).get(profile), dict):
+        overlay_targets = doc["profiles"][profile].get("targets", {})
+        if isinstance(overlay_targets, dict):
+            profile_targets = tuple(overlay_targets)
     doc, origins = _layer(doc, loc, env=env, flags=flags or {}, profile=profile)
-    return _build(path, doc, loc, profile, origins)
+    return replace(_build(path, doc, loc, profile, origins), profile_targets=profile_targets)
 
 
 def _read(path: Path) -> str:

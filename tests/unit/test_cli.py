@@ -197,3 +197,15 @@ def test_an_endpoint_that_does_not_answer_is_a_one_line_service_error(
     assert code == 5
     assert err.startswith("kiter: error: ") and "Could not connect to the endpoint URL" in err
     assert err.count("\n") == 1
+
+
+def test_query_under_a_profile_picks_the_profiles_hiveserver2_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "p"
+    run(["init", str(folder)], capsys)
+    code, _, err = run(["-C", str(folder), "query", "SELECT 1"], capsys)
+    assert code == 5 and "hive.example.internal" in err  # the only one: the sample's `hive`
+    code, _, err = run(["-C", str(folder), "--profile", "local", "query", "SELECT 1"], capsys)
+    # the scaffold's local profile adds the `local` target, whose host is the local stack
+    assert code == 2 and "the local stack is not running: run `kiter local up`" in err

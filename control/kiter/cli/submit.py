@@ -173,7 +173,12 @@ def query(app: App, sql: str | None, path: Any, target: str | None, quiet: bool,
 
 
 def _only_hiveserver2(app: App) -> str:
-    names = [n for n, t in app.project.targets.items() if t.kind == "hiveserver2"]
+    """The HiveServer2 target to query when none is named: the only one, or the only one the
+    selected profile defines (`--profile local` means the local stack's)."""
+    project = app.project
+    names = [n for n, t in project.targets.items() if t.kind == "hiveserver2"]
+    if len(names) > 1:
+        names = [n for n in names if n in project.profile_targets] or names
     if len(names) != 1:
         raise UsageError(
             "choose a HiveServer2 target with --target"
@@ -242,7 +247,7 @@ def iterations(app: App, job: str, as_json: bool) -> None:
 
     rows = []
     for r in records:
-        start, end = epoch(r.started or r.claimed), epoch(r.finished)
+        start, end = epoch(r.claimed), epoch(r.finished)
         duration = f"{end - start:.1f}s" if start is not None and end is not None else ""
         submission = r.stats.get("submission_id") or r.submission_id
         rows.append(
