@@ -308,3 +308,68 @@ def test_a_no_wait_submission_is_followed_to_its_end_by_the_next_submit(
     assert len(emr.list_steps(ClusterId=cluster)["Steps"]) == 1  # followed, not resubmitted
     assert [r.state for r in runner.ledger.history("conn")] == ["SUCCEEDED"]
     assert runner.run(job, target, RunOptions(wait=False)).iteration == 1
+
+
+def test_a_staged_job_on_emr_stages_to_s3_and_the_step_reads_that_partition(
+    aws: Aws, tmp_path: Path
+) -> None:
+    from kiter.project import load_project
+    from kiter.render import Renderer
+    from kiter.runner import Runner, RunOptions
+    from kiter.targets.emr import EmrTarget
+
+    s3 = aws.client("s3")
+    for bucket in ("staging", "scripts"):
+        s3.create_bucket(Bucket=bucket)
+    emr = aws.client("emr")
+    cluster = emr.run_job_flow(
+        Name="c",
+        ReleaseLabel="emr-6.15.0",
+        JobFlowRole="r",
+        ServiceRole="s",
+        Instances={
+            "KeepJobFlowAliveWhenNoSteps": True,
+            "InstanceCount": 1,
+            "MasterInstanceType": "m5.xlarge",
+        },
+    )["JobFlowId"]
+    (tmp_path / "kiter.toml").write_text(
+        '[staging]\nlocation = "s3://staging/kiter"\n'
+        f'[targets.emr]\nkind = "emr"\ncluster_id = "{cluster}"\n'
+        'script_prefix = "s3://scripts/kiter"\n'
+        '[jobs.top]\nengine = "hive"\ntemplate = "top_errors.hql.j2"\nstream = "weblogs"\n'
+        'target = "emr"\nmode = "staged"\n'
+    )
+    project = load_project(tmp_path / "kiter.toml", env={})
+    put(aws, lines(9))
+    emr_target = EmrTarget(
+        "emr",
+        s3=s3,
+        emr=emr,
+        cluster_id=cluster,
+        script_prefix="s3://scripts/kiter",
+        sleep=lambda _s: None,
+    )
+    from kiter.metastore.ledger import Ledger, Owner
+
+    ledger = Ledger(
+        aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey", owner=Owner.current()
+    )
+    runner = Runner(
+        project,
+        aws=aws,
+        renderer=Renderer(project),
+        ledger=ledger,
+        make_target=lambda _config: emr_target,
+    )
+
+    result = runner.run(project.job("top"), project.targets["emr"], RunOptions(wait=False))
+
+    assert result.outcome.state == "SUBMITTED" and result.read is not None
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="staging")["Contents"]]
+    assert keys and all(k.startswith("kiter/top/iteration=0/") for k in keys)
+    staged = b"".join(s3.get_object(Bucket="staging", Key=k)["Body"].read() for k in keys)
+    assert sorted(staged.decode().splitlines()) == sorted(lines(9))
+    script = s3.get_object(Bucket="scripts", Key="kiter/top/0/1/top.hql")["Body"].read().decode()
+    assert "LOCATION 's3://staging/kiter/top/iteration=0';" in script
+    assert "STORED BY" not in script
