@@ -18,15 +18,12 @@ explicit number takes head.next, which is therefore the FAILED iteration when th
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +31,26 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter.aws import error_code, service_error
 from kiter.errors import ConfigError, IterationBusy, Refused, ServiceError
+from kiter.metastore.records import (
+    Claim,
+    IterationRecord,
+    Lease,
+    Owner,
+    epoch,
+    iso,
+    retention_check,
+)
+
+__all__ = [
+    "Claim",
+    "IterationRecord",
+    "Lease",
+    "Ledger",
+    "Owner",
+    "epoch",
+    "iso",
+    "retention_check",
+]
 
 HEAD = "~head"
 STATES = ("CLAIMED", "RUNNING", "SUCCEEDED", "FAILED")
@@ -68,24 +85,6 @@ _TOKEN = re.compile(r"[:#][A-Za-z0-9_]+")
 _LEASE_ATTRS = ("token", "l_iter", "l_host", "l_pid", "l_run", "l_since", "expires")
 
 
-def iso(t: float) -> str:
-    """Epoch seconds as an ISO-8601 UTC time to the second, e.g. 2025-01-31T12:00:00Z."""
-    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def epoch(text: str) -> float | None:
-    """An ISO-8601 time (naive means UTC) as epoch seconds; None for '' or unparseable text."""
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
-
-
 def _to_av(value: Any) -> dict[str, Any]:
     # A small serializer instead of boto3's TypeSerializer, which refuses floats.
     if value is None:
@@ -118,161 +117,6 @@ def _from_av(av: Mapping[str, Any]) -> Any:
     if kind == "NULL":
         return None
     return value  # S, BOOL (binary and sets are never written by the ledger)
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Who holds a lease: the host, the process and the kiter run (unique per invocation)."""
-
-    host: str
-    pid: int
-    run_id: str
-
-    @classmethod
-    def current(cls, run_id: str | None = None) -> Owner:
-        return cls(socket.gethostname(), os.getpid(), run_id or uuid.uuid4().hex[:12])
-
-    def to_json(self) -> dict[str, Any]:
-        return {"host": self.host, "pid": self.pid, "run_id": self.run_id}
-
-
-@dataclass(frozen=True)
-class Lease:
-    """A live or expired lease on a logical name, as the head item records it."""
-
-    logical: str
-    iteration: int
-    owner: Owner
-    since: str
-    expires: float
-    token: str
-
-    def busy_message(self) -> str:
-        return (
-            f"iteration {self.iteration} of {self.logical} is running on {self.owner.host} "
-            f"(pid {self.owner.pid}) since {self.since}"
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "logical": self.logical,
-            "iteration": self.iteration,
-            "owner": self.owner.to_json(),
-            "since": self.since,
-            "expires": iso(self.expires),
-        }
-
-
-@dataclass
-class IterationRecord:
-    """One iteration of one logical name as the ledger holds it (its latest attempt)."""
-
-    logical: str
-    iteration: int
-    state: str
-    attempts: int = 0
-    owner: Owner | None = None
-    lease_expires: float | None = None
-    target: str = ""
-    submission_id: str = ""
-    script_sha256: str = ""
-    created: str = ""  # first claim
-    claimed: str = ""  # latest claim
-    started: str = ""  # latest submission
-    first_started: str = ""  # first submission ever
-    finished: str = ""
-    reason: str = ""
-    shards: dict[str, dict[str, Any]] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "logical": self.logical,
-            "iteration": self.iteration,
-            "state": self.state,
-            "attempts": self.attempts,
-            "owner": self.owner.to_json() if self.owner else None,
-            "lease_expires": iso(self.lease_expires) if self.lease_expires else None,
-            "target": self.target,
-            "submission_id": self.submission_id,
-            "script_sha256": self.script_sha256,
-            "created": self.created,
-            "claimed": self.claimed,
-            "started": self.started,
-            "first_started": self.first_started,
-            "finished": self.finished,
-            "reason": self.reason,
-            "shards": self.shards,
-            "stats": self.stats,
-        }
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A won claim: iteration `iteration` of `logical` is ours until the lease expires."""
-
-    logical: str
-    iteration: int
-    attempt: int  # 1-based; counts every claim of this iteration
-    rerun: bool  # retry of a FAILED/expired attempt or a deliberate re-run: set without-wait
-    previous: IterationRecord | None  # iteration-1: its shard ends are our starts (staged)
-    record: IterationRecord  # this iteration as claimed; recorded shards = re-read exactly these
-    owner: Owner
-    token: str
-    lease_expires: float
-    advances: bool  # succeeding moves head.next past this iteration (False for re-runs of old ones)
-    prior: IterationRecord | None = None  # the iteration as it stood before this claim
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "logical": self.logical,
-            "iteration": self.iteration,
-            "attempt": self.attempt,
-            "rerun": self.rerun,
-            "owner": self.owner.to_json(),
-            "lease_expires": iso(self.lease_expires),
-            "previous": self.previous.to_json() if self.previous else None,
-            "record": self.record.to_json(),
-        }
-
-
-def retention_check(
-    record_or_claim: Claim | IterationRecord, retention_hours: int, now: float
-) -> str | None:
-    """Refusal text when the records of this iteration may have left the stream, else None.
-
-    The oldest record is estimated, best first, by the oldest first-arrival time recorded for its
-    shards (staged mode), by when iteration K-1 was first started (K's records arrived after it
-    had read to the tip), or by when K itself was first started (its records were there then).
-    """
-    if isinstance(record_or_claim, Claim):
-        record, previous = record_or_claim.record, record_or_claim.previous
-    else:
-        record, previous = record_or_claim, None
-    arrivals = [
-        t
-        for shard in record.shards.values()
-        if (t := epoch(str(shard.get("first_arrival") or ""))) is not None
-    ]
-    if arrivals:
-        oldest, basis = min(arrivals), "the oldest first arrival recorded for its shards"
-    elif previous is not None and epoch(previous.first_started or previous.created) is not None:
-        oldest = epoch(previous.first_started or previous.created) or 0.0
-        basis = f"the first start of iteration {previous.iteration}"
-    elif epoch(record.first_started) is not None:
-        oldest = epoch(record.first_started) or 0.0
-        basis = "its own first start"
-    else:
-        return None
-    age_hours = (now - oldest) / 3600
-    if age_hours <= retention_hours:
-        return None
-    return (
-        f"iteration {record.iteration} of {record.logical} reads records from about {iso(oldest)} "
-        f"({basis}), {age_hours:.1f} h ago, beyond the stream's retention of {retention_hours} h: "
-        "they may have expired and the connector would fail on them. A new logical name starts "
-        "over from the stream's current data; pass --force to try anyway"
-    )
 
 
 class _ConditionFailed(Exception):
