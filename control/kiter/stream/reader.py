@@ -28,140 +28,44 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from kiter.aws import error_code, is_aws_error, service_error
 from kiter.errors import KiterError, Refused
+from kiter.stream.plan import (
+    LATEST,
+    TRIM_HORIZON,
+    InitialPosition,
+    IterationRead,
+    ShardBoundary,
+    ShardStats,
+    StopPolicy,
+    Task,
+    new_plan,
+    ready_children,
+    rerun_plan,
+)
 from kiter.stream.records import iso_utc
 from kiter.stream.staging import PartitionWriter
+
+__all__ = [
+    "LATEST",
+    "TRIM_HORIZON",
+    "InitialPosition",
+    "IterationRead",
+    "ShardBoundary",
+    "ShardStats",
+    "StopPolicy",
+    "list_shards",
+    "read_iteration",
+]
 
 Echo = Callable[[str], None]
 
 THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "LimitExceededException"})
 MAX_THROTTLE_RETRIES = 12
 MAX_BACKOFF_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class InitialPosition:
-    """Where a first iteration (no previous boundaries) starts each shard."""
-
-    kind: Literal["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"] = "TRIM_HORIZON"
-    timestamp: datetime | None = None
-
-    @classmethod
-    def at(cls, timestamp: datetime) -> InitialPosition:
-        return cls("AT_TIMESTAMP", timestamp)
-
-
-TRIM_HORIZON = InitialPosition("TRIM_HORIZON")
-LATEST = InitialPosition("LATEST")
-
-
-@dataclass(frozen=True)
-class StopPolicy:
-    """When a shard's reading stops in a new iteration (a rerun stops at its recorded end)."""
-
-    # Seconds without a record after which a caught-up shard stops; None: at once when caught up.
-    nodata_timeout: float | None = None
-    # Seconds after the iteration's start at which every shard stops, data or not.
-    iteration_timeout: float | None = None
-    # Per shard: Kinesis records / data bytes after which the shard stops.
-    max_records: int | None = None
-    max_bytes: int | None = None
-    # GetRecords Limit (Kinesis allows at most 10,000).
-    batch_size: int = 10_000
-
-
-@dataclass
-class ShardBoundary:
-    """Where one shard's reading started and ended in an iteration.
-
-    Sequence numbers are strings (they exceed DynamoDB's 38 digits) and compare as ints.
-    """
-
-    shard_id: str
-    start_after: str | None = None  # None: from the shard's beginning or the initial position
-    end: str | None = None  # last sequence number read; None: nothing read
-    finished: bool = False  # a closed shard read to its end
-    parent_ids: list[str] = field(default_factory=list)
-    first: str | None = None  # first sequence number read: what a rerun starts AT and checks
-    # With no sequence number to start after: an ISO time to start AT_TIMESTAMP, or "LATEST"
-    # resolved to the time the reading started (so the next iteration misses nothing).
-    start_timestamp: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ShardBoundary:
-        def seq(value: Any) -> str | None:
-            return None if value is None else str(value)
-
-        return cls(
-            shard_id=str(data["shard_id"]),
-            start_after=seq(data.get("start_after")),
-            end=seq(data.get("end")),
-            finished=bool(data.get("finished", False)),
-            parent_ids=[str(p) for p in data.get("parent_ids") or []],
-            first=seq(data.get("first")),
-            start_timestamp=data.get("start_timestamp"),
-        )
-
-    @property
-    def resume_after(self) -> str | None:
-        """The sequence number the next iteration starts after."""
-        return self.end if self.end is not None else self.start_after
-
-
-@dataclass
-class ShardStats:
-    records: int = 0  # user records staged (after KPL de-aggregation)
-    kinesis_records: int = 0
-    bytes: int = 0  # data bytes of the Kinesis records
-    throttles: int = 0
-    calls: int = 0
-    read_seconds: float = 0.0
-    first_arrival: str | None = None
-    last_arrival: str | None = None
-
-
-@dataclass
-class IterationRead:
-    """What one read of an iteration staged: boundaries to record and stats to report."""
-
-    iteration: int
-    boundaries: dict[str, ShardBoundary]
-    stats: dict[str, ShardStats]
-    rerun: bool = False
-
-    @property
-    def total_records(self) -> int:
-        return sum(s.records for s in self.stats.values())
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(s.bytes for s in self.stats.values())
-
-    @property
-    def total_throttles(self) -> int:
-        return sum(s.throttles for s in self.stats.values())
-
-    def boundaries_dict(self) -> dict[str, dict[str, Any]]:
-        return {sid: b.to_dict() for sid, b in sorted(self.boundaries.items())}
-
-
-@dataclass
-class _Task:
-    shard_id: str
-    parent_ids: list[str]
-    iterator_args: dict[str, Any]
-    start_after: str | None
-    start_timestamp: str | None
-    exact_end: int | None = None  # rerun: stop after this sequence number
-    exact_first: str | None = None
 
 
 class _Stop(Exception):
@@ -205,7 +109,7 @@ class _Reader:
 
     # -- one shard -----------------------------------------------------------------------------
 
-    def read_shard(self, task: _Task) -> tuple[ShardBoundary, ShardStats]:
+    def read_shard(self, task: Task) -> tuple[ShardBoundary, ShardStats]:
         stats = ShardStats()
         boundary = ShardBoundary(
             task.shard_id,
@@ -230,7 +134,7 @@ class _Reader:
             stats.read_seconds = self.clock() - began
         return boundary, stats
 
-    def _iterator(self, task: _Task, stats: ShardStats, where: str) -> str:
+    def _iterator(self, task: Task, stats: ShardStats, where: str) -> str:
         try:
             response = self.call(
                 "GetShardIterator",
@@ -258,7 +162,7 @@ class _Reader:
 
     def _loop(
         self,
-        task: _Task,
+        task: Task,
         iterator: str,
         boundary: ShardBoundary,
         stats: ShardStats,
@@ -449,10 +353,6 @@ def list_shards(
         raise service_error(exc, f"listing shards of {stream}") from exc
 
 
-def _parents(shard: Mapping[str, Any]) -> list[str]:
-    return [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p]
-
-
 def read_iteration(
     kinesis_client: Any,
     stream: str,
@@ -488,12 +388,12 @@ def read_iteration(
         min_call_interval,
     )
     carried: dict[str, ShardBoundary] = {}
-    waiting: dict[str, _Task] = {}
+    waiting: dict[str, Task] = {}
     if exact is not None:
-        tasks = _rerun_plan(exact)
+        tasks = rerun_plan(exact)
     else:
         shards = list_shards(kinesis_client, stream, sleep=sleep)
-        tasks, carried, waiting = _new_plan(shards, previous, initial, iteration, stream, now)
+        tasks, carried, waiting = new_plan(shards, previous, initial, iteration, stream, now)
     echo(
         f"iteration {iteration} of {stream}: reading {len(tasks)} shard(s)"
         + (f", {len(waiting)} waiting for parents" if waiting else "")
@@ -530,7 +430,7 @@ def read_iteration(
                     if boundary.finished:
                         finished.add(shard_id)
                         if error is None:
-                            for child in _ready(waiting, finished):
+                            for child in ready_children(waiting, finished):
                                 running[pool.submit(reader.read_shard, child)] = child.shard_id
         except BaseException:
             # Ctrl-C (or a bug here): tell the shard threads to stop before the pool joins them.
@@ -548,107 +448,3 @@ def _summary(shard_id: str, boundary: ShardBoundary, stats: ShardStats) -> str:
     if stats.throttles:
         text += f", {stats.throttles} throttle(s)"
     return text
-
-
-def _ready(waiting: dict[str, _Task], finished: set[str]) -> list[_Task]:
-    ready = [t for t in waiting.values() if all(p in finished for p in t.parent_ids)]
-    for task in ready:
-        del waiting[task.shard_id]
-    return ready
-
-
-def _rerun_plan(exact: Mapping[str, ShardBoundary]) -> list[_Task]:
-    tasks = []
-    for sid, b in sorted(exact.items()):
-        if b.end is None:
-            continue
-        if b.first is not None:
-            args: dict[str, Any] = {
-                "ShardIteratorType": "AT_SEQUENCE_NUMBER",
-                "StartingSequenceNumber": b.first,
-            }
-        elif b.start_after is not None:
-            args = _start_args(b.start_after, None)
-        else:
-            args = {"ShardIteratorType": "TRIM_HORIZON"}
-        tasks.append(
-            _Task(
-                sid,
-                list(b.parent_ids),
-                args,
-                b.start_after,
-                b.start_timestamp,
-                exact_end=int(b.end),
-                exact_first=b.first,
-            )
-        )
-    return tasks
-
-
-def _start_args(start_after: str | None, start_timestamp: str | None) -> dict[str, Any]:
-    if start_after is not None:
-        return {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": start_after}
-    if start_timestamp is not None:
-        return {
-            "ShardIteratorType": "AT_TIMESTAMP",
-            "Timestamp": datetime.fromisoformat(start_timestamp.replace("Z", "+00:00")),
-        }
-    return {"ShardIteratorType": "TRIM_HORIZON"}
-
-
-def _new_plan(
-    shards: list[dict[str, Any]],
-    previous: Mapping[str, ShardBoundary] | None,
-    initial: InitialPosition,
-    iteration: int,
-    stream: str,
-    now: Callable[[], datetime],
-) -> tuple[list[_Task], dict[str, ShardBoundary], dict[str, _Task]]:
-    """(shards to read now, finished boundaries carried over, children waiting for parents)."""
-    listed = {s["ShardId"]: s for s in shards}
-    prev = dict(previous or {})
-    for sid, gone in sorted(prev.items()):
-        if sid not in listed and not gone.finished:
-            raise Refused(
-                f"iteration {iteration} of {stream}: shard {sid} was not read to its end and is "
-                "gone from the stream (expired); start a new logical name"
-            )
-    # A first iteration fixes LATEST to a time, so a shard that reads nothing now resumes there.
-    first_stamp: str | None = None
-    if previous is None and initial.kind == "LATEST":
-        first_stamp = iso_utc(now())
-    elif previous is None and initial.kind == "AT_TIMESTAMP":
-        if initial.timestamp is None:
-            raise ValueError("InitialPosition AT_TIMESTAMP needs a timestamp")
-        first_stamp = iso_utc(initial.timestamp)
-    carried: dict[str, ShardBoundary] = {}
-    ready: list[_Task] = []
-    waiting: dict[str, _Task] = {}
-    known = set(listed) | set(prev)
-    finished = {sid for sid, done in prev.items() if done.finished}
-    for sid in sorted(listed):
-        b = prev.get(sid)
-        if b is not None and b.finished:
-            # Carried as read-nothing-in-this-iteration: a rerun must not re-read what an
-            # earlier iteration read from it.
-            carried[sid] = ShardBoundary(
-                sid, start_after=b.resume_after, finished=True, parent_ids=list(b.parent_ids)
-            )
-            continue
-        parents = [p for p in _parents(listed[sid]) if p in known]
-        if b is not None:
-            task = _Task(
-                sid,
-                parents,
-                _start_args(b.resume_after, b.start_timestamp),
-                b.resume_after,
-                b.start_timestamp if b.resume_after is None else None,
-            )
-        else:
-            stamp = first_stamp
-            task = _Task(sid, parents, _start_args(None, stamp), None, stamp)
-        if all(p in finished for p in parents):
-            ready.append(task)
-        else:
-            waiting[sid] = task
-    return ready, carried, waiting
