@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 # Column names of the campaign snapshot staged with the customer-engagement job, in the
 # attribute names the connector-mode DynamoDB storage handler maps (see hiveql/engagement.hql.j2).
 CAMPAIGN_COLUMNS = ["AdId", "Category", "Campaign"]
+# The shortest retention a Kinesis stream can have.
+MIN_RETENTION_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -346,11 +348,15 @@ class Runner:
     # ---- guards ---------------------------------------------------------------------------------
 
     def _retention_guard(self, job: JobConfig, claim: Claim, force: bool) -> None:
-        from kiter.metastore.ledger import retention_check
+        from kiter.metastore.records import retention_check
 
         region = self.project.aws.region
         if job.cross_account or (job.endpoint_region and job.endpoint_region != region):
             # The stream is out of this account's or region's sight: no retention to read.
+            return
+        if retention_check(claim, MIN_RETENTION_HOURS, self.clock()) is None:
+            # Kinesis keeps every record at least 24 hours: nothing younger can have expired,
+            # so the stream need not be asked (one client and one call fewer per iteration).
             return
         hours = self._retention_hours(job)
         if hours is None:

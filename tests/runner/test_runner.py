@@ -373,3 +373,26 @@ def test_a_staged_job_on_emr_stages_to_s3_and_the_step_reads_that_partition(
     script = s3.get_object(Bucket="scripts", Key="kiter/top/0/1/top.hql")["Body"].read().decode()
     assert "LOCATION 's3://staging/kiter/top/iteration=0';" in script
     assert "STORED BY" not in script
+
+
+def test_the_retention_guard_asks_the_stream_only_past_the_24_hour_minimum(
+    aws: Aws, project: Project, make_runner: MakeRunner, clock: Clock
+) -> None:
+    kinesis = aws.client("kinesis")
+    kinesis.increase_stream_retention_period(StreamName="weblogs", RetentionPeriodHours=48)
+    runner = make_runner()
+    calls: list[str] = []
+    kinesis.meta.events.register(
+        "before-call.kinesis.DescribeStreamSummary", lambda **_kw: calls.append("describe")
+    )
+    runner.aws._clients["kinesis"] = kinesis  # count the calls of the runner's own client
+    runner.run(project.job("connector"), project.targets["engine"])
+    clock.now += 20 * 3600
+    runner.run(project.job("connector"), project.targets["engine"])
+    assert calls == []  # younger than any stream's retention: nothing to ask
+    clock.now += 25 * 3600  # iteration 2's records came after iteration 1 started, 25 h ago
+    runner.run(project.job("connector"), project.targets["engine"])
+    assert calls == ["describe"]  # past 24 h: the stream's 48 h decide, and allow it
+    clock.now += 50 * 3600
+    with pytest.raises(Refused, match="beyond the stream's retention of 48 h"):
+        runner.run(project.job("connector"), project.targets["engine"])
