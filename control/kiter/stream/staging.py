@@ -253,12 +253,16 @@ class S3PartitionWriter(_WriterBase):
         s3, bucket = self._staging.s3, self._staging.bucket
         self._close_files(sync=False)
         names = sorted(p.name for p in self._folder.iterdir())
+        # boto3's managed transfers (multipart for big files), on kiter's plain botocore client.
+        from boto3.s3.inject import copy, upload_file
+
         try:
             for name in names:
-                s3.upload_file(str(self._folder / name), bucket, f"{self.tmp_key}/{name}")
+                upload_file(s3, str(self._folder / name), bucket, f"{self.tmp_key}/{name}")
             existing = _list_keys(s3, bucket, self.final_key + "/")
             for name in names:
-                s3.copy(
+                copy(
+                    s3,
                     {"Bucket": bucket, "Key": f"{self.tmp_key}/{name}"},
                     bucket,
                     f"{self.final_key}/{name}",
