@@ -6,7 +6,6 @@ iteration 1, stack down; each iteration's rows are checked against what the prod
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -18,13 +17,6 @@ from kiter.local.stack import LocalStack
 from kiter.local.traffic import expected_top_errors
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith(("AWS_", "KITER_")):
-            monkeypatch.delenv(key)
 
 
 def test_three_iterations_and_a_rerun_answer_what_the_producer_generated(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ load of each iteration for interactive queries.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,13 +58,8 @@ vars = {{ warehouse = "{warehouse}", table = "weblogs_{unique}" }}
 
 @pytest.fixture
 def runner(
-    thrift_server: ThriftServer, tmp_path: Path, unique: str, monkeypatch: pytest.MonkeyPatch
+    thrift_server: ThriftServer, tmp_path: Path, unique: str, aws_env: None
 ) -> Iterator[Runner]:
-    for key in list(os.environ):
-        if key.startswith(("AWS_", "KITER_")):
-            monkeypatch.delenv(key)
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
     (tmp_path / "kiter.toml").write_text(
         PROJECT.format(
             staging=tmp_path / "staging",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,12 +44,7 @@ target = "hive"
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for key in list(os.environ):
-        if key.startswith(("AWS_", "KITER_")):
-            monkeypatch.delenv(key)
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
+def project(tmp_path: Path, aws_env: None) -> Iterator[Path]:
     (tmp_path / "kiter.toml").write_text(PROJECT, encoding="utf-8")
     with mock_aws():
         boto3.client("kinesis", region_name="us-east-1").create_stream(
