@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kiter.cli.app import App
-from kiter.cli.local import hiveserver2_address, local, moto_endpoint
+from kiter.cli.local import local
 from kiter.errors import UsageError
-from kiter.local.stack import LocalStack
+from kiter.local.stack import LocalStack, resolve_endpoint, resolve_hiveserver2
 from kiter.project import load_project
 
 Invoke = Callable[..., Result]
@@ -72,7 +72,7 @@ def test_up_no_hive_then_status_then_down(invoke: Invoke, project_root: Path) ->
     assert data["running"] is True and data["hiveserver2"] is None
     assert data["moto"]["alive"] is True
     project = load_project(project_root / "kiter.toml")
-    assert moto_endpoint(project) == data["moto"]["url"]
+    assert resolve_endpoint(project.local_dir) == data["moto"]["url"]
 
     again = invoke("up", "--no-hive")
     assert "nothing started" in again.stderr
@@ -81,7 +81,7 @@ def test_up_no_hive_then_status_then_down(invoke: Invoke, project_root: Path) ->
     down = invoke("down")
     assert down.stdout == f"stopped moto (pid {data['moto']['pid']}, port {data['moto']['port']})\n"
     with pytest.raises(UsageError, match="kiter local up"):
-        moto_endpoint(project)
+        resolve_endpoint(project.local_dir)
 
 
 @pytest.mark.functional
@@ -89,7 +89,7 @@ def test_hiveserver2_address_needs_the_hive_engine(invoke: Invoke, project_root:
     invoke("up", "--no-hive")
 
     with pytest.raises(UsageError, match="not running: run `kiter local up`"):
-        hiveserver2_address(load_project(project_root / "kiter.toml"))
+        resolve_hiveserver2(load_project(project_root / "kiter.toml").local_dir)
 
 
 def test_up_with_java_11_fails_with_a_usage_error(invoke: Invoke, java_11: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kiter.aws import Aws
 from kiter.errors import Interrupted
@@ -88,3 +89,20 @@ def put(aws: Aws, lines: list[str]) -> None:
     kinesis = aws.client("kinesis")
     for i, line in enumerate(lines):
         kinesis.put_record(StreamName="weblogs", Data=line.encode(), PartitionKey=f"key-{i}")
+
+
+def start_cluster(emr: Any) -> str:
+    """A moto EMR cluster that stays up for steps; returns its id."""
+    return str(
+        emr.run_job_flow(
+            Name="c",
+            ReleaseLabel="emr-6.15.0",
+            JobFlowRole="r",
+            ServiceRole="s",
+            Instances={
+                "KeepJobFlowAliveWhenNoSteps": True,
+                "InstanceCount": 1,
+                "MasterInstanceType": "m5.xlarge",
+            },
+        )["JobFlowId"]
+    )

@@ -10,7 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from kiter.aws import Aws, AwsSettings
 from kiter.cli.main import main
+from kiter.metastore.ledger import Ledger, Owner
 
 pytestmark = pytest.mark.functional
 
@@ -51,6 +53,17 @@ def project(tmp_path: Path, aws_env: None) -> Iterator[Path]:
             StreamName="weblogs", ShardCount=3
         )
         yield tmp_path
+
+
+def ledger_as(owner: Owner) -> Ledger:
+    """The ledger in the project's checkpoint table, claiming as `owner`."""
+    return Ledger(
+        Aws(AwsSettings()).client("dynamodb"),
+        "MyEMRKinesisTable",
+        "HashKey",
+        "RangeKey",
+        owner=owner,
+    )
 
 
 def kiter(project: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -122,19 +135,10 @@ def test_a_table_with_other_keys_is_an_error_and_left_alone(
 def test_delete_needs_yes_and_refuses_while_an_iteration_runs(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kiter.aws import Aws, AwsSettings
-    from kiter.metastore.ledger import Ledger, Owner
-
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
     code, _, err = kiter(project, "metastore", "delete", capsys=capsys)
     assert code == 2 and "pass --yes" in err
-    ledger = Ledger(
-        Aws(AwsSettings()).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=Owner("etl-host", 4242, "run1"),
-    )
+    ledger = ledger_as(Owner("etl-host", 4242, "run1"))
     claim = ledger.claim("top")
     code, _, err = kiter(project, "metastore", "delete", "--yes", capsys=capsys)
     assert code == 4 and "iteration 0 of top is running on etl-host (pid 4242)" in err
@@ -146,17 +150,8 @@ def test_delete_needs_yes_and_refuses_while_an_iteration_runs(
 def test_describe_shows_the_ledger_per_logical_name(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kiter.aws import Aws, AwsSettings
-    from kiter.metastore.ledger import Ledger, Owner
-
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    ledger = Ledger(
-        Aws(AwsSettings()).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=Owner.current(),
-    )
+    ledger = ledger_as(Owner.current())
     ledger.succeed(ledger.claim("top"), {"records": 5})
     ledger.fail(ledger.claim("top"), "boom")
     code, out, _ = kiter(project, "metastore", "describe", "--json", capsys=capsys)
@@ -174,17 +169,8 @@ def test_describe_shows_the_ledger_per_logical_name(
 def test_a_busy_logical_name_exits_3_naming_the_holder(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kiter.aws import Aws, AwsSettings
-    from kiter.metastore.ledger import Ledger, Owner
-
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    ledger = Ledger(
-        Aws(AwsSettings()).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=Owner("other-host", 99, "r"),
-    )
+    ledger = ledger_as(Owner("other-host", 99, "r"))
     ledger.claim("top")
     code, _, err = kiter(project, "submit", "top", capsys=capsys)
     assert code == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runner_support import Clock, MakeRunner, ScriptedTarget, put
+from runner_support import Clock, MakeRunner, ScriptedTarget, put, start_cluster
 
 from kiter.aws import Aws
 from kiter.errors import Interrupted, JobFailed, Refused, TemplateError
@@ -268,17 +268,7 @@ def test_a_no_wait_submission_is_followed_to_its_end_by_the_next_submit(
 
     aws.client("s3").create_bucket(Bucket="scripts")
     emr = aws.client("emr")
-    cluster = emr.run_job_flow(
-        Name="c",
-        ReleaseLabel="emr-6.15.0",
-        JobFlowRole="r",
-        ServiceRole="s",
-        Instances={
-            "KeepJobFlowAliveWhenNoSteps": True,
-            "InstanceCount": 1,
-            "MasterInstanceType": "m5.xlarge",
-        },
-    )["JobFlowId"]
+    cluster = start_cluster(emr)
     steps = emr_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].clusters[cluster].steps
     emr_target = EmrTarget(
         "emr",
@@ -322,17 +312,7 @@ def test_a_staged_job_on_emr_stages_to_s3_and_the_step_reads_that_partition(
     for bucket in ("staging", "scripts"):
         s3.create_bucket(Bucket=bucket)
     emr = aws.client("emr")
-    cluster = emr.run_job_flow(
-        Name="c",
-        ReleaseLabel="emr-6.15.0",
-        JobFlowRole="r",
-        ServiceRole="s",
-        Instances={
-            "KeepJobFlowAliveWhenNoSteps": True,
-            "InstanceCount": 1,
-            "MasterInstanceType": "m5.xlarge",
-        },
-    )["JobFlowId"]
+    cluster = start_cluster(emr)
     (tmp_path / "kiter.toml").write_text(
         '[staging]\nlocation = "s3://staging/kiter"\n'
         f'[targets.emr]\nkind = "emr"\ncluster_id = "{cluster}"\n'

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from runner_support import MakeRunner, ScriptedTarget
+from runner_support import MakeRunner, ScriptedTarget, start_cluster
 
 from kiter.aws import Aws
 from kiter.errors import EXIT_FAILED, EXIT_OK, UsageError
@@ -202,17 +202,7 @@ def test_sigterm_cancels_the_running_iteration_and_records_it(tmp_path: Path) ->
         }
         boto3.client("kinesis", **kw).create_stream(StreamName="weblogs", ShardCount=1)
         boto3.client("s3", **kw).create_bucket(Bucket="scripts")
-        cluster = boto3.client("emr", **kw).run_job_flow(
-            Name="c",
-            ReleaseLabel="emr-6.15.0",
-            JobFlowRole="r",
-            ServiceRole="s",
-            Instances={
-                "KeepJobFlowAliveWhenNoSteps": True,
-                "InstanceCount": 1,
-                "MasterInstanceType": "m5.xlarge",
-            },
-        )["JobFlowId"]
+        cluster = start_cluster(boto3.client("emr", **kw))
         (tmp_path / "kiter.toml").write_text(SIGTERM_PROJECT.format(cluster=cluster))
         kiter = [sys.executable, "-m", "kiter", "-C", str(tmp_path)]
         subprocess.run(
