@@ -48,12 +48,6 @@ class TemplateError(UsageError):
     """A Jinja template failed to load or render."""
 
 
-class CheckFailed(KiterError):
-    """An offline check of a rendered script found problems."""
-
-    exit_code = EXIT_FAILED
-
-
 class JobFailed(KiterError):
     """The engine reported that a script, step or query failed."""
 

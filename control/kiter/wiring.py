@@ -81,7 +81,7 @@ def make_target(
         from kiter.local.stack import resolve_hiveserver2
 
         host, port = resolve_hiveserver2(project.local_dir)
-    password = env.get(options["password_env"]) or None if options["auth"] == "LDAP" else None
+    password = (env.get(options["password_env"]) or None) if options["auth"] == "LDAP" else None
     return HiveServer2Target(
         config.name,
         host=host,

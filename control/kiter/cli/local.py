@@ -1,8 +1,8 @@
 """`kiter local up | down | status`: the embedded stack (moto + Spark Thrift Server) of a project.
 
 A thin shell over `kiter.local.stack`: the stack lives in the project's `.kiter/local` folder, on the
-ports of its `[local]` table. `moto_endpoint` / `hiveserver2_address` tell other commands where
-"local" in a project's configuration points.
+ports of its `[local]` table. What "local" in a project's configuration means is resolved in
+`kiter.wiring`.
 """
 
 from __future__ import annotations
@@ -29,20 +29,6 @@ def local_stack(project: Project) -> LocalStack:
         hiveserver2_port=int(project.local.get("hiveserver2_port", 0)),
         echo=note,
     )
-
-
-def moto_endpoint(project: Project) -> str:
-    """The URL that `endpoint_url = "local"` stands for; UsageError when the stack is down."""
-    from kiter.local.stack import resolve_endpoint
-
-    return resolve_endpoint(project.local_dir)
-
-
-def hiveserver2_address(project: Project) -> tuple[str, int]:
-    """(host, port) that `host = "local"` stands for; UsageError when the stack is down."""
-    from kiter.local.stack import resolve_hiveserver2
-
-    return resolve_hiveserver2(project.local_dir)
 
 
 @click.group()
