@@ -13,9 +13,6 @@ from dataclasses import dataclass
 
 from kiter.errors import SettingError
 
-MASK = "****"
-SECRET_KEYS = ("kinesis.accessKey", "kinesis.secretKey")
-
 # What a value may not contain: it would end or split a SET line, or quote part of it.
 _FORBIDDEN = {
     ";": "a semicolon",
@@ -151,10 +148,3 @@ def set_line(key: str, value: str, engine: str) -> str:
 
 def set_block(items: list[tuple[str, str]], engine: str) -> str:
     return "\n".join(set_line(key, value, engine) for key, value in items)
-
-
-def mask_secrets(text: str, secrets: list[str] | tuple[str, ...]) -> str:
-    """Replace every occurrence of each non-empty secret with ****."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text

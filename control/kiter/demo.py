@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
 from kiter.project import PROJECT_FILE, Project, load_project
 from kiter.runner import IterationResult, Runner, RunOptions
-from kiter.targets.base import Echo, no_echo
 
 if TYPE_CHECKING:
     from kiter.local.traffic import Producer

@@ -60,10 +60,22 @@ class IterationBusy(KiterError):
     exit_code = EXIT_BUSY
 
 
+class LeaseLost(IterationBusy):
+    """This process no longer holds the iteration it was running: another claim took it over.
+
+    Nothing is recorded for the iteration by this process; what it started was cancelled unless
+    the attempt that took over follows it.
+    """
+
+
 class Refused(KiterError):
     """A guard stopped an action that would lose data or fail for sure."""
 
     exit_code = EXIT_REFUSED
+
+
+class LedgerDamaged(Refused):
+    """An item of the ledger is missing or malformed: kiter refuses to guess what happened."""
 
 
 class ServiceError(KiterError):

@@ -8,27 +8,29 @@ the next claim retries with the same number.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from kiter.adopt.owned import check_effective_settings
 from kiter.aws import error_code
+from kiter.echo import Echo, no_echo
 from kiter.errors import (
     ConfigError,
     Interrupted,
-    IterationBusy,
     JobFailed,
     KiterError,
+    LeaseLost,
     Refused,
     ServiceError,
 )
+from kiter.lease import LeaseKeeper, signals_deferred
 from kiter.project import JobConfig, Project, TargetConfig
-from kiter.render import Renderer, cross_account_secrets
-from kiter.targets.base import Echo, Outcome, Script, Target, no_echo
+from kiter.render import Renderer
+from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
+from kiter.targets.base import Abandoned, Handle, Outcome, Script, Target
 
 if TYPE_CHECKING:
     from kiter.aws import Aws
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 CAMPAIGN_COLUMNS = ["AdId", "Category", "Campaign"]
 # The shortest retention a Kinesis stream can have.
 MIN_RETENTION_HOURS = 24
+# States in which an earlier attempt may have left a run going on the engine.
+UNFINISHED = ("CLAIMED", "RUNNING")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class Runner:
         aws: Aws,
         renderer: Renderer,
         ledger: Ledger,
-        make_target: Callable[[TargetConfig], Target],
+        make_target: Callable[[TargetConfig, Echo], Target],
         echo: Echo = no_echo,
         clock: Callable[[], float] = time.time,
         env: Mapping[str, str] | None = None,
@@ -109,14 +113,15 @@ class Runner:
                 f"job {job.name} is a Pig job: Pig scripts run as EMR steps, not on HiveServer2; "
                 f'point it at a target with kind = "emr"'
             )
-        secrets = cross_account_secrets(self.env) if job.cross_account else None
+        secrets = cross_account_secrets(self.env) if job.cross_account else {}
+        redact = Redactor(secrets.values())
         # Built before the claim: a target that cannot be built costs no attempt.
-        engine = self.make_target(target)
+        engine = self.make_target(target, lambda line: self.echo(redact(line)))
         started = time.monotonic()
         claim = self._claim(job, options.iteration, target.name)
+        self._guard_retention(job, claim, options.force)
         seconds: dict[str, float] = {}
-        with self._holding(claim) as held:
-            self._retention_guard(job, claim, options.force)
+        with self._holding(claim, target.name, redact) as keeper:
             read = None
             if job.mode == "staged":
                 t0 = time.monotonic()
@@ -129,21 +134,23 @@ class Runner:
                 rerun=claim.rerun,
                 secrets=secrets,
             )
+            check_effective_settings(
+                rendered.submit_text, job.engine, self.renderer.settings(job, claim.iteration)
+            )
+            script = Script(
+                job=job.name,
+                engine="hive" if job.engine == "hive" else "pig",
+                text=rendered.submit_text,
+                logical_name=job.logical_name,
+                iteration=claim.iteration,
+                attempt=claim.attempt,
+                record_text=rendered.text if secrets else None,
+            )
             t0 = time.monotonic()
-            outcome = self._follow(engine, claim, options.wait)
-            if outcome is None:
-                script = Script(
-                    job=job.name,
-                    engine="hive" if job.engine == "hive" else "pig",
-                    text=rendered.submit_text,
-                    logical_name=job.logical_name,
-                    iteration=claim.iteration,
-                    attempt=claim.attempt,
-                )
-                self.ledger.running(claim, f"{target.kind}:{target.name}", target.name)
-                outcome = engine.submit(script, wait=options.wait)
+            outcome = self._execute(engine, keeper, script, options.wait)
             seconds["submit"] = time.monotonic() - t0
         seconds["total"] = time.monotonic() - started
+        outcome.cause = redact(outcome.cause)
         result = IterationResult(
             job=job.name,
             logical_name=claim.logical,
@@ -154,11 +161,13 @@ class Runner:
             read=read,
             seconds=seconds,
         )
-        self._record_outcome(held.claim, result, target.name, rendered.sha256)
+        self._record_outcome(keeper.claim, result, target.name, rendered.sha256)
         return result
 
     def _claim(self, job: JobConfig, iteration: int | None, target: str) -> Claim:
         claim = self.ledger.claim(job.logical_name, iteration, target=target)
+        for note in claim.notes:
+            self.echo(f"warning: {note}")
         self.echo(
             f"claimed iteration {claim.iteration} of {claim.logical} (attempt {claim.attempt}"
             + (", rerun" if claim.rerun else "")
@@ -167,66 +176,108 @@ class Runner:
         return claim
 
     @contextmanager
-    def _holding(self, claim: Claim) -> Iterator[_Heartbeat]:
-        """Keep the claim's lease alive; on any failure record it FAILED (lease released)."""
-        heartbeat = _Heartbeat(self.ledger, claim, self.echo)
-        heartbeat.start()
+    def _holding(self, claim: Claim, target: str, redact: Redactor) -> Iterator[LeaseKeeper]:
+        """Keep the claim's lease alive; on any failure record it FAILED (lease released).
+
+        A lost lease records nothing: the iteration belongs to whoever took it over.
+        """
+        keeper = LeaseKeeper(self.ledger, claim, target, self.echo)
+        keeper.start()
         try:
-            yield heartbeat
+            yield keeper
+        except LeaseLost:
+            keeper.stop()
+            raise
         except KeyboardInterrupt:
-            heartbeat.stop()
-            self._record_failure(heartbeat.claim, "interrupted")
+            keeper.stop()
+            self._record_failure(keeper.claim, "interrupted")
             raise Interrupted(
                 f"iteration {claim.iteration} of {claim.logical} interrupted and marked FAILED"
             ) from None
-        except Interrupted as exc:
-            heartbeat.stop()
-            self._record_failure(heartbeat.claim, f"interrupted: {exc}")
-            raise
         except KiterError as exc:
-            heartbeat.stop()
-            self._record_failure(heartbeat.claim, str(exc))
+            keeper.stop()
+            _redact_error(exc, redact)
+            interrupted = "interrupted: " if isinstance(exc, Interrupted) else ""
+            self._record_failure(keeper.claim, f"{interrupted}{exc}")
             raise
         except BaseException as exc:
-            heartbeat.stop()
-            self._record_failure(heartbeat.claim, f"kiter failed: {type(exc).__name__}: {exc}")
+            keeper.stop()
+            self._record_failure(keeper.claim, redact(f"kiter failed: {type(exc).__name__}: {exc}"))
             raise
-        heartbeat.stop()
+        keeper.stop()
 
-    def _follow(self, engine: Target, claim: Claim, wait: bool) -> Outcome | None:
-        """An earlier `--no-wait` submission of this iteration, followed to its end: its outcome
-        when it succeeded (or still runs, without waiting), None when a new submission is due."""
+    # ---- the two-phase protocol ---------------------------------------------------------------
+
+    def _execute(self, engine: Target, keeper: LeaseKeeper, script: Script, wait: bool) -> Outcome:
+        """Follow a run an earlier attempt left going, else start one; its handle is in the ledger
+        before anyone waits for it."""
+        earlier = self._earlier_run(engine, keeper.claim, script)
+        if earlier is not None:
+            self.echo(f"following {earlier.id}, started by an earlier attempt of this iteration")
+            self._record_handle(engine, keeper, earlier)
+            if not wait and engine.detachable:
+                return Outcome("SUBMITTED", earlier.id)
+            outcome = self._follow(engine, keeper, earlier)
+            if outcome.state == "SUCCEEDED":
+                return outcome
+            self.echo(f"{earlier.id} ended {outcome.state}: starting the iteration again")
+        handle = engine.start(script)
+        self._record_handle(engine, keeper, handle)
+        if not wait and engine.detachable:
+            return Outcome("SUBMITTED", handle.id)
+        return self._follow(engine, keeper, handle)
+
+    def _earlier_run(self, engine: Target, claim: Claim, script: Script) -> Handle | None:
         prior = claim.prior
-        follow = getattr(engine, "wait", None)
-        if prior is None or prior.state != "RUNNING" or follow is None:
-            return None
-        submission = prior.submission_id
-        if not submission.startswith("s-"):  # only EMR steps outlive the process that ran them
-            return None
-        if not wait:
-            self.echo(
-                f"iteration {claim.iteration} was submitted as {submission}: not resubmitting"
-            )
-            return Outcome("SUBMITTED", submission)
-        self.echo(f"following step {submission}, submitted earlier without waiting")
-        self.ledger.running(claim, submission, claim.record.target)
-        outcome: Outcome = follow(submission)
-        if outcome.state == "SUCCEEDED":
-            return outcome
-        self.echo(f"step {submission} ended {outcome.state}: submitting the iteration again")
-        return None
+        if prior is not None and prior.state in UNFINISHED and prior.submission_id:
+            handle = engine.attach(prior.submission_id)
+            if handle is not None:
+                return handle
+        return engine.find(script)
+
+    def _record_handle(self, engine: Target, keeper: LeaseKeeper, handle: Handle) -> None:
+        try:
+            keeper.record(handle)
+        except Abandoned as exc:
+            self._let_go(engine, keeper.claim, exc.handle)
+
+    def _follow(self, engine: Target, keeper: LeaseKeeper, handle: Handle) -> Outcome:
+        try:
+            return engine.follow(handle, keeper)
+        except Abandoned as exc:
+            self._let_go(engine, keeper.claim, exc.handle)
+
+    def _let_go(self, engine: Target, claim: Claim, handle: Handle) -> NoReturn:
+        """The lease is gone: cancel what we started unless the new holder follows it."""
+        record = self.ledger.get(claim.logical, claim.iteration)
+        followed = (
+            record is not None
+            and record.attempts > claim.attempt
+            and record.submission_id == handle.id
+        )
+        if followed:
+            assert record is not None
+            what = f"attempt {record.attempts} follows {handle.id}: left it running"
+        else:
+            what = f"cancelled {handle.id} ({engine.cancel(handle)})"
+        holder = self.ledger.lease(claim.logical)
+        by = f" by {holder.owner.host} (pid {holder.owner.pid})" if holder else ""
+        raise LeaseLost(
+            f"lost the lease on iteration {claim.iteration} of {claim.logical} (taken over{by}): "
+            f"{what}; nothing recorded by this run"
+        )
 
     def _record_outcome(
         self, claim: Claim, result: IterationResult, target: str, sha256: str
     ) -> None:
         """Write the outcome, with Ctrl-C and SIGTERM held off: a success must not be lost."""
         outcome = result.outcome
-        with _signals_deferred():
+        with signals_deferred():
             if outcome.state == "SUCCEEDED":
-                _retry(lambda: self.ledger.succeed(claim, _stats(result, sha256)))
+                self.ledger.succeed(claim, _stats(result, sha256))
                 return
             if outcome.state == "SUBMITTED":
-                _retry(lambda: self.ledger.detach(claim, outcome.submission_id))
+                self.ledger.detach(claim, outcome.submission_id)
                 return
             self._record_failure(claim, outcome.cause or outcome.state)
         raise JobFailed(
@@ -237,7 +288,7 @@ class Runner:
 
     def _record_failure(self, claim: Claim, reason: str) -> None:
         try:
-            _retry(lambda: self.ledger.fail(claim, reason[:2000]))
+            self.ledger.fail(claim, reason[:2000])
         except KiterError as exc:
             self.echo(f"warning: could not record the failure in the ledger: {exc}")
 
@@ -250,19 +301,22 @@ class Runner:
 
         The iteration is left FAILED with the reason "staged, not yet run": the next submit
         re-reads exactly the recorded records (a byte-identical partition) and runs the script.
+        A SUCCEEDED iteration staged again stays as the ledger had it.
         """
         if job.mode != "staged":
             raise ConfigError(
                 f"job {job.name} is in connector mode: the connector reads its stream"
             )
         claim = self._claim(job, iteration, "stage")
-        with self._holding(claim) as held:
-            self._retention_guard(job, claim, force)
+        self._guard_retention(job, claim, force)
+        with self._holding(claim, "stage", NO_SECRETS) as keeper:
             read = self._stage(job, claim)
-        with _signals_deferred():
-            _retry(
-                lambda: self.ledger.fail(held.claim, "staged, not yet run: `kiter submit` runs it")
-            )
+        with signals_deferred():
+            if claim.prior is not None and claim.prior.state == "SUCCEEDED":
+                # Staging a finished iteration again changes nothing the ledger says happened.
+                self.ledger.restore(keeper.claim)
+            else:
+                self.ledger.fail(keeper.claim, "staged, not yet run: `kiter submit` runs it")
         return read
 
     def _stage(self, job: JobConfig, claim: Claim) -> IterationRead:
@@ -287,6 +341,12 @@ class Runner:
         }
         exact = recorded or None
         previous = None
+        if exact is None and claim.iteration > 0 and claim.previous is None:
+            raise Refused(
+                f"iteration {claim.iteration} of {claim.logical} follows iterations kiter did not "
+                "run (they ran in connector mode before kiter kept the ledger): kiter cannot know "
+                "where they ended. Start a new logical name for staged mode"
+            )
         if exact is None and claim.previous is not None and not claim.previous.shards:
             raise Refused(
                 f"iteration {claim.previous.iteration} of {claim.logical} recorded no shard "
@@ -322,7 +382,7 @@ class Runner:
             # of this iteration reads exactly these records again.
             self.ledger.record_boundaries(claim, _boundaries(read))
         if job.campaign_table:
-            self._stage_campaigns(job, claim.iteration, staging)
+            self._stage_campaigns(job, claim, staging)
         self.echo(
             f"staged iteration {claim.iteration} of {claim.logical}: {read.total_records} records, "
             f"{read.total_bytes} bytes from {len(read.stats)} shard(s)"
@@ -330,22 +390,54 @@ class Runner:
         )
         return read
 
-    def _stage_campaigns(self, job: JobConfig, iteration: int, staging: Any) -> None:
-        """Snapshot the DynamoDB campaign table beside the iteration (customer engagement)."""
+    def _stage_campaigns(self, job: JobConfig, claim: Claim, staging: Any) -> None:
+        """Snapshot the DynamoDB campaign table beside the iteration (customer engagement).
+
+        Taken once per iteration: its reruns join the same campaigns, so a snapshot already
+        staged is kept, and one that went missing is taken again only if it comes out the same.
+        """
+        import hashlib
+
         from kiter.stream.records import RecordFormat
         from kiter.stream.snapshot import snapshot_table
 
         assert job.campaign_table is not None
-        with staging.partition(f"{job.logical_name}-campaigns", iteration, RecordFormat()) as part:
+        name, iteration = f"{job.logical_name}-campaigns", claim.iteration
+        recorded = claim.record.staged.get("campaigns")
+        if recorded and staging.partition_exists(name, iteration):
+            self.echo(f"kept the {job.campaign_table} snapshot staged with iteration {iteration}")
+            return
+        digest = hashlib.sha256()
+        with staging.partition(name, iteration, RecordFormat()) as part:
             rows = snapshot_table(
                 self.aws.client("dynamodb"),
                 job.campaign_table,
                 CAMPAIGN_COLUMNS,
                 part.shard_file("campaigns"),
+                digest=digest,
+            )
+            if recorded and recorded.get("sha256") != digest.hexdigest():
+                raise Refused(
+                    f"the {job.campaign_table} snapshot staged with iteration {iteration} of "
+                    f"{claim.logical} is gone and the table has changed since: a rerun would "
+                    "join other campaigns. Restore the snapshot or start a new logical name"
+                )
+        if not recorded:
+            self.ledger.record_staged(
+                claim, "campaigns", {"sha256": digest.hexdigest(), "rows": rows}
             )
         self.echo(f"staged {rows} rows of {job.campaign_table} with iteration {iteration}")
 
     # ---- guards ---------------------------------------------------------------------------------
+
+    def _guard_retention(self, job: JobConfig, claim: Claim, force: bool) -> None:
+        """Refuse an iteration whose records may have expired; a refusal spends no attempt."""
+        try:
+            self._retention_guard(job, claim, force)
+        except Refused:
+            with signals_deferred():
+                self.ledger.restore(claim)
+            raise
 
     def _retention_guard(self, job: JobConfig, claim: Claim, force: bool) -> None:
         from kiter.metastore.records import retention_check
@@ -417,64 +509,7 @@ def _stats(result: IterationResult, sha256: str) -> dict[str, Any]:
     return stats
 
 
-class _Heartbeat:
-    """Keeps a claim's lease alive from a daemon thread while the iteration runs.
-
-    A failed renewal (a network blip, a write conflict) is tried again until the lease would
-    run out; only a lease taken over by another claim ends the heartbeat for good.
-    """
-
-    def __init__(self, ledger: Ledger, claim: Claim, echo: Echo) -> None:
-        self.ledger = ledger
-        self.claim = claim
-        self.echo = echo
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="kiter-heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        interval = max(1.0, self.ledger.lease_seconds / 3)
-        wait = interval
-        while not self._stop.wait(wait):
-            try:
-                self.claim = self.ledger.heartbeat(self.claim)
-                wait = interval
-            except IterationBusy as exc:
-                self.echo(f"warning: lost the lease: {exc}")
-                return
-            except KiterError as exc:
-                left = self.claim.lease_expires - self.ledger.clock()
-                wait = max(0.5, min(interval, left / 3))
-                self.echo(f"warning: heartbeat failed ({exc}); trying again in {wait:.0f} s")
-
-
-def _retry(write: Callable[[], None], attempts: int = 3, delay: float = 1.0) -> None:
-    """A ledger write that must land: retried on service errors, with a short backoff."""
-    for attempt in range(1, attempts + 1):
-        try:
-            write()
-            return
-        except ServiceError:
-            if attempt == attempts:
-                raise
-            time.sleep(delay * attempt)
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends (main thread only; elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+def _redact_error(exc: KiterError, redact: Redactor) -> None:
+    """Mask known secrets in an error on its way to stderr and the ledger."""
+    exc.message = redact(exc.message)
+    exc.args = (exc.message, *exc.args[1:])

@@ -16,14 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from kiter.echo import Echo, no_echo
 from kiter.errors import EXIT_FAILED, EXIT_OK, IterationBusy, JobFailed, ServiceError, UsageError
-
-Echo = Callable[[str], None]
-
-
-def _drop(_line: str) -> None:
-    """An Echo that drops everything."""
-
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$")
 _UNITS = {
@@ -184,7 +178,7 @@ class Scheduler:
     cadence: Cadence
     iterations: int | None = None  # stop after this many successful ticks; None: forever
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    echo: Echo = _drop
+    echo: Echo = no_echo
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     completed: int = 0

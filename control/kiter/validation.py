@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiter.checkpoint import MASK, SECRET_KEYS
 from kiter.errors import KiterError
 from kiter.project import JobConfig
 from kiter.render import Renderer
+from kiter.secrets import MASK, SECRET_KEYS
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kiter.aws import Aws
+from kiter.echo import Echo, no_echo
 from kiter.project import Project, TargetConfig
-from kiter.targets.base import Echo, Target, no_echo
+from kiter.targets.base import Target
 
 if TYPE_CHECKING:
     from kiter.metastore.ledger import Ledger
@@ -47,6 +48,7 @@ def make_ledger(project: Project, aws: Aws) -> Ledger:
         meta.range_key,
         owner=Owner.current(),
         lease_seconds=meta.lease_seconds,
+        checkpoint_table=meta.table,
     )
 
 
@@ -107,6 +109,6 @@ def make_runner(
         aws=aws,
         renderer=renderer,
         ledger=ledger,
-        make_target=lambda config: make_target(project, config, aws, echo),
+        make_target=lambda config, run_echo: make_target(project, config, aws, run_echo),
         echo=echo,
     )

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from emr_moto import LOG_BUCKET, SCRIPT_BUCKET, FakeTime, StepDriver
 
 from kiter.errors import ConfigError, Interrupted, ServiceError, UsageError
-from kiter.targets.base import Script
+from kiter.targets.base import Handle, Script, Unwatched
 from kiter.targets.emr import EmrTarget
 
 pytestmark = pytest.mark.functional
@@ -25,21 +25,20 @@ def only_step(emr: Any, cluster_id: str) -> dict[str, Any]:
     return dict(steps[0])
 
 
-# -- submit ---------------------------------------------------------------------------------------
+# -- start ----------------------------------------------------------------------------------------
 
 
 def test_hive_script_is_uploaded_encrypted_and_run_with_d_variables(
     make_target: MakeTarget, s3: Any, emr: Any, cluster_id: str, hive_script: Script
 ) -> None:
-    outcome = make_target().submit(hive_script, wait=False)
+    handle = make_target().start(hive_script)
 
     key = "kiter/scripts/hourly/7/2/hourly_counts.hql"
     obj = s3.get_object(Bucket=SCRIPT_BUCKET, Key=key)
     assert obj["Body"].read().decode() == hive_script.text
     assert obj["ServerSideEncryption"] == "AES256"
     step = only_step(emr, cluster_id)
-    assert outcome.state == "SUBMITTED"
-    assert outcome.submission_id == step["Id"]
+    assert handle.id == step["Id"]
     assert step["Name"] == "kiter:hourly_counts:hourly:7:2"
     assert step["ActionOnFailure"] == "CONTINUE"
     assert step["Config"]["Jar"] == "command-runner.jar"
@@ -59,7 +58,7 @@ def test_hive_script_is_uploaded_encrypted_and_run_with_d_variables(
 def test_pig_script_is_uploaded_as_pig_and_run_with_p_variables(
     make_target: MakeTarget, s3: Any, emr: Any, cluster_id: str, pig_script: Script
 ) -> None:
-    make_target(script_prefix=f"s3://{SCRIPT_BUCKET}").submit(pig_script, wait=False)
+    make_target(script_prefix=f"s3://{SCRIPT_BUCKET}").start(pig_script)
 
     obj = s3.get_object(Bucket=SCRIPT_BUCKET, Key="ips/0/1/top_ips.pig")
     assert obj["ServerSideEncryption"] == "AES256"
@@ -77,37 +76,38 @@ def test_pig_script_is_uploaded_as_pig_and_run_with_p_variables(
 
 
 @pytest.mark.parametrize("state", ["PENDING", "RUNNING"])
-def test_a_step_with_the_same_name_still_pending_or_running_is_reused_not_added_twice(
-    make_target: MakeTarget,
-    emr: Any,
-    cluster_id: str,
-    steps: StepDriver,
-    hive_script: Script,
-    echoed: list[str],
-    state: str,
+def test_an_active_step_of_the_same_iteration_is_found_whatever_its_attempt(
+    make_target: MakeTarget, steps: StepDriver, hive_script: Script, state: str
 ) -> None:
     target = make_target()
-    first = target.submit(hive_script, wait=False)
-    steps.set_state(first.submission_id, state)
+    first = target.start(hive_script)
+    steps.set_state(first.id, state)
+    later_attempt = Script(**{**hive_script.__dict__, "attempt": hive_script.attempt + 3})
 
-    again = target.submit(hive_script, wait=False)
-
-    assert again.submission_id == first.submission_id
-    assert len(emr.list_steps(ClusterId=cluster_id)["Steps"]) == 1
-    assert any("not adding it twice" in line for line in echoed)
+    assert target.find(later_attempt) == Handle(first.id)
+    other_iteration = Script(**{**hive_script.__dict__, "iteration": hive_script.iteration + 1})
+    assert target.find(other_iteration) is None
 
 
-def test_a_finished_step_with_the_same_name_does_not_block_a_rerun(
-    make_target: MakeTarget, emr: Any, cluster_id: str, steps: StepDriver, hive_script: Script
+def test_a_finished_step_of_the_same_iteration_is_not_found(
+    make_target: MakeTarget, steps: StepDriver, hive_script: Script
 ) -> None:
     target = make_target()
-    first = target.submit(hive_script, wait=False)
-    steps.set_state(first.submission_id, "FAILED")
+    first = target.start(hive_script)
+    steps.set_state(first.id, "FAILED")
 
-    again = target.submit(hive_script, wait=False)
+    assert target.find(hive_script) is None
 
-    assert again.submission_id != first.submission_id
-    assert len(emr.list_steps(ClusterId=cluster_id)["Steps"]) == 2
+
+def test_attach_knows_a_recorded_step_of_this_cluster_and_nothing_else(
+    make_target: MakeTarget, hive_script: Script
+) -> None:
+    target = make_target()
+    step = target.start(hive_script)
+
+    assert target.attach(step.id) == Handle(step.id)
+    assert target.attach("s-NOT-A-STEP") is None
+    assert target.attach("hs2:host:10000") is None
 
 
 def test_step_arguments_over_emr_limit_are_refused_before_anything_is_uploaded(
@@ -116,7 +116,7 @@ def test_step_arguments_over_emr_limit_are_refused_before_anything_is_uploaded(
     big = Script(**{**hive_script.__dict__, "variables": {"BLOB": "x" * 11_000}})
 
     with pytest.raises(UsageError, match="10240"):
-        make_target().submit(big, wait=False)
+        make_target().start(big)
     assert s3.list_objects_v2(Bucket=SCRIPT_BUCKET).get("KeyCount") == 0
 
 
@@ -163,10 +163,10 @@ def test_a_script_prefix_that_is_not_s3_is_a_config_error(make_target: MakeTarge
         make_target(script_prefix="/tmp/scripts")
 
 
-# -- wait -----------------------------------------------------------------------------------------
+# -- follow -----------------------------------------------------------------------------------------
 
 
-def test_wait_follows_the_step_to_completed_with_growing_polls_and_no_real_sleep(
+def test_follow_sees_the_step_to_completed_with_growing_polls_and_no_real_sleep(
     make_target: MakeTarget,
     steps: StepDriver,
     hive_script: Script,
@@ -174,10 +174,10 @@ def test_wait_follows_the_step_to_completed_with_growing_polls_and_no_real_sleep
     echoed: list[str],
 ) -> None:
     target = make_target()
-    step_id = target.submit(hive_script, wait=False).submission_id
+    step_id = target.start(hive_script).id
     fake_time.hooks[4] = lambda: steps.set_state(step_id, "COMPLETED")
 
-    outcome = target.wait(step_id)
+    outcome = target.follow(Handle(step_id), Unwatched())
 
     assert outcome.state == "SUCCEEDED"
     assert outcome.submission_id == step_id
@@ -186,7 +186,7 @@ def test_wait_follows_the_step_to_completed_with_growing_polls_and_no_real_sleep
     assert any("COMPLETED after 1m38s" in line for line in echoed)
 
 
-def test_submit_with_wait_returns_the_final_outcome(
+def test_start_then_follow_returns_the_final_outcome(
     make_target: MakeTarget,
     steps: StepDriver,
     emr: Any,
@@ -195,11 +195,11 @@ def test_submit_with_wait_returns_the_final_outcome(
     fake_time: FakeTime,
 ) -> None:
     fake_time.hooks[1] = lambda: steps.set_state(only_step(emr, cluster_id)["Id"], "COMPLETED")
+    target = make_target()
 
-    outcome = make_target().submit(hive_script)
+    outcome = target.follow(target.start(hive_script), Unwatched())
 
     assert outcome.state == "SUCCEEDED"
-    assert outcome.ok
 
 
 def test_a_failed_hive_step_is_explained_from_failure_details_and_its_logs(
@@ -210,7 +210,7 @@ def test_a_failed_hive_step_is_explained_from_failure_details_and_its_logs(
     hive_script: Script,
 ) -> None:
     target = make_target()
-    step_id = target.submit(hive_script, wait=False).submission_id
+    step_id = target.start(hive_script).id
     steps.set_state(
         step_id,
         "FAILED",
@@ -225,7 +225,7 @@ def test_a_failed_hive_step_is_explained_from_failure_details_and_its_logs(
         {"stderr": samples.HIVE_TABLE_NOT_FOUND_STDERR, "controller": samples.CONTROLLER_EXIT_1},
     )
 
-    outcome = target.wait(step_id)
+    outcome = target.follow(Handle(step_id), Unwatched())
 
     assert outcome.state == "FAILED"
     assert outcome.submission_id == step_id
@@ -245,11 +245,11 @@ def test_a_failed_pig_step_is_explained_by_grunt_error_and_innermost_exception(
     pig_script: Script,
 ) -> None:
     target = make_target()
-    step_id = target.submit(pig_script, wait=False).submission_id
+    step_id = target.start(pig_script).id
     steps.set_state(step_id, "FAILED")
     push_logs(step_id, {"stderr": samples.PIG_ITERATOR_STDERR})
 
-    outcome = target.wait(step_id)
+    outcome = target.follow(Handle(step_id), Unwatched())
 
     assert outcome.state == "FAILED"
     assert "  ERROR 1066: Unable to open iterator for alias raw" in outcome.cause.splitlines()
@@ -266,11 +266,11 @@ def test_logs_pushed_late_are_waited_for_within_the_bound(
     echoed: list[str],
 ) -> None:
     target = make_target()
-    step_id = target.submit(hive_script, wait=False).submission_id
+    step_id = target.start(hive_script).id
     steps.set_state(step_id, "FAILED")
     fake_time.hooks[3] = lambda: push_logs(step_id, {"stderr": samples.HIVE_TABLE_NOT_FOUND_STDERR})
 
-    outcome = target.wait(step_id)
+    outcome = target.follow(Handle(step_id), Unwatched())
 
     assert "Table not found 'weblogs'" in outcome.cause
     assert fake_time.sleeps == [30, 30, 30]
@@ -287,10 +287,10 @@ def test_logs_never_pushed_give_a_clear_cause_after_the_bounded_wait(
     fake_time: FakeTime,
 ) -> None:
     target = make_target(log_wait_seconds=100)
-    step_id = target.submit(hive_script, wait=False).submission_id
+    step_id = target.start(hive_script).id
     steps.set_state(step_id, "FAILED")
 
-    outcome = target.wait(step_id)
+    outcome = target.follow(Handle(step_id), Unwatched())
 
     assert outcome.state == "FAILED"
     url = f"s3://{LOG_BUCKET}/emr/{cluster_id}/steps/{step_id}/"
@@ -306,10 +306,10 @@ def test_a_cluster_without_log_uri_says_logs_are_unavailable_without_waiting(
 ) -> None:
     bare = new_cluster("no-logs", log_uri=None)
     target = make_target(cluster_id=bare)
-    step_id = target.submit(hive_script, wait=False).submission_id
+    step_id = target.start(hive_script).id
     StepDriver(bare).set_state(step_id, "INTERRUPTED")
 
-    outcome = target.wait(step_id)
+    outcome = target.follow(Handle(step_id), Unwatched())
 
     assert outcome.state == "FAILED"
     assert "created without LogUri" in outcome.cause
@@ -320,11 +320,11 @@ def test_a_step_cancelled_before_it_started_is_not_waited_on_for_logs(
     make_target: MakeTarget, steps: StepDriver, hive_script: Script, fake_time: FakeTime
 ) -> None:
     target = make_target()
-    step_id = target.submit(hive_script, wait=False).submission_id
+    step_id = target.start(hive_script).id
     steps.step(step_id).start_date_time = None
     steps.set_state(step_id, "CANCELLED")
 
-    outcome = target.wait(step_id)
+    outcome = target.follow(Handle(step_id), Unwatched())
 
     assert outcome.state == "FAILED"
     assert "CANCELLED" in outcome.cause.splitlines()[0]
@@ -338,7 +338,7 @@ def test_explain_fetches_and_extracts_the_cause_again_later(
     pig_script: Script,
 ) -> None:
     target = make_target()
-    step_id = target.submit(pig_script, wait=False).submission_id
+    step_id = target.start(pig_script).id
     steps.set_state(step_id, "FAILED")
     push_logs(step_id, {"stderr": samples.PIG_PARSE_STDERR})
 
@@ -349,14 +349,14 @@ def test_explain_fetches_and_extracts_the_cause_again_later(
 
 def test_explain_of_a_running_step_says_so(make_target: MakeTarget, hive_script: Script) -> None:
     target = make_target()
-    step_id = target.submit(hive_script, wait=False).submission_id
+    step_id = target.start(hive_script).id
 
     assert target.explain(step_id) == f"step {step_id} is RUNNING"
 
 
-def test_waiting_on_an_unknown_step_is_a_service_error(make_target: MakeTarget) -> None:
+def test_following_an_unknown_step_is_a_service_error(make_target: MakeTarget) -> None:
     with pytest.raises(ServiceError, match="no step s-NOPE"):
-        make_target().wait("s-NOPE")
+        make_target().follow(Handle("s-NOPE"), Unwatched())
 
 
 # -- cancel and throttling (Stubber: moto has no cancel_steps and never throttles) ---------------
@@ -372,7 +372,7 @@ def describe_answer(step_id: str, state: str) -> dict[str, Any]:
     }
 
 
-def test_ctrl_c_while_waiting_cancels_the_step_and_raises_interrupted(
+def test_ctrl_c_while_following_cancels_the_step_and_raises_interrupted(
     make_target: MakeTarget, emr: Any, cluster_id: str, echoed: list[str]
 ) -> None:
     def interrupt(_seconds: float) -> None:
@@ -396,7 +396,7 @@ def test_ctrl_c_while_waiting_cancels_the_step_and_raises_interrupted(
         )
 
         with pytest.raises(Interrupted, match="asked EMR to cancel it"):
-            target.wait("s-1")
+            target.follow(Handle("s-1"), Unwatched())
         stub.assert_no_pending_responses()
     assert "cancel of step s-1: SUBMITTED" in echoed
 
@@ -413,7 +413,7 @@ def test_a_refused_cancel_is_reported_in_the_interruption(
         stub.add_client_error("cancel_steps", "InternalServerError", "try again")
 
         with pytest.raises(Interrupted, match=r"cancelling it failed .*InternalServerError"):
-            target.wait("s-1")
+            target.follow(Handle("s-1"), Unwatched())
 
 
 def test_throttled_describe_step_is_retried_with_a_longer_backoff(
@@ -426,7 +426,7 @@ def test_throttled_describe_step_is_retried_with_a_longer_backoff(
         stub.add_client_error("describe_step", "ThrottlingException", "Rate exceeded", 400)
         stub.add_response("describe_step", describe_answer("s-1", "COMPLETED"))
 
-        outcome = target.wait("s-1")
+        outcome = target.follow(Handle("s-1"), Unwatched())
         stub.assert_no_pending_responses()
 
     assert outcome.state == "SUCCEEDED"
@@ -444,7 +444,7 @@ def test_other_describe_step_errors_become_one_line_service_errors(
         with pytest.raises(
             ServiceError, match="describe step s-1: AccessDeniedException: not allowed"
         ):
-            target.wait("s-1")
+            target.follow(Handle("s-1"), Unwatched())
 
 
 def test_an_add_step_error_after_emr_took_the_step_reuses_it_instead_of_adding_again(
@@ -461,14 +461,13 @@ def test_an_add_step_error_after_emr_took_the_step_reuses_it_instead_of_adding_a
         ]
     }
     with Stubber(emr) as stub:
-        stub.add_response("list_steps", {"Steps": []})
         stub.add_client_error("add_job_flow_steps", "InternalServerError", "timed out", 500)
         stub.add_response("list_steps", listed)
 
-        outcome = target.submit(hive_script, wait=False)
+        handle = target.start(hive_script)
         stub.assert_no_pending_responses()
 
-    assert outcome.submission_id == "s-TOOK"
+    assert handle.id == "s-TOOK"
     assert any("EMR has it as s-TOOK" in line for line in echoed)
 
 
@@ -477,12 +476,11 @@ def test_an_add_step_error_with_no_step_taken_is_a_service_error(
 ) -> None:
     target = make_target()
     with Stubber(emr) as stub:
-        stub.add_response("list_steps", {"Steps": []})
         stub.add_client_error("add_job_flow_steps", "ValidationException", "cluster is gone", 400)
         stub.add_response("list_steps", {"Steps": []})
 
         with pytest.raises(ServiceError, match="ValidationException: cluster is gone"):
-            target.submit(hive_script, wait=False)
+            target.start(hive_script)
 
 
 @pytest.mark.parametrize(

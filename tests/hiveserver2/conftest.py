@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
 from kiter.local import spark
-from kiter.targets.base import Echo, no_echo
+from kiter.targets.base import Outcome, Script, Unwatched
 from kiter.targets.hiveserver2 import HiveServer2Target
 
 START_TIMEOUT_S = 150.0
@@ -60,3 +61,8 @@ def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftSe
 def unique() -> str:
     """A suffix that keeps one test's tables apart from another's on the shared server."""
     return uuid.uuid4().hex[:10]
+
+
+def run_script(target: HiveServer2Target, script: Script) -> Outcome:
+    """Start a script and follow it to its end, outside any ledger."""
+    return target.follow(target.start(script), Unwatched())

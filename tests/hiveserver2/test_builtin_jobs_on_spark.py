@@ -82,7 +82,7 @@ def runner(
             owner=Owner.current(),
         )
 
-        def make_target(config: TargetConfig) -> Any:
+        def make_target(config: TargetConfig, echo: Any) -> Any:
             return thrift_server.target()
 
         yield Runner(

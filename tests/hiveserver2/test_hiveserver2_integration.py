@@ -14,7 +14,7 @@ from kiter.errors import Interrupted
 from kiter.targets.base import Script
 from kiter.targets.hiveserver2 import StatementFailed
 
-from .conftest import ThriftServer
+from .conftest import ThriftServer, run_script
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +73,7 @@ def test_set_kinesis_lines_are_stored_and_read_back(
         f"SET {key};\n",
         variables={"iteration": "7"},
     )
-    outcome = target.submit(script)
+    outcome = run_script(target, script)
     assert outcome.state == "SUCCEEDED"
     assert outcome.columns == ["key", "value"]
     assert outcome.rows == [(key, value)]
@@ -85,7 +85,7 @@ def test_set_kinesis_lines_are_stored_and_read_back(
 def test_secret_settings_never_reach_the_echo(thrift_server: ThriftServer) -> None:
     lines: list[str] = []
     target = thrift_server.target(echo=lines.append)
-    target.submit(hive_script("SET kinesis.secretKey=wJalrXUtnFEMIK7MDENG;\nSELECT 1;"))
+    run_script(target, hive_script("SET kinesis.secretKey=wJalrXUtnFEMIK7MDENG;\nSELECT 1;"))
     assert any("Submitting query 'SET kinesis.secretKey=****'" in line for line in lines)
     assert not any("wJalrXUtnFEMIK7MDENG" in line for line in lines)
 
@@ -127,7 +127,7 @@ LIMIT 3;
 DROP TABLE {table};
 """
     )
-    outcome = thrift_server.target().submit(script)
+    outcome = run_script(thrift_server.target(), script)
     assert outcome.columns == ["status", "hits"]
     assert outcome.rows == [("200", 14), ("404", 9), ("500", 4)]
     assert (logs / "access.log").exists()  # dropping an external table leaves the data
@@ -145,7 +145,7 @@ def test_a_failing_statement_reports_its_number_line_and_the_server_message(
         "SELECT 2;\n"
     )
     with pytest.raises(StatementFailed) as caught:
-        thrift_server.target().submit(script)
+        run_script(thrift_server.target(), script)
     error = caught.value
     assert (error.number, error.line, error.sql_state) == (3, 5, "42P01")
     assert str(error).startswith("statement 3 (line 5: SELECT *) failed: [TABLE_OR_VIEW_NOT_FOUND]")
@@ -176,7 +176,7 @@ def test_cancel_from_another_thread_stops_a_long_query_and_the_server_still_answ
     target = thrift_server.target()
     cancels_before = server_cancels(thrift_server)
     cancelled: list[bool] = []
-    timer = threading.Timer(1.0, lambda: cancelled.append(target.cancel()))
+    timer = threading.Timer(1.0, lambda: cancelled.append(target.interrupt()))
     started = time.monotonic()
     timer.start()
     with pytest.raises(

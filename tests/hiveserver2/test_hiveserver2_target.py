@@ -11,9 +11,11 @@ import pytest
 
 from kiter.errors import ServiceError, UsageError
 from kiter.local.spark import free_port
+from kiter.secrets import Redactor, script_secrets
 from kiter.sqlsplit import split_statements
 from kiter.targets.base import Script
-from kiter.targets.hiveserver2 import HiveServer2Target, _Redactor, clean_server_message
+from kiter.targets.hiveserver2 import HiveServer2Target, _first_line
+from kiter.targets.messages import clean_server_message
 
 SPARK_ERROR = (
     "org.apache.hive.service.cli.HiveSQLException: Error running query: [TABLE_OR_VIEW_NOT_FOUND]"
@@ -29,7 +31,7 @@ def test_a_pig_script_is_refused_with_a_pointer_to_the_emr_target() -> None:
     target = HiveServer2Target("local", host="127.0.0.1", port=free_port())
     script = Script(job="clicks", engine="pig", text="x = LOAD 's';", logical_name="l", iteration=0)
     with pytest.raises(UsageError) as caught:
-        target.submit(script)
+        target.start(script)
     assert 'Pig scripts run as EMR steps: point job clicks at a target with kind = "emr"' in str(
         caught.value
     )
@@ -88,8 +90,8 @@ def test_an_empty_script_succeeds_without_connecting() -> None:
     assert outcome.rows == []
 
 
-def test_cancel_with_nothing_running_reports_false() -> None:
-    assert HiveServer2Target("local", host="127.0.0.1").cancel() is False
+def test_interrupt_with_nothing_running_reports_false() -> None:
+    assert HiveServer2Target("local", host="127.0.0.1").interrupt() is False
 
 
 def test_server_messages_lose_java_frames_and_wrapper_prefixes() -> None:
@@ -112,8 +114,9 @@ def test_secret_set_values_are_redacted_from_lines_and_statement_summaries() -> 
         "SET kinesis.secretKey=s3cr3tValue; -- rotated\nSET kinesis.accessKey = AKIAEXAMPLE;\n"
         "SET kinesis.nodata.timeout=2;"
     )
-    redact = _Redactor.for_run(statements, {"db_password": "hunter22"}, {}, "ldap-pw")
+    text = "\n".join(s.text for s in statements)
+    redact = Redactor([*script_secrets(text), "hunter22", "ldap-pw"])
     line = "Submitting query 'SET kinesis.secretKey=s3cr3tValue' AKIAEXAMPLE hunter22 ldap-pw"
     assert redact(line) == "Submitting query 'SET kinesis.secretKey=****' **** **** ****"
-    assert redact.first_line(statements[0]) == "SET kinesis.secretKey=****"
-    assert redact.first_line(statements[2]) == "SET kinesis.nodata.timeout=2"
+    assert _first_line(statements[0], redact) == "SET kinesis.secretKey=****"
+    assert _first_line(statements[2], redact) == "SET kinesis.nodata.timeout=2"

@@ -75,7 +75,7 @@ def test_success_moves_next_and_hands_over_the_previous_record(ledger: Ledger) -
     assert second.previous.state == "SUCCEEDED"
     assert second.previous.shards["shardId-000000000000"]["end"] == SEQ
     assert second.previous.stats == {"rows": 10}
-    assert ledger.next_iteration("orders") == 1
+    assert ledger.head("orders").next == 1
 
 
 def test_a_failed_iteration_is_claimed_again_with_its_boundaries(
@@ -127,7 +127,7 @@ def test_a_deliberate_rerun_is_another_attempt_and_does_not_move_next(ledger: Le
     assert (rerun.iteration, rerun.attempt, rerun.rerun, rerun.advances) == (1, 2, True, False)
     assert rerun.previous is not None and rerun.previous.iteration == 0
     ledger.succeed(rerun, {"again": True})
-    assert ledger.next_iteration("orders") == 3
+    assert ledger.head("orders").next == 3
     assert ledger.claim("orders").iteration == 3
 
 
@@ -135,7 +135,7 @@ def test_a_failed_deliberate_rerun_leaves_next_alone(ledger: Ledger) -> None:
     _run(ledger)
     _run(ledger)
     ledger.fail(ledger.claim("orders", iteration=0), "oops")
-    assert ledger.next_iteration("orders") == 2
+    assert ledger.head("orders").next == 2
     record = ledger.get("orders", 0)
     assert record is not None and (record.state, record.attempts) == ("FAILED", 2)
 
@@ -181,12 +181,12 @@ def test_an_expired_lease_is_taken_over_as_a_rerun(
     assert record is not None
     assert (record.state, record.owner) == ("CLAIMED", Owner("beta", 202, "run-b"))
     other.succeed(taken, {})
-    assert other.next_iteration("orders") == 1
+    assert other.head("orders").next == 1
 
 
 def test_a_lost_lease_without_a_new_holder_says_so(ledger: Ledger, clock: FakeClock) -> None:
     claim = ledger.claim("orders")
-    ledger.release(claim)
+    ledger.fail(claim, "interrupted")
     with pytest.raises(IterationBusy, match="no longer held by this run"):
         ledger.heartbeat(claim)
 
@@ -272,15 +272,30 @@ def test_a_rerun_cannot_change_recorded_boundaries(ledger: Ledger) -> None:
     ledger.record_boundaries(retry, {"s": {"start": "1", "end": "9", "records": 8}})
 
 
-def test_release_marks_the_iteration_interrupted_and_frees_the_name(
+def test_restore_gives_a_new_iteration_back_as_if_it_was_never_claimed(
     make_ledger: MakeLedger,
 ) -> None:
     holder = make_ledger()
-    holder.release(holder.claim("orders"))
-    record = holder.get("orders", 0)
-    assert record is not None and (record.state, record.reason) == ("FAILED", "interrupted")
+    holder.restore(holder.claim("orders"))
+    assert holder.get("orders", 0) is None
+    assert holder.lease("orders") is None
     again = make_ledger(host="beta").claim("orders")
-    assert (again.iteration, again.attempt, again.rerun) == (0, 2, True)
+    assert (again.iteration, again.attempt, again.rerun) == (0, 1, False)
+
+
+def test_restore_gives_a_finished_iteration_back_unchanged(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    claim = ledger.claim("orders")
+    ledger.running(claim, "s-1", "emr")
+    ledger.succeed(claim, {"rows": 3})
+    before = ledger.get("orders", 0)
+    clock.advance(60)
+    ledger.restore(ledger.claim("orders", iteration=0))
+    after = ledger.get("orders", 0)
+    assert after == before
+    assert ledger.head("orders").next == 1
+    assert ledger.lease("orders") is None
 
 
 def test_history_lists_iterations_in_order_without_the_head(ledger: Ledger) -> None:

@@ -113,4 +113,4 @@ def test_exactly_one_of_eight_processes_wins_each_round(moto_endpoint: str) -> N
     assert [(r.iteration, r.state, r.attempts) for r in history] == [
         (n, "SUCCEEDED", 1) for n in range(ROUNDS)
     ]
-    assert ledger.next_iteration("race") == ROUNDS
+    assert ledger.head("race").next == ROUNDS

@@ -58,7 +58,7 @@ def make_runner(aws: Aws, project: Project, target: ScriptedTarget, clock: Clock
             clock=clock,
         )
 
-        def make_target(config: TargetConfig) -> Any:
+        def make_target(config: TargetConfig, echo: Any) -> Any:
             return target
 
         return Runner(

@@ -9,7 +9,7 @@ from typing import Any
 from kiter.aws import Aws
 from kiter.errors import Interrupted
 from kiter.runner import Runner
-from kiter.targets.base import Outcome, Script
+from kiter.targets.base import Handle, Outcome, Script, Watch
 
 REGION = "us-east-1"
 PROJECT = """\
@@ -54,21 +54,39 @@ vars = { output = "s3://out/top" }
 
 @dataclass
 class ScriptedTarget:
-    """A target that records what it is given and answers from a script of outcomes."""
+    """A target that records what it is given and answers from a script of outcomes.
+
+    Its runs live in the process (like HiveServer2's): nothing to find or attach to later.
+    """
 
     name: str = "engine"
     kind: str = "hiveserver2"
+    detachable: bool = False
     answers: list[Outcome | BaseException] = field(default_factory=list)
     scripts: list[Script] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
 
-    def submit(self, script: Script, *, wait: bool = True) -> Outcome:
+    def find(self, script: Script) -> Handle | None:
+        return None
+
+    def attach(self, submission_id: str) -> Handle | None:
+        return None
+
+    def start(self, script: Script) -> Handle:
         self.scripts.append(script)
+        return Handle(f"hs2:test/{len(self.scripts)}", live=script)
+
+    def follow(self, handle: Handle, watch: Watch) -> Outcome:
         answer = self.answers.pop(0) if self.answers else Outcome("SUCCEEDED", "hs2:test")
         if isinstance(answer, KeyboardInterrupt):
             raise Interrupted("cancelled statement 3 on test")
         if isinstance(answer, BaseException):
             raise answer
         return answer
+
+    def cancel(self, handle: Handle) -> str:
+        self.cancelled.append(handle.id)
+        return "cancelled"
 
 
 class Clock:

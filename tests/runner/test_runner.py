@@ -10,7 +10,7 @@ from runner_support import Clock, MakeRunner, ScriptedTarget, put, start_cluster
 from kiter.aws import Aws
 from kiter.errors import Interrupted, JobFailed, Refused, TemplateError
 from kiter.project import Project
-from kiter.targets.base import Outcome, Script
+from kiter.targets.base import Handle, Outcome, Watch
 
 pytestmark = pytest.mark.functional
 
@@ -209,7 +209,7 @@ def test_heartbeats_keep_a_long_iterations_lease_alive(
     seen: list[BaseException] = []
 
     class SlowTarget(ScriptedTarget):
-        def submit(self, script: Script, *, wait: bool = True) -> Outcome:
+        def follow(self, handle: Handle, watch: Watch) -> Outcome:
             time.sleep(3.5)  # well past the 2 s lease: only heartbeats keep it
             try:
                 ledger(Owner("rival", 1, "r")).claim("conn")
@@ -222,7 +222,7 @@ def test_heartbeats_keep_a_long_iterations_lease_alive(
         aws=aws,
         renderer=Renderer(project),
         ledger=ledger(Owner.current()),
-        make_target=lambda _config: SlowTarget(),
+        make_target=lambda _config, _echo: SlowTarget(),
     )
     result = runner.run(project.job("connector"), project.targets["engine"])
     assert result.outcome.state == "SUCCEEDED"
@@ -279,7 +279,7 @@ def test_a_no_wait_submission_is_followed_to_its_end_by_the_next_submit(
         sleep=lambda _s: None,
     )
     runner = make_runner()
-    runner.make_target = lambda _config: emr_target
+    runner.make_target = lambda _config, _echo: emr_target
     job, target = project.job("connector"), project.targets["emr"]
 
     first = runner.run(job, target, RunOptions(wait=False))
@@ -340,7 +340,7 @@ def test_a_staged_job_on_emr_stages_to_s3_and_the_step_reads_that_partition(
         aws=aws,
         renderer=Renderer(project),
         ledger=ledger,
-        make_target=lambda _config: emr_target,
+        make_target=lambda _config, _echo: emr_target,
     )
 
     result = runner.run(project.job("top"), project.targets["emr"], RunOptions(wait=False))

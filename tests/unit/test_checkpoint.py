@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiter.checkpoint import CheckpointSettings, check_iteration, mask_secrets, set_line
+from kiter.checkpoint import CheckpointSettings, check_iteration, set_line
 from kiter.errors import SettingError
+from kiter.secrets import mask_values
 
 
 def settings(**overrides: object) -> CheckpointSettings:
@@ -112,6 +113,6 @@ def test_out_of_range_optional_settings_are_refused(
 
 def test_masking_replaces_every_copy_of_each_secret() -> None:
     text = "SET kinesis.secretKey=abc123;\n-- abc123 again\nSET kinesis.accessKey=AKIA1;"
-    masked = mask_secrets(text, ["abc123", "AKIA1", ""])
+    masked = mask_values(text, ["abc123", "AKIA1", ""])
     assert "abc123" not in masked and "AKIA1" not in masked
     assert masked.count("****") == 3

@@ -17,11 +17,12 @@ import click
 
 if TYPE_CHECKING:
     from kiter.aws import Aws
+    from kiter.echo import Echo
     from kiter.metastore.ledger import Ledger
     from kiter.project import Project, TargetConfig
     from kiter.render import Renderer
     from kiter.runner import Runner
-    from kiter.targets.base import Echo, Target
+    from kiter.targets.base import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,7 +131,7 @@ def target_option(func: F) -> F:
 
 def echo_for(quiet: bool) -> Echo:
     """Where progress and engine logs go: stderr, or nowhere with --quiet."""
-    from kiter.targets.base import no_echo
+    from kiter.echo import no_echo
 
     return no_echo if quiet else note
 

@@ -41,9 +41,9 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
     """
     from kiter.cli.progress import spinner
     from kiter.demo import run_demo
+    from kiter.echo import no_echo
     from kiter.runner import IterationResult
     from kiter.tabular import format_rows
-    from kiter.targets.base import no_echo
 
     def show(title: str, result: IterationResult) -> None:
         staged = f", {result.read.total_records} records staged" if result.read else ""

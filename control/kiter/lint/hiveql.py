@@ -157,7 +157,8 @@ def set_statements_hive(text: str) -> FoundSettings:
     """The `SET key=value` statements of a HiveQL script: key → (value, line) of the last one.
 
     Values are what Hive hands the connector: everything after the first `=`, trimmed, with quotes
-    and trailing comments kept. Keys set again are listed in `.repeats`.
+    and trailing comments kept. `SET hiveconf:k=v` is the same setting as `SET k=v` to Hive, and
+    is recorded under `k`. Keys set again are listed in `.repeats`.
     """
     found = FoundSettings()
     try:
@@ -167,7 +168,10 @@ def set_statements_hive(text: str) -> FoundSettings:
     for statement in statements:
         match = _SET_ASSIGN.match(statement.text)
         if match:
-            found.record(match["key"], match["value"].strip(), statement.line)
+            key = match["key"]
+            if key.lower().startswith("hiveconf:"):
+                key = key[len("hiveconf:") :]
+            found.record(key, match["value"].strip(), statement.line)
     return found
 
 

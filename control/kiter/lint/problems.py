@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from kiter.secrets import SECRET_KEYS
+
 Severity = Literal["error", "warning"]
 
 KNOWN_KINESIS_KEYS: tuple[str, ...] = (
@@ -34,9 +36,6 @@ KNOWN_KINESIS_KEYS: tuple[str, ...] = (
 # How close a key must be to a known one to be called a typo of it. The real typos (the missing
 # `metastore.` infix) score about 0.86; unrelated kinesis.* keys stay below 0.75.
 _NEAR_MISS_CUTOFF = 0.8
-
-# Values never echoed back in a message: these are credentials.
-_SECRET_KEYS = frozenset({"kinesis.accessKey", "kinesis.secretKey"})
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def _mismatch(key: str, want: str, got: str) -> str:
 
 
 def _shown(key: str, value: str) -> str:
-    return "<secret>" if key in _SECRET_KEYS else value
+    return "<secret>" if key in SECRET_KEYS else value
 
 
 def _near_miss(key: str) -> str | None:

@@ -26,10 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kiter.echo import Echo, no_echo
 from kiter.errors import ServiceError, UsageError
 from kiter.local import spark
-
-Echo = Callable[[str], None]
 
 HOST = "127.0.0.1"
 MOTO = "moto"
@@ -46,10 +45,6 @@ _CMDLINE_MARKERS = {MOTO: "kiter.local.motoserver", HIVESERVER2: spark.THRIFT_SE
 # Popen objects of moto servers this process started, so that stopping one reaps it (a zombie
 # would otherwise linger until interpreter exit and Python would warn about it).
 _moto_children: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def no_echo(_line: str) -> None:
-    """An echo that drops every line."""
 
 
 @dataclass(frozen=True)

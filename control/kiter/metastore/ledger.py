@@ -1,38 +1,41 @@
 """kiter's iteration ledger: which iteration of a logical name runs next, who holds it, how it went.
 
 The ledger lives in the connector's checkpoint table under a reserved hash-key prefix
-(`kiter#<logical name>`): one item per iteration (range key = zero-padded number) and one *head*
-item per logical name (range key `~head`, which sorts after every number) holding the next
-iteration to run and the current lease. Every change is a conditional write or a
-TransactWriteItems on head + iteration item, so two claimers racing on one logical name cannot
-both win, and a holder whose lease was taken over cannot overwrite its successor.
+(`kiter#<logical name>`), or in a table of its own: one item per iteration (range key =
+zero-padded number) and one *head* item per logical name (range key `~head`, which sorts after
+every number) holding the next iteration to run and the current lease. Every change is a
+conditional write or a TransactWriteItems on head + iteration item, so two claimers racing on one
+logical name cannot both win, and a holder whose lease was taken over cannot overwrite its
+successor. A *binding* item in the checkpoint table (range key `!ledger`) names the ledger table
+that keeps the logical name, so two projects with different ledger tables cannot both run it.
 
 This room never reads or writes the connector's own items (their layout is undocumented): every
 key it builds starts with the prefix, every Query names a `kiter#` hash key, and the one Scan
 (`summary`, `any_running`) filters on the prefix and ignores range keys that are not kiter's.
 It knows nothing of targets, rendering or the stream; the runner sequences it with them.
 
-Invariant: head.next = (last SUCCEEDED iteration in sequence) + 1, from 0. A claim without an
-explicit number takes head.next, which is therefore the FAILED iteration when there is one.
+Invariant: head.next = (last SUCCEEDED iteration in sequence) + 1, from head.first (0 unless the
+logical name ran elsewhere before kiter took it over). A claim without an explicit number takes
+head.next, which is therefore the FAILED iteration when there is one. A damaged ledger (a missing
+item, a missing head, a malformed attribute) is mended only where the items say exactly how, and
+refused otherwise: iteration N > first starts where iteration N-1 ended, or not at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
-from decimal import Decimal
+from dataclasses import dataclass, replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from kiter.aws import error_code, service_error
-from kiter.errors import ConfigError, IterationBusy, Refused, ServiceError
+from kiter.errors import ConfigError, IterationBusy, LeaseLost, LedgerDamaged, Refused, ServiceError
+from kiter.metastore.dynamo import ConditionFailed, Dynamo, from_item, to_av
 from kiter.metastore.records import (
     Claim,
+    Head,
     IterationRecord,
     Lease,
     Owner,
@@ -43,6 +46,7 @@ from kiter.metastore.records import (
 
 __all__ = [
     "Claim",
+    "Head",
     "IterationRecord",
     "Lease",
     "Ledger",
@@ -53,78 +57,115 @@ __all__ = [
 ]
 
 HEAD = "~head"
+# Sorts before every iteration number, so the Query for the head and top items never sees it.
+BINDING = "!ledger"
 STATES = ("CLAIMED", "RUNNING", "SUCCEEDED", "FAILED")
 _LOW, _HIGH = f"{0:010d}", f"{9_999_999_999:010d}"
-# Attribute names the ledger writes; the table's own key names must not be one of them.
-_ATTRS = {
-    "next": "next_iteration",
-    "version": "version",
-    "token": "lease_token",
-    "l_iter": "lease_iteration",
-    "l_host": "lease_host",
-    "l_pid": "lease_pid",
-    "l_run": "lease_run_id",
-    "l_since": "lease_since",
-    "expires": "lease_expires",
-    "state": "state",
-    "attempts": "attempts",
-    "owner": "owner",
-    "target": "target",
-    "submission": "submission_id",
-    "sha": "script_sha256",
-    "created": "created",
-    "claimed": "claimed",
-    "started": "started",
-    "first_started": "first_started",
-    "finished": "finished",
-    "reason": "reason",
-    "shards": "shards",
-    "stats": "stats",
+# Placeholder -> attribute name of everything the ledger writes; the table's own key names must
+# not be one of them.
+ATTRIBUTES = {
+    "#next": "next_iteration",
+    "#first": "first_iteration",
+    "#version": "version",
+    "#token": "lease_token",
+    "#lease_iteration": "lease_iteration",
+    "#lease_host": "lease_host",
+    "#lease_pid": "lease_pid",
+    "#lease_run": "lease_run_id",
+    "#lease_since": "lease_since",
+    "#expires": "lease_expires",
+    "#state": "state",
+    "#attempts": "attempts",
+    "#owner": "owner",
+    "#target": "target",
+    "#submission": "submission_id",
+    "#sha": "script_sha256",
+    "#created": "created",
+    "#claimed": "claimed",
+    "#started": "started",
+    "#first_started": "first_started",
+    "#finished": "finished",
+    "#reason": "reason",
+    "#shards": "shards",
+    "#stats": "stats",
+    "#staged": "staged",
+    "#ledger_table": "ledger_table",
 }
-_TOKEN = re.compile(r"[:#][A-Za-z0-9_]+")
-_LEASE_ATTRS = ("token", "l_iter", "l_host", "l_pid", "l_run", "l_since", "expires")
+_LEASE_PLACEHOLDERS = (
+    "#token",
+    "#lease_iteration",
+    "#lease_host",
+    "#lease_pid",
+    "#lease_run",
+    "#lease_since",
+    "#expires",
+)
+_REMOVE_LEASE = " REMOVE " + ", ".join(_LEASE_PLACEHOLDERS)
+# The position of the binding item in a claim's transaction (after head and iteration item).
+_BINDING_WRITE = 2
 
 
-def _to_av(value: Any) -> dict[str, Any]:
-    # A small serializer instead of boto3's TypeSerializer, which refuses floats.
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int | Decimal):
-        return {"N": str(value)}
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"cannot store {value} in DynamoDB")
-        return {"N": format(Decimal(repr(value)), "f")}
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, Mapping):
-        return {"M": {str(k): _to_av(v) for k, v in value.items()}}
-    if isinstance(value, list | tuple):
-        return {"L": [_to_av(v) for v in value]}
-    raise TypeError(f"cannot store a {type(value).__name__} in the ledger")
+def _attr(placeholder: str) -> str:
+    return ATTRIBUTES[placeholder]
 
 
-def _from_av(av: Mapping[str, Any]) -> Any:
-    ((kind, value),) = av.items()
-    if kind == "N":
-        return int(value) if value.lstrip("-").isdigit() else float(value)
-    if kind == "M":
-        return {k: _from_av(v) for k, v in value.items()}
-    if kind == "L":
-        return [_from_av(v) for v in value]
-    if kind == "NULL":
-        return None
-    return value  # S, BOOL (binary and sets are never written by the ledger)
+class _Damage(Exception):
+    """An attribute of an item is missing or of the wrong type."""
 
 
-class _ConditionFailed(Exception):
-    """A conditional write lost: someone else changed the ledger first."""
+def _text(values: Mapping[str, Any], placeholder: str, default: str | None = "") -> str:
+    value = values.get(_attr(placeholder), default)
+    if not isinstance(value, str):
+        raise _Damage(f"{_attr(placeholder)} is {_kind(value)}, not a string")
+    return value
+
+
+def _whole(values: Mapping[str, Any], placeholder: str, default: int | None = None) -> int:
+    value = values.get(_attr(placeholder), default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _Damage(f"{_attr(placeholder)} is {_kind(value)}, not a whole number")
+    return value
+
+
+def _number(values: Mapping[str, Any], placeholder: str) -> float:
+    value = values.get(_attr(placeholder))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Damage(f"{_attr(placeholder)} is {_kind(value)}, not a number")
+    return float(value)
+
+
+def _table(values: Mapping[str, Any], placeholder: str) -> dict[str, Any]:
+    value = values.get(_attr(placeholder)) or {}
+    if not isinstance(value, dict):
+        raise _Damage(f"{_attr(placeholder)} is {_kind(value)}, not a map")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return "missing" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})"
+
+
+@dataclass(frozen=True)
+class _ClaimPlan:
+    """Everything one claim attempt read, and the iteration it is about to take."""
+
+    logical: str
+    iteration: int
+    head: Head | None
+    existing: IterationRecord | None  # the iteration as it stands (None: never claimed)
+    previous: IterationRecord | None  # iteration - 1
+    now: float
+    target: str
+    script_sha256: str
+    notes: tuple[str, ...]
+
+    @property
+    def next(self) -> int:
+        return self.head.next if self.head else 0
 
 
 class Ledger:
-    """The iteration ledger of every logical name in one checkpoint table."""
+    """The iteration ledger of every logical name in one table."""
 
     def __init__(
         self,
@@ -139,8 +180,9 @@ class Ledger:
         prefix: str = "kiter#",
         sleep: Callable[[float], None] = time.sleep,
         max_races: int = 8,
+        checkpoint_table: str | None = None,
     ) -> None:
-        clash = {hash_key, range_key} & set(_ATTRS.values())
+        clash = {hash_key, range_key} & set(ATTRIBUTES.values())
         if clash:
             raise ConfigError(
                 f"checkpoint table key name {sorted(clash)[0]!r} is an attribute kiter's ledger "
@@ -148,7 +190,6 @@ class Ledger:
             )
         if not prefix:
             raise ConfigError("the ledger's hash-key prefix must not be empty")
-        self.client = client
         self.table = table
         self.hash_key = hash_key
         self.range_key = range_key
@@ -158,9 +199,11 @@ class Ledger:
         self.prefix = prefix
         self.sleep = sleep
         self.max_races = max_races
-        self._names = {"#hk": hash_key, "#rk": range_key} | {f"#{k}": v for k, v in _ATTRS.items()}
+        # Where the binding item lives: the checkpoint table the connector's items are in.
+        self.checkpoint_table = checkpoint_table or table
+        self.db = Dynamo(client, table, {"#hk": hash_key, "#rk": range_key} | ATTRIBUTES)
 
-    # ---- keys and calls -------------------------------------------------------------------
+    # ---- keys ---------------------------------------------------------------------------------
 
     def _check_logical(self, logical: str) -> None:
         if not logical or logical.strip() != logical:
@@ -170,115 +213,94 @@ class Ledger:
                 f"logical name {logical!r} starts with kiter's reserved prefix {self.prefix!r}"
             )
 
-    def _key(self, logical: str, rk: str) -> dict[str, Any]:
-        return {self.hash_key: {"S": self.prefix + logical}, self.range_key: {"S": rk}}
+    def _key(self, logical: str, range_value: str) -> dict[str, Any]:
+        return {self.hash_key: {"S": self.prefix + logical}, self.range_key: {"S": range_value}}
 
-    def _names_for(self, *expressions: str) -> dict[str, str]:
-        # DynamoDB rejects names that no expression uses, so pass only those that appear.
-        used = set(_TOKEN.findall(" ".join(expressions)))
-        return {k: v for k, v in self._names.items() if k in used}
-
-    def _call(self, verb: str, action: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.client, verb)(**kwargs)
-        except ClientError as exc:
-            if error_code(exc) in ("ConditionalCheckFailedException",):
-                raise _ConditionFailed(action) from exc
-            if error_code(exc) == "TransactionCanceledException":
-                reasons = [r.get("Code", "") for r in exc.response.get("CancellationReasons", [])]
-                if {"ConditionalCheckFailed", "TransactionConflict"} & set(reasons) or not reasons:
-                    raise _ConditionFailed(action) from exc
-            if error_code(exc) == "ResourceNotFoundException":
-                raise ServiceError(
-                    f"{action}: table {self.table} does not exist (run `kiter metastore create`)"
-                ) from exc
-            raise service_error(exc, action) from exc
-        except BotoCoreError as exc:
-            raise service_error(exc, action) from exc
-
-    def _update(
-        self,
-        logical: str,
-        rk: str,
-        update: str,
-        condition: str,
-        values: dict[str, Any],
-    ) -> dict[str, Any]:
-        """One Update request body (for update_item or a TransactWriteItems entry)."""
-        body: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": self._key(logical, rk),
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": self._names_for(update, condition),
-        }
-        tokens = set(_TOKEN.findall(f"{update} {condition}"))
-        used = {k: _to_av(v) for k, v in values.items() if k in tokens}
-        if used:
-            body["ExpressionAttributeValues"] = used
-        return body
-
-    def _transact(self, action: str, *updates: dict[str, Any]) -> None:
-        self._call(
-            "transact_write_items",
-            action,
-            TransactItems=[{"Update": u} for u in updates],
-        )
-
-    # ---- parsing --------------------------------------------------------------------------
-
-    def _parse_record(self, logical: str, item: Mapping[str, Any]) -> IterationRecord:
-        d = {k: _from_av(v) for k, v in item.items()}
-        a = _ATTRS
-        owner = d.get(a["owner"])
-        return IterationRecord(
-            logical=logical,
-            iteration=int(d[self.range_key]),
-            state=str(d.get(a["state"], "")),
-            attempts=int(d.get(a["attempts"], 0)),
-            owner=Owner(str(owner["host"]), int(owner["pid"]), str(owner["run_id"]))
-            if isinstance(owner, dict)
-            else None,
-            lease_expires=d.get(a["expires"]),
-            target=str(d.get(a["target"], "")),
-            submission_id=str(d.get(a["submission"], "")),
-            script_sha256=str(d.get(a["sha"], "")),
-            created=str(d.get(a["created"], "")),
-            claimed=str(d.get(a["claimed"], "")),
-            started=str(d.get(a["started"], "")),
-            first_started=str(d.get(a["first_started"], "")),
-            finished=str(d.get(a["finished"], "")),
-            reason=str(d.get(a["reason"], "")),
-            shards=d.get(a["shards"]) or {},
-            stats=d.get(a["stats"]) or {},
-        )
-
-    def _parse_lease(self, logical: str, head: Mapping[str, Any]) -> Lease | None:
-        d = {k: _from_av(v) for k, v in head.items()}
-        a = _ATTRS
-        if not d.get(a["token"]):
-            return None
-        return Lease(
-            logical=logical,
-            iteration=int(d[a["l_iter"]]),
-            owner=Owner(str(d[a["l_host"]]), int(d[a["l_pid"]]), str(d[a["l_run"]])),
-            since=str(d[a["l_since"]]),
-            expires=float(d[a["expires"]]),
-            token=str(d[a["token"]]),
-        )
+    def _item_key(self, logical: str, iteration: int) -> dict[str, Any]:
+        return self._key(logical, f"{iteration:010d}")
 
     def _logical_of(self, item: Mapping[str, Any]) -> str:
         return str(item[self.hash_key]["S"])[len(self.prefix) :]
 
+    def _range_of(self, item: Mapping[str, Any]) -> str:
+        return str(item[self.range_key]["S"])
+
     @staticmethod
-    def _is_iteration_key(rk: str) -> bool:
-        return len(rk) == 10 and rk.isdigit()
+    def _is_iteration_key(range_value: str) -> bool:
+        return len(range_value) == 10 and range_value.isdigit()
 
-    # ---- reading --------------------------------------------------------------------------
+    # ---- parsing ------------------------------------------------------------------------------
 
-    def _top(self, logical: str) -> tuple[dict[str, Any] | None, dict[int, dict[str, Any]]]:
+    def _damaged(self, logical: str, which: str, why: str) -> LedgerDamaged:
+        return LedgerDamaged(
+            f"ledger item {which} of {logical} in table {self.table} is damaged: {why}"
+        )
+
+    def _record(self, logical: str, item: Mapping[str, Any]) -> IterationRecord:
+        which = self._range_of(item)
+        try:
+            values = from_item(item)
+            owner = values.get(_attr("#owner"))
+            if owner is not None and not isinstance(owner, dict):
+                raise _Damage(f"owner is {_kind(owner)}, not a map")
+            expires = values.get(_attr("#expires"))
+            return IterationRecord(
+                logical=logical,
+                iteration=int(which),
+                state=_text(values, "#state"),
+                attempts=_whole(values, "#attempts", 0),
+                owner=Owner(str(owner["host"]), int(owner["pid"]), str(owner["run_id"]))
+                if owner
+                else None,
+                lease_expires=None if expires is None else _number(values, "#expires"),
+                target=_text(values, "#target"),
+                submission_id=_text(values, "#submission"),
+                script_sha256=_text(values, "#sha"),
+                created=_text(values, "#created"),
+                claimed=_text(values, "#claimed"),
+                started=_text(values, "#started"),
+                first_started=_text(values, "#first_started"),
+                finished=_text(values, "#finished"),
+                reason=_text(values, "#reason"),
+                shards=_table(values, "#shards"),
+                stats=_table(values, "#stats"),
+                staged=_table(values, "#staged"),
+            )
+        except (_Damage, KeyError, ValueError, TypeError) as exc:
+            raise self._damaged(logical, f"{which!r} (iteration)", str(exc)) from None
+
+    def _head(self, logical: str, item: Mapping[str, Any]) -> Head:
+        try:
+            values = from_item(item)
+            lease = None
+            if values.get(_attr("#token")):
+                lease = Lease(
+                    logical=logical,
+                    iteration=_whole(values, "#lease_iteration"),
+                    owner=Owner(
+                        _text(values, "#lease_host", None),
+                        _whole(values, "#lease_pid"),
+                        _text(values, "#lease_run", None),
+                    ),
+                    since=_text(values, "#lease_since", None),
+                    expires=_number(values, "#expires"),
+                    token=_text(values, "#token", None),
+                )
+            return Head(
+                logical=logical,
+                next=_whole(values, "#next"),
+                version=_whole(values, "#version"),
+                first=_whole(values, "#first", 0),
+                lease=lease,
+            )
+        except (_Damage, KeyError, ValueError, TypeError) as exc:
+            raise self._damaged(logical, f"{HEAD!r} (head)", str(exc)) from None
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _top(self, logical: str) -> tuple[Head | None, dict[int, dict[str, Any]]]:
         """The head item and the two highest-numbered iteration items, in one Query."""
-        out = self._call(
+        out = self.db.call(
             "query",
             f"read the ledger of {logical}",
             TableName=self.table,
@@ -292,64 +314,51 @@ class Ledger:
         head = None
         items: dict[int, dict[str, Any]] = {}
         for item in out.get("Items", []):
-            rk = item[self.range_key]["S"]
-            if rk == HEAD:
-                head = item
-            elif self._is_iteration_key(rk):
-                items[int(rk)] = item
+            which = self._range_of(item)
+            if which == HEAD:
+                head = self._head(logical, item)
+            elif self._is_iteration_key(which):
+                items[int(which)] = item
         return head, items
 
     def _get_many(self, logical: str, numbers: list[int]) -> dict[int, dict[str, Any]]:
-        keys = [self._key(logical, f"{n:010d}") for n in numbers if n >= 0]
-        found: dict[int, dict[str, Any]] = {}
-        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-        while keys and request:
-            out = self._call(
-                "batch_get_item", f"read the ledger of {logical}", RequestItems=request
-            )
-            for item in out.get("Responses", {}).get(self.table, []):
-                found[int(item[self.range_key]["S"])] = item
-            request = out.get("UnprocessedKeys") or {}
-        return found
+        keys = [self._item_key(logical, n) for n in numbers if n >= 0]
+        found = self.db.get_many(f"read the ledger of {logical}", keys)
+        return {int(self._range_of(item)): item for item in found}
 
     def get(self, logical: str, n: int) -> IterationRecord | None:
         """Iteration `n` of `logical`, or None when it was never claimed."""
         self._check_logical(logical)
-        out = self._call(
-            "get_item",
-            f"read iteration {n} of {logical}",
-            TableName=self.table,
-            Key=self._key(logical, f"{n:010d}"),
-            ConsistentRead=True,
-        )
-        item = out.get("Item")
-        return self._parse_record(logical, item) if item else None
+        item = self.db.get(f"read iteration {n} of {logical}", self._item_key(logical, n))
+        return self._record(logical, item) if item else None
+
+    def head(self, logical: str) -> Head | None:
+        """The head of `logical` (next iteration, first iteration, lease), None before any claim."""
+        self._check_logical(logical)
+        item = self.db.get(f"read the ledger of {logical}", self._key(logical, HEAD))
+        return self._head(logical, item) if item else None
 
     def lease(self, logical: str) -> Lease | None:
         """The lease the head item of `logical` records (live or expired), if any."""
-        self._check_logical(logical)
-        out = self._call(
-            "get_item",
-            f"read the ledger of {logical}",
-            TableName=self.table,
-            Key=self._key(logical, HEAD),
-            ConsistentRead=True,
-        )
-        item = out.get("Item")
-        return self._parse_lease(logical, item) if item else None
+        head = self.head(logical)
+        return head.lease if head else None
 
-    def next_iteration(self, logical: str) -> int:
-        """The iteration a claim without a number would take."""
-        self._check_logical(logical)
-        head, _ = self._top(logical)
-        return int(_from_av(head[_ATTRS["next"]])) if head else 0
-
-    def history(self, logical: str) -> list[IterationRecord]:
-        """Every iteration of `logical`, oldest first (the head item is not an iteration)."""
+    def history(
+        self, logical: str, *, newest_first: bool = False, limit: int | None = None
+    ) -> list[IterationRecord]:
+        """Iterations of `logical`, oldest first (or the newest `limit`, newest first)."""
         self._check_logical(logical)
         records: list[IterationRecord] = []
+        for item in self._iteration_items(logical, newest_first=newest_first, page=limit):
+            records.append(self._record(logical, item))
+            if limit is not None and len(records) >= limit:
+                break
+        return records
+
+    def _iteration_items(
+        self, logical: str, *, newest_first: bool = False, page: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         args: dict[str, Any] = {
-            "TableName": self.table,
             "KeyConditionExpression": "#hk = :h AND #rk BETWEEN :lo AND :hi",
             "ExpressionAttributeNames": {"#hk": self.hash_key, "#rk": self.range_key},
             "ExpressionAttributeValues": {
@@ -358,29 +367,21 @@ class Ledger:
                 ":hi": {"S": _HIGH},
             },
             "ConsistentRead": True,
+            "ScanIndexForward": not newest_first,
         }
-        while True:
-            out = self._call("query", f"read the history of {logical}", **args)
-            records += [self._parse_record(logical, item) for item in out.get("Items", [])]
-            if not out.get("LastEvaluatedKey"):
-                return records
-            args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        if page is not None:
+            args["Limit"] = page
+        yield from self.db.query(f"read the history of {logical}", **args)
 
     def _scan(self, extra_filter: str = "", values: dict[str, Any] | None = None) -> Iterator[Any]:
         expression = "begins_with(#hk, :p)" + (f" AND {extra_filter}" if extra_filter else "")
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "FilterExpression": expression,
-            "ExpressionAttributeNames": self._names_for(expression),
-            "ExpressionAttributeValues": {":p": {"S": self.prefix}}
-            | {k: _to_av(v) for k, v in (values or {}).items()},
-        }
-        while True:
-            out = self._call("scan", f"scan the ledger in {self.table}", **args)
-            yield from out.get("Items", [])
-            if not out.get("LastEvaluatedKey"):
-                return
-            args["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        yield from self.db.scan(
+            f"scan the ledger in {self.table}",
+            FilterExpression=expression,
+            ExpressionAttributeNames=self.db.names_for(expression),
+            ExpressionAttributeValues={":p": {"S": self.prefix}}
+            | {k: to_av(v) for k, v in (values or {}).items()},
+        )
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Per logical name: iterations per state, total attempts, next iteration, live lease."""
@@ -388,16 +389,18 @@ class Ledger:
         result: dict[str, dict[str, int]] = {}
         for item in self._scan():
             logical = self._logical_of(item)
-            rk = item[self.range_key]["S"]
+            which = self._range_of(item)
+            if which != HEAD and not self._is_iteration_key(which):
+                continue
             counts = result.setdefault(
                 logical, {s: 0 for s in STATES} | {"attempts": 0, "next": 0, "running": 0}
             )
-            if rk == HEAD:
-                counts["next"] = int(_from_av(item[_ATTRS["next"]]))
-                lease = self._parse_lease(logical, item)
-                counts["running"] = int(lease is not None and lease.expires > now)
-            elif self._is_iteration_key(rk):
-                record = self._parse_record(logical, item)
+            if which == HEAD:
+                head = self._head(logical, item)
+                counts["next"] = head.next
+                counts["running"] = int(head.lease is not None and head.lease.expires > now)
+            else:
+                record = self._record(logical, item)
                 if record.state in counts:
                     counts[record.state] += 1
                 counts["attempts"] += record.attempts
@@ -409,12 +412,12 @@ class Ledger:
         for item in self._scan(
             "#rk = :head AND #expires > :now", {":head": HEAD, ":now": self.clock()}
         ):
-            lease = self._parse_lease(self._logical_of(item), item)
+            lease = self._head(self._logical_of(item), item).lease
             if lease is not None:
                 leases.append(lease)
         return leases
 
-    # ---- claiming -------------------------------------------------------------------------
+    # ---- claiming -----------------------------------------------------------------------------
 
     def claim(
         self,
@@ -427,40 +430,21 @@ class Ledger:
         """Take the next iteration of `logical` (or iteration `iteration`) under a lease.
 
         Raises IterationBusy while another claim's lease is live, Refused for an iteration past
-        the next one, ConfigError for a negative one.
+        the next one, LedgerDamaged when the items it must start from are missing or malformed,
+        ConfigError for a negative one.
         """
         self._check_logical(logical)
         if iteration is not None and iteration < 0:
             raise ConfigError(f"iteration {iteration} of {logical}: iterations count from 0")
         for race in range(self.max_races):
-            head, items = self._top(logical)
-            now = self.clock()
-            lease = self._parse_lease(logical, head) if head else None
-            if lease is not None and lease.expires > now:
-                raise IterationBusy(lease.busy_message())
-            next_n = int(_from_av(head[_ATTRS["next"]])) if head else 0
-            k = next_n if iteration is None else iteration
-            if k > next_n:
-                raise Refused(
-                    f"iteration {k} of {logical} cannot start: iteration {next_n} has not "
-                    f"SUCCEEDED yet (iterations run in order; the next one is {next_n})"
-                )
-            # The Query returned the two highest items, so next and next-1 are known when they
-            # exist; only a re-run of an older iteration needs another read.
-            missing = [n for n in (k, k - 1) if 0 <= n < next_n and n not in items]
-            if missing:
-                items |= self._get_many(logical, missing)
-            existing = self._parse_record(logical, items[k]) if k in items else None
-            previous = self._parse_record(logical, items[k - 1]) if k - 1 in items else None
+            plan = self._plan_claim(logical, iteration, target, script_sha256)
             try:
-                claim = self._write_claim(
-                    logical, k, head, lease, existing, previous, now, next_n, target, script_sha256
-                )
-            except _ConditionFailed:
+                return self._write_claim(plan)
+            except ConditionFailed as lost:
+                if _BINDING_WRITE in lost.failed:
+                    raise self._bound_elsewhere(logical) from None
                 # Someone changed the head or the item since we read them: read again.
                 self.sleep(random.uniform(0.005, 0.02) * (race + 1))
-                continue
-            return claim
         lease = self.lease(logical)
         if lease is not None and lease.expires > self.clock():
             raise IterationBusy(lease.busy_message())
@@ -469,89 +453,167 @@ class Ledger:
             f"{self.max_races} attempts in a row"
         )
 
-    def _write_claim(
-        self,
-        logical: str,
-        k: int,
-        head: dict[str, Any] | None,
-        lease: Lease | None,
-        existing: IterationRecord | None,
-        previous: IterationRecord | None,
-        now: float,
-        next_n: int,
-        target: str,
-        script_sha256: str,
-    ) -> Claim:
+    def _plan_claim(
+        self, logical: str, iteration: int | None, target: str, script_sha256: str
+    ) -> _ClaimPlan:
+        head, items = self._top(logical)
+        notes: tuple[str, ...] = ()
+        if head is None and items:
+            head = self._rebuild_head(logical)
+            notes = (
+                f"the ledger head of {logical} was missing: rebuilt from its items "
+                f"(next iteration {head.next})",
+            )
+        now = self.clock()
+        if head is not None and head.lease is not None and head.lease.expires > now:
+            raise IterationBusy(head.lease.busy_message())
+        next_n = head.next if head else 0
+        first = head.first if head else 0
+        number = next_n if iteration is None else iteration
+        if number > next_n:
+            raise Refused(
+                f"iteration {number} of {logical} cannot start: iteration {next_n} has not "
+                f"SUCCEEDED yet (iterations run in order; the next one is {next_n})"
+            )
+        if number < first:
+            raise Refused(
+                f"iteration {number} of {logical} ran before kiter kept its ledger "
+                f"(kiter's first iteration of it is {first})"
+            )
+        # The Query returned the two highest items, so next and next-1 are known when they
+        # exist; only a re-run of an older iteration needs another read.
+        missing = [n for n in (number, number - 1) if first <= n < next_n and n not in items]
+        if missing:
+            items |= self._get_many(logical, missing)
+        if number < next_n and number not in items:
+            raise LedgerDamaged(
+                f"iteration {number} of {logical} is missing from the ledger although the next "
+                f"iteration is {next_n}: it cannot be run again"
+            )
+        if number - 1 >= first and number - 1 not in items:
+            raise LedgerDamaged(
+                f"iteration {number - 1} of {logical} is missing from the ledger: iteration "
+                f"{number} starts where it ended, so it cannot run (restore the item, or start "
+                "a new logical name)"
+            )
+        return _ClaimPlan(
+            logical=logical,
+            iteration=number,
+            head=head,
+            existing=self._record(logical, items[number]) if number in items else None,
+            previous=self._record(logical, items[number - 1]) if number - 1 in items else None,
+            now=now,
+            target=target,
+            script_sha256=script_sha256,
+            notes=notes,
+        )
+
+    def _rebuild_head(self, logical: str) -> Head:
+        """A head from the iteration items (it was deleted), or LedgerDamaged when they have gaps.
+
+        By the invariant, the highest item is the frontier: SUCCEEDED means next is the one
+        after it, anything else means it is next. Written only if no head appeared meanwhile.
+        """
+        records = self.history(logical)
+        numbers = [r.iteration for r in records]
+        first, last = numbers[0], numbers[-1]
+        gaps = sorted(set(range(first, last + 1)) - set(numbers))
+        if gaps:
+            raise LedgerDamaged(
+                f"the ledger head of {logical} is missing and iteration {gaps[0]} is too: "
+                "kiter cannot tell where the logical name stands"
+            )
+        now = self.clock()
+        held = [r for r in records if r.lease_expires and r.lease_expires > now and r.owner]
+        if held:
+            owner = held[-1].owner
+            assert owner is not None
+            raise IterationBusy(
+                f"iteration {held[-1].iteration} of {logical} is running on {owner.host} "
+                f"(pid {owner.pid}); its ledger head is missing and is rebuilt after it ends"
+            )
+        next_n = last + 1 if records[-1].state == "SUCCEEDED" else last
+        body = self.db.update(
+            self._key(logical, HEAD),
+            "SET #next = :next, #first = :first, #version = :one",
+            "attribute_not_exists(#hk)",
+            {":next": next_n, ":first": first, ":one": 1},
+        )
+        with contextlib.suppress(ConditionFailed):  # another claimer rebuilt it first
+            self.db.update_item(f"rebuild the ledger head of {logical}", body)
+        head = self.head(logical)
+        assert head is not None
+        return head
+
+    def _write_claim(self, plan: _ClaimPlan) -> Claim:
+        logical, number, head = plan.logical, plan.iteration, plan.head
+        lease = head.lease if head else None
         token = uuid.uuid4().hex
-        expires = now + self.lease_seconds
-        stamp = iso(now)
-        o = self.owner
+        expires = plan.now + self.lease_seconds
+        stamp = iso(plan.now)
+        owner = self.owner
         head_values = {
-            ":next": next_n,
-            ":tok": token,
-            ":k": k,
-            ":host": o.host,
-            ":pid": o.pid,
-            ":run": o.run_id,
+            ":next": plan.next,
+            ":token": token,
+            ":number": number,
+            ":host": owner.host,
+            ":pid": owner.pid,
+            ":run": owner.run_id,
             ":since": stamp,
-            ":exp": expires,
+            ":expires": expires,
         }
-        sets = "#next = :next, #token = :tok, #l_iter = :k, #l_host = :host, #l_pid = :pid, "
-        sets += "#l_run = :run, #l_since = :since, #expires = :exp"
+        take_lease = (
+            "#next = :next, #token = :token, #lease_iteration = :number, #lease_host = :host, "
+            "#lease_pid = :pid, #lease_run = :run, #lease_since = :since, #expires = :expires"
+        )
         if head is None:
-            head_update = self._update(
-                logical,
-                HEAD,
-                f"SET {sets}, #version = :one",
+            head_write = self.db.update(
+                self._key(logical, HEAD),
+                f"SET {take_lease}, #version = :one",
                 "attribute_not_exists(#hk)",
                 head_values | {":one": 1},
             )
         else:
-            version = int(_from_av(head[_ATTRS["version"]]))
-            head_update = self._update(
-                logical,
-                HEAD,
-                f"SET {sets}, #version = :v1",
-                "#version = :v",
-                head_values | {":v": version, ":v1": version + 1},
+            head_write = self.db.update(
+                self._key(logical, HEAD),
+                f"SET {take_lease}, #version = :version_after",
+                "#version = :version",
+                head_values | {":version": head.version, ":version_after": head.version + 1},
             )
+        existing = plan.existing
         attempt = (existing.attempts if existing else 0) + 1
-        takeover = lease is not None and lease.iteration == k and existing is not None
-        taken_note = (
+        took_over = (
             f"took over the expired lease of {lease.owner.host} (pid {lease.owner.pid})"
-            if lease is not None and takeover
+            if lease is not None and lease.iteration == number and existing is not None
             else ""
         )
-        item_values = {
-            ":claimed": "CLAIMED",
-            ":att": attempt,
-            ":owner": o.to_json(),
-            ":tok": token,
-            ":exp": expires,
-            ":target": target,
-            ":sha": script_sha256,
-            ":now": stamp,
-            ":empty": "",
-            ":note": taken_note,
-            ":prev": existing.attempts if existing else 0,
-        }
-        item_update = self._update(
-            logical,
-            f"{k:010d}",
-            "SET #state = :claimed, #attempts = :att, #owner = :owner, #token = :tok, "
-            "#expires = :exp, #target = :target, #sha = :sha, #created = if_not_exists(#created, "
-            ":now), #claimed = :now, #started = :empty, #finished = :empty, #submission = :empty, "
-            "#reason = :note",
-            "#attempts = :prev" if existing else "attribute_not_exists(#hk)",
-            item_values,
+        item_write = self.db.update(
+            self._item_key(logical, number),
+            "SET #state = :claimed, #attempts = :attempt, #owner = :owner, #token = :token, "
+            "#expires = :expires, #target = :target, #sha = :sha, "
+            "#created = if_not_exists(#created, :now), #claimed = :now, #started = :empty, "
+            "#finished = :empty, #submission = :empty, #reason = :note",
+            "#attempts = :attempts_before" if existing else "attribute_not_exists(#hk)",
+            {
+                ":claimed": "CLAIMED",
+                ":attempt": attempt,
+                ":owner": owner.to_json(),
+                ":token": token,
+                ":expires": expires,
+                ":target": plan.target,
+                ":sha": plan.script_sha256,
+                ":now": stamp,
+                ":empty": "",
+                ":note": took_over,
+                ":attempts_before": existing.attempts if existing else 0,
+            },
         )
-        updates = [head_update, item_update]
-        if lease is not None and lease.iteration != k:
+        writes = [head_write, item_write, self._binding_write(logical)]
+        if lease is not None and lease.iteration != number:
             # The expired holder was on another iteration (a re-run of an old one): close it.
-            updates.append(
-                self._update(
-                    logical,
-                    f"{lease.iteration:010d}",
+            writes.append(
+                self.db.update(
+                    self._item_key(logical, lease.iteration),
                     "SET #state = :failed, #reason = :why, #finished = :now "
                     "REMOVE #token, #expires",
                     "attribute_exists(#hk) AND #token = :old",
@@ -563,96 +625,119 @@ class Ledger:
                     },
                 )
             )
-        self._transact(f"claim iteration {k} of {logical}", *updates)
+        self.db.transact(f"claim iteration {number} of {logical}", *writes)
         record = replace(
-            existing or IterationRecord(logical=logical, iteration=k, state="", created=stamp),
+            existing or IterationRecord(logical=logical, iteration=number, state="", created=stamp),
             state="CLAIMED",
             attempts=attempt,
-            owner=o,
+            owner=owner,
             lease_expires=expires,
-            target=target,
-            script_sha256=script_sha256,
+            target=plan.target,
+            script_sha256=plan.script_sha256,
             claimed=stamp,
             started="",
             finished="",
             submission_id="",
-            reason=taken_note,
+            reason=took_over,
         )
         return Claim(
             logical=logical,
-            iteration=k,
+            iteration=number,
             attempt=attempt,
             rerun=existing is not None,
-            previous=previous,
+            previous=plan.previous,
             record=record,
-            owner=o,
+            owner=owner,
             token=token,
             lease_expires=expires,
-            advances=k == next_n,
+            advances=number == plan.next,
             prior=existing,
+            notes=plan.notes,
         )
 
-    def _lost(self, claim: Claim) -> IterationBusy:
+    def _binding_write(self, logical: str) -> dict[str, Any]:
+        """The checkpoint table's note of which ledger table keeps this logical name."""
+        return self.db.update(
+            self._key(logical, BINDING),
+            "SET #ledger_table = :mine",
+            "attribute_not_exists(#hk) OR #ledger_table = :mine",
+            {":mine": self.table},
+            table=self.checkpoint_table,
+        )
+
+    def _bound_elsewhere(self, logical: str) -> ConfigError:
+        item = self.db.call(
+            "get_item",
+            f"read the ledger binding of {logical}",
+            TableName=self.checkpoint_table,
+            Key=self._key(logical, BINDING),
+            ConsistentRead=True,
+        ).get("Item", {})
+        other = from_item(item).get(_attr("#ledger_table"), "another table")
+        return ConfigError(
+            f"logical name {logical} of checkpoint table {self.checkpoint_table} is kept by the "
+            f"ledger in table {other}, not {self.table}: two ledgers would run its iterations "
+            "twice; use the same [metastore] ledger_table, or another logical name"
+        )
+
+    # ---- holding ------------------------------------------------------------------------------
+
+    def _lost(self, claim: Claim) -> LeaseLost:
         lease = self.lease(claim.logical)
         if lease is not None and lease.token != claim.token and lease.expires > self.clock():
-            return IterationBusy(lease.busy_message())
-        return IterationBusy(
+            return LeaseLost(lease.busy_message())
+        return LeaseLost(
             f"iteration {claim.iteration} of {claim.logical} is no longer held by this run: "
             "its lease was taken over or released"
         )
 
     def _item_update(self, claim: Claim, action: str, update: str, values: dict[str, Any]) -> None:
-        body = self._update(
-            claim.logical,
-            f"{claim.iteration:010d}",
+        body = self.db.update(
+            self._item_key(claim.logical, claim.iteration),
             update,
-            "#token = :tok",
-            values | {":tok": claim.token},
+            "#token = :token",
+            values | {":token": claim.token},
         )
         try:
-            self._call("update_item", action, **body)
-        except _ConditionFailed:
+            self.db.update_item(action, body)
+        except ConditionFailed:
             raise self._lost(claim) from None
 
-    # ---- holding --------------------------------------------------------------------------
-
     def heartbeat(self, claim: Claim) -> Claim:
-        """Extend the lease by lease_seconds from now; IterationBusy when it was lost."""
+        """Extend the lease by lease_seconds from now; LeaseLost when it was lost."""
         expires = self.clock() + self.lease_seconds
-        values = {":tok": claim.token, ":exp": expires, ":one": 1}
+        values = {":token": claim.token, ":expires": expires, ":one": 1}
         try:
-            self._transact(
+            self.db.transact(
                 f"extend the lease on iteration {claim.iteration} of {claim.logical}",
-                self._update(
-                    claim.logical,
-                    HEAD,
-                    "SET #expires = :exp, #version = #version + :one",
-                    "#token = :tok",
+                self.db.update(
+                    self._key(claim.logical, HEAD),
+                    "SET #expires = :expires, #version = #version + :one",
+                    "#token = :token",
                     values,
                 ),
-                self._update(
-                    claim.logical,
-                    f"{claim.iteration:010d}",
-                    "SET #expires = :exp",
-                    "#token = :tok",
+                self.db.update(
+                    self._item_key(claim.logical, claim.iteration),
+                    "SET #expires = :expires",
+                    "#token = :token",
                     values,
                 ),
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             raise self._lost(claim) from None
         return replace(
             claim, lease_expires=expires, record=replace(claim.record, lease_expires=expires)
         )
 
     def running(self, claim: Claim, submission_id: str, target: str) -> None:
-        """The script was submitted: state RUNNING, with where and as what."""
+        """The run was started (or is followed) as `submission_id`: state RUNNING."""
         now = iso(self.clock())
         self._item_update(
             claim,
             f"mark iteration {claim.iteration} of {claim.logical} RUNNING",
-            "SET #state = :running, #submission = :sub, #target = :target, #started = :now, "
-            "#first_started = if_not_exists(#first_started, :now)",
-            {":running": "RUNNING", ":sub": submission_id, ":target": target, ":now": now},
+            "SET #state = :running, #submission = :submission, #target = :target, "
+            "#started = :now, #first_started = if_not_exists(#first_started, :now)",
+            {":running": "RUNNING", ":submission": submission_id, ":target": target, ":now": now},
         )
 
     def record_boundaries(self, claim: Claim, shards: Mapping[str, Mapping[str, Any]]) -> None:
@@ -693,6 +778,17 @@ class Ledger:
         )
         claim.record.shards = clean
 
+    def record_staged(self, claim: Claim, name: str, facts: Mapping[str, Any]) -> None:
+        """Note something staged with the iteration (a snapshot's sha256 and rows) for reruns."""
+        staged = claim.record.staged | {name: dict(facts)}
+        self._item_update(
+            claim,
+            f"record what was staged with iteration {claim.iteration} of {claim.logical}",
+            "SET #staged = :staged",
+            {":staged": staged},
+        )
+        claim.record.staged = staged
+
     def succeed(self, claim: Claim, stats: Mapping[str, Any]) -> None:
         """Iteration SUCCEEDED: store stats, release the lease, move next past it."""
         self._finish(claim, "SUCCEEDED", "", dict(stats))
@@ -713,9 +809,59 @@ class Ledger:
             submission_id=submission_id,
         )
 
-    def release(self, claim: Claim) -> None:
-        """A clean stop without an outcome (Ctrl-C, SIGTERM): FAILED 'interrupted'."""
-        self._finish(claim, "FAILED", "interrupted", None)
+    def restore(self, claim: Claim) -> None:
+        """Give the claim back as if it never happened: the iteration as it stood before it (no
+        attempt spent; a never-claimed iteration's item removed), the lease released."""
+        values: dict[str, Any] = {":token": claim.token, ":one": 1}
+        head_write = self.db.update(
+            self._key(claim.logical, HEAD),
+            "SET #version = #version + :one" + _REMOVE_LEASE,
+            "#token = :token",
+            values,
+        )
+        key = self._item_key(claim.logical, claim.iteration)
+        prior = claim.prior
+        if prior is None:
+            item_write: dict[str, Any] = {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": key,
+                    "ConditionExpression": "#token = :token",
+                    "ExpressionAttributeNames": self.db.names_for("#token"),
+                    "ExpressionAttributeValues": {":token": to_av(claim.token)},
+                }
+            }
+        else:
+            owner = "#owner = :owner, " if prior.owner else ""
+            item_write = self.db.update(
+                key,
+                f"SET {owner}#state = :state, #attempts = :attempts, #target = :target, "
+                "#submission = :submission, #sha = :sha, #claimed = :claimed, "
+                "#started = :started, #finished = :finished, #reason = :reason "
+                f"REMOVE #token, #expires{'' if prior.owner else ', #owner'}",
+                "#token = :token",
+                values
+                | {
+                    ":owner": prior.owner.to_json() if prior.owner else None,
+                    ":state": prior.state,
+                    ":attempts": prior.attempts,
+                    ":target": prior.target,
+                    ":submission": prior.submission_id,
+                    ":sha": prior.script_sha256,
+                    ":claimed": prior.claimed,
+                    ":started": prior.started,
+                    ":finished": prior.finished,
+                    ":reason": prior.reason,
+                },
+            )
+        try:
+            self.db.transact(
+                f"give back iteration {claim.iteration} of {claim.logical}",
+                item_write,
+                head_write,
+            )
+        except ConditionFailed:
+            raise self._lost(claim) from None
 
     def _finish(
         self,
@@ -733,32 +879,35 @@ class Ledger:
         if stats is not None:
             item_set += ", #stats = :stats"
         if submission_id:
-            item_set += ", #submission = :sub"
+            item_set += ", #submission = :submission"
         head_set = "SET #version = #version + :one"
         if state == "SUCCEEDED" and claim.advances:
-            head_set += ", #next = :k1"
-        remove_lease = " REMOVE " + ", ".join(f"#{a}" for a in _LEASE_ATTRS)
+            head_set += ", #next = :after"
         values = {
-            ":tok": claim.token,
+            ":token": claim.token,
             ":state": state,
             ":now": now,
             ":reason": reason,
             ":stats": stats,
             ":one": 1,
-            ":k1": claim.iteration + 1,
-            ":sub": submission_id,
+            ":after": claim.iteration + 1,
+            ":submission": submission_id,
         }
         try:
-            self._transact(
+            self.db.transact(
                 f"mark iteration {claim.iteration} of {claim.logical} {state}",
-                self._update(
-                    claim.logical,
-                    f"{claim.iteration:010d}",
+                self.db.update(
+                    self._item_key(claim.logical, claim.iteration),
                     item_set + " REMOVE #token, #expires",
-                    "#token = :tok",
+                    "#token = :token",
                     values,
                 ),
-                self._update(claim.logical, HEAD, head_set + remove_lease, "#token = :tok", values),
+                self.db.update(
+                    self._key(claim.logical, HEAD),
+                    head_set + _REMOVE_LEASE,
+                    "#token = :token",
+                    values,
+                ),
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             raise self._lost(claim) from None

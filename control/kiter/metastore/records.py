@@ -95,6 +95,9 @@ class IterationRecord:
     reason: str = ""
     shards: dict[str, dict[str, Any]] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    # What else was staged with the iteration (a campaign snapshot: its sha256 and rows), so that
+    # its reruns reuse it.
+    staged: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,7 +118,19 @@ class IterationRecord:
             "reason": self.reason,
             "shards": self.shards,
             "stats": self.stats,
+            "staged": self.staged,
         }
+
+
+@dataclass(frozen=True)
+class Head:
+    """A logical name's head item: the next iteration, the first kiter runs, the lease."""
+
+    logical: str
+    next: int
+    version: int
+    first: int = 0  # above 0 when the logical name ran elsewhere first (kiter import)
+    lease: Lease | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,7 @@ class Claim:
     lease_expires: float
     advances: bool  # succeeding moves head.next past this iteration (False for re-runs of old ones)
     prior: IterationRecord | None = None  # the iteration as it stood before this claim
+    notes: tuple[str, ...] = ()  # what the claim had to mend on the way (a rebuilt head)
 
     def to_json(self) -> dict[str, Any]:
         return {

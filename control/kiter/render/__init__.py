@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiter.checkpoint import MASK, SECRET_KEYS, CheckpointSettings, mask_secrets, set_block
+from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
 from kiter.project import JobConfig, Project
+from kiter.secrets import MASK, SECRET_KEYS, mask_values
 
 if TYPE_CHECKING:
     import jinja2
-
-ACCESS_KEY_ENV = "KITER_KINESIS_ACCESS_KEY"
-SECRET_KEY_ENV = "KITER_KINESIS_SECRET_KEY"
 
 
 @dataclass(frozen=True)
@@ -72,17 +70,6 @@ def staging_locations(project: Project, job: JobConfig, iteration: int) -> dict[
         # The staged customer-engagement job snapshots its DynamoDB campaign table here.
         "campaigns": f"{project.staging.location}/{job.logical_name}-campaigns",
     }
-
-
-def cross_account_secrets(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """kinesis.accessKey / secretKey from the environment, for cross-account jobs at submit time."""
-    env = os.environ if env is None else env
-    access, secret = env.get(ACCESS_KEY_ENV, ""), env.get(SECRET_KEY_ENV, "")
-    if not access or not secret:
-        raise UsageError(
-            f"a cross-account job needs {ACCESS_KEY_ENV} and {SECRET_KEY_ENV} in the environment"
-        )
-    return {"kinesis.accessKey": access, "kinesis.secretKey": secret}
 
 
 class Renderer:
@@ -178,7 +165,7 @@ class Renderer:
             iteration=iteration,
             template=job.template,
             template_path=self._paths[job.template],
-            text=mask_secrets(submit_text, secret_values),
+            text=mask_values(submit_text, secret_values),
             settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
             submit_text=submit_text,
         )

@@ -134,6 +134,15 @@ class Task:
     start_timestamp: str | None
     exact_end: int | None = None  # rerun: stop after this sequence number
     exact_first: str | None = None
+    # The shard's EndingSequenceNumber when ListShards reported it closed: caught up is then not
+    # the end of it, only a missing NextShardIterator (or reading up to this number) is.
+    closed_at: str | None = None
+
+
+def closed_at(shard: Mapping[str, Any]) -> str | None:
+    """A closed shard's EndingSequenceNumber (None while it is open)."""
+    ending = (shard.get("SequenceNumberRange") or {}).get("EndingSequenceNumber")
+    return None if ending is None else str(ending)
 
 
 def parents_of(shard: Mapping[str, Any]) -> list[str]:
@@ -233,10 +242,18 @@ def new_plan(
                 _start_args(b.resume_after, b.start_timestamp),
                 b.resume_after,
                 b.start_timestamp if b.resume_after is None else None,
+                closed_at=closed_at(listed[sid]),
             )
         else:
             stamp = first_stamp
-            task = Task(sid, parents, _start_args(None, stamp), None, stamp)
+            task = Task(
+                sid,
+                parents,
+                _start_args(None, stamp),
+                None,
+                stamp,
+                closed_at=closed_at(listed[sid]),
+            )
         if all(p in finished for p in parents):
             ready.append(task)
         else:

@@ -9,7 +9,9 @@ the same last one, so it stages byte-identical files.
 Rules kept here:
 - Resharding follows the KCL: a child shard is read only once all its parents are finished (a
   closed shard read until GetRecords returns no NextShardIterator), in the same iteration when the
-  parents finish during it, else in a later one.
+  parents finish during it, else in a later one. A shard ListShards reports closed is read past
+  "caught up" (no records, MillisBehindLatest 0: the first answer at a closed shard's end) until
+  its iterator runs out or the read reaches its EndingSequenceNumber; caught up is not finished.
 - Data that expired from the stream is refused (`kiter.errors.Refused`), never skipped.
 - At most one GetRecords per shard each `min_call_interval` seconds (Kinesis allows 5 a second per
   shard); throttles are retried with backoff and counted per shard, including retries botocore
@@ -32,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kiter.aws import error_code, is_aws_error, service_error
+from kiter.echo import Echo
 from kiter.errors import KiterError, Refused
 from kiter.stream.plan import (
     LATEST,
@@ -61,11 +64,12 @@ __all__ = [
     "read_iteration",
 ]
 
-Echo = Callable[[str], None]
-
 THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "LimitExceededException"})
 MAX_THROTTLE_RETRIES = 12
 MAX_BACKOFF_SECONDS = 5.0
+# Empty answers from a closed shard before the read gives up on finishing it in this iteration
+# (Kinesis and kinesalite end a closed shard's iterator on the second one).
+MAX_EMPTY_READS_OF_CLOSED_SHARD = 50
 
 
 class _Stop(Exception):
@@ -178,6 +182,7 @@ class _Reader:
         last_data = self.clock()
         last_call: float | None = None
         out = None
+        empty_reads_closed = 0
         while True:
             if self.failed.is_set():
                 raise _Stop
@@ -237,7 +242,18 @@ class _Reader:
                 return
             if capped or next_iterator is None:
                 return
-            if not records and int(response.get("MillisBehindLatest") or 0) == 0:
+            if task.closed_at is not None and not rerun:
+                if boundary.end is not None and int(boundary.end) >= int(task.closed_at):
+                    boundary.finished = True
+                    return
+                empty_reads_closed = 0 if records else empty_reads_closed + 1
+                if empty_reads_closed >= MAX_EMPTY_READS_OF_CLOSED_SHARD:
+                    self.echo(
+                        f"warning: closed shard {task.shard_id} did not end after "
+                        f"{empty_reads_closed} empty reads; it is read on in the next iteration"
+                    )
+                    return
+            elif not records and int(response.get("MillisBehindLatest") or 0) == 0:
                 if rerun:
                     raise Refused(
                         f"rerun of {where}: caught up at {boundary.end} before the recorded end "

@@ -71,10 +71,18 @@ def cell(value: dict[str, Any] | None) -> str:
     return _escape(text)
 
 
-def snapshot_table(dynamodb_client: Any, table: str, columns: list[str], out: BinaryIO) -> int:
+def snapshot_table(
+    dynamodb_client: Any,
+    table: str,
+    columns: list[str],
+    out: BinaryIO,
+    *,
+    digest: Any = None,
+) -> int:
     """Scan `table` and write one tab-separated line per item, columns in the given order.
 
-    Returns the number of lines written. A missing attribute is written as `\\N`.
+    Returns the number of lines written; `digest` (a hashlib object) is fed every byte written.
+    A missing attribute is written as `\\N`.
     """
     if not columns:
         raise ValueError("snapshot_table needs at least one column")
@@ -91,5 +99,8 @@ def snapshot_table(dynamodb_client: Any, table: str, columns: list[str], out: Bi
         raise
     rows.sort()
     for _key, line in rows:
-        out.write(line.encode("utf-8") + b"\n")
+        data = line.encode("utf-8") + b"\n"
+        out.write(data)
+        if digest is not None:
+            digest.update(data)
     return len(rows)

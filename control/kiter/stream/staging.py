@@ -87,6 +87,10 @@ class Staging(Protocol):
 
     def partition_location(self, logical: str, iteration: int) -> str: ...
 
+    def partition_exists(self, logical: str, iteration: int) -> bool:
+        """Whether a committed partition of this iteration is there."""
+        ...
+
     def table_location(self, logical: str) -> str: ...
 
 
@@ -156,6 +160,11 @@ class LocalStaging:
         tmp = table / f"_tmp-iteration={int(iteration)}-{uuid.uuid4().hex}"
         tmp.mkdir()
         return LocalPartitionWriter(as_format(fmt), tmp, table / f"iteration={int(iteration)}")
+
+    def partition_exists(self, logical: str, iteration: int) -> bool:
+        return (
+            self.root / _check_name("logical name", logical) / f"iteration={iteration}"
+        ).is_dir()
 
     def partition_location(self, logical: str, iteration: int) -> str:
         return f"{self.table_location(logical)}/iteration={int(iteration)}"
@@ -229,6 +238,16 @@ class S3Staging:
             tmp_key=self._key(logical, f"_tmp-{name}-{uuid.uuid4().hex}"),
             final_key=self._key(logical, name),
         )
+
+    def partition_exists(self, logical: str, iteration: int) -> bool:
+        prefix = self._key(_check_name("logical name", logical), f"iteration={int(iteration)}/")
+        try:
+            out = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
+        except Exception as exc:
+            if is_aws_error(exc):
+                raise service_error(exc, f"look for s3://{self.bucket}/{prefix}") from exc
+            raise
+        return bool(out.get("KeyCount") or out.get("Contents"))
 
     def partition_location(self, logical: str, iteration: int) -> str:
         return f"{self.table_location(logical)}/iteration={int(iteration)}"

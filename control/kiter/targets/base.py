@@ -1,48 +1,85 @@
-"""What every engine target offers the runner: submit a rendered script, see it through, cancel.
+"""The two-phase protocol every engine target offers the runner: start → handle → follow → outcome.
 
-Targets know nothing of the ledger or of rendering: they get script text and report an Outcome.
-A target that is waiting when KeyboardInterrupt arrives (the runner turns SIGTERM into one) cancels
-what it started on the engine and raises `kiter.errors.Interrupted`.
+1. `find(script)`: an active run of the same iteration on the engine (any attempt), by the tag the
+   target gives its runs, or None. A later attempt follows such a run instead of starting another.
+2. `attach(submission_id)`: the run an earlier attempt recorded in the ledger, if the engine still
+   knows it, or None.
+3. `start(script)`: starts the run and returns its `Handle` as soon as the engine has one; the
+   runner records the handle in the ledger before any wait, so a crash, a kill or `--no-wait` is
+   followed by the next attempt.
+4. `follow(handle, watch)`: sees the run to its end and returns its `Outcome`. Between polls it
+   asks `watch.held()`; once that is False (the lease was lost) it stops following and raises
+   `Abandoned` without cancelling: the runner decides whether the run is cancelled. Targets whose
+   runs move from one engine handle to the next (HiveServer2, a statement at a time) report each
+   one with `watch.moved(handle)`, which raises when the lease is gone.
+5. `cancel(handle)`: asks the engine to stop the run.
+
+A target that is following when KeyboardInterrupt arrives (the runner turns SIGTERM into one)
+cancels what it started and raises `kiter.errors.Interrupted`. Targets know nothing of the ledger
+or of rendering: they get script text and report an Outcome, progress goes to an `Echo`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from kiter.echo import Echo, no_echo
+from kiter.errors import KiterError
+
+__all__ = [
+    "Abandoned",
+    "Echo",
+    "Handle",
+    "Outcome",
+    "Script",
+    "Target",
+    "Unwatched",
+    "Watch",
+    "no_echo",
+]
 
 Engine = Literal["hive", "pig"]
 State = Literal["SUCCEEDED", "FAILED", "SUBMITTED", "CANCELLED"]
 
-# Receives one line of progress or engine log for stderr. Never gets secrets.
-Echo = Callable[[str], None]
-
-
-def no_echo(_line: str) -> None:
-    """An Echo that drops everything (for --quiet and for tests that do not look)."""
-
 
 @dataclass(frozen=True)
 class Script:
-    """A rendered script and who it belongs to."""
+    """A rendered script and the iteration it belongs to."""
 
     job: str
     engine: Engine
-    text: str
+    text: str = field(repr=False)  # may hold cross-account keys: never print it
     logical_name: str
     iteration: int
     attempt: int = 1
     # Script variables: `-d K=V` for Hive steps, `-p K=V` for Pig steps, hivevar for HiveServer2.
     variables: dict[str, str] = field(default_factory=dict)
+    # The copy safe to keep (secrets masked), when `text` holds cross-account keys.
+    record_text: str | None = field(default=None, repr=False)
 
     @property
     def extension(self) -> str:
         return "hql" if self.engine == "hive" else "pig"
 
+    @property
+    def tag(self) -> str:
+        """What every attempt's run of this iteration is named by on an engine."""
+        return f"kiter:{self.job}:{self.logical_name}:{self.iteration}"
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A run an engine accepted: `id` is what the ledger records and any process can follow."""
+
+    id: str
+    # The run as this process holds it, for engines whose runs live in the client (a session).
+    live: Any = field(default=None, compare=False, repr=False)
+
 
 @dataclass
 class Outcome:
-    """How a submission ended (or that it was only submitted, with --no-wait)."""
+    """How a run ended (or that it was only started, with --no-wait)."""
 
     state: State
     submission_id: str = ""
@@ -50,9 +87,35 @@ class Outcome:
     columns: list[str] = field(default_factory=list)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return self.state in ("SUCCEEDED", "SUBMITTED")
+
+class Abandoned(KiterError):
+    """The watch said the lease is gone: the follower stopped; the run itself was not touched."""
+
+    def __init__(self, handle: Handle, message: str) -> None:
+        super().__init__(message)
+        self.handle = handle
+
+
+class Watch(Protocol):
+    """What a follower asks while it waits: is the iteration still ours, and where the run is."""
+
+    def held(self) -> bool:
+        """False once this process no longer holds the iteration's lease."""
+        ...
+
+    def moved(self, handle: Handle) -> None:
+        """The run goes on under a new engine handle; raises if the lease is gone."""
+        ...
+
+
+class Unwatched:
+    """A Watch for runs outside any ledger (ad-hoc queries, tests): always held."""
+
+    def held(self) -> bool:
+        return True
+
+    def moved(self, handle: Handle) -> None:
+        del handle
 
 
 class Target(Protocol):
@@ -60,7 +123,25 @@ class Target(Protocol):
 
     name: str
     kind: str
+    # Whether a run outlives the process that started it (EMR steps do; HiveServer2 sessions not).
+    detachable: bool
 
-    def submit(self, script: Script, *, wait: bool = True) -> Outcome:
-        """Run the script; with wait=False return once the engine has accepted it."""
+    def find(self, script: Script) -> Handle | None:
+        """An active run of the same iteration (any attempt), or None."""
+        ...
+
+    def attach(self, submission_id: str) -> Handle | None:
+        """The run an earlier attempt recorded, while the engine still knows it, or None."""
+        ...
+
+    def start(self, script: Script) -> Handle:
+        """Start the script; return as soon as the engine gave the run a handle."""
+        ...
+
+    def follow(self, handle: Handle, watch: Watch) -> Outcome:
+        """See the run to its end; raise Abandoned when `watch.held()` turns False."""
+        ...
+
+    def cancel(self, handle: Handle) -> str:
+        """Ask the engine to stop the run; returns the engine's answer, for the record."""
         ...

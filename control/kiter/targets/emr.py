@@ -1,9 +1,10 @@
 """The EMR steps target: a script goes to S3, a command-runner.jar step runs it on a live cluster.
 
-This room uploads the rendered script, adds one step (never the same step twice), follows it with
-backoff, cancels it on Ctrl-C, and explains a failure from the step logs EMR pushes to the cluster's
-LogUri. It takes boto3 clients from its caller, knows nothing of the ledger or of rendering, and
-prints nothing: progress goes through the injected `Echo`.
+This room speaks the two-phase protocol of `targets/base.py`: it finds an active step of an
+iteration by the tag in its name (any attempt), uploads the rendered script and adds one step,
+follows it with backoff, cancels it on Ctrl-C, and explains a failure from the step logs EMR
+pushes to the cluster's LogUri. It takes boto3 clients from its caller, knows nothing of the ledger
+or of rendering, and prints nothing: progress goes through the injected `Echo`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter.aws import error_code, service_error
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
-from kiter.targets.base import Echo, Outcome, Script, no_echo
+from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.steplogs import probable_cause, read_gz
 
 ACTIVE_STATES = ["PENDING", "RUNNING"]
@@ -29,6 +30,8 @@ LOG_FILES = ("stderr", "controller", "syslog")
 MAX_ARGS_CHARS = 10_240
 # How much further than the normal ceiling polling may back off while EMR throttles us.
 THROTTLE_CEILING_FACTOR = 4
+# Under an attempt's script folder: copies of scripts that hold secrets, deleted after their step.
+RUN_COPY_FOLDER = "_run"
 
 _EmrError = (ClientError, BotoCoreError)
 
@@ -37,6 +40,7 @@ class EmrTarget:
     """Runs Hive and Pig scripts as EMR steps through command-runner.jar."""
 
     kind = "emr"
+    detachable = True
 
     def __init__(
         self,
@@ -111,10 +115,12 @@ class EmrTarget:
     # -- submit ---------------------------------------------------------------------------------
 
     def script_url(self, script: Script) -> str:
-        return f"s3://{self.bucket}/{self._script_key(script)}"
+        """Where the step reads the script (the run copy when the script holds secrets)."""
+        run_copy = script.record_text is not None and script.record_text != script.text
+        return f"s3://{self.bucket}/{self._script_key(script, run_copy=run_copy)}"
 
     def step_name(self, script: Script) -> str:
-        return f"kiter:{script.job}:{script.logical_name}:{script.iteration}:{script.attempt}"
+        return f"{script.tag}:{script.attempt}"
 
     def step_args(self, script: Script) -> list[str]:
         """command-runner.jar arguments: the script from S3, variables as -d (Hive) or -p (Pig)."""
@@ -129,8 +135,27 @@ class EmrTarget:
             args += [flag, f"{key}={value}"]
         return args
 
-    def submit(self, script: Script, *, wait: bool = True) -> Outcome:
-        """Upload the script, add its step unless the same step is already pending or running."""
+    # -- the two-phase protocol ------------------------------------------------------------------
+
+    def find(self, script: Script) -> Handle | None:
+        """A PENDING/RUNNING step of this iteration, whichever attempt added it."""
+        step_id = self._active_step(lambda name: _tag_of(name) == script.tag)
+        return Handle(step_id) if step_id else None
+
+    def attach(self, submission_id: str) -> Handle | None:
+        """The step an earlier attempt recorded, if this cluster knows it."""
+        if not submission_id.startswith("s-"):
+            return None
+        try:
+            step = self.emr.describe_step(ClusterId=self.cluster_id, StepId=submission_id)
+        except _EmrError as exc:
+            if error_code(exc) == "InvalidRequestException":
+                return None  # not a step of this cluster
+            raise service_error(exc, f"describe step {submission_id}") from None
+        return Handle(submission_id) if step.get("Step") else None
+
+    def start(self, script: Script) -> Handle:
+        """Upload the script and add its step; returns once EMR has given the step an id."""
         name = self.step_name(script)
         args = self.step_args(script)
         size = sum(len(a) for a in args)
@@ -140,62 +165,114 @@ class EmrTarget:
                 "(pass fewer or shorter variables)",
                 where=name,
             )
-        step_id = self._active_step(name)
-        if step_id:
-            self.echo(
-                f"step {name} is already pending or running as {step_id}: not adding it twice"
-            )
-        else:
-            self._upload(script)
-            try:
-                step_id = self._add_step(name, args)
-                self.echo(f"added step {step_id} ({name}) to cluster {self.cluster_id}")
-            except KeyboardInterrupt:
-                # The call may have reached EMR: a step left behind would run unrecorded.
-                raise Interrupted(
-                    f"interrupted while adding step {name}; {self._cancel_added(name)}"
-                ) from None
-        if not wait:
-            return Outcome(state="SUBMITTED", submission_id=step_id)
-        return self.wait(step_id)
+        self._upload(script)
+        try:
+            step_id = self._add_step(name, args)
+        except KeyboardInterrupt:
+            # The call may have reached EMR: a step left behind would run unrecorded.
+            raise Interrupted(
+                f"interrupted while adding step {name}; {self._cancel_added(name)}"
+            ) from None
+        self.echo(f"added step {step_id} ({name}) to cluster {self.cluster_id}")
+        return Handle(step_id)
+
+    def follow(self, handle: Handle, watch: Watch) -> Outcome:
+        """Follow the step to its end; Ctrl-C cancels it on EMR and raises Interrupted."""
+        step_id = handle.id
+        try:
+            step = self._poll_until_done(step_id, watch)
+        except KeyboardInterrupt:
+            note = self._cancel_quietly(step_id)
+            raise Interrupted(f"interrupted while waiting for step {step_id}; {note}") from None
+        self._delete_run_copy(step)
+        state = step["Status"]["State"]
+        if state == "COMPLETED":
+            return Outcome(state="SUCCEEDED", submission_id=step_id)
+        try:
+            cause = self._explain_step(step, wait_for_logs=True)
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted while fetching the logs of step {step_id}") from None
+        return Outcome(state="FAILED", submission_id=step_id, cause=cause)
 
     def _cancel_added(self, name: str) -> str:
         try:
-            step_id = self._active_step(name)
+            step_id = self._active_step(lambda found: found == name)
         except (KiterError, KeyboardInterrupt):
             return f"could not check whether EMR added it: look for step {name}"
         return self._cancel_quietly(step_id) if step_id else "EMR had not added it"
 
-    def _script_key(self, script: Script) -> str:
-        tail = (
-            f"{script.logical_name}/{script.iteration}/{script.attempt}/"
-            f"{script.job}.{script.extension}"
-        )
+    def _iteration_key(self, script: Script) -> str:
+        tail = f"{script.logical_name}/{script.iteration}"
         return f"{self.prefix}/{tail}" if self.prefix else tail
 
-    def _upload(self, script: Script) -> None:
-        key = self._script_key(script)
-        try:
-            self.s3.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=script.text.encode("utf-8"),
-                ServerSideEncryption="AES256",
-                ContentType="text/plain; charset=utf-8",
-            )
-        except _EmrError as exc:
-            raise service_error(exc, f"upload script to s3://{self.bucket}/{key}") from None
-        self.echo(f"uploaded {script.job}.{script.extension} to s3://{self.bucket}/{key}")
+    def _script_key(self, script: Script, *, run_copy: bool = False) -> str:
+        folder = f"{self._iteration_key(script)}/{script.attempt}"
+        if run_copy:
+            folder += f"/{RUN_COPY_FOLDER}"
+        return f"{folder}/{script.job}.{script.extension}"
 
-    def _active_step(self, name: str) -> str:
-        """The id of a PENDING/RUNNING step of this cluster with this name ('' when none)."""
+    def _upload(self, script: Script) -> None:
+        """The script the step runs; with secrets in it, also the masked copy kept on record.
+
+        A script holding cross-account keys runs from `<attempt>/_run/`, an object deleted when
+        its step ends (by whichever attempt follows it there); the copy that stays is masked.
+        """
+        self._delete_stale_run_copies(script)
+        copies = [(self._script_key(script), script.record_text or script.text)]
+        if script.record_text is not None and script.record_text != script.text:
+            copies.append((self._script_key(script, run_copy=True), script.text))
+        for key, text in copies:
+            try:
+                self.s3.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=text.encode("utf-8"),
+                    ServerSideEncryption="AES256",
+                    ContentType="text/plain; charset=utf-8",
+                )
+            except _EmrError as exc:
+                raise service_error(exc, f"upload script to s3://{self.bucket}/{key}") from None
+        self.echo(f"uploaded {script.job}.{script.extension} to s3://{self.bucket}/{copies[0][0]}")
+
+    def _delete_stale_run_copies(self, script: Script) -> None:
+        """Run copies of earlier attempts whose steps are over (a crash left them behind)."""
+        prefix = self._iteration_key(script) + "/"
+        try:
+            pages = self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            stale = [
+                obj["Key"]
+                for page in pages
+                for obj in page.get("Contents", [])
+                if f"/{RUN_COPY_FOLDER}/" in obj["Key"]
+            ]
+            for key in stale:
+                self.s3.delete_object(Bucket=self.bucket, Key=key)
+        except _EmrError as exc:
+            raise service_error(exc, f"clean up s3://{self.bucket}/{prefix}") from None
+
+    def _delete_run_copy(self, step: dict[str, Any]) -> None:
+        """The step is over: the secret-holding copy of its script goes."""
+        args = step.get("Config", {}).get("Args", [])
+        url = next((a for a in args if f"/{RUN_COPY_FOLDER}/" in str(a)), None)
+        if url is None:
+            return
+        bucket, key = split_s3_url(str(url), what="script URL", where=self.name)
+        try:
+            self.s3.delete_object(Bucket=bucket, Key=key)
+        except _EmrError as exc:
+            self.echo(f"warning: could not delete {url} (it holds secrets): {exc}")
+
+    def _active_step(self, wanted: Callable[[str], bool]) -> str:
+        """The id of a PENDING/RUNNING step of this cluster whose name is wanted ('' when none)."""
         try:
             pages = self.emr.get_paginator("list_steps").paginate(
                 ClusterId=self.cluster_id, StepStates=ACTIVE_STATES
             )
             for page in pages:
                 for step in page.get("Steps", []):
-                    if step.get("Name") == name:
+                    if wanted(str(step.get("Name", ""))):
                         return str(step["Id"])
         except _EmrError as exc:
             raise service_error(exc, f"list steps of cluster {self.cluster_id}") from None
@@ -212,32 +289,16 @@ class EmrTarget:
         except _EmrError as exc:
             # AddJobFlowSteps has no client token: a call that timed out may still have added
             # the step, and a second call would run the script twice.
-            found = self._active_step(name)
+            found = self._active_step(lambda found: found == name)
             if found:
                 self.echo(f"adding step {name} reported an error, but EMR has it as {found}")
                 return found
             raise service_error(exc, f"add step {name} to cluster {self.cluster_id}") from None
         return str(response["StepIds"][0])
 
-    # -- wait -----------------------------------------------------------------------------------
+    # -- follow ---------------------------------------------------------------------------------
 
-    def wait(self, step_id: str) -> Outcome:
-        """Follow the step to its end; Ctrl-C cancels it on EMR and raises Interrupted."""
-        try:
-            step = self._poll_until_done(step_id)
-        except KeyboardInterrupt:
-            note = self._cancel_quietly(step_id)
-            raise Interrupted(f"interrupted while waiting for step {step_id}; {note}") from None
-        state = step["Status"]["State"]
-        if state == "COMPLETED":
-            return Outcome(state="SUCCEEDED", submission_id=step_id)
-        try:
-            cause = self._explain_step(step, wait_for_logs=True)
-        except KeyboardInterrupt:
-            raise Interrupted(f"interrupted while fetching the logs of step {step_id}") from None
-        return Outcome(state="FAILED", submission_id=step_id, cause=cause)
-
-    def _poll_until_done(self, step_id: str) -> dict[str, Any]:
+    def _poll_until_done(self, step_id: str, watch: Watch) -> dict[str, Any]:
         low, high = self.poll_seconds
         delay = low
         started = self.clock()
@@ -259,6 +320,8 @@ class EmrTarget:
                 last_state = state
             if state == "COMPLETED" or state in FAILED_STATES:
                 return step
+            if not watch.held():
+                raise Abandoned(Handle(step_id), f"stopped following step {step_id}")
             self.sleep(delay)
             delay = min(delay * 1.5, high)
 
@@ -273,8 +336,9 @@ class EmrTarget:
 
     # -- cancel ---------------------------------------------------------------------------------
 
-    def cancel(self, step_id: str) -> str:
+    def cancel(self, handle: Handle | str) -> str:
         """Ask EMR to interrupt the step; returns EMR's answer ('SUBMITTED' or 'FAILED: reason')."""
+        step_id = handle.id if isinstance(handle, Handle) else handle
         try:
             response = self.emr.cancel_steps(
                 ClusterId=self.cluster_id,
@@ -400,3 +464,8 @@ def split_s3_url(url: str, *, what: str, where: str | None = None) -> tuple[str,
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _tag_of(step_name: str) -> str:
+    """The iteration's tag in a step name `<tag>:<attempt>`."""
+    return step_name.rsplit(":", 1)[0]

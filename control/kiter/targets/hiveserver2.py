@@ -1,9 +1,16 @@
 """Run HiveQL on a HiveServer2 (Hive's own, or Spark's Thrift Server) through PyHive.
 
-One Thrift session per submit or query: the script is split client-side (HiveServer2 takes one
-statement per call), each statement runs asynchronously and is polled, and the operation log is
-streamed to the Echo as it arrives. Server errors become `JobFailed` with the server's own message,
-an unreachable server becomes `ServiceError`, Ctrl-C cancels the running operation on the server.
+One Thrift session per run or query: `start` opens it, `follow` runs the script split client-side
+(HiveServer2 takes one statement per call), each statement asynchronously and polled, with the
+operation log streamed to the Echo as it arrives. Server errors become `JobFailed` with the
+server's own message, an unreachable server becomes `ServiceError`, Ctrl-C cancels the running
+operation on the server.
+
+A session lives only as long as this process holds it, so a run cannot be detached. What can
+outlive a stopped process is the statement it had in flight: a statement still running after its
+first poll is reported to the Watch (and so recorded in the ledger) by its operation handle, and a
+later attempt `attach`es to it and waits for it to end before running the script again. Operation
+handles are server-wide, so another session can poll or cancel them.
 
 This module must not know about the ledger, rendering or the CLI, and must never let a secret (an
 LDAP password, a `SET kinesis.secretKey=...` value) reach the Echo or an error message.
@@ -21,13 +28,31 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pyhive import hive
-from TCLIService.ttypes import TCancelOperationReq, TOperationState
+from TCLIService.ttypes import (
+    TCancelOperationReq,
+    TGetOperationStatusReq,
+    THandleIdentifier,
+    TOperationHandle,
+    TOperationState,
+    TStatusCode,
+)
 from thrift.transport.TSocket import TSocket
 from thrift.transport.TTransport import TBufferedTransport, TTransportException
 
 from kiter.errors import Interrupted, JobFailed, ServiceError, UsageError
+from kiter.secrets import MASK, Redactor, is_secret_key, script_secrets
 from kiter.sqlsplit import Statement, split_statements
-from kiter.targets.base import Echo, Outcome, Script, no_echo
+from kiter.targets.base import (
+    Abandoned,
+    Echo,
+    Handle,
+    Outcome,
+    Script,
+    Unwatched,
+    Watch,
+    no_echo,
+)
+from kiter.targets.messages import clean_server_message, transport_message
 
 Auth = Literal["NONE", "NOSASL", "LDAP", "KERBEROS"]
 
@@ -39,12 +64,12 @@ _RUNNING_STATES = {
 # Errors that mean the server is unreachable or the connection broke, not that SQL failed.
 _TRANSPORT_ERRORS = (TTransportException, OSError, EOFError)
 
-# Setting names whose values are credentials: redacted from echo and from error messages.
-_SECRET_KEY = re.compile(r"secret|password|passwd|accesskey|access\.key|token|credential", re.I)
 _SET_ASSIGNMENT = re.compile(r"\s*SET\s+([^=\s]+)\s*=(.*)", re.I | re.S)
-_REDACTED = "****"
 _FIRST_LINE_WIDTH = 80
-_MAX_ERROR_LINES = 20
+# A recorded operation: hs2:<host>:<port>/op/<guid hex>/<secret hex>/<operation type>
+_OPERATION_ID = re.compile(
+    r"^hs2:(?P<address>[^/]+)/op/(?P<guid>[0-9a-f]+)/(?P<secret>[0-9a-f]+)/(?P<type>\d+)$"
+)
 
 
 class StatementFailed(JobFailed):
@@ -68,17 +93,28 @@ class StatementFailed(JobFailed):
 
 @dataclass
 class _Running:
-    """The operation currently running, so that cancel() can reach it from another thread."""
+    """The operation currently running, so that interrupt() can reach it from another thread."""
 
     cursor: hive.Cursor
     number: int
     handle: Any  # TOperationHandle
 
 
+@dataclass
+class _Session:
+    """A run's open session: its connection and what it is to run."""
+
+    conn: hive.Connection | None  # None for a script with nothing to run
+    transport: TBufferedTransport | None
+    statements: list[Statement]
+    redact: Redactor
+
+
 class HiveServer2Target:
     """A HiveServer2 endpoint that runs Hive scripts statement by statement."""
 
     kind = "hiveserver2"
+    detachable = False
 
     def __init__(
         self,
@@ -120,7 +156,7 @@ class HiveServer2Target:
         self._echo = echo
         self.poll_interval = poll_interval
         self._sleep = sleep
-        # Serialises Thrift calls on the live connection between the polling thread and cancel().
+        # Serialises Thrift calls on the live connection between the polling thread and interrupt().
         self._lock = threading.Lock()
         self._running: _Running | None = None
         self._cancel_requested = threading.Event()
@@ -135,28 +171,58 @@ class HiveServer2Target:
     def __repr__(self) -> str:
         return f"HiveServer2Target({self.name!r}, {self.address}, auth={self.auth})"
 
-    # -- the Target protocol ---------------------------------------------------------------------
+    # -- the two-phase protocol ------------------------------------------------------------------
 
-    def submit(self, script: Script, *, wait: bool = True) -> Outcome:
-        """Run every statement of a Hive script and return the rows of the last one that had any.
+    def find(self, script: Script) -> Handle | None:
+        """None: HiveServer2 cannot list operations by name; the ledger's record finds them."""
+        del script
+        return None
 
-        HiveServer2 holds a script's session only while the client stays connected, so there is
-        nothing to come back to later: `wait=False` is accepted for the protocol's sake and the
-        script still runs to the end before this returns.
-        """
-        del wait
+    def attach(self, submission_id: str) -> Handle | None:
+        """A statement an earlier attempt recorded on this server, to wait for (see follow)."""
+        match = _OPERATION_ID.match(submission_id)
+        return Handle(submission_id) if match and match["address"] == self.address else None
+
+    def start(self, script: Script) -> Handle:
+        """Open the run's session; the statements run in follow()."""
         if script.engine == "pig":
             raise UsageError(
                 f"Pig scripts run as EMR steps: point job {script.job} at a target with "
                 f'kind = "emr" (target {self.name} is a HiveServer2)'
             )
-        return self._run(split_statements(script.text), script.variables)
+        session = self._open(script.text, script.variables)
+        return Handle(f"hs2:{self.address}", live=session)
+
+    def follow(self, handle: Handle, watch: Watch) -> Outcome:
+        """Run the session's statements; for an attached statement of another attempt, wait for
+        it to end (the outcome is then CANCELLED: that attempt's script did not finish here)."""
+        if isinstance(handle.live, _Session):
+            return self._run(handle, handle.live, watch)
+        return self._wait_for_foreign(handle, watch)
+
+    def cancel(self, handle: Handle) -> str:
+        """Cancel the run's statement on the server (ours, or one an earlier attempt recorded)."""
+        operation = _operation_handle(handle.id)
+        if operation is None:  # this process's own session
+            return "cancelled" if self.interrupt() else "nothing was running"
+        conn, transport = self._connect({}, Redactor())
+        try:
+            with self._lock:
+                response = conn.client.CancelOperation(
+                    TCancelOperationReq(operationHandle=operation)
+                )
+        except (*_TRANSPORT_ERRORS, hive.OperationalError) as exc:
+            return f"could not cancel it: {transport_message(exc)}"
+        finally:
+            self._close(conn, transport)
+        return "cancelled" if _ok(response.status) else "the server no longer knows it"
 
     def query(self, sql_text: str, *, variables: Mapping[str, str] | None = None) -> Outcome:
         """Run ad-hoc HiveQL (one statement or several) and return the last rows it produced."""
-        return self._run(split_statements(sql_text), dict(variables or {}))
+        handle = Handle(f"hs2:{self.address}", live=self._open(sql_text, dict(variables or {})))
+        return self._run(handle, handle.live, Unwatched())
 
-    def cancel(self) -> bool:
+    def interrupt(self) -> bool:
         """Cancel the running operation from another thread; True if one was running.
 
         The polling thread then raises `Interrupted`, and no further statement starts.
@@ -176,26 +242,39 @@ class HiveServer2Target:
 
     # -- running statements ----------------------------------------------------------------------
 
-    def _run(self, statements: list[Statement], variables: Mapping[str, str]) -> Outcome:
+    def _open(self, text: str, variables: Mapping[str, str]) -> _Session:
+        statements = split_statements(text)
+        secrets = script_secrets(text)
+        if self._password:
+            secrets.add(self._password)
+        for mapping in (variables, self.configuration):
+            secrets.update(str(v) for k, v in mapping.items() if is_secret_key(k) and v)
+        redact = Redactor(secrets)
+        if not statements:
+            return _Session(None, None, statements, redact)
+        conn, transport = self._connect(variables, redact)
+        return _Session(conn, transport, statements, redact)
+
+    def _run(self, handle: Handle, session: _Session, watch: Watch) -> Outcome:
         self._cancel_requested.clear()
         self._mid_call = False
-        redact = _Redactor.for_run(statements, variables, self.configuration, self._password)
-        outcome = Outcome(state="SUCCEEDED", submission_id=f"hs2:{self.address}")
-        if not statements:
+        redact = session.redact
+        statements = session.statements
+        outcome = Outcome(state="SUCCEEDED", submission_id=handle.id)
+        if session.conn is None:
             return outcome
-        transport: TBufferedTransport | None = None
-        conn: hive.Connection | None = None
         number = 0
         try:
-            conn, transport = self._connect(variables, redact)
             for number, statement in enumerate(statements, 1):
                 if self._cancel_requested.is_set():
                     raise Interrupted(f"cancelled before statement {number} on {self.address}")
+                if not watch.held():
+                    raise Abandoned(handle, f"stopped before statement {number} on {self.address}")
                 self._echo(
                     f"statement {number}/{len(statements)} (line {statement.line}): "
-                    + redact.first_line(statement)
+                    + _first_line(statement, redact)
                 )
-                result = self._execute(conn, number, statement, redact)
+                result = self._execute(session.conn, number, statement, redact, watch)
                 outcome.submission_id = f"hs2:{self.address}/{result.operation_id}"
                 # DDL and INSERT answer with an empty "Result" table on Spark: only rows, or a
                 # query's (possibly empty) table, replace what an earlier statement returned.
@@ -206,18 +285,26 @@ class HiveServer2Target:
             where = f"statement {number}" if number else "the session"
             self._cancel_after_interrupt(redact)
             raise Interrupted(f"cancelled {where} on {self.address}") from None
+        except Abandoned:
+            self._cancel_after_interrupt(redact)
+            raise
         finally:
             self._running = None
-            self._close(conn, transport, broken=self._mid_call)
+            self._close(session.conn, session.transport, broken=self._mid_call)
             self._mid_call = False
 
     def _execute(
-        self, conn: hive.Connection, number: int, statement: Statement, redact: _Redactor
+        self,
+        conn: hive.Connection,
+        number: int,
+        statement: Statement,
+        redact: Redactor,
+        watch: Watch,
     ) -> _Result:
         cursor = conn.cursor()
         try:
-            result = self._poll_until_done(cursor, number, statement, redact)
-        except KeyboardInterrupt:
+            result = self._poll_until_done(cursor, number, statement, redact, watch)
+        except (KeyboardInterrupt, Abandoned):
             raise  # _run cancels the operation first, then drops the session
         except BaseException:
             self._close_cursor(cursor)
@@ -226,12 +313,18 @@ class HiveServer2Target:
         return result
 
     def _poll_until_done(
-        self, cursor: hive.Cursor, number: int, statement: Statement, redact: _Redactor
+        self,
+        cursor: hive.Cursor,
+        number: int,
+        statement: Statement,
+        redact: Redactor,
+        watch: Watch,
     ) -> _Result:
         with self._call(number, statement, redact):
             cursor.execute(statement.text, async_=True)
         handle = cursor._operationHandle
         self._running = _Running(cursor=cursor, number=number, handle=handle)
+        polls = 0
         while True:
             with self._call(number, statement, redact):
                 status = cursor.poll(get_progress_update=False)
@@ -247,6 +340,16 @@ class HiveServer2Target:
                 raise self._failed(
                     number, statement, status.errorMessage, status.sqlState, redact, state
                 )
+            polls += 1
+            if polls == 1:
+                # Still running after a first look: a statement worth recording, so that a later
+                # attempt waits for it should this process stop while it runs.
+                watch.moved(Handle(self._recorded_id(handle)))
+            elif not watch.held():
+                raise Abandoned(
+                    Handle(self._recorded_id(handle)),
+                    f"stopped following statement {number} on {self.address}",
+                )
             self._sleep(self.poll_interval)
         self._running = None
         with self._call(number, statement, redact):
@@ -254,6 +357,41 @@ class HiveServer2Target:
                 self._echo(redact(line))
             columns, rows = _result_rows(cursor, statement)
         return _Result(columns=columns, rows=rows, operation_id=_operation_id(handle))
+
+    def _recorded_id(self, handle: Any) -> str:
+        identifier = handle.operationId
+        return (
+            f"hs2:{self.address}/op/{identifier.guid.hex()}/{identifier.secret.hex()}/"
+            f"{int(handle.operationType)}"
+        )
+
+    def _wait_for_foreign(self, handle: Handle, watch: Watch) -> Outcome:
+        """Poll another attempt's statement until the server says it is over (or forgets it)."""
+        operation = _operation_handle(handle.id)
+        ended = Outcome(
+            "CANCELLED", handle.id, cause="the statement an earlier attempt left running is over"
+        )
+        if operation is None:
+            return ended
+        conn, transport = self._connect({}, Redactor())
+        self._echo(f"waiting for the statement an earlier attempt left running ({handle.id})")
+        try:
+            while True:
+                with self._lock:
+                    response = conn.client.GetOperationStatus(
+                        TGetOperationStatusReq(operationHandle=operation)
+                    )
+                if not _ok(response.status) or response.operationState not in _RUNNING_STATES:
+                    return ended
+                if not watch.held():
+                    raise Abandoned(handle, f"stopped waiting for {handle.id}")
+                self._sleep(max(self.poll_interval, 1.0))
+        except _TRANSPORT_ERRORS as exc:
+            raise ServiceError(
+                f"lost HiveServer2 at {self.address}: {transport_message(exc)}"
+            ) from None
+        finally:
+            self._close(conn, transport)
 
     def _close_cursor(self, cursor: hive.Cursor) -> None:
         if self._mid_call:
@@ -265,8 +403,8 @@ class HiveServer2Target:
                 pass  # closing the operation is housekeeping: the outcome stands
 
     @contextmanager
-    def _call(self, number: int, statement: Statement, redact: _Redactor) -> Iterator[None]:
-        """One Thrift exchange: serialised with cancel(), its errors turned into kiter's."""
+    def _call(self, number: int, statement: Statement, redact: Redactor) -> Iterator[None]:
+        """One Thrift exchange: serialised with interrupt(), its errors turned into kiter's."""
         with self._lock:
             self._mid_call = True
             try:
@@ -284,7 +422,7 @@ class HiveServer2Target:
             except _TRANSPORT_ERRORS as exc:
                 raise ServiceError(
                     f"lost HiveServer2 at {self.address} during statement {number}: "
-                    + redact(_transport_message(exc))
+                    + redact(transport_message(exc))
                 ) from None
             self._mid_call = False
 
@@ -294,7 +432,7 @@ class HiveServer2Target:
         statement: Statement,
         error_message: str | None,
         sql_state: str | None,
-        redact: _Redactor,
+        redact: Redactor,
         state: int | None = None,
     ) -> StatementFailed:
         if error_message:
@@ -303,7 +441,7 @@ class HiveServer2Target:
             state_name = TOperationState._VALUES_TO_NAMES.get(state, str(state))
             server_message = f"the operation ended in {state_name}"
         return StatementFailed(
-            f"statement {number} (line {statement.line}: {redact.first_line(statement)}) "
+            f"statement {number} (line {statement.line}: {_first_line(statement, redact)}) "
             f"failed: {server_message}",
             number=number,
             line=statement.line,
@@ -314,7 +452,7 @@ class HiveServer2Target:
     # -- connections -----------------------------------------------------------------------------
 
     def _connect(
-        self, variables: Mapping[str, str], redact: _Redactor
+        self, variables: Mapping[str, str], redact: Redactor
     ) -> tuple[hive.Connection, TBufferedTransport]:
         """Open a session; session settings travel with OpenSession, prefixed as HS2 wants."""
         session_conf = {f"set:hiveconf:{k}": v for k, v in self.configuration.items()}
@@ -333,7 +471,7 @@ class HiveServer2Target:
             transport.close()
             raise ServiceError(
                 f"cannot reach HiveServer2 at {self.address} (auth {self.auth}): "
-                + redact(_transport_message(exc))
+                + redact(transport_message(exc))
             ) from None
         except hive.OperationalError as exc:
             transport.close()
@@ -389,7 +527,7 @@ class HiveServer2Target:
         if transport is not None:
             transport.close()
 
-    def _cancel_after_interrupt(self, redact: _Redactor) -> None:
+    def _cancel_after_interrupt(self, redact: Redactor) -> None:
         """Best effort: stop the running operation on the server before giving up the session."""
         running = self._running
         if running is None:
@@ -464,70 +602,27 @@ def _operation_id(handle: Any) -> str:
     return guid.hex() if isinstance(guid, bytes) else "unknown"
 
 
-def _transport_message(exc: BaseException) -> str:
-    inner = getattr(exc, "inner", None)
-    text = str(exc) or type(exc).__name__
-    return f"{text} ({inner})" if inner else text
+def _operation_handle(submission_id: str) -> TOperationHandle | None:
+    """The operation handle a recorded id names (hs2:<address>/op/<guid>/<secret>/<type>)."""
+    match = _OPERATION_ID.match(submission_id)
+    if match is None:
+        return None
+    identifier = THandleIdentifier(
+        guid=bytes.fromhex(match["guid"]), secret=bytes.fromhex(match["secret"])
+    )
+    return TOperationHandle(
+        operationId=identifier, operationType=int(match["type"]), hasResultSet=True
+    )
 
 
-_JAVA_FRAME = re.compile(r"^\s+at [\w$.<>]+\(.*\)\s*$|^\s*\.\.\. \d+ more\s*$|^Caused by: ")
-_HS2_PREFIX = re.compile(
-    r"^(?:org\.apache\.hive\.service\.cli\.HiveSQLException:\s*)?(?:Error running query:\s*)?"
-)
-# Spark repeats the error class around the Java exception name: "[X] org...Exception: \n[X] ..."
-_SPARK_WRAPPER = re.compile(r"^\[(\w+)\] [\w.$]+(?:Exception|Error): \s*(?=\[\1\])", re.S)
+def _ok(status: Any) -> bool:
+    return status.statusCode in (TStatusCode.SUCCESS_STATUS, TStatusCode.SUCCESS_WITH_INFO_STATUS)
 
 
-def clean_server_message(message: str) -> str:
-    """The server's error text without Java stack frames and wrapper prefixes."""
-    kept: list[str] = []
-    for raw in message.splitlines():
-        if _JAVA_FRAME.match(raw):
-            break
-        kept.append(raw.rstrip())
-    text = "\n".join(kept).strip()
-    text = _HS2_PREFIX.sub("", text, count=1)
-    text = _SPARK_WRAPPER.sub("", text, count=1).strip()
-    lines = text.splitlines()
-    if len(lines) > _MAX_ERROR_LINES:
-        lines = [*lines[:_MAX_ERROR_LINES], "..."]
-    return "\n".join(lines) or message.strip()
-
-
-class _Redactor:
-    """Replaces credential values with **** in anything bound for the Echo or an error."""
-
-    def __init__(self, secrets: set[str]) -> None:
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True)
-
-    @classmethod
-    def for_run(
-        cls,
-        statements: list[Statement],
-        variables: Mapping[str, str],
-        configuration: Mapping[str, str],
-        password: str | None,
-    ) -> _Redactor:
-        secrets = {password} if password else set()
-        for mapping in (variables, configuration):
-            secrets.update(v for k, v in mapping.items() if _SECRET_KEY.search(k) and v)
-        for statement in statements:
-            match = _SET_ASSIGNMENT.match(statement.text)
-            if match and _SECRET_KEY.search(match.group(1)):
-                # Hive keeps the value verbatim to the end of the line, comments included.
-                value = match.group(2).strip()
-                secrets.update(v for v in (value, value.split("--")[0].strip()) if v)
-        return cls(secrets)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, _REDACTED)
-        return text
-
-    def first_line(self, statement: Statement) -> str:
-        match = _SET_ASSIGNMENT.match(statement.text)
-        if match and _SECRET_KEY.search(match.group(1)):
-            return f"SET {match.group(1)}={_REDACTED}"
-        line = self(statement.first_line)
-        return line if len(line) <= _FIRST_LINE_WIDTH else line[: _FIRST_LINE_WIDTH - 3] + "..."
+def _first_line(statement: Statement, redact: Redactor) -> str:
+    """The statement's first line for progress and errors: secrets masked, at most 80 wide."""
+    match = _SET_ASSIGNMENT.match(statement.text)
+    if match and is_secret_key(match.group(1)):
+        return f"SET {match.group(1)}={MASK}"
+    line = redact(statement.first_line)
+    return line if len(line) <= _FIRST_LINE_WIDTH else line[: _FIRST_LINE_WIDTH - 3] + "..."

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import zlib
 
+from kiter.secrets import NO_SECRETS, Redactor
+
 MAX_LINES = 8
 MAX_LINE_CHARS = 300
 # A log can be hundreds of MB (syslog of a long job); the errors sit at its end.
@@ -33,7 +35,6 @@ _EXCEPTION = re.compile(
 _CONTROLLER_FAILED = re.compile(r"\bStep failed with exitCode \d+.*")
 # A log4j line at level ERROR, used only when nothing more specific was found.
 _LOG4J_ERROR = re.compile(r"(?:^|\s)ERROR\s+(?:\[[^\]]*\]\s+)?(.*)$")
-_SECRET = re.compile(r"(kinesis\.(?:secretKey|accessKey)[\"']?\s*[=\s]\s*[\"']?)[^\s\"';,)]+")
 
 
 def read_gz(data: bytes, *, max_chars: int = MAX_TEXT_CHARS) -> str:
@@ -56,28 +57,32 @@ def read_gz(data: bytes, *, max_chars: int = MAX_TEXT_CHARS) -> str:
     return _tail(b"".join(chunks).decode("utf-8", errors="replace"), max_chars)
 
 
-def probable_cause(logs: dict[str, str]) -> str:
+def probable_cause(logs: dict[str, str], redact: Redactor = NO_SECRETS) -> str:
     """The lines of the step logs that most probably say why it failed ('' when none stand out).
 
     `logs` maps a log name ("stderr", "controller", "syslog", ...) to its text. In order: Hive's
     FAILED: lines, Pig's ERROR nnnn: lines, the innermost Java exception, the controller's exit
-    line; generic ERROR lines only when nothing else was found. De-duplicated, at most 8 lines.
+    line; generic ERROR lines only when nothing else was found. De-duplicated, at most 8 lines,
+    each passed through `redact` (which masks secret-named keys' values, and the known secrets).
     """
     ordered = _ordered(logs)
     picked: list[str] = []
+
+    def add(line: str) -> None:
+        _add(picked, redact(" ".join(line.split())))
 
     for _, text in ordered:
         for line in text.splitlines():
             for pattern in (_HIVE_FAILED, _PIG_ERROR):
                 match = pattern.search(line)
                 if match:
-                    _add(picked, match.group(0))
+                    add(match.group(0))
     innermost = _innermost_exception(ordered)
     if innermost:
-        _add(picked, innermost)
+        add(innermost)
     for _, text in ordered:
         for match in _CONTROLLER_FAILED.finditer(text):
-            _add(picked, match.group(0))
+            add(match.group(0))
 
     if not [line for line in picked if not _CONTROLLER_FAILED.match(line)]:
         for _, text in ordered:
@@ -85,13 +90,8 @@ def probable_cause(logs: dict[str, str]) -> str:
                 match = _LOG4J_ERROR.search(line)
                 if match:
                     # "org.x.Logger - message": the logger name says little to a user.
-                    _add(picked, match.group(1).split(" - ", 1)[-1])
+                    add(match.group(1).split(" - ", 1)[-1])
     return "\n".join(picked[:MAX_LINES])
-
-
-def redact(line: str) -> str:
-    """The line with any kinesis.accessKey / kinesis.secretKey value masked."""
-    return _SECRET.sub(r"\1****", line)
 
 
 def _ordered(logs: dict[str, str]) -> list[tuple[str, str]]:
@@ -113,8 +113,7 @@ def _innermost_exception(ordered: list[tuple[str, str]]) -> str:
     return ""
 
 
-def _add(picked: list[str], line: str) -> None:
-    clean = redact(" ".join(line.split()))
+def _add(picked: list[str], clean: str) -> None:
     if len(clean) > MAX_LINE_CHARS:
         clean = clean[: MAX_LINE_CHARS - 3] + "..."
     if not clean or len(picked) >= MAX_LINES:
