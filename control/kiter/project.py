@@ -9,6 +9,7 @@ render templates or talk to any service.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import tomllib
@@ -35,10 +36,53 @@ class Field:
     default: Any = _REQUIRED
     choices: tuple[str, ...] = ()
     help: str = ""
+    low: float | None = None  # numbers: the smallest allowed
+    high: float | None = None  # numbers: the largest allowed
+    pattern: str | None = None  # strings: what the whole value must match
+    shape: str = ""  # strings: what `pattern` allows, in words
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with a value of the right type, or None."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if value != value or value in (float("inf"), float("-inf")):
+                return "must be a finite number"
+            if self.low is not None and value < self.low:
+                return f"must be at least {_number(self.low)}"
+            if self.high is not None and value > self.high:
+                return f"must be at most {_number(self.high)}"
+        if isinstance(value, str) and self.pattern and not _matches(self.pattern, value):
+            return f"must be {self.shape}, not {value!r}"
+        return None
 
     @property
     def required(self) -> bool:
         return self.default is _REQUIRED
+
+
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return _pattern(pattern).fullmatch(value) is not None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+# A Kinesis stream name, a DynamoDB table name.
+STREAM_NAME = r"[A-Za-z0-9_.-]{1,128}"
+STREAM_SHAPE = "a Kinesis stream name (1-128 of A-Z a-z 0-9 _ . -)"
+TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
+TABLE_SHAPE = "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"
+# A checkpoint value the connector reads back verbatim from a SET line.
+PLAIN_VALUE = r"(?:(?![;='\"`\\#])[!-~]){1,255}"
+PLAIN_SHAPE = "1-255 printable ASCII characters without spaces, ; = quotes \\ or #"
+# Characters a staging location may not hold: they would end or change the quoted literal the
+# scripts read it from (quotes, backslash), end a statement, or start a variable substitution.
+_LOCATION_FORBIDDEN = re.compile(r"['\"`\\;$\x00-\x1f\x7f]")
 
 
 AWS_FIELDS = {
@@ -47,25 +91,55 @@ AWS_FIELDS = {
     "endpoint_url": Field(str, None, help="one endpoint for every AWS API (moto, LocalStack)"),
 }
 METASTORE_FIELDS = {
-    "table": Field(str, "MyEMRKinesisTable", help="DynamoDB checkpoint table"),
-    "hash_key": Field(str, "HashKey", help="its String hash key attribute"),
-    "range_key": Field(str, "RangeKey", help="its String range key attribute"),
-    "ledger_table": Field(str, None, help="keep kiter's ledger in a table of its own"),
-    "lease_seconds": Field(int, 300, help="a claim's lease; heartbeats renew it"),
+    "table": Field(
+        str,
+        "MyEMRKinesisTable",
+        pattern=TABLE_NAME,
+        shape=TABLE_SHAPE,
+        help="DynamoDB checkpoint table",
+    ),
+    "hash_key": Field(
+        str,
+        "HashKey",
+        pattern=r"[A-Za-z0-9_.-]{1,255}",
+        shape="1-255 of A-Z a-z 0-9 _ . -",
+        help="its String hash key attribute",
+    ),
+    "range_key": Field(
+        str,
+        "RangeKey",
+        pattern=r"[A-Za-z0-9_.-]{1,255}",
+        shape="1-255 of A-Z a-z 0-9 _ . -",
+        help="its String range key attribute",
+    ),
+    "ledger_table": Field(
+        str,
+        None,
+        pattern=TABLE_NAME,
+        shape=TABLE_SHAPE,
+        help="keep kiter's ledger in a table of its own",
+    ),
+    "lease_seconds": Field(
+        int, 300, low=10, high=86_400, help="a claim's lease; heartbeats renew it"
+    ),
 }
 STAGING_FIELDS = {
     "location": Field(str, ".kiter/staging", help="file:// or s3:// root of staged iterations"),
     "format": Field(str, "lines", choices=("lines", "jsonl"), help="staged record format"),
 }
 LOCAL_FIELDS = {
-    "moto_port": Field(int, 0, help="port of the local AWS endpoint (0: pick a free one)"),
-    "hiveserver2_port": Field(int, 0, help="port of the local HiveServer2 (0: pick a free one)"),
+    "moto_port": Field(
+        int, 0, low=0, high=65535, help="port of the local AWS endpoint (0: pick a free one)"
+    ),
+    "hiveserver2_port": Field(
+        int, 0, low=0, high=65535, help="port of the local HiveServer2 (0: pick a free one)"
+    ),
 }
 TARGET_FIELDS = {
     "hiveserver2": {
         "kind": Field(str, choices=("hiveserver2", "emr")),
         "host": Field(str, help="HiveServer2 host, or 'local' for the embedded stack"),
-        "port": Field(int, 10000),
+        "port": Field(int, 10000, low=1, high=65535),
         "username": Field(str, "kiter"),
         "database": Field(str, "default"),
         "auth": Field(str, "NONE", choices=("NONE", "NOSASL", "LDAP", "KERBEROS")),
@@ -73,7 +147,7 @@ TARGET_FIELDS = {
             str, "KITER_HS2_PASSWORD", help="env variable holding the LDAP password"
         ),
         "kerberos_service_name": Field(str, "hive"),
-        "connect_timeout": Field((int, float), 30),
+        "connect_timeout": Field((int, float), 30, low=0.1, high=3600),
         "configuration": Field(dict, {}, help="session hiveconf settings"),
     },
     "emr": {
@@ -84,29 +158,51 @@ TARGET_FIELDS = {
         "action_on_failure": Field(
             str, "CONTINUE", choices=("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER")
         ),
-        "log_wait_seconds": Field((int, float), 600),
+        "log_wait_seconds": Field((int, float), 600, low=0, high=86_400),
     },
 }
 JOB_FIELDS = {
     "engine": Field(str, choices=("hive", "pig")),
     "template": Field(str, help="template file, found in the project's folders, then built-ins"),
-    "stream": Field(str, help="Kinesis stream name"),
-    "logical_name": Field(str, None, help="checkpoint logical name (default: the job's name)"),
+    "stream": Field(str, pattern=STREAM_NAME, shape=STREAM_SHAPE, help="Kinesis stream name"),
+    "logical_name": Field(
+        str,
+        None,
+        pattern=PLAIN_VALUE,
+        shape=PLAIN_SHAPE,
+        help="checkpoint logical name (default: the job's name)",
+    ),
     "target": Field(str, None, help="name of a [targets.NAME] table"),
     "mode": Field(str, "connector", choices=("connector", "staged")),
     "description": Field(str, ""),
     "vars": Field(dict, {}, help="template variables"),
-    "nodata_timeout": Field(int, None, help="kinesis.nodata.timeout, minutes"),
-    "iteration_timeout": Field(int, None, help="kinesis.iteration.timeout, minutes"),
-    "batch_size": Field(int, None, help="kinesis.records.batchsize (1-10000)"),
-    "endpoint_region": Field(str, None, help="kinesis.endpoint.region"),
+    "nodata_timeout": Field(int, None, low=1, high=10_080, help="kinesis.nodata.timeout, minutes"),
+    "iteration_timeout": Field(
+        int, None, low=1, high=10_080, help="kinesis.iteration.timeout, minutes"
+    ),
+    "batch_size": Field(int, None, low=1, high=10_000, help="kinesis.records.batchsize"),
+    "endpoint_region": Field(
+        str,
+        None,
+        pattern=r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d",
+        shape="an AWS region name",
+        help="kinesis.endpoint.region",
+    ),
     "cross_account": Field(bool, False, help="take kinesis.accessKey/secretKey from the env"),
     "initial_position": Field(str, "TRIM_HORIZON", choices=("TRIM_HORIZON", "LATEST")),
     "staging_format": Field(str, None, choices=("lines", "jsonl")),
     "escape_newlines": Field(bool, False),
-    "max_records": Field(int, None, help="staged: stop an iteration after this many records"),
-    "max_bytes": Field(int, None, help="staged: stop an iteration after this many bytes"),
-    "campaign_table": Field(str, None, help="staged: DynamoDB table snapshotted each iteration"),
+    "max_records": Field(
+        int, None, low=1, help="staged: stop an iteration after this many records"
+    ),
+    "max_bytes": Field(int, None, low=1, help="staged: stop an iteration after this many bytes"),
+    "campaign_table": Field(
+        str,
+        None,
+        pattern=TABLE_NAME,
+        shape=TABLE_SHAPE,
+        help="staged: DynamoDB table snapshotted each iteration",
+    ),
 }
 SECTIONS: dict[str, dict[str, Field]] = {
     "aws": AWS_FIELDS,
@@ -376,14 +472,10 @@ def _build(
         for name, fields in SECTIONS.items()
     }
     aws = AwsSettings(**sections["aws"])
+    _check_endpoint(
+        aws.endpoint_url, origins.get("aws.endpoint_url") or loc.where("aws", "endpoint_url")
+    )
     metastore = MetastoreConfig(**sections["metastore"])
-    _check_table_name(metastore.table, loc.where("metastore", "table"))
-    if metastore.ledger_table:
-        _check_table_name(metastore.ledger_table, loc.where("metastore", "ledger_table"))
-    if metastore.lease_seconds < 10:
-        raise ConfigError(
-            "lease_seconds must be at least 10", where=loc.where("metastore", "lease_seconds")
-        )
     staging = StagingConfig(
         location=_staging_url(path.parent, sections["staging"]["location"], loc),
         format=sections["staging"]["format"],
@@ -417,6 +509,16 @@ def _build(
                 where=loc.where("jobs", job.name, "template"),
             )
     return project
+
+
+def _check_endpoint(url: str | None, where: str) -> None:
+    if url is None or url == "local":
+        return
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\[\]:_-]+(?:/\S*)?", url):
+        raise ConfigError(
+            f'endpoint_url must be an http:// or https:// URL, or "local", not {url!r}',
+            where=where,
+        )
 
 
 def _named_tables(value: Any, section: str, loc: _Locator) -> dict[str, dict[str, Any]]:
@@ -485,6 +587,9 @@ def _check_type(value: Any, spec: Field, name: str, where: str) -> None:
         )
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
         raise ConfigError(f"{name} must not be negative", where=where)
+    problem = spec.problem(value)
+    if problem:
+        raise ConfigError(f"{name} {problem}", where=where)
 
 
 _TYPE_NAMES = {
@@ -556,11 +661,6 @@ def _build_job(
             f"jobs.{name}.target names no [targets.{target}] (targets: {known})",
             where=loc.where("jobs", name, "target"),
         )
-    if values["batch_size"] is not None and not 1 <= values["batch_size"] <= 10_000:
-        raise ConfigError(
-            f"jobs.{name}.batch_size must be between 1 and 10000 (Kinesis' GetRecords limit)",
-            where=loc.where("jobs", name, "batch_size"),
-        )
     _check_vars(values["vars"], name, loc)
     return JobConfig(name=name, **values)
 
@@ -603,21 +703,13 @@ def _check_str_map(value: Mapping[str, Any], name: str, where: str) -> None:
             raise ConfigError(f"{name}.{key} must be a string, number or boolean", where=where)
 
 
-def _check_table_name(name: str, where: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", name):
-        raise ConfigError(
-            f"{name!r} is not a valid DynamoDB table name (3-255 characters of A-Z a-z 0-9 _ . -)",
-            where=where,
-        )
-
-
 def _staging_url(root: Path, location: str, loc: _Locator) -> str:
     if location.startswith("s3://"):
         if len(location) <= len("s3://") or location[5] == "/":
             raise ConfigError(
                 "staging.location needs a bucket", where=loc.where("staging", "location")
             )
-        return location.rstrip("/")
+        return _checked_location(location.rstrip("/"), loc)
     if location.startswith("file://"):
         location = location[len("file://") :]
     elif "://" in location:
@@ -628,7 +720,20 @@ def _staging_url(root: Path, location: str, loc: _Locator) -> str:
     folder = Path(location)
     if not folder.is_absolute():
         folder = root / folder
-    return folder.resolve().as_uri()
+    return _checked_location(folder.resolve().as_uri(), loc)
+
+
+def _checked_location(url: str, loc: _Locator) -> str:
+    """A staging URL scripts can quote as it is (it is interpolated into LOCATION and LOAD)."""
+    bad = _LOCATION_FORBIDDEN.search(url)
+    if bad:
+        raise ConfigError(
+            f"staging.location {url!r} holds {bad.group(0)!r}, which would change the scripts "
+            "that read it: choose a location without quotes, backslashes, ';', '$' or control "
+            "characters",
+            where=loc.where("staging", "location"),
+        )
+    return url
 
 
 def parse_var_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:

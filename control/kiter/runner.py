@@ -379,8 +379,9 @@ class Runner:
                 echo=self.echo,
             )
             # Recorded before the partition becomes visible and before any script runs: a rerun
-            # of this iteration reads exactly these records again.
-            self.ledger.record_boundaries(claim, _boundaries(read))
+            # of this iteration reads exactly these records again (and records nothing new).
+            if exact is None:
+                self.ledger.record_boundaries(claim, _boundaries(read))
         if job.campaign_table:
             self._stage_campaigns(job, claim, staging)
         self.echo(

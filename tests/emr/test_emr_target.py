@@ -491,3 +491,67 @@ def test_a_target_needs_exactly_one_of_cluster_id_and_cluster_name(
 ) -> None:
     with pytest.raises(ConfigError, match="cluster_id"):
         make_target(cluster_id=given_id, cluster_name=given_name)
+
+
+# -- secrets and leases ---------------------------------------------------------------------------
+
+
+def _with_secret(script: Script) -> Script:
+    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    text = script.text + f"SET kinesis.secretKey={secret};\n"
+    return Script(**{**script.__dict__, "text": text, "record_text": text.replace(secret, "****")})
+
+
+def test_a_script_with_secrets_runs_from_a_copy_deleted_when_its_step_ends(
+    make_target: MakeTarget,
+    s3: Any,
+    emr: Any,
+    cluster_id: str,
+    steps: StepDriver,
+    hive_script: Script,
+) -> None:
+    script = _with_secret(hive_script)
+    target = make_target()
+    handle = target.start(script)
+
+    kept = s3.get_object(Bucket=SCRIPT_BUCKET, Key="kiter/scripts/hourly/7/2/hourly_counts.hql")
+    assert kept["Body"].read().decode() == script.record_text
+    run_key = "kiter/scripts/hourly/7/2/_run/hourly_counts.hql"
+    run_copy = s3.get_object(Bucket=SCRIPT_BUCKET, Key=run_key)["Body"].read().decode()
+    assert run_copy == script.text
+    assert f"s3://{SCRIPT_BUCKET}/{run_key}" in only_step(emr, cluster_id)["Config"]["Args"]
+
+    steps.set_state(handle.id, "COMPLETED")
+    assert target.follow(handle, Unwatched()).state == "SUCCEEDED"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=SCRIPT_BUCKET).get("Contents", [])]
+    assert keys == ["kiter/scripts/hourly/7/2/hourly_counts.hql"]
+
+
+def test_a_new_attempt_removes_run_copies_an_earlier_crash_left(
+    make_target: MakeTarget, s3: Any, hive_script: Script
+) -> None:
+    stale = "kiter/scripts/hourly/7/1/_run/hourly_counts.hql"
+    s3.put_object(Bucket=SCRIPT_BUCKET, Key=stale, Body=b"SET kinesis.secretKey=old;")
+    make_target().start(hive_script)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=SCRIPT_BUCKET)["Contents"]]
+    assert stale not in keys
+
+
+def test_follow_stops_without_cancelling_once_the_lease_is_lost(
+    make_target: MakeTarget, emr: Any, cluster_id: str, hive_script: Script
+) -> None:
+    from kiter.targets.base import Abandoned
+
+    class Lost:
+        def held(self) -> bool:
+            return False
+
+        def moved(self, handle: Handle) -> None:
+            raise AssertionError("EMR steps do not move")
+
+    target = make_target()
+    handle = target.start(hive_script)
+    with pytest.raises(Abandoned) as caught:
+        target.follow(handle, Lost())
+    assert caught.value.handle == handle
+    assert only_step(emr, cluster_id)["Status"]["State"] in ("PENDING", "RUNNING")

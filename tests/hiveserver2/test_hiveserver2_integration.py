@@ -227,3 +227,50 @@ def test_ctrl_c_inside_a_thrift_call_cancels_through_a_fresh_session(
     assert not any(line.startswith("could not cancel") for line in lines)
     assert wait_for_cancels(thrift_server, cancels_before + 1) == cancels_before + 1
     assert target.query("SELECT 3 AS three").rows == [(3,)]
+
+
+def test_a_hive_string_literal_reads_back_as_exactly_the_text_it_was_made_of(
+    thrift_server: ThriftServer,
+) -> None:
+    from kiter.render.values import hive_string
+
+    text = "x'); SET kinesis.checkpoint.iteration.no=0;\nDROP TABLE y; -- ${hiveconf:z} \\ \t$end"
+    outcome = thrift_server.target().query(f"SELECT {hive_string(text)} AS v")
+    assert outcome.rows == [(text,)]
+
+
+def test_a_statement_still_running_is_recorded_and_a_later_attempt_waits_for_it(
+    thrift_server: ThriftServer,
+) -> None:
+    """What a process stopped mid-statement leaves behind: the next attempt attaches to it."""
+    from kiter.targets.base import Handle
+
+    recorded: list[str] = []
+
+    class Recording:
+        def held(self) -> bool:
+            return True
+
+        def moved(self, handle: Handle) -> None:
+            recorded.append(handle.id)
+
+    first = thrift_server.target()
+    slow = "SELECT count(*) AS n FROM range(20000) a CROSS JOIN range(20000) b"
+    runner = threading.Thread(
+        target=lambda: first.follow(first.start(hive_script(slow)), Recording()), daemon=True
+    )
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not recorded and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert recorded and recorded[0].startswith(f"hs2:{first.address}/op/")
+
+    later = thrift_server.target()
+    attached = later.attach(recorded[0])
+    assert attached is not None
+    started = time.monotonic()
+    outcome = later.follow(attached, Recording())
+    runner.join(timeout=60)
+    assert outcome.state == "CANCELLED"  # the other attempt's statement is over; run it anew
+    assert not runner.is_alive()
+    assert time.monotonic() - started > 0.5  # it waited for the statement, not past it

@@ -94,8 +94,9 @@ def test_a_bad_logical_name_is_refused_naming_the_setting(
     path = write_project(MINIMAL + 'logical_name = "top errors"\n')
     code, _, err = run(["-C", str(path.parent), "render", "top"], capsys)
     assert code == 2
-    assert (
-        err == "kiter: error: kinesis.checkpoint.logical.name contains whitespace: 'top errors'\n"
+    assert err == (
+        f"kiter: error: {path}:5: jobs.top.logical_name must be 1-255 printable ASCII characters "
+        "without spaces, ; = quotes \\ or #, not 'top errors'\n"
     )
 
 

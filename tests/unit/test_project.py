@@ -165,8 +165,8 @@ def test_kinesis_keys_in_the_file_are_refused(write_project: WriteProject) -> No
 def test_an_invalid_checkpoint_table_name_is_refused(write_project: WriteProject) -> None:
     path = write_project('[metastore]\ntable = "my table"\n' + MINIMAL)
     assert _error(path) == (
-        f"{path}:2: 'my table' is not a valid DynamoDB table name "
-        "(3-255 characters of A-Z a-z 0-9 _ . -)"
+        f"{path}:2: metastore.table must be a DynamoDB table name "
+        "(3-255 of A-Z a-z 0-9 _ . -), not 'my table'"
     )
 
 
@@ -193,3 +193,61 @@ def test_a_staged_job_reads_in_the_projects_region(write_project: WriteProject) 
         f"{path}:6: jobs.top: staged mode reads the stream in [aws] region us-east-1, "
         "not endpoint_region eu-west-1"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "[metastore]\nlease_seconds = 1000000000000000000\n",
+            "lease_seconds must be at most 86400",
+        ),
+        (
+            "[targets.t]\nkind = 'hiveserver2'\nhost = 'h'\nport = 99999999\n",
+            "port must be at most 65535",
+        ),
+        (
+            "[targets.t]\nkind = 'hiveserver2'\nhost = 'h'\nconnect_timeout = nan\n",
+            "must be a finite number",
+        ),
+        (
+            "[targets.t]\nkind = 'emr'\ncluster_id = 'j-1'\nscript_prefix = 's3://b'\nlog_wait_seconds = inf\n",
+            "must be a finite number",
+        ),
+        ("[local]\nmoto_port = 70000\n", "moto_port must be at most 65535"),
+        ("[aws]\nendpoint_url = 'notaurl'\n", "endpoint_url must be an http:// or https:// URL"),
+        ('[staging]\nlocation = "s3://b/it\'s"\n', 'holds "\'"'),
+        ("[staging]\nlocation = 's3://b/${hiveconf:x}'\n", "holds '$'"),
+    ],
+)
+def test_out_of_range_and_unsafe_settings_are_refused_with_their_line(
+    write_project: WriteProject, line: str, message: str
+) -> None:
+    path = write_project(line + MINIMAL)
+    error = _error(path)
+    assert error.startswith(f"{path}:")
+    assert message in error
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('stream = ""\n', "stream must be a Kinesis stream name"),
+        (
+            "stream = 'x\\\"); SET kinesis.checkpoint.iteration.no=0; --'\n",
+            "stream must be a Kinesis",
+        ),
+        ('#logical_name = ""\n', "logical_name must be 1-255"),
+        ("#campaign_table = 'ads\\\"; DROP'\n", "campaign_table must be a DynamoDB table name"),
+        ("#nodata_timeout = 0\n", "nodata_timeout must be at least 1"),
+    ],
+)
+def test_job_values_that_scripts_quote_are_checked_for_their_context(
+    write_project: WriteProject, extra: str, message: str
+) -> None:
+    path = write_project(
+        MINIMAL.replace('stream = "S"\n', "") + extra.replace("#", "stream = 'S'\n")
+    )
+    error = _error(path)
+    assert message in error
+    assert "\n" not in error

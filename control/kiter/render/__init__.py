@@ -4,6 +4,12 @@ Search path: the project's own hiveql/, piglatin/, templates/ first, then kiter'
 StrictUndefined: a missing variable is an error naming the template file and line, never an empty
 string in a query. The checkpoint block lands exactly once: where the template calls
 `kiter_preamble()` (the `preamble()` macro), else at the top.
+
+Every value from outside the template (job vars, `--var`, the stream, the staging location) is
+checked where it is interpolated: written as it is, it may not hold what would end a literal or a
+statement (quotes, a backslash, `;`, a line break) or start a variable substitution (`$`); the
+filters `| hive_string`, `| pig_string` (a quoted literal, escaped for that dialect) and
+`| identifier` put such values into their context. A refusal names the value and file:line.
 """
 
 from __future__ import annotations
@@ -21,6 +27,14 @@ from typing import TYPE_CHECKING, Any
 from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
 from kiter.project import JobConfig, Project
+from kiter.render.values import (
+    Value,
+    checked_raw,
+    hive_string,
+    identifier,
+    outside_values,
+    pig_string,
+)
 from kiter.secrets import MASK, SECRET_KEYS, mask_values
 
 if TYPE_CHECKING:
@@ -92,6 +106,10 @@ class Renderer:
                 keep_trailing_newline=True,
                 autoescape=False,
                 auto_reload=False,
+                finalize=checked_raw,
+            )
+            self._env.filters.update(
+                hive_string=hive_string, pig_string=pig_string, identifier=identifier
             )
         return self._env
 
@@ -136,21 +154,26 @@ class Renderer:
                 raise UsageError("the checkpoint preamble is placed twice")
             return block
 
-        variables = {**job.vars, **(overrides or {})}
+        variables = outside_values(job, overrides or {})
         context: dict[str, Any] = {
             **variables,
             "vars": variables,
             "job": job.name,
             "engine": job.engine,
             "mode": job.mode,
-            "stream": job.stream,
-            "logical_name": job.logical_name,
+            "stream": Value(job.stream, f"jobs.{job.name}.stream"),
+            "logical_name": Value(job.logical_name, f"jobs.{job.name}.logical_name"),
             "iteration": iteration,
             "checkpoint": settings.as_dict(),
-            "staging": staging_locations(self.project, job, iteration),
-            "campaign_table": job.campaign_table,
+            "staging": {
+                key: Value(value, "[staging] location")
+                for key, value in staging_locations(self.project, job, iteration).items()
+            },
+            "campaign_table": Value(job.campaign_table, f"jobs.{job.name}.campaign_table")
+            if job.campaign_table
+            else None,
             "kiter_preamble": kiter_preamble,
-            "ident": identifier,
+            "ident": sanitized_identifier,
         }
         if job.template not in self._paths:
             self._paths[job.template] = str(self.project.find_template(job.template))
@@ -204,8 +227,8 @@ class Renderer:
             ) from None
 
 
-def identifier(text: str) -> str:
-    """`text` as a Hive identifier: letters, digits and underscores, lower case."""
+def sanitized_identifier(text: str) -> str:
+    """`text` made a Hive identifier: letters, digits and underscores, lower case."""
     return re.sub(r"[^0-9a-z_]", "_", str(text).lower())
 
 

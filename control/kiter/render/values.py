@@ -1,0 +1,145 @@
+"""Values from outside a template, and how each may enter a script.
+
+A `Value` is a string kiter did not write (a job var, a `--var`, the stream, the staging
+location). Jinja's finalize hook checks every `{{ ... }}` that prints one as it is: it may not
+hold what would end the literal or statement around it, or start a Hive or Pig variable
+substitution. The filters put any text into a context safely: `hive_string` and `pig_string`
+write a quoted literal escaped for that dialect, `identifier` refuses anything but a plain name.
+A refusal is a UsageError naming the value; the renderer adds the template's file:line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from kiter.errors import UsageError
+
+if TYPE_CHECKING:
+    from kiter.project import JobConfig
+
+# What a value printed as it is may not hold, and how to say it.
+_RAW_FORBIDDEN = {
+    "'": "a quote",
+    '"': "a quote",
+    "`": "a backquote",
+    "\\": "a backslash",
+    ";": "a semicolon",
+    "$": "a '$' (variable substitution)",
+    "\n": "a line break",
+    "\r": "a line break",
+}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+class Value(str):
+    """A string from outside the template; `origin` says where it was set."""
+
+    origin: str
+
+    def __new__(cls, text: str, origin: str) -> Value:
+        value = super().__new__(cls, text)
+        value.origin = origin
+        return value
+
+
+def outside_values(job: JobConfig, overrides: Mapping[str, str]) -> dict[str, Any]:
+    """The job's vars with `--var` overrides, strings marked with where they came from."""
+    values: dict[str, Any] = {}
+    for key, value in job.vars.items():
+        values[key] = (
+            Value(value, f"jobs.{job.name}.vars.{key}") if isinstance(value, str) else value
+        )
+    for key, value in overrides.items():
+        values[key] = Value(value, f"--var {key}")
+    return values
+
+
+def _described(value: str) -> str:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return repr(shown)
+
+
+def _problem(text: str) -> str | None:
+    for ch in text:
+        if ch in _RAW_FORBIDDEN:
+            return _RAW_FORBIDDEN[ch]
+        if not ch.isprintable():
+            return "a control character"
+    return None
+
+
+def checked_raw(value: Any) -> Any:
+    """Jinja's finalize: an outside value printed as it is must not change the script around it."""
+    if isinstance(value, Value):
+        problem = _problem(value)
+        if problem:
+            raise UsageError(
+                f"{value.origin} = {_described(value)} holds {problem}: written into the script "
+                "as it is, it would change the statement around it (quote it with "
+                "| hive_string or | pig_string)"
+            )
+    return value
+
+
+def _origin(value: Any) -> str:
+    return value.origin if isinstance(value, Value) else "the value"
+
+
+def hive_string(value: Any) -> str:
+    """A single-quoted HiveQL string literal of `value`, escaped as Hive and Spark SQL unescape.
+
+    `;` and `$` are written as octal escapes, so neither a statement splitter nor Hive's
+    `${...}` substitution (which runs on the raw text) can see them.
+    """
+    out = ["'"]
+    for ch in str(value):
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch in ";$" or (ord(ch) < 32 or ord(ch) == 127):
+            out.append(f"\\{ord(ch):03o}")
+        else:
+            out.append(ch)
+    out.append("'")
+    return "".join(out)
+
+
+def pig_string(value: Any) -> str:
+    """A single-quoted Pig Latin string literal of `value`, escaped as Pig's lexer unescapes.
+
+    `$` is written as `\\u0024`, so Pig's parameter substitution (on the raw text) cannot see it.
+    """
+    out = ["'"]
+    for ch in str(value):
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "$" or ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append("'")
+    return "".join(out)
+
+
+def identifier(value: Any) -> str:
+    """`value` as a Hive or Pig identifier: refused unless it is a plain name."""
+    text = str(value)
+    if not _IDENTIFIER.fullmatch(text):
+        raise UsageError(
+            f"{_origin(value)} = {_described(text)} is not an identifier (a letter or _, then "
+            "letters, digits and _, at most 128)"
+        )
+    return text
