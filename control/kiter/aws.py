@@ -2,6 +2,11 @@
 
 Region, profile, endpoint and botocore's retry mode are applied here and nowhere else. No module
 keeps a client at import time: callers ask an `Aws` for one, so moto and tests need no patching.
+
+Retries live in one layer per call: botocore's standard mode (at most `MAX_ATTEMPTS` tries, each
+bounded by the connect and read timeouts, so one call gives up within about two minutes), except
+for the stream reader, which takes a client without retries (`retries=False`) and retries
+throttles itself, counting them per shard, within a total time of its own.
 Clients come straight from botocore (boto3's clients are botocore's): boto3 itself would import
 s3transfer and its resource layer, about 100 ms at every start, for nothing kiter uses.
 """
@@ -30,12 +35,17 @@ class AwsSettings:
     local_credentials: bool = False
 
 
+MAX_ATTEMPTS = 4
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 30
+
+
 @dataclass
 class Aws:
     """A lazily built botocore session that hands out configured clients, one per service."""
 
     settings: AwsSettings = field(default_factory=AwsSettings)
-    max_attempts: int = 8
+    max_attempts: int = MAX_ATTEMPTS
     _session: Any = field(default=None, init=False, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
@@ -55,22 +65,29 @@ class Aws:
             self._session = session
         return self._session
 
-    def client(self, service: str) -> Any:
-        """A client for `service` with kiter's region, endpoint and adaptive retries."""
-        if service not in self._clients:
+    def client(self, service: str, *, retries: bool = True) -> Any:
+        """A client for `service` with kiter's region, endpoint and bounded retries.
+
+        `retries=False`: botocore tries each call once, for callers that retry themselves.
+        """
+        key = service if retries else f"{service}#once"
+        if key not in self._clients:
             from botocore.config import Config
 
             config = Config(
-                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
-                connect_timeout=10,
-                read_timeout=60,
+                retries={
+                    "mode": "standard",
+                    "total_max_attempts": self.max_attempts if retries else 1,
+                },
+                connect_timeout=CONNECT_TIMEOUT_S,
+                read_timeout=READ_TIMEOUT_S,
             )
             endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
             session: Any = self.session()
-            self._clients[service] = session.create_client(
+            self._clients[key] = session.create_client(
                 service, region_name=self.settings.region, endpoint_url=endpoint, config=config
             )
-        return self._clients[service]
+        return self._clients[key]
 
 
 def is_aws_error(exc: BaseException) -> bool:

@@ -159,6 +159,9 @@ TARGET_FIELDS = {
             str, "CONTINUE", choices=("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER")
         ),
         "log_wait_seconds": Field((int, float), 600, low=0, high=86_400),
+        "poll_seconds": Field(
+            list, [15, 30], help="first and longest wait between DescribeStep calls, seconds"
+        ),
     },
 }
 JOB_FIELDS = {
@@ -623,6 +626,17 @@ def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConf
         if not options["cluster_id"] and not options["cluster_name"]:
             raise ConfigError(
                 f"targets.{name} needs cluster_id or cluster_name", where=loc.where("targets", name)
+            )
+        poll = options["poll_seconds"]
+        if not (
+            len(poll) == 2
+            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in poll)
+            and 0 < poll[0] <= poll[1] <= 600
+        ):
+            raise ConfigError(
+                f"targets.{name}.poll_seconds must be [first, longest] seconds with "
+                f"0 < first <= longest <= 600, not {poll!r}",
+                where=loc.where("targets", name, "poll_seconds"),
             )
         if not str(options["script_prefix"]).startswith("s3://"):
             raise ConfigError(

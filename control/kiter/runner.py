@@ -368,7 +368,7 @@ class Runner:
         )
         with staging.partition(job.logical_name, claim.iteration, fmt) as writer:
             read = read_iteration(
-                self.aws.client("kinesis"),
+                self.aws.client("kinesis", retries=False),
                 job.stream,
                 iteration=claim.iteration,
                 previous=previous,

@@ -74,6 +74,7 @@ def make_target(
             script_prefix=options["script_prefix"],
             action_on_failure=options["action_on_failure"],
             log_wait_seconds=float(options["log_wait_seconds"]),
+            poll_seconds=(float(options["poll_seconds"][0]), float(options["poll_seconds"][1])),
             echo=echo,
         )
     from kiter.targets.hiveserver2 import HiveServer2Target

@@ -229,3 +229,51 @@ def test_a_staged_iteration_after_a_missing_one_is_refused_not_read_from_the_sta
     with pytest.raises(LedgerDamaged, match="iteration 0 of top is missing"):
         runner.run(project.job("top"), project.targets["engine"])
     assert not (project.root / "staging" / "top" / "iteration=1").exists()
+
+
+def test_after_a_cross_account_run_on_emr_no_secret_is_left_anywhere(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.emr.models import emr_backends
+    from runner_support import start_cluster
+
+    from kiter.targets.emr import EmrTarget
+
+    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    access = "AKIAIOSFODNN7EXAMPLE"
+    env = {"KITER_KINESIS_ACCESS_KEY": access, "KITER_KINESIS_SECRET_KEY": secret}
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="scripts")
+    emr = aws.client("emr")
+    cluster = start_cluster(emr)
+    steps = emr_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].clusters[cluster].steps
+    lines: list[str] = []
+
+    def sleep(_seconds: float) -> None:
+        steps[0].state = "COMPLETED"  # the step ends while it is followed
+
+    target = EmrTarget(
+        "emr",
+        s3=s3,
+        emr=emr,
+        cluster_id=cluster,
+        script_prefix="s3://scripts/kiter",
+        sleep=sleep,
+        echo=lines.append,
+    )
+    runner = make_runner(env=env, lines=lines)
+    runner.make_target = lambda _config, _echo: target
+    job = replace(project.job("connector"), cross_account=True)
+    result = runner.run(job, project.targets["emr"])
+    assert result.outcome.state == "SUCCEEDED"
+
+    leftovers = [
+        s3.get_object(Bucket="scripts", Key=o["Key"])["Body"].read().decode()
+        for o in s3.list_objects_v2(Bucket="scripts")["Contents"]
+    ]
+    assert len(leftovers) == 1 and "SET kinesis.secretKey=****;" in leftovers[0]
+    items = str(aws.client("dynamodb").scan(TableName="MyEMRKinesisTable")["Items"])
+    steps_listed = str(emr.list_steps(ClusterId=cluster))
+    for place in (*leftovers, items, steps_listed, *lines, result.summary()):
+        assert secret not in place and access not in place

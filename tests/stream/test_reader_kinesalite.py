@@ -199,3 +199,58 @@ def test_rerun_against_real_sequence_numbers_is_byte_identical(
         fmt="jsonl",
     )
     assert {p.name: p.read_bytes() for p in local_path(staging, "l", 0).iterdir()} == original
+
+
+@pytest.mark.parametrize("delay", [0.0, 1.2, 2.5], ids=["at-once", "1.2s-later", "2.5s-later"])
+@pytest.mark.parametrize("reshard", ["split", "merge"])
+def test_a_reshard_at_any_distance_from_the_last_read_loses_and_doubles_nothing(
+    kinesalite: Any, stream: str, staging: Any, delay: float, reshard: str
+):
+    """The parent is caught up when the reshard comes; only its iterator running out ends it."""
+    import time
+
+    produced: list[bytes] = []
+    seen: list[str] = []
+    previous: dict[str, ShardBoundary] | None = None
+    iteration = 0
+
+    def run() -> Any:
+        nonlocal previous, iteration
+        result = stage_iteration(
+            kinesalite, staging, stream, logical="l", iteration=iteration, previous=previous
+        )
+        seen.extend(partition_lines(local_path(staging, "l", iteration)))
+        previous, iteration = result.boundaries, iteration + 1
+        return result
+
+    batch = _batch("before", 40)
+    produced += batch
+    put_many(kinesalite, stream, batch)
+    run()  # every shard read to the tip: caught up, not finished
+    time.sleep(delay)
+    if reshard == "split":
+        _split(kinesalite, stream, "shardId-000000000001")
+    else:
+        kinesalite.merge_shards(
+            StreamName=stream,
+            ShardToMerge="shardId-000000000000",
+            AdjacentShardToMerge="shardId-000000000001",
+        )
+        wait_active(kinesalite, stream)
+    for round_ in range(3):
+        batch = _batch(f"after-{round_}", 30)
+        produced += batch
+        put_many(kinesalite, stream, batch)
+        run()
+    while run().total_records:
+        pass
+    assert len(seen) == len(produced)
+    assert sorted(seen) == sorted(p.decode() for p in produced)
+    assert all(
+        b.finished for sid, b in (previous or {}).items() if _closed(kinesalite, stream, sid)
+    )
+
+
+def _closed(client: Any, stream: str, shard_id: str) -> bool:
+    shards = {s["ShardId"]: s for s in client.list_shards(StreamName=stream)["Shards"]}
+    return "EndingSequenceNumber" in shards[shard_id]["SequenceNumberRange"]

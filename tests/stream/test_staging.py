@@ -114,3 +114,27 @@ def test_s3_abort_uploads_nothing(s3: Any):
 
 def test_local_staging_type_is_returned_for_file_urls(tmp_path: Path):
     assert isinstance(open_staging(f"file://{tmp_path}"), LocalStaging)
+
+
+def test_s3_leftovers_of_a_crashed_writer_are_removed_when_the_iteration_is_staged_again(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    staging = open_staging("s3://stage/kiter", s3_client=s3)
+    crashed = staging.partition("l", 3, "lines")
+    crashed.shard_file("shardId-0").write(b"half\n")
+    s3.put_object(Bucket="stage", Key="kiter/l/_tmp-iteration=3-dead/shardId-0.txt", Body=b"x")
+    s3.put_object(Bucket="stage", Key="kiter/l/_tmp-iteration=30-other/shardId-0.txt", Body=b"y")
+    assert len(list(tmp_path.glob("kiter-stage-*"))) == 1  # the crashed writer's spool
+
+    with staging.partition("l", 3, "lines") as writer:
+        assert list(tmp_path.glob("kiter-stage-*")) == [Path(writer._folder)]
+        writer.shard_file("shardId-0").write(b"whole\n")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="stage")["Contents"])
+    assert keys == [
+        "kiter/l/_tmp-iteration=30-other/shardId-0.txt",  # another iteration's: not ours to touch
+        "kiter/l/iteration=3/shardId-0.txt",
+    ]
+    assert list(tmp_path.glob("kiter-stage-*")) == []

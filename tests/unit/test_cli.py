@@ -210,3 +210,38 @@ def test_query_under_a_profile_picks_the_profiles_hiveserver2_target(
     code, _, err = run(["-C", str(folder), "--profile", "local", "query", "SELECT 1"], capsys)
     # the scaffold's local profile adds the `local` target, whose host is the local stack
     assert code == 2 and "the local stack is not running: run `kiter local up`" in err
+
+
+def test_render_out_to_an_unwritable_folder_is_a_one_line_error(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write_project(MINIMAL)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, err = run(
+        ["-C", str(path.parent), "render", "top", "--out", str(blocker / "sub")], capsys
+    )
+    assert code == 2
+    assert err.startswith("kiter: error: cannot write ") and err.count("\n") == 1
+
+
+def test_an_endpoint_that_is_not_a_url_is_refused_naming_the_flag(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL)
+    code, _, err = run(
+        ["-C", str(path.parent), "--endpoint-url", "notaurl", "render", "top"], capsys
+    )
+    assert code == 2
+    assert err == (
+        "kiter: error: --endpoint-url: endpoint_url must be an http:// or https:// URL, "
+        "or \"local\", not 'notaurl'\n"
+    )
+
+
+def test_a_var_with_a_line_break_keeps_the_error_on_one_line(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL)
+    code, _, err = run(["-C", str(path.parent), "render", "top", "--var", "bad key=a\nb"], capsys)
+    assert code == 2 and err.count("\n") == 1

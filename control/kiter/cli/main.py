@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from kiter.errors import EXIT_INTERRUPTED, EXIT_SERVICE, EXIT_USAGE, KiterError
+from kiter.errors import EXIT_INTERRUPTED, EXIT_SERVICE, EXIT_USAGE, KiterError, UsageError
 
 # name -> (module, attribute, one-line help shown by `kiter --help` without importing the module)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -114,7 +114,11 @@ def main(argv: list[str] | None = None) -> Any:
     except KiterError as exc:
         if debug:
             raise
-        click.echo(f"kiter: error: {exc}", err=True)
+        message = str(exc)
+        if isinstance(exc, UsageError):
+            # One line: a value with a line break in it must not split the message.
+            message = message.replace("\r", "\\r").replace("\n", "\\n")
+        click.echo(f"kiter: error: {message}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         if debug:

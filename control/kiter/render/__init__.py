@@ -246,6 +246,14 @@ def _template_frame(exc: BaseException, fallback: str) -> str:
 
 def write_rendered(rendered: Rendered, out_dir: Path) -> Path:
     """Write `<out>/<job>/<iteration>.<ext>` and record it in `<out>/manifest.json`, atomically."""
+    try:
+        return _write_rendered(rendered, out_dir)
+    except OSError as exc:
+        where = exc.filename or out_dir
+        raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
+
+
+def _write_rendered(rendered: Rendered, out_dir: Path) -> Path:
     target = out_dir / rendered.job / f"{rendered.iteration}.{rendered.extension}"
     target.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(target, rendered.text)

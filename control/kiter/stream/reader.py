@@ -14,8 +14,9 @@ Rules kept here:
   its iterator runs out or the read reaches its EndingSequenceNumber; caught up is not finished.
 - Data that expired from the stream is refused (`kiter.errors.Refused`), never skipped.
 - At most one GetRecords per shard each `min_call_interval` seconds (Kinesis allows 5 a second per
-  shard); throttles are retried with backoff and counted per shard, including retries botocore
-  made itself (a client from `Aws(..., max_attempts=1)` leaves every retry to this module).
+  shard); throttles and transient failures are retried with backoff (one layer: the runner hands
+  this module a client without botocore retries, `Aws.client("kinesis", retries=False)`) and
+  throttles counted per shard, including any retries a botocore client made itself.
 - Bounded memory: each batch is encoded and written to its shard's file as it arrives.
 - Caps (`max_records`, `max_bytes`) are per shard and count Kinesis records and their data bytes
   (before KPL de-aggregation): a per-shard cap keeps each shard's cut deterministic whatever the
@@ -306,7 +307,8 @@ def call_with_backoff(
     first_backoff: float = 0.2,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """Call a Kinesis action, retrying throttles with exponential backoff and counting them."""
+    """Call a Kinesis action, retrying throttles and transient failures with exponential backoff
+    (at most MAX_THROTTLE_RETRIES times, under a minute in all) and counting throttles."""
     method = getattr(client, _snake(action))
     backoff = max(first_backoff, 0.05)
     attempt = 0
@@ -317,7 +319,7 @@ def call_with_backoff(
             throttled = error_code(exc) in THROTTLE_CODES
             if stats is not None:
                 stats.throttles += _retry_attempts(exc) + (1 if throttled else 0)
-            if throttled and attempt < MAX_THROTTLE_RETRIES:
+            if (throttled or _transient(exc)) and attempt < MAX_THROTTLE_RETRIES:
                 attempt += 1
                 sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -326,6 +328,21 @@ def call_with_backoff(
         if stats is not None:
             stats.throttles += _retry_attempts_response(response)
         return response
+
+
+TRANSIENT_CODES = frozenset(
+    {"InternalFailure", "InternalServerError", "ServiceUnavailable", "KMSThrottlingException"}
+)
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure the same call may not meet again: a dropped connection, a timeout, a 5xx."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    return isinstance(exc, BotoConnectionError | ReadTimeoutError) or (
+        error_code(exc) in TRANSIENT_CODES
+    )
 
 
 def _snake(action: str) -> str:

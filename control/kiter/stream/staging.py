@@ -13,7 +13,9 @@ failed read leaves nothing a query picks up; Hive and Spark skip names starting 
   uploaded under `<logical>/_tmp-iteration=N-<uuid>/` on commit, then server-side copied to the
   partition prefix, stale objects of an older version of the partition deleted, and the temp prefix
   deleted. S3 makes each object atomic, not a prefix: a query during commit may see some new
-  files beside old ones. A crash before the copy leaves only the ignored temp prefix.
+  files beside old ones. A crash before the copy leaves only the ignored temp prefix, and a local
+  spool folder `kiter-stage-<url hash>-<logical>-<N>-*` in the system temp folder; both are removed
+  when that iteration is staged again.
 
 This room writes bytes and knows nothing about Kinesis or the ledger; one writer per (logical,
 iteration) at a time is the caller's job (the ledger's lease).
@@ -232,11 +234,20 @@ class S3Staging:
     def partition(self, logical: str, iteration: int, fmt: RecordFormat | str) -> S3PartitionWriter:
         _check_name("logical name", logical)
         name = f"iteration={int(iteration)}"
+        # One writer per iteration at a time (the lease): what an earlier, crashed writer of this
+        # iteration left (temp objects, a local spool) is removed before writing again.
+        stale = _list_keys(self.s3, self.bucket, self._key(logical, f"_tmp-{name}-"))
+        if stale:
+            _delete_keys(self.s3, self.bucket, stale)
+        spool_prefix = f"kiter-stage-{_digest(self.url)}-{logical}-{int(iteration)}-"
+        for leftover in Path(tempfile.gettempdir()).glob(spool_prefix + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         return S3PartitionWriter(
             as_format(fmt),
             self,
             tmp_key=self._key(logical, f"_tmp-{name}-{uuid.uuid4().hex}"),
             final_key=self._key(logical, name),
+            spool_prefix=spool_prefix,
         )
 
     def partition_exists(self, logical: str, iteration: int) -> bool:
@@ -258,9 +269,15 @@ class S3Staging:
 
 class S3PartitionWriter(_WriterBase):
     def __init__(
-        self, fmt: RecordFormat, staging: S3Staging, *, tmp_key: str, final_key: str
+        self,
+        fmt: RecordFormat,
+        staging: S3Staging,
+        *,
+        tmp_key: str,
+        final_key: str,
+        spool_prefix: str = "kiter-stage-",
     ) -> None:
-        self._spool = tempfile.TemporaryDirectory(prefix="kiter-stage-")
+        self._spool = tempfile.TemporaryDirectory(prefix=spool_prefix)
         super().__init__(fmt, Path(self._spool.name))
         self._staging = staging
         self.tmp_key = tmp_key
@@ -310,6 +327,12 @@ class S3PartitionWriter(_WriterBase):
                 self._staging.bucket,
                 _list_keys(self._staging.s3, self._staging.bucket, self.tmp_key + "/"),
             )
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
