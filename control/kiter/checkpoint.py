@@ -22,6 +22,7 @@ _FORBIDDEN = {
     "`": "a backquote",
     "\\": "a backslash",
     "#": "a hash sign",
+    "$": "a dollar sign",
 }
 _TABLE_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _ATTRIBUTE_RE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
@@ -29,7 +30,7 @@ _REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
 
 
 # Printable ASCII but for the characters above: the common case, checked in one match.
-_PLAIN = re.compile(r"(?:(?![;='\"`\\#])[!-~])+")
+_PLAIN = re.compile(r"(?:(?![;='\"`\\#$])[!-~])+")
 
 
 def check_value(setting: str, value: str, *, ascii_only: bool = True) -> str:

@@ -78,8 +78,8 @@ STREAM_SHAPE = "a Kinesis stream name (1-128 of A-Z a-z 0-9 _ . -)"
 TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
 TABLE_SHAPE = "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"
 # A checkpoint value the connector reads back verbatim from a SET line.
-PLAIN_VALUE = r"(?:(?![;='\"`\\#])[!-~]){1,255}"
-PLAIN_SHAPE = "1-255 printable ASCII characters without spaces, ; = quotes \\ or #"
+PLAIN_VALUE = r"(?:(?![;='\"`\\#$])[!-~]){1,255}"
+PLAIN_SHAPE = "1-255 printable ASCII characters without spaces, ; = quotes \\ # or $"
 # Characters a staging location may not hold: they would end or change the quoted literal the
 # scripts read it from (quotes, backslash), end a statement, or start a variable substitution.
 _LOCATION_FORBIDDEN = re.compile(r"['\"`\\;$\x00-\x1f\x7f]")

@@ -96,7 +96,7 @@ def test_a_bad_logical_name_is_refused_naming_the_setting(
     assert code == 2
     assert err == (
         f"kiter: error: {path}:5: jobs.top.logical_name must be 1-255 printable ASCII characters "
-        "without spaces, ; = quotes \\ or #, not 'top errors'\n"
+        "without spaces, ; = quotes \\ # or $, not 'top errors'\n"
     )
 
 

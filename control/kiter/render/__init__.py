@@ -32,6 +32,7 @@ from kiter.render.values import (
     checked_raw,
     hive_string,
     identifier,
+    is_plain,
     outside_values,
     pig_string,
 )
@@ -91,27 +92,34 @@ class Renderer:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._env: jinja2.Environment | None = None
+        self._envs: dict[bool, jinja2.Environment] = {}
         self._paths: dict[str, str] = {}
-        self._templates: dict[str, jinja2.Template] = {}
+        self._templates: dict[tuple[str, bool], jinja2.Template] = {}
 
     @property
     def env(self) -> jinja2.Environment:
-        if self._env is None:
+        """The environment for values that cannot change a script wherever they are printed."""
+        return self._environment(checking=False)
+
+    def _environment(self, *, checking: bool) -> jinja2.Environment:
+        """`checking`: every printed value passes `checked_raw` (an outside value held something
+        that must not be printed as it is, so where it is printed matters)."""
+        if checking not in self._envs:
             import jinja2
 
-            self._env = jinja2.Environment(
+            env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader([str(p) for p in self.project.template_dirs]),
                 undefined=jinja2.StrictUndefined,
                 keep_trailing_newline=True,
                 autoescape=False,
                 auto_reload=False,
-                finalize=checked_raw,
+                finalize=checked_raw if checking else None,
             )
-            self._env.filters.update(
+            env.filters.update(
                 hive_string=hive_string, pig_string=pig_string, identifier=identifier
             )
-        return self._env
+            self._envs[checking] = env
+        return self._envs[checking]
 
     def settings(
         self, job: JobConfig, iteration: int, *, rerun: bool = False
@@ -161,23 +169,20 @@ class Renderer:
             "job": job.name,
             "engine": job.engine,
             "mode": job.mode,
-            "stream": Value(job.stream, f"jobs.{job.name}.stream"),
-            "logical_name": Value(job.logical_name, f"jobs.{job.name}.logical_name"),
+            # Checked when kiter.toml was loaded: names and a location that fit any literal.
+            "stream": job.stream,
+            "logical_name": job.logical_name,
             "iteration": iteration,
             "checkpoint": settings.as_dict(),
-            "staging": {
-                key: Value(value, "[staging] location")
-                for key, value in staging_locations(self.project, job, iteration).items()
-            },
-            "campaign_table": Value(job.campaign_table, f"jobs.{job.name}.campaign_table")
-            if job.campaign_table
-            else None,
+            "staging": staging_locations(self.project, job, iteration),
+            "campaign_table": job.campaign_table,
             "kiter_preamble": kiter_preamble,
             "ident": sanitized_identifier,
         }
         if job.template not in self._paths:
             self._paths[job.template] = str(self.project.find_template(job.template))
-        body = self._render_template(job.template, context)
+        checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
+        body = self._render_template(job.template, context, checking=checking)
         submit_text = body if placed else f"{block}\n\n{body}"
         if not submit_text.endswith("\n"):
             submit_text += "\n"
@@ -193,13 +198,14 @@ class Renderer:
             submit_text=submit_text,
         )
 
-    def _render_template(self, name: str, context: dict[str, Any]) -> str:
+    def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:
         import jinja2
 
         try:
-            template = self._templates.get(name)
+            template = self._templates.get((name, checking))
             if template is None:
-                template = self._templates[name] = self.env.get_template(name)
+                env = self._environment(checking=checking)
+                template = self._templates[(name, checking)] = env.get_template(name)
             return template.render(context)
         except jinja2.TemplateSyntaxError as exc:
             where = f"{exc.filename or exc.name or name}:{exc.lineno}"

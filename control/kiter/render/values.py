@@ -61,7 +61,18 @@ def _described(value: str) -> str:
     return repr(shown)
 
 
+# The common case in one match: nothing forbidden, no ASCII control character.
+_PLAIN = re.compile(r"[^'\"`\\;$\x00-\x1f\x7f]*")
+
+
+def is_plain(text: str) -> bool:
+    """Whether `text` can be printed as it is anywhere in a script."""
+    return bool(_PLAIN.fullmatch(text)) and text.isprintable()
+
+
 def _problem(text: str) -> str | None:
+    if is_plain(text):
+        return None
     for ch in text:
         if ch in _RAW_FORBIDDEN:
             return _RAW_FORBIDDEN[ch]
