@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
+from kiter.layout import partition_url
 from kiter.project import PROJECT_FILE, Project, load_project
 from kiter.runner import IterationResult, Runner, RunOptions
 
@@ -182,7 +183,7 @@ def _wait_for(producer: Producer, records: int, timeout: float = 120.0) -> None:
 def _staged_lines(location: str, logical: str, iteration: int) -> list[str]:
     from urllib.parse import unquote, urlparse
 
-    folder = Path(unquote(urlparse(location).path)) / logical / f"iteration={iteration}"
+    folder = Path(unquote(urlparse(partition_url(location, logical, iteration)).path))
     return [
         line
         for path in sorted(folder.glob("*.txt"))

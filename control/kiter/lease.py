@@ -33,6 +33,7 @@ class LeaseKeeper:
         self.ledger = ledger
         self.target = target
         self.echo = echo
+        self.script_sha256 = ""  # of the script the run was started with, once rendered
         self._claim = claim
         self._lock = threading.Lock()
         self._lost = False
@@ -81,7 +82,9 @@ class LeaseKeeper:
         """The run is `handle` now: the ledger says so before anyone waits for it."""
         try:
             with self._lock:
-                self.ledger.running(self._claim, handle.id, self.target)
+                self.ledger.running(
+                    self._claim, handle.id, self.target, script_sha256=self.script_sha256
+                )
         except IterationBusy as exc:
             self._lost = True
             raise Abandoned(handle, str(exc)) from None

@@ -25,20 +25,23 @@ def _run(ledger: Ledger, logical: str = "orders", **stats: Any) -> int:
 
 
 def test_first_claim_takes_iteration_zero(ledger: Ledger) -> None:
-    claim = ledger.claim("orders", target="hiveserver2", script_sha256="abc")
+    claim = ledger.claim("orders", target="hiveserver2")
     assert (claim.iteration, claim.attempt, claim.rerun) == (0, 1, False)
     assert claim.previous is None
     assert claim.advances
     record = ledger.get("orders", 0)
     assert record is not None
-    assert (record.state, record.attempts, record.target, record.script_sha256) == (
-        "CLAIMED",
-        1,
-        "hiveserver2",
-        "abc",
-    )
+    assert (record.state, record.attempts, record.target) == ("CLAIMED", 1, "hiveserver2")
     assert record.owner == Owner("alpha", 101, "run-a")
     assert record.created == record.claimed == "2025-06-15T15:06:40Z"
+
+
+def test_the_script_started_is_recorded_by_its_sha256(ledger: Ledger) -> None:
+    claim = ledger.claim("orders", target="hiveserver2")
+    ledger.running(claim, "hs2:h:1", "hiveserver2", script_sha256="abc")
+    record = ledger.get("orders", 0)
+    assert record is not None and (record.state, record.script_sha256) == ("RUNNING", "abc")
+    assert record.to_json()["script_sha256"] == "abc"
 
 
 def test_claim_refuses_while_lease_is_held(make_ledger: MakeLedger, clock: FakeClock) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kiter.metastore.ledger import Claim, IterationRecord, Owner, iso, retention_check
+from kiter.metastore.ledger import Claim, IterationRecord, Owner, iso
+from kiter.metastore.retention import retention_check
 
 HOUR = 3600.0
 NOW = 1_750_000_000.0

@@ -28,7 +28,7 @@ from kiter.stream.reader import (
     StopPolicy,
     read_iteration,
 )
-from kiter.stream.records import RecordFormat
+from kiter.stream.formats import RecordFormat
 from kiter.stream.staging import LocalStaging, open_staging
 
 pytestmark = pytest.mark.functional

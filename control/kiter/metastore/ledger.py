@@ -33,7 +33,7 @@ from typing import Any
 
 from kiter.errors import ConfigError, IterationBusy, LeaseLost, LedgerDamaged, Refused, ServiceError
 from kiter.metastore.dynamo import ConditionFailed, Dynamo, from_item, to_av
-from kiter.metastore.records import (
+from kiter.metastore.iterations import (
     Claim,
     Head,
     IterationRecord,
@@ -41,7 +41,6 @@ from kiter.metastore.records import (
     Owner,
     epoch,
     iso,
-    retention_check,
 )
 
 __all__ = [
@@ -53,7 +52,6 @@ __all__ = [
     "Owner",
     "epoch",
     "iso",
-    "retention_check",
 ]
 
 HEAD = "~head"
@@ -156,7 +154,6 @@ class _ClaimPlan:
     previous: IterationRecord | None  # iteration - 1
     now: float
     target: str
-    script_sha256: str
     notes: tuple[str, ...]
 
     @property
@@ -425,7 +422,6 @@ class Ledger:
         iteration: int | None = None,
         *,
         target: str = "",
-        script_sha256: str = "",
     ) -> Claim:
         """Take the next iteration of `logical` (or iteration `iteration`) under a lease.
 
@@ -437,7 +433,7 @@ class Ledger:
         if iteration is not None and iteration < 0:
             raise ConfigError(f"iteration {iteration} of {logical}: iterations count from 0")
         for race in range(self.max_races):
-            plan = self._plan_claim(logical, iteration, target, script_sha256)
+            plan = self._plan_claim(logical, iteration, target)
             try:
                 return self._write_claim(plan)
             except ConditionFailed as lost:
@@ -453,9 +449,7 @@ class Ledger:
             f"{self.max_races} attempts in a row"
         )
 
-    def _plan_claim(
-        self, logical: str, iteration: int | None, target: str, script_sha256: str
-    ) -> _ClaimPlan:
+    def _plan_claim(self, logical: str, iteration: int | None, target: str) -> _ClaimPlan:
         head, items = self._top(logical)
         notes: tuple[str, ...] = ()
         if head is None and items:
@@ -504,7 +498,6 @@ class Ledger:
             previous=self._record(logical, items[number - 1]) if number - 1 in items else None,
             now=now,
             target=target,
-            script_sha256=script_sha256,
             notes=notes,
         )
 
@@ -590,7 +583,7 @@ class Ledger:
         item_write = self.db.update(
             self._item_key(logical, number),
             "SET #state = :claimed, #attempts = :attempt, #owner = :owner, #token = :token, "
-            "#expires = :expires, #target = :target, #sha = :sha, "
+            "#expires = :expires, #target = :target, #sha = :empty, "
             "#created = if_not_exists(#created, :now), #claimed = :now, #started = :empty, "
             "#finished = :empty, #submission = :empty, #reason = :note",
             "#attempts = :attempts_before" if existing else "attribute_not_exists(#hk)",
@@ -601,7 +594,6 @@ class Ledger:
                 ":token": token,
                 ":expires": expires,
                 ":target": plan.target,
-                ":sha": plan.script_sha256,
                 ":now": stamp,
                 ":empty": "",
                 ":note": took_over,
@@ -633,7 +625,7 @@ class Ledger:
             owner=owner,
             lease_expires=expires,
             target=plan.target,
-            script_sha256=plan.script_sha256,
+            script_sha256="",
             claimed=stamp,
             started="",
             finished="",
@@ -729,15 +721,23 @@ class Ledger:
             claim, lease_expires=expires, record=replace(claim.record, lease_expires=expires)
         )
 
-    def running(self, claim: Claim, submission_id: str, target: str) -> None:
+    def running(
+        self, claim: Claim, submission_id: str, target: str, *, script_sha256: str = ""
+    ) -> None:
         """The run was started (or is followed) as `submission_id`: state RUNNING."""
         now = iso(self.clock())
         self._item_update(
             claim,
             f"mark iteration {claim.iteration} of {claim.logical} RUNNING",
             "SET #state = :running, #submission = :submission, #target = :target, "
-            "#started = :now, #first_started = if_not_exists(#first_started, :now)",
-            {":running": "RUNNING", ":submission": submission_id, ":target": target, ":now": now},
+            "#sha = :sha, #started = :now, #first_started = if_not_exists(#first_started, :now)",
+            {
+                ":running": "RUNNING",
+                ":submission": submission_id,
+                ":target": target,
+                ":sha": script_sha256,
+                ":now": now,
+            },
         )
 
     def record_boundaries(self, claim: Claim, shards: Mapping[str, Mapping[str, Any]]) -> None:

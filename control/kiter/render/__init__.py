@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
+from kiter.layout import campaigns_logical, partition_url, table_url
 from kiter.project import JobConfig, Project
 from kiter.render.values import (
     Value,
@@ -77,13 +78,13 @@ class Rendered:
 
 def staging_locations(project: Project, job: JobConfig, iteration: int) -> dict[str, str]:
     """Where a staged job's source table and this iteration's partition live."""
-    table = f"{project.staging.location}/{job.logical_name}"
+    root = project.staging.location
     return {
-        "location": table,
-        "partition": f"{table}/iteration={iteration}",
+        "location": table_url(root, job.logical_name),
+        "partition": partition_url(root, job.logical_name, iteration),
         "format": job.staging_format,
         # The staged customer-engagement job snapshots its DynamoDB campaign table here.
-        "campaigns": f"{project.staging.location}/{job.logical_name}-campaigns",
+        "campaigns": table_url(root, campaigns_logical(job.logical_name)),
     }
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from kiter.errors import Refused
-from kiter.stream.records import iso_utc
+from kiter.stream.formats import iso_utc
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from typing import Any
 from kiter.aws import error_code, is_aws_error, service_error
 from kiter.echo import Echo
 from kiter.errors import KiterError, Refused
+from kiter.stream.formats import iso_utc
 from kiter.stream.plan import (
     LATEST,
     TRIM_HORIZON,
@@ -50,7 +51,6 @@ from kiter.stream.plan import (
     ready_children,
     rerun_plan,
 )
-from kiter.stream.records import iso_utc
 from kiter.stream.staging import PartitionWriter
 
 __all__ = [

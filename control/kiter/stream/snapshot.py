@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from kiter.aws import is_aws_error, service_error
 
@@ -75,7 +75,7 @@ def snapshot_table(
     dynamodb_client: Any,
     table: str,
     columns: list[str],
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     digest: Any = None,
 ) -> int:

@@ -1,6 +1,7 @@
 """Staging: where staged mode puts an iteration's records for a Hive script to read as a partition.
 
-Layout: `<url>/<logical>/iteration=<N>/<shard>.<ext>`, one file per shard that had records. A
+Layout (kiter/layout.py): `<url>/<logical>/iteration=<N>/<shard>.<ext>`, one file per shard that
+had records. A
 partition is written under a temporary name and made visible only by `commit()`, so a crashed or
 failed read leaves nothing a query picks up; Hive and Spark skip names starting with `_` or `.`.
 
@@ -36,7 +37,14 @@ from urllib.parse import unquote, urlparse
 
 from kiter.aws import is_aws_error, service_error
 from kiter.errors import ServiceError, UsageError
-from kiter.stream.records import RecordFormat, as_format
+from kiter.layout import (
+    partition_name,
+    partition_url,
+    replaced_prefix,
+    table_url,
+    temporary_prefix,
+)
+from kiter.stream.formats import RecordFormat, as_format
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")
 
@@ -159,9 +167,11 @@ class LocalStaging:
     ) -> LocalPartitionWriter:
         table = self.root / _check_name("logical name", logical)
         table.mkdir(parents=True, exist_ok=True)
-        tmp = table / f"_tmp-iteration={int(iteration)}-{uuid.uuid4().hex}"
+        tmp = table / f"{temporary_prefix(iteration)}{uuid.uuid4().hex}"
         tmp.mkdir()
-        return LocalPartitionWriter(as_format(fmt), tmp, table / f"iteration={int(iteration)}")
+        return LocalPartitionWriter(
+            as_format(fmt), tmp, table / partition_name(iteration), int(iteration)
+        )
 
     def partition_exists(self, logical: str, iteration: int) -> bool:
         return (
@@ -169,16 +179,18 @@ class LocalStaging:
         ).is_dir()
 
     def partition_location(self, logical: str, iteration: int) -> str:
-        return f"{self.table_location(logical)}/iteration={int(iteration)}"
+        return partition_url(self.url, _check_name("logical name", logical), iteration)
 
     def table_location(self, logical: str) -> str:
-        return f"{self.url}/{_check_name('logical name', logical)}"
+        return table_url(self.url, _check_name("logical name", logical))
 
 
 class LocalPartitionWriter(_WriterBase):
-    def __init__(self, fmt: RecordFormat, tmp: Path, final: Path) -> None:
+    def __init__(self, fmt: RecordFormat, tmp: Path, final: Path, iteration: int) -> None:
         super().__init__(fmt, tmp)
         self.final = final
+        self.temporary_prefix = temporary_prefix(iteration)
+        self.replaced_prefix = replaced_prefix(iteration)
 
     def commit(self) -> None:
         if self._done:
@@ -186,7 +198,7 @@ class LocalPartitionWriter(_WriterBase):
         self._close_files(sync=True)
         _fsync_dir(self._folder)
         parent = self.final.parent
-        old = parent / f"_old-{self.final.name}-{uuid.uuid4().hex}"
+        old = parent / f"{self.replaced_prefix}{uuid.uuid4().hex}"
         if self.final.exists():
             os.rename(self.final, old)
         os.rename(self._folder, self.final)
@@ -195,7 +207,7 @@ class LocalPartitionWriter(_WriterBase):
         shutil.rmtree(old, ignore_errors=True)
         for stale in parent.iterdir():
             if (
-                stale.name.startswith((f"_tmp-{self.final.name}-", f"_old-{self.final.name}-"))
+                stale.name.startswith((self.temporary_prefix, self.replaced_prefix))
                 and stale.is_dir()
             ):
                 shutil.rmtree(stale, ignore_errors=True)
@@ -233,10 +245,10 @@ class S3Staging:
 
     def partition(self, logical: str, iteration: int, fmt: RecordFormat | str) -> S3PartitionWriter:
         _check_name("logical name", logical)
-        name = f"iteration={int(iteration)}"
+        name = partition_name(iteration)
         # One writer per iteration at a time (the lease): what an earlier, crashed writer of this
         # iteration left (temp objects, a local spool) is removed before writing again.
-        stale = _list_keys(self.s3, self.bucket, self._key(logical, f"_tmp-{name}-"))
+        stale = _list_keys(self.s3, self.bucket, self._key(logical, temporary_prefix(iteration)))
         if stale:
             _delete_keys(self.s3, self.bucket, stale)
         spool_prefix = f"kiter-stage-{_digest(self.url)}-{logical}-{int(iteration)}-"
@@ -245,13 +257,13 @@ class S3Staging:
         return S3PartitionWriter(
             as_format(fmt),
             self,
-            tmp_key=self._key(logical, f"_tmp-{name}-{uuid.uuid4().hex}"),
+            tmp_key=self._key(logical, f"{temporary_prefix(iteration)}{uuid.uuid4().hex}"),
             final_key=self._key(logical, name),
             spool_prefix=spool_prefix,
         )
 
     def partition_exists(self, logical: str, iteration: int) -> bool:
-        prefix = self._key(_check_name("logical name", logical), f"iteration={int(iteration)}/")
+        prefix = self._key(_check_name("logical name", logical), partition_name(iteration) + "/")
         try:
             out = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
         except Exception as exc:
@@ -261,10 +273,10 @@ class S3Staging:
         return bool(out.get("KeyCount") or out.get("Contents"))
 
     def partition_location(self, logical: str, iteration: int) -> str:
-        return f"{self.table_location(logical)}/iteration={int(iteration)}"
+        return partition_url(self.url, _check_name("logical name", logical), iteration)
 
     def table_location(self, logical: str) -> str:
-        return f"{self.url}/{_check_name('logical name', logical)}"
+        return table_url(self.url, _check_name("logical name", logical))
 
 
 class S3PartitionWriter(_WriterBase):

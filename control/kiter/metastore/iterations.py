@@ -1,6 +1,6 @@
-"""What the ledger records and hands out: owners, leases, iteration records, claims.
+"""What the ledger records and hands out: owners, leases, heads, iteration records, claims.
 
-Plain data and the retention check over it; reading and writing them is ledger.py's job.
+Plain data; reading and writing it is ledger.py's job, the retention guard over it retention.py's.
 """
 
 from __future__ import annotations
@@ -161,42 +161,3 @@ class Claim:
             "previous": self.previous.to_json() if self.previous else None,
             "record": self.record.to_json(),
         }
-
-
-def retention_check(
-    record_or_claim: Claim | IterationRecord, retention_hours: int, now: float
-) -> str | None:
-    """Refusal text when the records of this iteration may have left the stream, else None.
-
-    The oldest record is estimated, best first, by the oldest first-arrival time recorded for its
-    shards (staged mode), by when iteration K-1 was first started (K's records arrived after it
-    had read to the tip), or by when K itself was first started (its records were there then).
-    """
-    if isinstance(record_or_claim, Claim):
-        record, previous = record_or_claim.record, record_or_claim.previous
-    else:
-        record, previous = record_or_claim, None
-    arrivals = [
-        t
-        for shard in record.shards.values()
-        if (t := epoch(str(shard.get("first_arrival") or ""))) is not None
-    ]
-    if arrivals:
-        oldest, basis = min(arrivals), "the oldest first arrival recorded for its shards"
-    elif previous is not None and epoch(previous.first_started or previous.created) is not None:
-        oldest = epoch(previous.first_started or previous.created) or 0.0
-        basis = f"the first start of iteration {previous.iteration}"
-    elif epoch(record.first_started) is not None:
-        oldest = epoch(record.first_started) or 0.0
-        basis = "its own first start"
-    else:
-        return None
-    age_hours = (now - oldest) / 3600
-    if age_hours <= retention_hours:
-        return None
-    return (
-        f"iteration {record.iteration} of {record.logical} reads records from about {iso(oldest)} "
-        f"({basis}), {age_hours:.1f} h ago, beyond the stream's retention of {retention_hours} h: "
-        "they may have expired and the connector would fail on them. A new logical name starts "
-        "over from the stream's current data; pass --force to try anyway"
-    )

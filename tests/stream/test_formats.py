@@ -9,7 +9,7 @@ import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
 
 from kiter.errors import JobFailed, UsageError
-from kiter.stream.records import RecordFormat, deaggregate, iso_utc
+from kiter.stream.formats import RecordFormat, deaggregate, iso_utc
 
 WHEN = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
