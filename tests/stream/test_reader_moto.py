@@ -21,6 +21,7 @@ from stream_helpers import (
 )
 
 from kiter.errors import JobFailed, Refused
+from kiter.stream.formats import RecordFormat
 from kiter.stream.reader import (
     LATEST,
     IterationRead,
@@ -28,7 +29,6 @@ from kiter.stream.reader import (
     StopPolicy,
     read_iteration,
 )
-from kiter.stream.formats import RecordFormat
 from kiter.stream.staging import LocalStaging, open_staging
 
 pytestmark = pytest.mark.functional
