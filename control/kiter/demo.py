@@ -112,8 +112,8 @@ def run_demo(
     project = load_project(make_demo_project(folder), env={})
     stack = LocalStack(
         project.local_dir,
-        moto_port=project.local["moto_port"],
-        hiveserver2_port=project.local["hiveserver2_port"],
+        moto_port=project.local.moto_port,
+        hiveserver2_port=project.local.hiveserver2_port,
         echo=echo,
     )
     result = DemoResult(folder)

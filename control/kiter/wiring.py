@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kiter.aws import Aws
 from kiter.echo import Echo, no_echo
-from kiter.project import Project, TargetConfig
+from kiter.project import EmrConfig, HiveServer2Config, Project, TargetConfig
 from kiter.targets.base import Target
 
 if TYPE_CHECKING:
@@ -61,41 +61,42 @@ def make_target(
 ) -> Target:
     """The engine target a [targets.NAME] table describes."""
     env = os.environ if env is None else env
-    options = config.options
-    if config.kind == "emr":
+    if isinstance(config, EmrConfig):
         from kiter.targets.emr import EmrTarget
 
+        low, high = config.poll_seconds
         return EmrTarget(
             config.name,
             s3=aws.client("s3"),
             emr=aws.client("emr"),
-            cluster_id=options["cluster_id"],
-            cluster_name=options["cluster_name"],
-            script_prefix=options["script_prefix"],
-            action_on_failure=options["action_on_failure"],
-            log_wait_seconds=float(options["log_wait_seconds"]),
-            poll_seconds=(float(options["poll_seconds"][0]), float(options["poll_seconds"][1])),
+            cluster_id=config.cluster_id,
+            cluster_name=config.cluster_name,
+            script_prefix=config.script_prefix,
+            action_on_failure=config.action_on_failure,
+            log_wait_seconds=float(config.log_wait_seconds),
+            poll_seconds=(float(low), float(high)),
             echo=echo,
         )
+    assert isinstance(config, HiveServer2Config)
     from kiter.targets.hiveserver2 import HiveServer2Target
 
-    host, port = options["host"], int(options["port"])
+    host, port = config.host, config.port
     if host == LOCAL:
         from kiter.local.stack import resolve_hiveserver2
 
         host, port = resolve_hiveserver2(project.local_dir)
-    password = (env.get(options["password_env"]) or None) if options["auth"] == "LDAP" else None
+    password = (env.get(config.password_env) or None) if config.auth == "LDAP" else None
     return HiveServer2Target(
         config.name,
         host=host,
         port=port,
-        username=options["username"],
-        database=options["database"],
-        auth=options["auth"],
+        username=config.username,
+        database=config.database,
+        auth=config.auth,  # type: ignore[arg-type]  # checked against the choices on load
         password=password,
-        kerberos_service_name=options["kerberos_service_name"],
-        configuration={k: str(v) for k, v in options["configuration"].items()},
-        connect_timeout=float(options["connect_timeout"]),
+        kerberos_service_name=config.kerberos_service_name,
+        configuration={k: str(v) for k, v in config.configuration.items()},
+        connect_timeout=float(config.connect_timeout),
         echo=echo,
     )
 

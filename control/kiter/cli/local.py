@@ -25,8 +25,8 @@ def local_stack(project: Project) -> LocalStack:
 
     return LocalStack(
         project.local_dir,
-        moto_port=int(project.local.get("moto_port", 0)),
-        hiveserver2_port=int(project.local.get("hiveserver2_port", 0)),
+        moto_port=project.local.moto_port,
+        hiveserver2_port=project.local.hiveserver2_port,
         echo=note,
     )
 

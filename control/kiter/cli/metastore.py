@@ -190,9 +190,11 @@ def iam_policy(app: App, account: str) -> None:
       kiter iam-policy --account 123456789012 > kiter-policy.json
     """
     from kiter.metastore.iam import iam_policy as build
+    from kiter.project import EmrConfig
 
     project = app.project
-    prefixes = [t.options["script_prefix"] for t in project.targets.values() if t.kind == "emr"]
+    emr = [t for t in project.targets.values() if isinstance(t, EmrConfig)]
+    prefixes = [t.script_prefix for t in emr]
     if project.staging.location.startswith("s3://"):
         prefixes.append(project.staging.location)
     policy = build(
@@ -203,8 +205,6 @@ def iam_policy(app: App, account: str) -> None:
         read_tables=sorted({j.campaign_table for j in project.jobs.values() if j.campaign_table}),
         streams=sorted({job.stream for job in project.jobs.values()}),
         s3_prefixes=prefixes,
-        emr_clusters=sorted(
-            {t.options["cluster_id"] or "*" for t in project.targets.values() if t.kind == "emr"}
-        ),
+        emr_clusters=sorted({t.cluster_id or "*" for t in emr}),
     )
     out(json.dumps(policy, indent=2))

@@ -9,313 +9,42 @@ render templates or talk to any service.
 from __future__ import annotations
 
 import copy
-import functools
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kiter.aws import AwsSettings
 from kiter.errors import ConfigError
-from kiter.library import builtin_dirs
+from kiter.project.fields import LOCATION_FORBIDDEN, Field, schema
+from kiter.project.model import (
+    AWS_FIELDS,
+    TARGET_KINDS,
+    JobConfig,
+    LocalConfig,
+    MetastoreConfig,
+    Project,
+    StagingConfig,
+    TargetConfig,
+)
 
 PROJECT_FILE = "kiter.toml"
-_REQUIRED = object()
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
-
-@dataclass(frozen=True)
-class Field:
-    """One setting: its TOML type, default (or required) and allowed values."""
-
-    type: type | tuple[type, ...]
-    default: Any = _REQUIRED
-    choices: tuple[str, ...] = ()
-    help: str = ""
-    low: float | None = None  # numbers: the smallest allowed
-    high: float | None = None  # numbers: the largest allowed
-    pattern: str | None = None  # strings: what the whole value must match
-    shape: str = ""  # strings: what `pattern` allows, in words
-
-    def problem(self, value: Any) -> str | None:
-        """What is wrong with a value of the right type, or None."""
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if value != value or value in (float("inf"), float("-inf")):
-                return "must be a finite number"
-            if self.low is not None and value < self.low:
-                return f"must be at least {_number(self.low)}"
-            if self.high is not None and value > self.high:
-                return f"must be at most {_number(self.high)}"
-        if isinstance(value, str) and self.pattern and not _matches(self.pattern, value):
-            return f"must be {self.shape}, not {value!r}"
-        return None
-
-    @property
-    def required(self) -> bool:
-        return self.default is _REQUIRED
-
-
-@functools.cache
-def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _matches(pattern: str, value: str) -> bool:
-    return _pattern(pattern).fullmatch(value) is not None
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-# A Kinesis stream name, a DynamoDB table name.
-STREAM_NAME = r"[A-Za-z0-9_.-]{1,128}"
-STREAM_SHAPE = "a Kinesis stream name (1-128 of A-Z a-z 0-9 _ . -)"
-TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
-TABLE_SHAPE = "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"
-# A checkpoint value the connector reads back verbatim from a SET line.
-PLAIN_VALUE = r"(?:(?![;='\"`\\#$])[!-~]){1,255}"
-PLAIN_SHAPE = "1-255 printable ASCII characters without spaces, ; = quotes \\ # or $"
-# Characters a staging location may not hold: they would end or change the quoted literal the
-# scripts read it from (quotes, backslash), end a statement, or start a variable substitution.
-_LOCATION_FORBIDDEN = re.compile(r"['\"`\\;$\x00-\x1f\x7f]")
-
-
-AWS_FIELDS = {
-    "region": Field(str, "us-east-1", help="AWS region of the stream, table and cluster"),
-    "profile": Field(str, None, help="named profile from ~/.aws/config"),
-    "endpoint_url": Field(str, None, help="one endpoint for every AWS API (moto, LocalStack)"),
-}
-METASTORE_FIELDS = {
-    "table": Field(
-        str,
-        "MyEMRKinesisTable",
-        pattern=TABLE_NAME,
-        shape=TABLE_SHAPE,
-        help="DynamoDB checkpoint table",
-    ),
-    "hash_key": Field(
-        str,
-        "HashKey",
-        pattern=r"[A-Za-z0-9_.-]{1,255}",
-        shape="1-255 of A-Z a-z 0-9 _ . -",
-        help="its String hash key attribute",
-    ),
-    "range_key": Field(
-        str,
-        "RangeKey",
-        pattern=r"[A-Za-z0-9_.-]{1,255}",
-        shape="1-255 of A-Z a-z 0-9 _ . -",
-        help="its String range key attribute",
-    ),
-    "ledger_table": Field(
-        str,
-        None,
-        pattern=TABLE_NAME,
-        shape=TABLE_SHAPE,
-        help="keep kiter's ledger in a table of its own",
-    ),
-    "lease_seconds": Field(
-        int, 300, low=10, high=86_400, help="a claim's lease; heartbeats renew it"
-    ),
-}
-STAGING_FIELDS = {
-    "location": Field(str, ".kiter/staging", help="file:// or s3:// root of staged iterations"),
-    "format": Field(str, "lines", choices=("lines", "jsonl"), help="staged record format"),
-}
-LOCAL_FIELDS = {
-    "moto_port": Field(
-        int, 0, low=0, high=65535, help="port of the local AWS endpoint (0: pick a free one)"
-    ),
-    "hiveserver2_port": Field(
-        int, 0, low=0, high=65535, help="port of the local HiveServer2 (0: pick a free one)"
-    ),
-}
-TARGET_FIELDS = {
-    "hiveserver2": {
-        "kind": Field(str, choices=("hiveserver2", "emr")),
-        "host": Field(str, help="HiveServer2 host, or 'local' for the embedded stack"),
-        "port": Field(int, 10000, low=1, high=65535),
-        "username": Field(str, "kiter"),
-        "database": Field(str, "default"),
-        "auth": Field(str, "NONE", choices=("NONE", "NOSASL", "LDAP", "KERBEROS")),
-        "password_env": Field(
-            str, "KITER_HS2_PASSWORD", help="env variable holding the LDAP password"
-        ),
-        "kerberos_service_name": Field(str, "hive"),
-        "connect_timeout": Field((int, float), 30, low=0.1, high=3600),
-        "configuration": Field(dict, {}, help="session hiveconf settings"),
-    },
-    "emr": {
-        "kind": Field(str, choices=("hiveserver2", "emr")),
-        "cluster_id": Field(str, None),
-        "cluster_name": Field(str, None, help="looked up among running clusters"),
-        "script_prefix": Field(str, help="s3://bucket/prefix for rendered scripts"),
-        "action_on_failure": Field(
-            str, "CONTINUE", choices=("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER")
-        ),
-        "log_wait_seconds": Field((int, float), 600, low=0, high=86_400),
-        "poll_seconds": Field(
-            list, [15, 30], help="first and longest wait between DescribeStep calls, seconds"
-        ),
-    },
-}
-JOB_FIELDS = {
-    "engine": Field(str, choices=("hive", "pig")),
-    "template": Field(str, help="template file, found in the project's folders, then built-ins"),
-    "stream": Field(str, pattern=STREAM_NAME, shape=STREAM_SHAPE, help="Kinesis stream name"),
-    "logical_name": Field(
-        str,
-        None,
-        pattern=PLAIN_VALUE,
-        shape=PLAIN_SHAPE,
-        help="checkpoint logical name (default: the job's name)",
-    ),
-    "target": Field(str, None, help="name of a [targets.NAME] table"),
-    "mode": Field(str, "connector", choices=("connector", "staged")),
-    "description": Field(str, ""),
-    "vars": Field(dict, {}, help="template variables"),
-    "nodata_timeout": Field(int, None, low=1, high=10_080, help="kinesis.nodata.timeout, minutes"),
-    "iteration_timeout": Field(
-        int, None, low=1, high=10_080, help="kinesis.iteration.timeout, minutes"
-    ),
-    "batch_size": Field(int, None, low=1, high=10_000, help="kinesis.records.batchsize"),
-    "endpoint_region": Field(
-        str,
-        None,
-        pattern=r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d",
-        shape="an AWS region name",
-        help="kinesis.endpoint.region",
-    ),
-    "cross_account": Field(bool, False, help="take kinesis.accessKey/secretKey from the env"),
-    "initial_position": Field(str, "TRIM_HORIZON", choices=("TRIM_HORIZON", "LATEST")),
-    "staging_format": Field(str, None, choices=("lines", "jsonl")),
-    "escape_newlines": Field(bool, False),
-    "max_records": Field(
-        int, None, low=1, help="staged: stop an iteration after this many records"
-    ),
-    "max_bytes": Field(int, None, low=1, help="staged: stop an iteration after this many bytes"),
-    "campaign_table": Field(
-        str,
-        None,
-        pattern=TABLE_NAME,
-        shape=TABLE_SHAPE,
-        help="staged: DynamoDB table snapshotted each iteration",
-    ),
-}
 SECTIONS: dict[str, dict[str, Field]] = {
     "aws": AWS_FIELDS,
-    "metastore": METASTORE_FIELDS,
-    "staging": STAGING_FIELDS,
-    "local": LOCAL_FIELDS,
+    "metastore": schema(MetastoreConfig),
+    "staging": schema(StagingConfig),
+    "local": schema(LocalConfig),
 }
+TARGET_FIELDS = {kind: schema(cls) for kind, cls in TARGET_KINDS.items()}
+JOB_FIELDS = schema(JobConfig)
 TOP_LEVEL = (*SECTIONS, "targets", "jobs", "profiles")
 # Settings that environment variables and flags may override, as KITER_<SECTION>_<KEY>.
 LAYERED_SECTIONS = ("aws", "metastore", "staging")
-
-
-@dataclass(frozen=True)
-class MetastoreConfig:
-    table: str
-    hash_key: str
-    range_key: str
-    ledger_table: str | None
-    lease_seconds: int
-
-
-@dataclass(frozen=True)
-class StagingConfig:
-    location: str  # always a URL: file:///abs/path or s3://bucket/prefix
-    format: str
-
-
-@dataclass(frozen=True)
-class TargetConfig:
-    name: str
-    kind: str
-    options: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class JobConfig:
-    name: str
-    engine: str
-    template: str
-    stream: str
-    logical_name: str
-    target: str | None
-    mode: str
-    description: str
-    vars: Mapping[str, Any]
-    nodata_timeout: int | None
-    iteration_timeout: int | None
-    batch_size: int | None
-    endpoint_region: str | None
-    cross_account: bool
-    initial_position: str
-    staging_format: str
-    escape_newlines: bool
-    max_records: int | None
-    max_bytes: int | None
-    campaign_table: str | None
-
-    @property
-    def extension(self) -> str:
-        return "hql" if self.engine == "hive" else "pig"
-
-
-@dataclass(frozen=True)
-class Project:
-    root: Path
-    path: Path
-    profile: str | None
-    aws: AwsSettings
-    metastore: MetastoreConfig
-    staging: StagingConfig
-    local: Mapping[str, int]
-    targets: Mapping[str, TargetConfig]
-    jobs: Mapping[str, JobConfig]
-    origins: Mapping[str, str] = field(default_factory=dict)
-    profile_targets: tuple[str, ...] = ()  # targets the selected profile defines or changes
-
-    def job(self, name: str) -> JobConfig:
-        if name not in self.jobs:
-            known = ", ".join(sorted(self.jobs)) or "none"
-            raise ConfigError(f"no job named {name!r} (jobs: {known})", where=str(self.path))
-        return self.jobs[name]
-
-    def target_for(self, job: JobConfig, override: str | None = None) -> TargetConfig:
-        name = override or job.target
-        if not name:
-            raise ConfigError(
-                f"job {job.name!r} has no target: set jobs.{job.name}.target or pass --target",
-                where=str(self.path),
-            )
-        if name not in self.targets:
-            known = ", ".join(sorted(self.targets)) or "none"
-            raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
-        return self.targets[name]
-
-    @cached_property
-    def template_dirs(self) -> list[Path]:
-        """The Jinja search path: the project's own folders first, then the built-ins."""
-        own = [self.root / name for name in ("hiveql", "piglatin", "templates")]
-        return [p for p in own if p.is_dir()] + builtin_dirs()
-
-    def find_template(self, name: str) -> Path | None:
-        for folder in self.template_dirs:
-            candidate = folder / name
-            if candidate.is_file():
-                return candidate
-        return None
-
-    @property
-    def local_dir(self) -> Path:
-        return self.root / ".kiter" / "local"
 
 
 def find_project(start: Path) -> Path:
@@ -498,7 +227,7 @@ def _build(
         aws=aws,
         metastore=metastore,
         staging=staging,
-        local=sections["local"],
+        local=LocalConfig(**sections["local"]),
         targets=targets,
         jobs=jobs,
         origins=origins,
@@ -649,7 +378,7 @@ def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConf
             f"targets.{name}.configuration",
             loc.where("targets", name, "configuration"),
         )
-    return TargetConfig(name=name, kind=kind, options=options)
+    return TARGET_KINDS[kind](name=name, **options)
 
 
 def _build_job(
@@ -739,7 +468,7 @@ def _staging_url(root: Path, location: str, loc: _Locator) -> str:
 
 def _checked_location(url: str, loc: _Locator) -> str:
     """A staging URL scripts can quote as it is (it is interpolated into LOCATION and LOAD)."""
-    bad = _LOCATION_FORBIDDEN.search(url)
+    bad = LOCATION_FORBIDDEN.search(url)
     if bad:
         raise ConfigError(
             f"staging.location {url!r} holds {bad.group(0)!r}, which would change the scripts "

@@ -1,0 +1,46 @@
+"""The project: kiter.toml loaded, layered and checked into frozen config values.
+
+fields.py is the schema's vocabulary, model.py the config values (each setting declared once),
+loading.py the precedence and the checks with file:line. This room renders nothing and talks to
+no service.
+"""
+
+from kiter.project.fields import Field
+from kiter.project.loading import (
+    JOB_FIELDS,
+    PROJECT_FILE,
+    SECTIONS,
+    TARGET_FIELDS,
+    find_project,
+    load_project,
+    parse_var_overrides,
+)
+from kiter.project.model import (
+    EmrConfig,
+    HiveServer2Config,
+    JobConfig,
+    LocalConfig,
+    MetastoreConfig,
+    Project,
+    StagingConfig,
+    TargetConfig,
+)
+
+__all__ = [
+    "JOB_FIELDS",
+    "PROJECT_FILE",
+    "SECTIONS",
+    "TARGET_FIELDS",
+    "EmrConfig",
+    "Field",
+    "HiveServer2Config",
+    "JobConfig",
+    "LocalConfig",
+    "MetastoreConfig",
+    "Project",
+    "StagingConfig",
+    "TargetConfig",
+    "find_project",
+    "load_project",
+    "parse_var_overrides",
+]

@@ -1,0 +1,225 @@
+"""What a loaded kiter.toml is: frozen config values, each setting declared once with its schema.
+
+The loader (loading.py) fills every setting of these dataclasses from the layered file; the
+`setting(...)` declarations are both the fields and the schema it checks them against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kiter.aws import AwsSettings
+from kiter.errors import ConfigError
+from kiter.library import builtin_dirs
+from kiter.project.fields import (
+    PLAIN_SHAPE,
+    PLAIN_VALUE,
+    STREAM_NAME,
+    STREAM_SHAPE,
+    TABLE_NAME,
+    TABLE_SHAPE,
+    Field,
+    setting,
+)
+
+_ATTRIBUTE = r"[A-Za-z0-9_.-]{1,255}"
+_ATTRIBUTE_SHAPE = "1-255 of A-Z a-z 0-9 _ . -"
+
+AWS_FIELDS = {
+    "region": Field(str, "us-east-1", help="AWS region of the stream, table and cluster"),
+    "profile": Field(str, None, help="named profile from ~/.aws/config"),
+    "endpoint_url": Field(str, None, help="one endpoint for every AWS API (moto, LocalStack)"),
+}
+
+
+@dataclass(frozen=True)
+class MetastoreConfig:
+    table: str = setting(
+        str, "MyEMRKinesisTable", pattern=TABLE_NAME, shape=TABLE_SHAPE, help="checkpoint table"
+    )
+    hash_key: str = setting(
+        str, "HashKey", pattern=_ATTRIBUTE, shape=_ATTRIBUTE_SHAPE, help="its String hash key"
+    )
+    range_key: str = setting(
+        str, "RangeKey", pattern=_ATTRIBUTE, shape=_ATTRIBUTE_SHAPE, help="its String range key"
+    )
+    ledger_table: str | None = setting(
+        str, None, pattern=TABLE_NAME, shape=TABLE_SHAPE, help="the ledger in a table of its own"
+    )
+    lease_seconds: int = setting(
+        int, 300, low=10, high=86_400, help="a claim's lease; heartbeats renew it"
+    )
+
+
+@dataclass(frozen=True)
+class StagingConfig:
+    # After loading, always a URL: file:///abs/path or s3://bucket/prefix.
+    location: str = setting(
+        str, ".kiter/staging", help="file:// or s3:// root of staged iterations"
+    )
+    format: str = setting(str, "lines", choices=("lines", "jsonl"), help="staged record format")
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    moto_port: int = setting(
+        int, 0, low=0, high=65535, help="port of the local AWS endpoint (0: pick a free one)"
+    )
+    hiveserver2_port: int = setting(
+        int, 0, low=0, high=65535, help="port of the local HiveServer2 (0: pick a free one)"
+    )
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """A [targets.NAME] table; one subclass per kind holds its settings."""
+
+    name: str
+    kind: str = setting(str, choices=("hiveserver2", "emr"))
+
+
+@dataclass(frozen=True)
+class HiveServer2Config(TargetConfig):
+    host: str = setting(str, help="HiveServer2 host, or 'local' for the embedded stack")
+    port: int = setting(int, 10000, low=1, high=65535)
+    username: str = setting(str, "kiter")
+    database: str = setting(str, "default")
+    auth: str = setting(str, "NONE", choices=("NONE", "NOSASL", "LDAP", "KERBEROS"))
+    password_env: str = setting(
+        str, "KITER_HS2_PASSWORD", help="env variable holding the LDAP password"
+    )
+    kerberos_service_name: str = setting(str, "hive")
+    connect_timeout: float = setting((int, float), 30, low=0.1, high=3600)
+    configuration: Mapping[str, Any] = setting(dict, {}, help="session hiveconf settings")
+
+
+@dataclass(frozen=True)
+class EmrConfig(TargetConfig):
+    cluster_id: str | None = setting(str, None)
+    cluster_name: str | None = setting(str, None, help="looked up among running clusters")
+    script_prefix: str = setting(str, help="s3://bucket/prefix for rendered scripts")
+    action_on_failure: str = setting(
+        str, "CONTINUE", choices=("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER")
+    )
+    log_wait_seconds: float = setting((int, float), 600, low=0, high=86_400)
+    poll_seconds: list[float] = setting(
+        list, [15, 30], help="first and longest wait between DescribeStep calls, seconds"
+    )
+
+
+TARGET_KINDS: dict[str, type[TargetConfig]] = {
+    "hiveserver2": HiveServer2Config,
+    "emr": EmrConfig,
+}
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    name: str
+    engine: str = setting(str, choices=("hive", "pig"))
+    template: str = setting(
+        str, help="template file, found in the project's folders, then built-ins"
+    )
+    stream: str = setting(str, pattern=STREAM_NAME, shape=STREAM_SHAPE, help="Kinesis stream")
+    logical_name: str = setting(
+        str,
+        None,
+        pattern=PLAIN_VALUE,
+        shape=PLAIN_SHAPE,
+        help="checkpoint logical name (default: the job's name)",
+    )
+    target: str | None = setting(str, None, help="name of a [targets.NAME] table")
+    mode: str = setting(str, "connector", choices=("connector", "staged"))
+    description: str = setting(str, "")
+    vars: Mapping[str, Any] = setting(dict, {}, help="template variables")
+    nodata_timeout: int | None = setting(
+        int, None, low=1, high=10_080, help="kinesis.nodata.timeout, minutes"
+    )
+    iteration_timeout: int | None = setting(
+        int, None, low=1, high=10_080, help="kinesis.iteration.timeout, minutes"
+    )
+    batch_size: int | None = setting(
+        int, None, low=1, high=10_000, help="kinesis.records.batchsize"
+    )
+    endpoint_region: str | None = setting(
+        str,
+        None,
+        pattern=r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d",
+        shape="an AWS region name",
+        help="kinesis.endpoint.region",
+    )
+    cross_account: bool = setting(bool, False, help="take kinesis.accessKey/secretKey from the env")
+    initial_position: str = setting(str, "TRIM_HORIZON", choices=("TRIM_HORIZON", "LATEST"))
+    staging_format: str = setting(str, None, choices=("lines", "jsonl"))
+    escape_newlines: bool = setting(bool, False)
+    max_records: int | None = setting(
+        int, None, low=1, help="staged: stop an iteration after this many records"
+    )
+    max_bytes: int | None = setting(
+        int, None, low=1, help="staged: stop an iteration after this many bytes"
+    )
+    campaign_table: str | None = setting(
+        str,
+        None,
+        pattern=TABLE_NAME,
+        shape=TABLE_SHAPE,
+        help="staged: DynamoDB table snapshotted each iteration",
+    )
+
+    @property
+    def extension(self) -> str:
+        return "hql" if self.engine == "hive" else "pig"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    path: Path
+    profile: str | None
+    aws: AwsSettings
+    metastore: MetastoreConfig
+    staging: StagingConfig
+    local: LocalConfig
+    targets: Mapping[str, TargetConfig]
+    jobs: Mapping[str, JobConfig]
+    origins: Mapping[str, str] = field(default_factory=dict)
+    profile_targets: tuple[str, ...] = ()  # targets the selected profile defines or changes
+
+    def job(self, name: str) -> JobConfig:
+        if name not in self.jobs:
+            known = ", ".join(sorted(self.jobs)) or "none"
+            raise ConfigError(f"no job named {name!r} (jobs: {known})", where=str(self.path))
+        return self.jobs[name]
+
+    def target_for(self, job: JobConfig, override: str | None = None) -> TargetConfig:
+        name = override or job.target
+        if not name:
+            raise ConfigError(
+                f"job {job.name!r} has no target: set jobs.{job.name}.target or pass --target",
+                where=str(self.path),
+            )
+        if name not in self.targets:
+            known = ", ".join(sorted(self.targets)) or "none"
+            raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
+        return self.targets[name]
+
+    @cached_property
+    def template_dirs(self) -> list[Path]:
+        """The Jinja search path: the project's own folders first, then the built-ins."""
+        own = [self.root / name for name in ("hiveql", "piglatin", "templates")]
+        return [p for p in own if p.is_dir()] + builtin_dirs()
+
+    def find_template(self, name: str) -> Path | None:
+        for folder in self.template_dirs:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    @property
+    def local_dir(self) -> Path:
+        return self.root / ".kiter" / "local"
