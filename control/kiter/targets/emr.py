@@ -18,20 +18,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from kiter.aws import error_code, service_error
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
 from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
-from kiter.targets.steplogs import probable_cause, read_gz
+from kiter.targets.emr_s3 import StepFiles
+from kiter.targets.steplogs import probable_cause
 
 ACTIVE_STATES = ["PENDING", "RUNNING"]
 FAILED_STATES = frozenset({"FAILED", "CANCELLED", "INTERRUPTED"})
 THROTTLE_CODES = frozenset(
     {"ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException"}
 )
-LOG_FILES = ("stderr", "controller", "syslog")
 # AddJobFlowSteps refuses more than this many characters of step arguments in all.
 MAX_ARGS_CHARS = 10_240
 # How much further than the normal ceiling polling may back off while EMR throttles us.
 THROTTLE_CEILING_FACTOR = 4
-# Under an attempt's script folder: copies of scripts that hold secrets, deleted after their step.
-RUN_COPY_FOLDER = "_run"
 
 _EmrError = (ClientError, BotoCoreError)
 
@@ -72,13 +70,15 @@ class EmrTarget:
         self.emr = emr
         self._cluster_id = cluster_id
         self.cluster_name = cluster_name
-        self.bucket, self.prefix = split_s3_url(script_prefix, what="script_prefix", where=name)
         self.action_on_failure = action_on_failure
         self.echo = echo
         self.poll_seconds = (float(low), float(high))
         self.log_wait_seconds = log_wait_seconds
         self.clock = clock
         self.sleep = sleep
+        self.files = StepFiles(
+            s3, script_prefix, name=name, echo=echo, longest_poll=high, clock=clock, sleep=sleep
+        )
 
     # -- the cluster ----------------------------------------------------------------------------
 
@@ -115,9 +115,7 @@ class EmrTarget:
     # -- submit ---------------------------------------------------------------------------------
 
     def script_url(self, script: Script) -> str:
-        """Where the step reads the script (the run copy when the script holds secrets)."""
-        run_copy = script.record_text is not None and script.record_text != script.text
-        return f"s3://{self.bucket}/{self._script_key(script, run_copy=run_copy)}"
+        return self.files.script_url(script)
 
     def step_name(self, script: Script) -> str:
         return f"{script.tag}:{script.attempt}"
@@ -165,7 +163,7 @@ class EmrTarget:
                 "(pass fewer or shorter variables)",
                 where=name,
             )
-        self._upload(script)
+        self.files.upload(script)
         try:
             step_id = self._add_step(name, args)
         except KeyboardInterrupt:
@@ -184,7 +182,7 @@ class EmrTarget:
         except KeyboardInterrupt:
             note = self._cancel_quietly(step_id)
             raise Interrupted(f"interrupted while waiting for step {step_id}; {note}") from None
-        self._delete_run_copy(step)
+        self.files.delete_run_copy(step)
         state = step["Status"]["State"]
         if state == "COMPLETED":
             return Outcome(state="SUCCEEDED", submission_id=step_id)
@@ -200,69 +198,6 @@ class EmrTarget:
         except (KiterError, KeyboardInterrupt):
             return f"could not check whether EMR added it: look for step {name}"
         return self._cancel_quietly(step_id) if step_id else "EMR had not added it"
-
-    def _iteration_key(self, script: Script) -> str:
-        tail = f"{script.logical_name}/{script.iteration}"
-        return f"{self.prefix}/{tail}" if self.prefix else tail
-
-    def _script_key(self, script: Script, *, run_copy: bool = False) -> str:
-        folder = f"{self._iteration_key(script)}/{script.attempt}"
-        if run_copy:
-            folder += f"/{RUN_COPY_FOLDER}"
-        return f"{folder}/{script.job}.{script.extension}"
-
-    def _upload(self, script: Script) -> None:
-        """The script the step runs; with secrets in it, also the masked copy kept on record.
-
-        A script holding cross-account keys runs from `<attempt>/_run/`, an object deleted when
-        its step ends (by whichever attempt follows it there); the copy that stays is masked.
-        """
-        self._delete_stale_run_copies(script)
-        copies = [(self._script_key(script), script.record_text or script.text)]
-        if script.record_text is not None and script.record_text != script.text:
-            copies.append((self._script_key(script, run_copy=True), script.text))
-        for key, text in copies:
-            try:
-                self.s3.put_object(
-                    Bucket=self.bucket,
-                    Key=key,
-                    Body=text.encode("utf-8"),
-                    ServerSideEncryption="AES256",
-                    ContentType="text/plain; charset=utf-8",
-                )
-            except _EmrError as exc:
-                raise service_error(exc, f"upload script to s3://{self.bucket}/{key}") from None
-        self.echo(f"uploaded {script.job}.{script.extension} to s3://{self.bucket}/{copies[0][0]}")
-
-    def _delete_stale_run_copies(self, script: Script) -> None:
-        """Run copies of earlier attempts whose steps are over (a crash left them behind)."""
-        prefix = self._iteration_key(script) + "/"
-        try:
-            pages = self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
-            )
-            stale = [
-                obj["Key"]
-                for page in pages
-                for obj in page.get("Contents", [])
-                if f"/{RUN_COPY_FOLDER}/" in obj["Key"]
-            ]
-            for key in stale:
-                self.s3.delete_object(Bucket=self.bucket, Key=key)
-        except _EmrError as exc:
-            raise service_error(exc, f"clean up s3://{self.bucket}/{prefix}") from None
-
-    def _delete_run_copy(self, step: dict[str, Any]) -> None:
-        """The step is over: the secret-holding copy of its script goes."""
-        args = step.get("Config", {}).get("Args", [])
-        url = next((a for a in args if f"/{RUN_COPY_FOLDER}/" in str(a)), None)
-        if url is None:
-            return
-        bucket, key = split_s3_url(str(url), what="script URL", where=self.name)
-        try:
-            self.s3.delete_object(Bucket=bucket, Key=key)
-        except _EmrError as exc:
-            self.echo(f"warning: could not delete {url} (it holds secrets): {exc}")
 
     def _active_step(self, wanted: Callable[[str], bool]) -> str:
         """The id of a PENDING/RUNNING step of this cluster whose name is wanted ('' when none)."""
@@ -406,7 +341,7 @@ class EmrTarget:
         # A step cancelled before it started has no logs to wait for.
         started = bool(status.get("Timeline", {}).get("StartDateTime"))
         budget = self.log_wait_seconds if wait_seconds is None else wait_seconds
-        logs = self._fetch_logs(url, budget if wait_for_logs and started else 0)
+        logs = self.files.fetch_logs(url, budget if wait_for_logs and started else 0)
         if not logs:
             if wait_for_logs and started:
                 lines.append(f"step logs not available after {budget:.0f} s at {url}")
@@ -420,45 +355,6 @@ class EmrTarget:
         else:
             lines.append(f"no error lines found in the step logs; read them at {url}")
         return "\n".join(lines)
-
-    def _fetch_logs(self, url: str, wait_seconds: float) -> dict[str, str]:
-        """The step logs present at url, waiting up to wait_seconds for the first to appear."""
-        bucket, prefix = split_s3_url(url, what="log URL", where=self.name)
-        deadline = self.clock() + wait_seconds
-        announced = False
-        while True:
-            logs = self._read_logs(bucket, prefix)
-            remaining = deadline - self.clock()
-            if logs or remaining <= 0:
-                return logs
-            if not announced:
-                self.echo(f"waiting up to {wait_seconds:.0f} s for EMR to push step logs to {url}")
-                announced = True
-            self.sleep(min(self.poll_seconds[1], remaining))
-
-    def _read_logs(self, bucket: str, prefix: str) -> dict[str, str]:
-        logs: dict[str, str] = {}
-        for name in LOG_FILES:
-            key = f"{prefix}/{name}.gz"
-            try:
-                body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            except ClientError as exc:
-                if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
-                    continue
-                raise service_error(exc, f"read s3://{bucket}/{key}") from None
-            except BotoCoreError as exc:
-                raise service_error(exc, f"read s3://{bucket}/{key}") from None
-            logs[name] = read_gz(body)
-        return logs
-
-
-def split_s3_url(url: str, *, what: str, where: str | None = None) -> tuple[str, str]:
-    """('bucket', 'key/prefix') of an s3://bucket/key/prefix URL, without trailing slash."""
-    scheme, _, rest = url.partition("://")
-    bucket, _, prefix = rest.partition("/")
-    if scheme != "s3" or not bucket:
-        raise ConfigError(f"{what} must look like s3://bucket/prefix, got {url!r}", where=where)
-    return bucket, prefix.strip("/")
 
 
 def _duration(seconds: float) -> str:
