@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kiter.aws import MAX_ATTEMPTS, Aws, AwsSettings
-from kiter.stream.reader import MAX_THROTTLE_RETRIES, call_with_backoff
+from kiter.stream.kinesis import MAX_THROTTLE_RETRIES, call_with_backoff
 
 
 class _Failing(BaseHTTPRequestHandler):

@@ -20,12 +20,7 @@ from kiter.stream.formats import iso_utc
 class InitialPosition:
     """Where a first iteration (no previous boundaries) starts each shard."""
 
-    kind: Literal["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"] = "TRIM_HORIZON"
-    timestamp: datetime | None = None
-
-    @classmethod
-    def at(cls, timestamp: datetime) -> InitialPosition:
-        return cls("AT_TIMESTAMP", timestamp)
+    kind: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
 
 
 TRIM_HORIZON = InitialPosition("TRIM_HORIZON")
@@ -216,10 +211,6 @@ def new_plan(
     first_stamp: str | None = None
     if previous is None and initial.kind == "LATEST":
         first_stamp = iso_utc(now())
-    elif previous is None and initial.kind == "AT_TIMESTAMP":
-        if initial.timestamp is None:
-            raise ValueError("InitialPosition AT_TIMESTAMP needs a timestamp")
-        first_stamp = iso_utc(initial.timestamp)
     carried: dict[str, ShardBoundary] = {}
     ready: list[Task] = []
     waiting: dict[str, Task] = {}

@@ -38,6 +38,7 @@ from kiter.aws import error_code, is_aws_error, service_error
 from kiter.echo import Echo
 from kiter.errors import KiterError, Refused
 from kiter.stream.formats import iso_utc
+from kiter.stream.kinesis import call_with_backoff, list_shards, message
 from kiter.stream.plan import (
     LATEST,
     TRIM_HORIZON,
@@ -65,9 +66,6 @@ __all__ = [
     "read_iteration",
 ]
 
-THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "LimitExceededException"})
-MAX_THROTTLE_RETRIES = 12
-MAX_BACKOFF_SECONDS = 5.0
 # Empty answers from a closed shard before the read gives up on finishing it in this iteration
 # (Kinesis and kinesalite end a closed shard's iterator on the second one).
 MAX_EMPTY_READS_OF_CLOSED_SHARD = 50
@@ -154,7 +152,7 @@ class _Reader:
             if code == "InvalidArgumentException" and by_number:
                 raise Refused(
                     f"cannot start {where} at sequence number "
-                    f"{task.iterator_args['StartingSequenceNumber']}: {_message(exc)}. The "
+                    f"{task.iterator_args['StartingSequenceNumber']}: {message(exc)}. The "
                     "records may have expired from the stream; start a new logical name",
                 ) from exc
             if code == "ResourceNotFoundException" and task.exact_end is not None:
@@ -296,94 +294,6 @@ def _cut_at_cap(
         ):
             return records[: i + 1], True
     return records, False
-
-
-def call_with_backoff(
-    client: Any,
-    action: str,
-    stats: ShardStats | None,
-    *,
-    sleep: Callable[[float], None],
-    first_backoff: float = 0.2,
-    **kwargs: Any,
-) -> dict[str, Any]:
-    """Call a Kinesis action, retrying throttles and transient failures with exponential backoff
-    (at most MAX_THROTTLE_RETRIES times, under a minute in all) and counting throttles."""
-    method = getattr(client, _snake(action))
-    backoff = max(first_backoff, 0.05)
-    attempt = 0
-    while True:
-        try:
-            response: dict[str, Any] = method(**kwargs)
-        except Exception as exc:
-            throttled = error_code(exc) in THROTTLE_CODES
-            if stats is not None:
-                stats.throttles += _retry_attempts(exc) + (1 if throttled else 0)
-            if (throttled or _transient(exc)) and attempt < MAX_THROTTLE_RETRIES:
-                attempt += 1
-                sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-                continue
-            raise
-        if stats is not None:
-            stats.throttles += _retry_attempts_response(response)
-        return response
-
-
-TRANSIENT_CODES = frozenset(
-    {"InternalFailure", "InternalServerError", "ServiceUnavailable", "KMSThrottlingException"}
-)
-
-
-def _transient(exc: BaseException) -> bool:
-    """A failure the same call may not meet again: a dropped connection, a timeout, a 5xx."""
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import ReadTimeoutError
-
-    return isinstance(exc, BotoConnectionError | ReadTimeoutError) or (
-        error_code(exc) in TRANSIENT_CODES
-    )
-
-
-def _snake(action: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_")
-
-
-def _message(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Message", exc))
-    return str(exc)
-
-
-def _retry_attempts(exc: BaseException) -> int:
-    response = getattr(exc, "response", None)
-    return _retry_attempts_response(response) if isinstance(response, dict) else 0
-
-
-def _retry_attempts_response(response: Mapping[str, Any]) -> int:
-    meta = response.get("ResponseMetadata")
-    return int(meta.get("RetryAttempts", 0) or 0) if isinstance(meta, Mapping) else 0
-
-
-def list_shards(
-    client: Any, stream: str, *, sleep: Callable[[float], None] = time.sleep
-) -> list[dict[str, Any]]:
-    """Every shard of the stream ListShards reports (open and closed within retention), paged."""
-    shards: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"StreamName": stream}
-    try:
-        while True:
-            page = call_with_backoff(client, "ListShards", None, sleep=sleep, **kwargs)
-            shards.extend(page.get("Shards", []))
-            token = page.get("NextToken")
-            if not token:
-                return shards
-            kwargs = {"NextToken": token}
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            raise Refused(f"stream {stream} does not exist") from exc
-        raise service_error(exc, f"listing shards of {stream}") from exc
 
 
 def read_iteration(
