@@ -19,7 +19,17 @@ from typing import Any
 
 from kiter.aws import AwsSettings
 from kiter.errors import ConfigError
-from kiter.project.fields import LOCATION_FORBIDDEN, Field, schema
+from kiter.project.checks import (
+    Locator,
+    check_endpoint,
+    check_staged,
+    check_str_map,
+    check_table,
+    check_vars,
+    named_tables,
+    staging_url,
+)
+from kiter.project.fields import Field, schema
 from kiter.project.model import (
     AWS_FIELDS,
     TARGET_KINDS,
@@ -32,7 +42,6 @@ from kiter.project.model import (
 )
 
 PROJECT_FILE = "kiter.toml"
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 SECTIONS: dict[str, dict[str, Field]] = {
     "aws": AWS_FIELDS,
@@ -70,7 +79,7 @@ def load_project(
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from None
-    loc = _Locator(path, text)
+    loc = Locator(path, text)
     profile = profile or env.get("KITER_PROFILE") or None
     profile_targets: tuple[str, ...] = ()
     if profile is not None and isinstance(doc.get("profiles", {}).get(profile), dict):
@@ -90,40 +99,9 @@ def _read(path: Path) -> str:
         raise ConfigError(f"cannot read: {exc}", where=str(path)) from None
 
 
-class _Locator:
-    """Finds the line of a table or key in kiter.toml for error messages."""
-
-    _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-    _KEY = re.compile(r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)\s*=")
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def where(self, *keys: str) -> str:
-        line = self.line(*keys)
-        return f"{self.path}:{line}" if line else str(self.path)
-
-    def line(self, *keys: str) -> int | None:
-        table, key = list(keys[:-1]), keys[-1] if keys else None
-        current: list[str] = []
-        found_table = None
-        for number, raw in enumerate(self.lines, start=1):
-            header = self._HEADER.match(raw)
-            if header:
-                current = [p.strip().strip("\"'") for p in header.group(1).split(".")]
-                if current == list(keys):
-                    found_table = found_table or number
-                continue
-            match = self._KEY.match(raw)
-            if match and current == table and match.group(1).strip("\"'") == key:
-                return number
-        return found_table
-
-
 def _layer(
     doc: dict[str, Any],
-    loc: _Locator,
+    loc: Locator,
     *,
     env: Mapping[str, str],
     flags: Mapping[str, Any],
@@ -191,7 +169,7 @@ def _coerce_text(text: str, spec: Field, source: str) -> Any:
 
 
 def _build(
-    path: Path, doc: dict[str, Any], loc: _Locator, profile: str | None, origins: dict[str, str]
+    path: Path, doc: dict[str, Any], loc: Locator, profile: str | None, origins: dict[str, str]
 ) -> Project:
     for key in doc:
         if key not in TOP_LEVEL:
@@ -200,25 +178,25 @@ def _build(
                 where=loc.where(key),
             )
     sections = {
-        name: _check_table(doc.get(name, {}), fields, loc, (name,), origins)
+        name: check_table(doc.get(name, {}), fields, loc, (name,), origins)
         for name, fields in SECTIONS.items()
     }
     aws = AwsSettings(**sections["aws"])
-    _check_endpoint(
+    check_endpoint(
         aws.endpoint_url, origins.get("aws.endpoint_url") or loc.where("aws", "endpoint_url")
     )
     metastore = MetastoreConfig(**sections["metastore"])
     staging = StagingConfig(
-        location=_staging_url(path.parent, sections["staging"]["location"], loc),
+        location=staging_url(path.parent, sections["staging"]["location"], loc),
         format=sections["staging"]["format"],
     )
     targets = {
         name: _build_target(name, table, loc)
-        for name, table in _named_tables(doc.get("targets", {}), "targets", loc).items()
+        for name, table in named_tables(doc.get("targets", {}), "targets", loc).items()
     }
     jobs = {
         name: _build_job(name, table, loc, staging, targets)
-        for name, table in _named_tables(doc.get("jobs", {}), "jobs", loc).items()
+        for name, table in named_tables(doc.get("jobs", {}), "jobs", loc).items()
     }
     project = Project(
         root=path.parent.resolve(),
@@ -233,7 +211,7 @@ def _build(
         origins=origins,
     )
     for job in jobs.values():
-        _check_staged(job, aws, loc)
+        check_staged(job, aws, loc)
         if project.find_template(job.template) is None:
             searched = ", ".join(str(p) for p in project.template_dirs)
             raise ConfigError(
@@ -243,105 +221,7 @@ def _build(
     return project
 
 
-def _check_endpoint(url: str | None, where: str) -> None:
-    if url is None or url == "local":
-        return
-    if not re.fullmatch(r"https?://[A-Za-z0-9.\[\]:_-]+(?:/\S*)?", url):
-        raise ConfigError(
-            f'endpoint_url must be an http:// or https:// URL, or "local", not {url!r}',
-            where=where,
-        )
-
-
-def _named_tables(value: Any, section: str, loc: _Locator) -> dict[str, dict[str, Any]]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"[{section}] must be a table", where=loc.where(section))
-    for name, table in value.items():
-        if not _NAME_RE.match(name):
-            raise ConfigError(
-                f"bad name {name!r} in [{section}]: use letters, digits, _ and -, "
-                "starting with a letter",
-                where=loc.where(section, name),
-            )
-        if not isinstance(table, dict):
-            raise ConfigError(f"{section}.{name} must be a table", where=loc.where(section, name))
-    return value
-
-
-def _check_table(
-    table: Any,
-    fields: Mapping[str, Field],
-    loc: _Locator,
-    keys: tuple[str, ...],
-    origins: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Validate one TOML table against its fields; returns every field with defaults filled."""
-    dotted = ".".join(keys)
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{dotted}] must be a table", where=loc.where(*keys))
-    for key in table:
-        if key not in fields:
-            hint = _did_you_mean(key, fields)
-            raise ConfigError(
-                f"unknown key {key!r} in [{dotted}]{hint}", where=loc.where(*keys, key)
-            )
-    out: dict[str, Any] = {}
-    for key, spec in fields.items():
-        if key not in table or table[key] is None:
-            if spec.required:
-                raise ConfigError(
-                    f"[{dotted}] is missing required key {key!r}", where=loc.where(*keys)
-                )
-            out[key] = copy.deepcopy(spec.default)
-            continue
-        value = table[key]
-        source = (origins or {}).get(f"{dotted}.{key}")
-        where = source or loc.where(*keys, key)
-        _check_type(value, spec, f"{dotted}.{key}", where)
-        out[key] = value
-    return out
-
-
-def _check_type(value: Any, spec: Field, name: str, where: str) -> None:
-    types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
-    # TOML booleans are Python ints: never take true for a number.
-    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-    if not ok:
-        wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
-        raise ConfigError(
-            f"{name} must be {wanted}, not {_TYPE_NAMES.get(type(value), type(value).__name__)}",
-            where=where,
-        )
-    if spec.choices and value not in spec.choices:
-        raise ConfigError(
-            f"{name} must be one of {', '.join(map(repr, spec.choices))}, not {value!r}",
-            where=where,
-        )
-    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-        raise ConfigError(f"{name} must not be negative", where=where)
-    problem = spec.problem(value)
-    if problem:
-        raise ConfigError(f"{name} {problem}", where=where)
-
-
-_TYPE_NAMES = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "true or false",
-    dict: "a table",
-    list: "an array",
-}
-
-
-def _did_you_mean(key: str, fields: Mapping[str, Field]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, list(fields), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConfig:
+def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfig:
     kind = table.get("kind")
     if kind not in TARGET_FIELDS:
         where = (
@@ -350,7 +230,7 @@ def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConf
         raise ConfigError(
             f'targets.{name}.kind must be "hiveserver2" or "emr", not {kind!r}', where=where
         )
-    options = _check_table(table, TARGET_FIELDS[kind], loc, ("targets", name))
+    options = check_table(table, TARGET_FIELDS[kind], loc, ("targets", name))
     if kind == "emr":
         if not options["cluster_id"] and not options["cluster_name"]:
             raise ConfigError(
@@ -373,7 +253,7 @@ def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConf
                 where=loc.where("targets", name, "script_prefix"),
             )
     else:
-        _check_str_map(
+        check_str_map(
             options["configuration"],
             f"targets.{name}.configuration",
             loc.where("targets", name, "configuration"),
@@ -384,7 +264,7 @@ def _build_target(name: str, table: dict[str, Any], loc: _Locator) -> TargetConf
 def _build_job(
     name: str,
     table: dict[str, Any],
-    loc: _Locator,
+    loc: Locator,
     staging: StagingConfig,
     targets: Mapping[str, TargetConfig],
 ) -> JobConfig:
@@ -394,7 +274,7 @@ def _build_job(
             "KITER_KINESIS_ACCESS_KEY and KITER_KINESIS_SECRET_KEY at submit time",
             where=loc.where("jobs", name),
         )
-    values = _check_table(table, JOB_FIELDS, loc, ("jobs", name))
+    values = check_table(table, JOB_FIELDS, loc, ("jobs", name))
     values["logical_name"] = values["logical_name"] or name
     values["staging_format"] = values["staging_format"] or staging.format
     target = values["target"]
@@ -404,79 +284,8 @@ def _build_job(
             f"jobs.{name}.target names no [targets.{target}] (targets: {known})",
             where=loc.where("jobs", name, "target"),
         )
-    _check_vars(values["vars"], name, loc)
+    check_vars(values["vars"], name, loc)
     return JobConfig(name=name, **values)
-
-
-def _check_staged(job: JobConfig, aws: AwsSettings, loc: _Locator) -> None:
-    """Staged mode reads the stream with kiter's own credentials, in kiter's region."""
-    if job.mode != "staged":
-        return
-    if job.cross_account:
-        raise ConfigError(
-            f"jobs.{job.name}: staged mode reads the stream with kiter's own AWS credentials; "
-            "cross_account keys are for connector mode",
-            where=loc.where("jobs", job.name, "cross_account"),
-        )
-    if job.endpoint_region and job.endpoint_region != aws.region:
-        raise ConfigError(
-            f"jobs.{job.name}: staged mode reads the stream in [aws] region {aws.region}, "
-            f"not endpoint_region {job.endpoint_region}",
-            where=loc.where("jobs", job.name, "endpoint_region"),
-        )
-
-
-def _check_vars(variables: Mapping[str, Any], job: str, loc: _Locator) -> None:
-    for key, value in variables.items():
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-            raise ConfigError(
-                f"jobs.{job}.vars key {key!r} is not a valid template name",
-                where=loc.where("jobs", job, "vars", key),
-            )
-        if not isinstance(value, (str, int, float, bool)):
-            raise ConfigError(
-                f"jobs.{job}.vars.{key} must be a string, number or boolean",
-                where=loc.where("jobs", job, "vars", key),
-            )
-
-
-def _check_str_map(value: Mapping[str, Any], name: str, where: str) -> None:
-    for key, item in value.items():
-        if not isinstance(item, (str, int, float, bool)):
-            raise ConfigError(f"{name}.{key} must be a string, number or boolean", where=where)
-
-
-def _staging_url(root: Path, location: str, loc: _Locator) -> str:
-    if location.startswith("s3://"):
-        if len(location) <= len("s3://") or location[5] == "/":
-            raise ConfigError(
-                "staging.location needs a bucket", where=loc.where("staging", "location")
-            )
-        return _checked_location(location.rstrip("/"), loc)
-    if location.startswith("file://"):
-        location = location[len("file://") :]
-    elif "://" in location:
-        raise ConfigError(
-            f"staging.location must be a file:// or s3:// URL or a path, not {location!r}",
-            where=loc.where("staging", "location"),
-        )
-    folder = Path(location)
-    if not folder.is_absolute():
-        folder = root / folder
-    return _checked_location(folder.resolve().as_uri(), loc)
-
-
-def _checked_location(url: str, loc: _Locator) -> str:
-    """A staging URL scripts can quote as it is (it is interpolated into LOCATION and LOAD)."""
-    bad = LOCATION_FORBIDDEN.search(url)
-    if bad:
-        raise ConfigError(
-            f"staging.location {url!r} holds {bad.group(0)!r}, which would change the scripts "
-            "that read it: choose a location without quotes, backslashes, ';', '$' or control "
-            "characters",
-            where=loc.where("staging", "location"),
-        )
-    return url
 
 
 def parse_var_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
