@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import re
-from dataclasses import dataclass, field
 
+from kiter.lint.pigtokens import Statement, Token, split_statements, tokenize, unquote
 from kiter.lint.problems import FoundSettings, Problem
 
 KINESIS_LOADER = "com.amazon.emr.kinesis.pig.KinesisStreamLoader"
@@ -66,11 +65,6 @@ _GRUNT = frozenset(
     ]
 )
 _STATEMENT_WORDS = _OPERATORS | _INSPECT | _GRUNT | {"SET", "SPLIT"}
-# A word that can only begin a statement: seen first on a line inside another one, the `;` before
-# it is missing.
-_ONLY_AT_START = frozenset(
-    ["STORE", "DUMP", "SET", "REGISTER", "DEFINE", "IMPORT", "SPLIT", "DESCRIBE", "ILLUSTRATE"]
-)
 # Reserved words that cannot name a relation (Grunt commands can: `cat` is a fine alias).
 _KEYWORDS = (
     _OPERATORS
@@ -106,36 +100,6 @@ _KEYWORDS = (
         ]
     )
 )
-_CLOSERS = {")": "(", "]": "[", "}": "{"}
-
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?[LlFf]?|\.[0-9]+(?:[eE][+-]?[0-9]+)?")
-_PARAM = re.compile(r"\$(?:\{[^}\n]*\}|[A-Za-z_0-9]+)")
-_TWO_CHAR = ("==", "!=", "<=", ">=", "::", "..")
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # word, string, number, param, punct
-    text: str
-    line: int
-    start: int
-    end: int
-    first_on_line: bool
-
-    @property
-    def upper(self) -> str:
-        return self.text.upper() if self.kind == "word" else ""
-
-
-@dataclass
-class _Statement:
-    tokens: list[_Token] = field(default_factory=list)
-    end: int = -1  # offset of the `;` that closed it, -1 when none did
-
-    @property
-    def line(self) -> int:
-        return self.tokens[0].line
 
 
 def check_piglatin(text: str, *, reads_stream: bool) -> list[Problem]:
@@ -146,8 +110,8 @@ def check_piglatin(text: str, *, reads_stream: bool) -> list[Problem]:
     """
     problems: list[Problem] = []
     try:
-        tokens = _tokenize(text, problems)
-        statements = _split(tokens, problems)
+        tokens = tokenize(text, problems)
+        statements = split_statements(tokens, problems)
         _check_statements(statements, text, reads_stream, problems)
     except Exception as exc:  # a bug here must not hide the script's real state
         problems.append(Problem(1, f"the Pig Latin checker failed ({type(exc).__name__}): {exc}"))
@@ -163,7 +127,7 @@ def set_statements_pig(text: str) -> FoundSettings:
     found = FoundSettings()
     scratch: list[Problem] = []
     try:
-        statements = _split(_tokenize(text, scratch), scratch)
+        statements = split_statements(tokenize(text, scratch), scratch)
         for statement in statements:
             setting = _parse_set(statement, text)
             if isinstance(setting, tuple):
@@ -173,151 +137,8 @@ def set_statements_pig(text: str) -> FoundSettings:
     return found
 
 
-def _tokenize(text: str, problems: list[Problem]) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n, line = 0, len(text), 1
-    line_has_token = False
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line += 1
-            line_has_token = False
-            i += 1
-            continue
-        if ch.isspace():
-            i += 1
-            continue
-        if text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        if text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            if end < 0:
-                problems.append(Problem(line, "comment opened with /* is never closed"))
-                break
-            line += text.count("\n", i, end)
-            i = end + 2
-            continue
-        if ch == "%" and not line_has_token:
-            # %default / %declare: preprocessor lines, no `;`; their values are free text.
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        start, first = i, not line_has_token
-        line_has_token = True
-        if ch == "'":
-            i = _string_end(text, i, problems, line)
-            tokens.append(_Token("string", text[start:i], line, start, i, first))
-            continue
-        if ch == "`":
-            end = text.find("`", i + 1)
-            if end < 0:
-                problems.append(Problem(line, "command opened with ` is never closed"))
-                end = n - 1
-            tokens.append(_Token("string", text[start : end + 1], line, start, end + 1, first))
-            line += text.count("\n", start, end + 1)
-            i = end + 1
-            continue
-        for kind, pattern in (("word", _WORD), ("number", _NUMBER), ("param", _PARAM)):
-            match = pattern.match(text, i)
-            if match:
-                i = match.end()
-                tokens.append(_Token(kind, match.group(0), line, start, i, first))
-                break
-        else:
-            width = 2 if text.startswith(_TWO_CHAR, i) else 1
-            i += width
-            tokens.append(_Token("punct", text[start:i], line, start, i, first))
-    return tokens
-
-
-def _string_end(text: str, i: int, problems: list[Problem], line: int) -> int:
-    """Offset just past the string starting at `i`; Pig strings cannot span lines."""
-    j = i + 1
-    while j < len(text):
-        ch = text[j]
-        if ch == "\\":
-            j += 1 if text[j + 1 : j + 2] == "\n" else 2
-            continue
-        if ch == "'":
-            return j + 1
-        if ch == "\n":
-            break
-        j += 1
-    problems.append(Problem(line, "string opened with ' is never closed on its line"))
-    return j
-
-
-def _split(tokens: list[_Token], problems: list[Problem]) -> list[_Statement]:
-    statements: list[_Statement] = []
-    current = _Statement()
-    stack: list[tuple[_Token, bool]] = []  # open brackets; bool: a FOREACH nested block
-    for index, token in enumerate(tokens):
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if not stack and current.tokens and _starts_statement(token, following):
-            problems.append(
-                Problem(
-                    current.tokens[-1].line,
-                    f"missing ';' at the end of this statement (the next one starts at line "
-                    f"{token.line})",
-                )
-            )
-            statements.append(current)
-            current = _Statement()
-        if token.kind == "punct" and token.text in "([{":
-            nested = token.text == "{" and _opens_nested_block(current)
-            stack.append((token, nested))
-        elif token.kind == "punct" and token.text in _CLOSERS:
-            if stack and stack[-1][0].text == _CLOSERS[token.text]:
-                _, nested = stack.pop()
-                if nested and not stack:
-                    # A nested FOREACH block ends its statement; the `;` after it is optional.
-                    current.tokens.append(token)
-                    current.end = token.end
-                    statements.append(current)
-                    current = _Statement()
-                    continue
-            else:
-                problems.append(Problem(token.line, f"'{token.text}' has no matching opening"))
-        elif token.kind == "punct" and token.text == ";":
-            if any(opener.text == "{" for opener, _ in stack):
-                current.tokens.append(token)  # a statement inside a nested block
-                continue
-            for opener, _ in stack:
-                problems.append(
-                    Problem(opener.line, f"'{opener.text}' is not closed before the ';'")
-                )
-            stack.clear()
-            if current.tokens:
-                current.end = token.start
-                statements.append(current)
-            current = _Statement()
-            continue
-        current.tokens.append(token)
-    for opener, _ in stack:
-        problems.append(Problem(opener.line, f"'{opener.text}' is never closed"))
-    if current.tokens:
-        problems.append(Problem(current.line, "statement is not closed with ';'"))
-        statements.append(current)
-    return statements
-
-
-def _starts_statement(token: _Token, following: _Token | None) -> bool:
-    """Whether `token`, first on its line inside an open statement, must begin a new one."""
-    if not token.first_on_line or token.kind != "word":
-        return False
-    # `alias =` cannot continue a statement: Pig has no single `=` in expressions.
-    return token.upper in _ONLY_AT_START or (following is not None and following.text == "=")
-
-
-def _opens_nested_block(current: _Statement) -> bool:
-    tokens = current.tokens
-    return len(tokens) >= 2 and tokens[-2].upper == "FOREACH"
-
-
 def _check_statements(
-    statements: list[_Statement], text: str, reads_stream: bool, problems: list[Problem]
+    statements: list[Statement], text: str, reads_stream: bool, problems: list[Problem]
 ) -> None:
     first_definition: dict[str, int] = {}
     for statement in statements:
@@ -356,7 +177,7 @@ def _check_statements(
         )
 
 
-def _operator_index(tokens: list[_Token]) -> int | None:
+def _operator_index(tokens: list[Token]) -> int | None:
     """Index of the relational operator: after `alias =` / `a, b =`, or first; None if absent."""
     i = 0
     while i + 1 < len(tokens) and tokens[i].kind in ("word", "param"):
@@ -379,7 +200,7 @@ def _operator_index(tokens: list[_Token]) -> int | None:
     return None
 
 
-def _defined_names(tokens: list[_Token]) -> list[_Token]:
+def _defined_names(tokens: list[Token]) -> list[Token]:
     if not tokens:
         return []
     if tokens[0].upper == "SPLIT":
@@ -405,7 +226,7 @@ def _defined_names(tokens: list[_Token]) -> list[_Token]:
 
 
 def _check_operator(
-    tokens: list[_Token],
+    tokens: list[Token],
     op_at: int,
     defined: set[str],
     first_definition: dict[str, int],
@@ -440,7 +261,7 @@ def _check_operator(
 
 
 def _check_relation(
-    token: _Token, defined: set[str], first_definition: dict[str, int], problems: list[Problem]
+    token: Token, defined: set[str], first_definition: dict[str, int], problems: list[Problem]
 ) -> None:
     if token.kind != "word" or token.text in defined:
         return  # parameters ($name) and anything else are taken on trust
@@ -455,7 +276,7 @@ def _check_relation(
     problems.append(Problem(token.line, message))
 
 
-def _uses_loader(tokens: list[_Token], loaders: set[str], problems: list[Problem]) -> bool:
+def _uses_loader(tokens: list[Token], loaders: set[str], problems: list[Problem]) -> bool:
     found = False
     for i, token in enumerate(tokens[:-1]):
         if token.upper != "LOAD":
@@ -476,7 +297,7 @@ def _uses_loader(tokens: list[_Token], loaders: set[str], problems: list[Problem
     return found
 
 
-def _parse_set(statement: _Statement, text: str) -> tuple[str, str] | Problem | None:
+def _parse_set(statement: Statement, text: str) -> tuple[str, str] | Problem | None:
     """(key, value) of a well-formed SET, a Problem for a malformed one, None for a bare SET."""
     tokens = statement.tokens
     if not tokens or tokens[0].upper != "SET":
@@ -486,7 +307,7 @@ def _parse_set(statement: _Statement, text: str) -> tuple[str, str] | Problem | 
     key = tokens[1]
     if key.kind != "word" and key.kind != "string":
         return Problem(key.line, f"SET needs a key, found {key.text!r}")
-    key_text = _unquote(key.text) if key.kind == "string" else key.text
+    key_text = unquote(key.text) if key.kind == "string" else key.text
     values = tokens[2:]
     if any(token.text == "=" for token in values):
         return Problem(
@@ -496,7 +317,7 @@ def _parse_set(statement: _Statement, text: str) -> tuple[str, str] | Problem | 
     if not values:
         return Problem(key.line, f"SET {key_text} has no value")
     if len(values) == 1 and values[0].kind == "string":
-        return key_text, _unquote(values[0].text)
+        return key_text, unquote(values[0].text)
     end = statement.end if statement.end >= 0 else values[-1].end
     raw = text[values[0].start : end].strip()
     if any(a.end < b.start for a, b in itertools.pairwise(values)):
@@ -504,12 +325,7 @@ def _parse_set(statement: _Statement, text: str) -> tuple[str, str] | Problem | 
     return key_text, raw
 
 
-def _unquote(literal: str) -> str:
-    body = literal[1:-1] if len(literal) >= 2 and literal.endswith("'") else literal[1:]
-    return re.sub(r"\\(.)", r"\1", body)
-
-
-def _not_a_statement(tokens: list[_Token]) -> str:
+def _not_a_statement(tokens: list[Token]) -> str:
     head = tokens[0]
     if len(tokens) > 2 and tokens[1].text == "=":
         op = tokens[2]

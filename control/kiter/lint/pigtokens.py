@@ -1,0 +1,195 @@
+"""Pig Latin as tokens and statements, the way Grunt reads them: words, strings, parameters.
+
+Shared by the offline checks (piglatin.py) and by whatever needs a Pig script's statements
+without Pig: it only reads text and never raises on bad input (problems are collected).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kiter.lint.problems import Problem
+
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?[LlFf]?|\.[0-9]+(?:[eE][+-]?[0-9]+)?")
+_PARAM = re.compile(r"\$(?:\{[^}\n]*\}|[A-Za-z_0-9]+)")
+_TWO_CHAR = ("==", "!=", "<=", ">=", "::", "..")
+# A word that can only begin a statement: seen first on a line inside another one, the `;` before
+# it is missing.
+_ONLY_AT_START = frozenset(
+    ["STORE", "DUMP", "SET", "REGISTER", "DEFINE", "IMPORT", "SPLIT", "DESCRIBE", "ILLUSTRATE"]
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # word, string, number, param, punct
+    text: str
+    line: int
+    start: int
+    end: int
+    first_on_line: bool
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else ""
+
+
+@dataclass
+class Statement:
+    tokens: list[Token] = field(default_factory=list)
+    end: int = -1  # offset of the `;` that closed it, -1 when none did
+
+    @property
+    def line(self) -> int:
+        return self.tokens[0].line
+
+
+def tokenize(text: str, problems: list[Problem]) -> list[Token]:
+    tokens: list[Token] = []
+    i, n, line = 0, len(text), 1
+    line_has_token = False
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            line_has_token = False
+            i += 1
+            continue
+        if ch.isspace():
+            i += 1
+            continue
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                problems.append(Problem(line, "comment opened with /* is never closed"))
+                break
+            line += text.count("\n", i, end)
+            i = end + 2
+            continue
+        if ch == "%" and not line_has_token:
+            # %default / %declare: preprocessor lines, no `;`; their values are free text.
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        start, first = i, not line_has_token
+        line_has_token = True
+        if ch == "'":
+            i = _string_end(text, i, problems, line)
+            tokens.append(Token("string", text[start:i], line, start, i, first))
+            continue
+        if ch == "`":
+            end = text.find("`", i + 1)
+            if end < 0:
+                problems.append(Problem(line, "command opened with ` is never closed"))
+                end = n - 1
+            tokens.append(Token("string", text[start : end + 1], line, start, end + 1, first))
+            line += text.count("\n", start, end + 1)
+            i = end + 1
+            continue
+        for kind, pattern in (("word", _WORD), ("number", _NUMBER), ("param", _PARAM)):
+            match = pattern.match(text, i)
+            if match:
+                i = match.end()
+                tokens.append(Token(kind, match.group(0), line, start, i, first))
+                break
+        else:
+            width = 2 if text.startswith(_TWO_CHAR, i) else 1
+            i += width
+            tokens.append(Token("punct", text[start:i], line, start, i, first))
+    return tokens
+
+
+def _string_end(text: str, i: int, problems: list[Problem], line: int) -> int:
+    """Offset just past the string starting at `i`; Pig strings cannot span lines."""
+    j = i + 1
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\":
+            j += 1 if text[j + 1 : j + 2] == "\n" else 2
+            continue
+        if ch == "'":
+            return j + 1
+        if ch == "\n":
+            break
+        j += 1
+    problems.append(Problem(line, "string opened with ' is never closed on its line"))
+    return j
+
+
+def split_statements(tokens: list[Token], problems: list[Problem]) -> list[Statement]:
+    statements: list[Statement] = []
+    current = Statement()
+    stack: list[tuple[Token, bool]] = []  # open brackets; bool: a FOREACH nested block
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if not stack and current.tokens and _starts_statement(token, following):
+            problems.append(
+                Problem(
+                    current.tokens[-1].line,
+                    f"missing ';' at the end of this statement (the next one starts at line "
+                    f"{token.line})",
+                )
+            )
+            statements.append(current)
+            current = Statement()
+        if token.kind == "punct" and token.text in "([{":
+            nested = token.text == "{" and _opens_nested_block(current)
+            stack.append((token, nested))
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            if stack and stack[-1][0].text == _CLOSERS[token.text]:
+                _, nested = stack.pop()
+                if nested and not stack:
+                    # A nested FOREACH block ends its statement; the `;` after it is optional.
+                    current.tokens.append(token)
+                    current.end = token.end
+                    statements.append(current)
+                    current = Statement()
+                    continue
+            else:
+                problems.append(Problem(token.line, f"'{token.text}' has no matching opening"))
+        elif token.kind == "punct" and token.text == ";":
+            if any(opener.text == "{" for opener, _ in stack):
+                current.tokens.append(token)  # a statement inside a nested block
+                continue
+            for opener, _ in stack:
+                problems.append(
+                    Problem(opener.line, f"'{opener.text}' is not closed before the ';'")
+                )
+            stack.clear()
+            if current.tokens:
+                current.end = token.start
+                statements.append(current)
+            current = Statement()
+            continue
+        current.tokens.append(token)
+    for opener, _ in stack:
+        problems.append(Problem(opener.line, f"'{opener.text}' is never closed"))
+    if current.tokens:
+        problems.append(Problem(current.line, "statement is not closed with ';'"))
+        statements.append(current)
+    return statements
+
+
+def _starts_statement(token: Token, following: Token | None) -> bool:
+    """Whether `token`, first on its line inside an open statement, must begin a new one."""
+    if not token.first_on_line or token.kind != "word":
+        return False
+    # `alias =` cannot continue a statement: Pig has no single `=` in expressions.
+    return token.upper in _ONLY_AT_START or (following is not None and following.text == "=")
+
+
+def _opens_nested_block(current: Statement) -> bool:
+    tokens = current.tokens
+    return len(tokens) >= 2 and tokens[-2].upper == "FOREACH"
+
+
+def unquote(literal: str) -> str:
+    body = literal[1:-1] if len(literal) >= 2 and literal.endswith("'") else literal[1:]
+    return re.sub(r"\\(.)", r"\1", body)
