@@ -105,17 +105,12 @@ def run_demo(
     progress: Progress = _quiet,
 ) -> DemoResult:
     """Run the demo in `folder`; the stack stops at the end unless `keep`."""
-    from kiter.local.stack import LocalStack
     from kiter.local.traffic import Producer, Traffic
+    from kiter.wiring import make_local_stack
 
     folder = folder.resolve()
     project = load_project(make_demo_project(folder), env={})
-    stack = LocalStack(
-        project.local_dir,
-        moto_port=project.local.moto_port,
-        hiveserver2_port=project.local.hiveserver2_port,
-        echo=echo,
-    )
+    stack = make_local_stack(project, echo)
     result = DemoResult(folder)
     with progress("starting the local stack (moto server + Spark Thrift Server)"):
         stack.up()

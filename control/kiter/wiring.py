@@ -18,6 +18,9 @@ from kiter.project import EmrConfig, HiveServer2Config, Project, TargetConfig
 from kiter.targets.base import Target
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from kiter.local.stack import LocalStack
     from kiter.metastore.ledger import Ledger
     from kiter.render import Renderer
     from kiter.runner import Runner
@@ -114,3 +117,28 @@ def make_runner(
         make_target=lambda config, run_echo: make_target(project, config, aws, run_echo),
         echo=echo,
     )
+
+
+def make_local_stack(project: Project, echo: Echo = no_echo) -> LocalStack:
+    """The project's embedded stack, on the ports of its [local] table."""
+    from kiter.local.stack import LocalStack
+
+    return LocalStack(
+        project.local_dir,
+        moto_port=project.local.moto_port,
+        hiveserver2_port=project.local.hiveserver2_port,
+        echo=echo,
+    )
+
+
+def local_stack_at(project_root: Path, echo: Echo = no_echo) -> LocalStack:
+    """The stack recorded in a project folder, found without reading kiter.toml (to look at or
+    stop a running stack while the file has an error)."""
+    from kiter.local.stack import LocalStack
+
+    return LocalStack(project_root / ".kiter" / "local", echo=echo)
+
+
+def local_aws(project: Project, moto_url: str) -> Aws:
+    """An AWS factory for the embedded stack's moto server (its fixed credentials)."""
+    return Aws(replace(project.aws, endpoint_url=moto_url, profile=None, local_credentials=True))

@@ -6,11 +6,13 @@ Commands ask it for what they need (project, renderer, AWS factory) instead of b
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -35,12 +37,24 @@ class App:
     debug: bool = False
 
     @cached_property
-    def project(self) -> Project:
-        from kiter.project import find_project, load_project
+    def project_file(self) -> Path:
+        """kiter.toml of the project (-C DIR, else the nearest above the current folder)."""
+        from kiter.project import PROJECT_FILE, find_project
 
-        start = Path(self.project_dir) if self.project_dir else Path.cwd()
-        path = start / "kiter.toml" if self.project_dir else find_project(start)
-        return load_project(path, flags=self.flags, profile=self.profile)
+        if self.project_dir:
+            return Path(self.project_dir) / PROJECT_FILE
+        return find_project(Path.cwd())
+
+    @property
+    def project_root(self) -> Path:
+        """The project folder, found without reading kiter.toml."""
+        return self.project_file.parent.resolve()
+
+    @cached_property
+    def project(self) -> Project:
+        from kiter.project import load_project
+
+        return load_project(self.project_file, flags=self.flags, profile=self.profile)
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -144,3 +158,19 @@ def iteration_option(func: F) -> F:
         default=None,
         help="Iteration number (default: the ledger's next, or 0 offline).",
     )(func)
+
+
+def sigterm_as_interrupt() -> None:
+    """SIGTERM gets the same clean stop as Ctrl-C: cancel on the engine, record FAILED, exit 130."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    from kiter.tabular import format_rows
+
+    if columns:
+        out(format_rows(columns, rows, fmt))  # type: ignore[arg-type]  # click.Choice checked it

@@ -15,20 +15,7 @@ import click
 from kiter.cli.app import App, json_option, note, out, pass_app
 
 if TYPE_CHECKING:
-    from kiter.local.stack import LocalStack, StackState
-    from kiter.project import Project
-
-
-def local_stack(project: Project) -> LocalStack:
-    """The project's stack, reporting progress on stderr."""
-    from kiter.local.stack import LocalStack
-
-    return LocalStack(
-        project.local_dir,
-        moto_port=project.local.moto_port,
-        hiveserver2_port=project.local.hiveserver2_port,
-        echo=note,
-    )
+    from kiter.local.stack import StackState
 
 
 @click.group()
@@ -78,20 +65,20 @@ def up(app: App, no_hive: bool, timeout: float, shards: int) -> None:
       kiter local up
       kiter local up --no-hive
     """
+    from kiter.wiring import make_local_stack
+
     project = app.project
-    state = local_stack(project).up(spark=not no_hive, timeout=timeout)
+    state = make_local_stack(project, note).up(spark=not no_hive, timeout=timeout)
     _print_state(state)
     if not state.started_now:
         note("already running: nothing started")
     if state.moto is not None:
-        from kiter.aws import Aws, AwsSettings
         from kiter.local.streams import ensure_streams
+        from kiter.wiring import local_aws
 
-        settings = AwsSettings(
-            project.aws.region, endpoint_url=state.moto.url, local_credentials=True
-        )
+        kinesis = local_aws(project, state.moto.url).client("kinesis")
         streams = {job.stream for job in project.jobs.values()}
-        for name in ensure_streams(Aws(settings).client("kinesis"), streams, shards=shards):
+        for name in ensure_streams(kinesis, streams, shards=shards):
             note(f"created stream {name} ({shards} shards) on the local moto server")
 
 
@@ -101,12 +88,15 @@ def down(app: App) -> None:
     """Stop the local stack (SIGTERM, then SIGKILL) and remove its pid files.
 
     Data in the moto server is lost; the Hive metastore and warehouse stay in .kiter/local/hive.
+    Works while kiter.toml has an error: only the project folder is needed.
 
     \b
     Example:
       kiter local down
     """
-    stopped = local_stack(app.project).down()
+    from kiter.wiring import local_stack_at
+
+    stopped = local_stack_at(app.project_root, note).down()
     for line in stopped:
         out(line)
     if not stopped:
@@ -124,7 +114,9 @@ def status(app: App, as_json: bool) -> None:
       kiter local status
       kiter local status --json
     """
-    state = local_stack(app.project).status()
+    from kiter.wiring import local_stack_at
+
+    state = local_stack_at(app.project_root, note).status()
     if as_json:
         data = state.to_dict() if state else {"moto": None, "hiveserver2": None}
         out(json.dumps({"running": bool(state and state.alive), **data}, indent=2))

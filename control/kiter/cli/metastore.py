@@ -95,13 +95,11 @@ def create(
     info = result.info
     meta = app.project.metastore
     if meta.ledger_table:
-        from kiter.metastore.table import CheckpointTable
+        from kiter.metastore.table import create_ledger_table
 
-        # kiter's own ledger: a few small writes per iteration, so on-demand billing.
-        ledger = CheckpointTable(
-            app.aws.client("dynamodb"), meta.ledger_table, meta.hash_key, meta.range_key
+        create_ledger_table(
+            app.aws.client("dynamodb"), meta.ledger_table, meta.hash_key, meta.range_key, note
         )
-        ledger.create(on_demand=True, read=0, write=0, progress=note)
     if result.present:
         note(f"table {info.name} is present with matching keys")
         shortfall = None if on_demand else capacity_shortfall(info, read, write)

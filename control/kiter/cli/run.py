@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import click
 
-from kiter.cli.app import App, echo_for, note, pass_app, quiet_option, target_option, warn
-from kiter.cli.submit import sigterm_as_interrupt
+from kiter.cli.app import (
+    App,
+    echo_for,
+    note,
+    pass_app,
+    quiet_option,
+    sigterm_as_interrupt,
+    target_option,
+    warn,
+)
 from kiter.errors import UsageError
 
 

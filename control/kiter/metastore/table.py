@@ -290,3 +290,12 @@ class CheckpointTable:
             waited += poll
         progress(f"table {self.name} deleted")
         return True
+
+
+def create_ledger_table(
+    client: Any, name: str, hash_key: str, range_key: str, progress: Progress
+) -> CreateResult:
+    """kiter's ledger in a table of its own: a few small writes per iteration, so on demand."""
+    return CheckpointTable(client, name, hash_key, range_key).create(
+        on_demand=True, read=0, write=0, progress=progress
+    )

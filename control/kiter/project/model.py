@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kiter.aws import AwsSettings
-from kiter.errors import ConfigError
+from kiter.errors import ConfigError, UsageError
 from kiter.library import builtin_dirs
 from kiter.project.fields import (
     PLAIN_SHAPE,
@@ -206,6 +206,33 @@ class Project:
             known = ", ".join(sorted(self.targets)) or "none"
             raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
         return self.targets[name]
+
+    def query_target(self, name: str | None = None) -> HiveServer2Config:
+        """The HiveServer2 target of an ad-hoc query: the one named, else the only one, or the
+        only one the selected profile defines (`--profile local` means the local stack's)."""
+        if name is None:
+            names = [n for n, t in self.targets.items() if isinstance(t, HiveServer2Config)]
+            if len(names) > 1:
+                names = [n for n in names if n in self.profile_targets] or names
+            if len(names) != 1:
+                raise UsageError(
+                    "choose a HiveServer2 target with --target"
+                    + (
+                        f" (one of: {', '.join(sorted(names))})"
+                        if names
+                        else ": the project has none"
+                    )
+                )
+            name = names[0]
+        if name not in self.targets:
+            known = ", ".join(sorted(self.targets)) or "none"
+            raise UsageError(f"no target named {name!r} (targets: {known})")
+        target = self.targets[name]
+        if not isinstance(target, HiveServer2Config):
+            raise UsageError(
+                f"target {name} is an EMR target: kiter query needs a HiveServer2 target"
+            )
+        return target
 
     @cached_property
     def template_dirs(self) -> list[Path]:

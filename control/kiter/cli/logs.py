@@ -1,0 +1,53 @@
+"""`kiter logs`: explain a failed EMR step of an iteration from its logs."""
+
+from __future__ import annotations
+
+import click
+
+from kiter.cli.app import (
+    App,
+    note,
+    out,
+    pass_app,
+)
+from kiter.errors import UsageError
+
+
+@click.command()
+@click.argument("job")
+@click.option(
+    "--iteration", "-i", type=click.IntRange(min=0), required=True, help="Iteration number."
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for EMR to push the step's logs.",
+)
+@pass_app
+def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
+    """Fetch an EMR step's logs for an iteration of JOB and explain why it failed.
+
+    \b
+    Example:
+      kiter logs top_errors --iteration 41
+    """
+    from kiter.targets.emr import EmrTarget
+
+    project = app.project
+    config = project.job(job)
+    record = app.ledger.get(config.logical_name, iteration)
+    if record is None:
+        raise UsageError(f"the ledger has no iteration {iteration} of {config.logical_name}")
+    step_id = record.stats.get("submission_id") or record.submission_id
+    target_config = project.targets.get(record.target) if record.target else None
+    if target_config is None or target_config.kind != "emr" or not str(step_id).startswith("s-"):
+        raise UsageError(
+            f"iteration {iteration} of {config.logical_name} ran on {record.target or 'no target'}"
+            f" ({step_id or 'no submission'}): kiter logs explains EMR steps"
+        )
+    engine = app.target(target_config, note)
+    assert isinstance(engine, EmrTarget)
+    out(engine.explain(str(step_id), wait_seconds=wait_seconds))
