@@ -24,6 +24,9 @@ import boto3
 from kiter.cli.init import scaffold
 from kiter.local.motoserver import make_server
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from kiter_support import start_cluster
+
 BIN = Path(sys.executable).parent
 RUNS = 10
 
@@ -54,17 +57,7 @@ def main() -> None:
     }
     boto3.client("kinesis", **kw).create_stream(StreamName="AccessLogStream", ShardCount=2)
     boto3.client("s3", **kw).create_bucket(Bucket="my-bucket")
-    cluster = boto3.client("emr", **kw).run_job_flow(
-        Name="bench",
-        ReleaseLabel="emr-6.15.0",
-        JobFlowRole="r",
-        ServiceRole="s",
-        Instances={
-            "KeepJobFlowAliveWhenNoSteps": True,
-            "InstanceCount": 1,
-            "MasterInstanceType": "m5.xlarge",
-        },
-    )["JobFlowId"]
+    cluster = start_cluster(boto3.client("emr", **kw), "bench")
     folder = Path(tempfile.mkdtemp(prefix="kiter-bench-submit-"))
     scaffold(folder)
     toml = folder / "kiter.toml"

@@ -8,8 +8,13 @@ Room-specific fixtures live in each test folder's conftest.py.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from kiter_support import moto_server
+from sample_projects import LIBRARY_PROJECT, WriteProject
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +32,40 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def aws_env(isolated_environment: None) -> None:
     """For fixtures that name their dependency on fake AWS settings explicitly."""
+
+
+@pytest.fixture
+def moto_endpoint(isolated_environment: None) -> Iterator[str]:
+    """A moto server of this test's own on 127.0.0.1 (for tests that run kiter processes)."""
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def in_process_moto(isolated_environment: None) -> Iterator[None]:
+    """moto's in-process mock for every AWS client this test makes."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def write_project(tmp_path: Path) -> WriteProject:
+    """Write kiter.toml (and optional extra files) into a fresh folder; returns kiter.toml's path."""
+
+    def write(text: str, files: dict[str, str] | None = None) -> Path:
+        for name, content in (files or {}).items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+        path = tmp_path / "kiter.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def library_project(write_project: WriteProject) -> Path:
+    return write_project(LIBRARY_PROJECT)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from kiter.aws import Aws, AwsSettings
 from kiter.metastore.ledger import Ledger, Owner
 from kiter.metastore.table import CheckpointTable
+from kiter_support import FakeTime as FakeClock
 
 TABLE = "MyEMRKinesisTable"
 HASH, RANGE = "HashKey", "RangeKey"
@@ -28,28 +28,10 @@ CONNECTOR_ITEMS = [
 ]
 
 
-class FakeClock:
-    """An injectable clock: epoch seconds that move only when a test says so."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-
-
 @pytest.fixture
-def ddb(aws_env: None) -> Iterator[Any]:
+def ddb(in_process_moto: None) -> Any:
     """A DynamoDB client from kiter's own factory, against a fresh in-process moto."""
-    with mock_aws():
-        yield Aws(AwsSettings(region="us-east-1")).client("dynamodb")
+    return Aws(AwsSettings(region="us-east-1")).client("dynamodb")
 
 
 @pytest.fixture
@@ -64,7 +46,7 @@ def table(ddb: Any) -> CheckpointTable:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(START, sleep_advances=False)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def test_claim_refuses_while_lease_is_held(make_ledger: MakeLedger, clock: FakeC
     make_ledger().claim("orders")
     clock.advance(120)
     other = make_ledger(host="beta", pid=202, run_id="run-b")
-    with pytest.raises(IterationBusy) as err:
+    with pytest.raises(IterationBusy, match="running on alpha") as err:
         other.claim("orders")
     assert str(err.value) == (
         "iteration 0 of orders is running on alpha (pid 101) since 2025-06-15T15:06:40Z"
@@ -58,7 +58,7 @@ def test_claim_refuses_while_lease_is_held(make_ledger: MakeLedger, clock: FakeC
 
 def test_the_same_process_cannot_claim_twice_either(ledger: Ledger) -> None:
     ledger.claim("orders")
-    with pytest.raises(IterationBusy):
+    with pytest.raises(IterationBusy, match="iteration 0 of orders is running"):
         ledger.claim("orders")
 
 
@@ -101,7 +101,7 @@ def test_a_failed_iteration_is_claimed_again_with_its_boundaries(
 
 def test_an_explicit_iteration_past_next_is_refused(ledger: Ledger) -> None:
     _run(ledger)
-    with pytest.raises(Refused) as err:
+    with pytest.raises(Refused, match="cannot start") as err:
         ledger.claim("orders", iteration=5)
     assert str(err.value) == (
         "iteration 5 of orders cannot start: iteration 1 has not SUCCEEDED yet "

@@ -107,7 +107,7 @@ def test_create_refuses_a_table_with_another_key_schema_and_changes_nothing(
         ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 2},
     )
     before = ddb.describe_table(TableName=TABLE)["Table"]
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(ConfigError, match="kiter.toml expects") as err:
         CheckpointTable(ddb, TABLE, HASH, RANGE).create(
             on_demand=True, read=1, write=1, progress=lambda _l: None
         )
@@ -263,7 +263,7 @@ def test_access_denied_becomes_a_service_error_with_the_aws_message() -> None:
     stub.add_client_error(
         "describe_table", "AccessDeniedException", "not authorized to DescribeTable"
     )
-    with stub, pytest.raises(ServiceError) as err:
+    with stub, pytest.raises(ServiceError, match="AccessDeniedException") as err:
         CheckpointTable(client, TABLE, HASH, RANGE).describe()
     assert str(err.value) == (
         f"describe table {TABLE}: AccessDeniedException: not authorized to DescribeTable"

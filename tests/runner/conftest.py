@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
-from runner_support import PROJECT, REGION, Clock, MakeRunner, ScriptedTarget
+from runner_support import PROJECT, REGION, FakeTime, MakeRunner, ScriptedTarget
 
 from kiter.aws import Aws, AwsSettings
 from kiter.metastore.ledger import Ledger, Owner
@@ -19,14 +18,13 @@ from kiter.runner import Runner
 
 
 @pytest.fixture
-def aws(aws_env: None) -> Iterator[Aws]:
-    with mock_aws():
-        aws = Aws(AwsSettings(region=REGION))
-        CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
-            on_demand=True, read=0, write=0, progress=lambda _: None
-        )
-        aws.client("kinesis").create_stream(StreamName="weblogs", ShardCount=2)
-        yield aws
+def aws(in_process_moto: None) -> Aws:
+    aws = Aws(AwsSettings(region=REGION))
+    CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
+        on_demand=True, read=0, write=0, progress=lambda _: None
+    )
+    aws.client("kinesis").create_stream(StreamName="weblogs", ShardCount=2)
+    return aws
 
 
 @pytest.fixture
@@ -41,12 +39,13 @@ def target() -> ScriptedTarget:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeTime:
+    """Starts at the real time (the records' arrival times are real) and moves by hand."""
+    return FakeTime(time.time())
 
 
 @pytest.fixture
-def make_runner(aws: Aws, project: Project, target: ScriptedTarget, clock: Clock) -> MakeRunner:
+def make_runner(aws: Aws, project: Project, target: ScriptedTarget, clock: FakeTime) -> MakeRunner:
     def make(env: dict[str, str] | None = None, lines: list[str] | None = None) -> Runner:
         ledger = Ledger(
             aws.client("dynamodb"),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from kiter.aws import Aws
 from kiter.errors import Interrupted
 from kiter.runner import Runner
 from kiter.targets.base import Handle, Outcome, Script, Watch
+from kiter_support import FakeTime, start_cluster
 
 REGION = "us-east-1"
 PROJECT = """\
@@ -89,16 +89,6 @@ class ScriptedTarget:
         return "cancelled"
 
 
-class Clock:
-    def __init__(self) -> None:
-        import time
-
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 MakeRunner = Callable[..., Runner]
 
 
@@ -109,18 +99,4 @@ def put(aws: Aws, lines: list[str]) -> None:
         kinesis.put_record(StreamName="weblogs", Data=line.encode(), PartitionKey=f"key-{i}")
 
 
-def start_cluster(emr: Any) -> str:
-    """A moto EMR cluster that stays up for steps; returns its id."""
-    return str(
-        emr.run_job_flow(
-            Name="c",
-            ReleaseLabel="emr-6.15.0",
-            JobFlowRole="r",
-            ServiceRole="s",
-            Instances={
-                "KeepJobFlowAliveWhenNoSteps": True,
-                "InstanceCount": 1,
-                "MasterInstanceType": "m5.xlarge",
-            },
-        )["JobFlowId"]
-    )
+__all__ = ["FakeTime", "start_cluster"]

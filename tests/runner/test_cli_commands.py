@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from kiter.aws import Aws, AwsSettings
 from kiter.cli.main import main
@@ -46,13 +44,12 @@ target = "hive"
 
 
 @pytest.fixture
-def project(tmp_path: Path, aws_env: None) -> Iterator[Path]:
+def project(tmp_path: Path, in_process_moto: None) -> Path:
     (tmp_path / "kiter.toml").write_text(PROJECT, encoding="utf-8")
-    with mock_aws():
-        boto3.client("kinesis", region_name="us-east-1").create_stream(
-            StreamName="weblogs", ShardCount=3
-        )
-        yield tmp_path
+    boto3.client("kinesis", region_name="us-east-1").create_stream(
+        StreamName="weblogs", ShardCount=3
+    )
+    return tmp_path
 
 
 def ledger_as(owner: Owner) -> Ledger:

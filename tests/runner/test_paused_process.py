@@ -4,40 +4,25 @@ on a moto server: the attempt that took over follows its step, and nothing runs 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from runner_support import start_cluster
 
 from kiter.aws import Aws, AwsSettings
 from kiter.metastore.table import CheckpointTable
+from kiter_support import start_cluster
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
 LEASE = 10
-
-
-@pytest.fixture
-def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def _project(root: Path, endpoint: str, cluster: str) -> Path:
@@ -73,8 +58,9 @@ def _until(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
 
 
 def test_a_process_paused_past_its_lease_never_runs_the_iteration_twice(
-    endpoint: str, tmp_path: Path
+    moto_endpoint: str, tmp_path: Path
 ) -> None:
+    endpoint = moto_endpoint
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.emr.models import emr_backends
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runner_support import Clock, MakeRunner, ScriptedTarget, put, start_cluster
+from runner_support import FakeTime, MakeRunner, ScriptedTarget, put, start_cluster
 
 from kiter.aws import Aws
 from kiter.errors import Interrupted, JobFailed, Refused, TemplateError
@@ -95,7 +95,7 @@ def test_a_failed_staged_iteration_rereads_exactly_its_recorded_records(
     runner = make_runner()
     put(aws, lines(15))
     target.answers = [Outcome("FAILED", "x", cause="boom")]
-    with pytest.raises(JobFailed):
+    with pytest.raises(JobFailed, match="iteration 0 of top failed"):
         runner.run(project.job("top"), project.targets["engine"])
     before = partition(project, "top", 0)
     put(aws, lines(5, start=15))
@@ -110,7 +110,7 @@ def test_an_interrupt_marks_the_iteration_failed_and_releases_the_lease(
 ) -> None:
     runner = make_runner()
     target.answers = [KeyboardInterrupt()]
-    with pytest.raises(Interrupted):
+    with pytest.raises(Interrupted, match="cancelled statement 3"):
         runner.run(project.job("connector"), project.targets["engine"])
     record = runner.ledger.get("conn", 0)
     assert record is not None and record.state == "FAILED" and "interrupted" in record.reason
@@ -128,7 +128,7 @@ def test_a_template_error_after_the_claim_leaves_the_iteration_failed_not_stuck(
     from kiter.render import Renderer
 
     runner.renderer = Renderer(load_project(project.path, env={}))  # sees the project's template
-    with pytest.raises(TemplateError):
+    with pytest.raises(TemplateError, match="undefined name"):
         runner.run(project.job("connector"), project.targets["engine"])
     record = runner.ledger.get("conn", 0)
     assert record is not None and record.state == "FAILED" and "undefined" in record.reason
@@ -146,7 +146,7 @@ def test_a_pig_job_aimed_at_hiveserver2_is_refused_naming_the_emr_target(
 
 
 def test_the_retention_guard_refuses_an_iteration_whose_records_may_have_expired(
-    aws: Aws, project: Project, make_runner: MakeRunner, clock: Clock
+    aws: Aws, project: Project, make_runner: MakeRunner, clock: FakeTime
 ) -> None:
     runner = make_runner()
     runner.run(project.job("connector"), project.targets["engine"])
@@ -356,7 +356,7 @@ def test_a_staged_job_on_emr_stages_to_s3_and_the_step_reads_that_partition(
 
 
 def test_the_retention_guard_asks_the_stream_only_past_the_24_hour_minimum(
-    aws: Aws, project: Project, make_runner: MakeRunner, clock: Clock
+    aws: Aws, project: Project, make_runner: MakeRunner, clock: FakeTime
 ) -> None:
     kinesis = aws.client("kinesis")
     kinesis.increase_stream_retention_period(StreamName="weblogs", RetentionPeriodHours=48)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runner_support import Clock, MakeRunner, ScriptedTarget, put
+from runner_support import FakeTime, MakeRunner, ScriptedTarget, put
 
 from kiter.aws import Aws
 from kiter.errors import JobFailed, LeaseLost, Refused, SettingError
@@ -20,7 +20,7 @@ from kiter.targets.base import Abandoned, Handle, Outcome, Watch
 pytestmark = pytest.mark.functional
 
 
-def _rival(aws: Aws, clock: Clock) -> Ledger:
+def _rival(aws: Aws, clock: FakeTime) -> Ledger:
     return Ledger(
         aws.client("dynamodb"),
         "MyEMRKinesisTable",
@@ -47,7 +47,7 @@ class LosingTarget(ScriptedTarget):
         return Outcome("SUCCEEDED", handle.id)
 
 
-def _take_over(aws: Aws, clock: Clock) -> Any:
+def _take_over(aws: Aws, clock: FakeTime) -> Any:
     def take_over(handle: Handle, follow: bool) -> None:
         clock.now += 61  # this process was stopped past its 60 s lease
         rival = _rival(aws, clock)
@@ -60,12 +60,12 @@ def _take_over(aws: Aws, clock: Clock) -> Any:
 
 @pytest.mark.parametrize("followed", [False, True], ids=["nobody-follows", "rival-follows"])
 def test_a_process_that_lost_its_lease_cancels_its_run_unless_the_new_holder_follows_it(
-    aws: Aws, project: Project, make_runner: MakeRunner, clock: Clock, followed: bool
+    aws: Aws, project: Project, make_runner: MakeRunner, clock: FakeTime, followed: bool
 ) -> None:
     target = LosingTarget(_take_over(aws, clock), followed_by_rival=followed)
     runner = make_runner()
     runner.make_target = lambda _config, _echo: target
-    with pytest.raises(LeaseLost) as caught:
+    with pytest.raises(LeaseLost, match="lost the lease on iteration 0 of conn") as caught:
         runner.run(project.job("connector"), project.targets["engine"])
     assert caught.value.exit_code == 3
     assert "nothing recorded by this run" in str(caught.value)
@@ -102,7 +102,7 @@ def test_a_script_whose_effective_settings_slipped_past_the_renderer_is_never_su
 
 
 def test_a_retention_refusal_spends_no_attempt(
-    aws: Aws, project: Project, make_runner: MakeRunner, clock: Clock
+    aws: Aws, project: Project, make_runner: MakeRunner, clock: FakeTime
 ) -> None:
     runner = make_runner()
     runner.run(project.job("connector"), project.targets["engine"])
@@ -191,7 +191,7 @@ def test_a_failure_cause_reaches_stderr_and_the_ledger_with_known_secrets_masked
     target.answers = [Outcome("FAILED", "s-1", cause=f"Invalid credentials: key {secret} refused")]
     lines: list[str] = []
     runner = make_runner(env=env, lines=lines)
-    with pytest.raises(JobFailed) as caught:
+    with pytest.raises(JobFailed, match="Invalid credentials") as caught:
         runner.run(job, project.targets["engine"])
     assert secret not in str(caught.value) and "key **** refused" in str(caught.value)
     record = runner.ledger.get("conn", 0)
@@ -206,7 +206,7 @@ def test_an_error_raised_inside_the_run_is_masked_before_it_is_recorded(
     env = {"KITER_KINESIS_ACCESS_KEY": "AKIAIOSFODNN7EXAMPLE", "KITER_KINESIS_SECRET_KEY": secret}
     target.answers = [JobFailed(f"statement 9 failed: bad secret {secret}")]
     runner: Runner = make_runner(env=env)
-    with pytest.raises(JobFailed) as caught:
+    with pytest.raises(JobFailed, match="statement 9 failed") as caught:
         runner.run(replace(project.job("connector"), cross_account=True), project.targets["engine"])
     assert secret not in str(caught.value)
     record = runner.ledger.get("conn", 0)

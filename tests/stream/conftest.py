@@ -25,15 +25,7 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def moto_aws() -> Iterator[None]:
-    from moto import mock_aws
-
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def kinesis(moto_aws: None) -> Any:
+def kinesis(in_process_moto: None) -> Any:
     return boto3.client("kinesis", region_name="us-east-1")
 
 

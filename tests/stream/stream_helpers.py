@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from kiter_support import FakeTime
 
-class FakeTime:
-    """A shared clock for all shard threads: sleep() advances it instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += max(seconds, 0.0)
+__all__ = ["FakeTime"]
 
 
 def wait_active(client: Any, stream: str, timeout: float = 10.0) -> None:

@@ -3,7 +3,6 @@ the stream is split and merged; afterwards every produced record is in exactly o
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import signal
@@ -12,7 +11,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +25,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHILD = Path(__file__).with_name("crash_child.py")
 TRIALS = 12
 STREAM = "crash"
-
-
-@pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 class Producer(threading.Thread):

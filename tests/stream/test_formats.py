@@ -65,7 +65,7 @@ def test_non_utf8_data_is_a_job_failure_naming_the_record():
 
 
 def test_unknown_format_is_a_usage_error():
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="csv"):
         RecordFormat("csv")  # type: ignore[arg-type]
 
 

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +19,6 @@ from kiter.stream.staging import open_staging
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
 CHILD = Path(__file__).with_name("reader_child.py")
-
-
-@pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def _wait_for_partial_file(table: Path, timeout: float = 30.0) -> None:

@@ -168,7 +168,7 @@ def test_record_with_a_line_break_fails_naming_shard_and_sequence_number(
     kinesis: Any, stream4: str, staging: Any
 ):
     shard = kinesis.put_record(StreamName=stream4, Data=b"two\nlines", PartitionKey="a")
-    with pytest.raises(JobFailed) as caught:
+    with pytest.raises(JobFailed, match="line break") as caught:
         stage_iteration(kinesis, staging, stream4, logical="clicks", iteration=0, previous=None)
     assert shard["ShardId"] in str(caught.value)
     assert shard["SequenceNumber"] in str(caught.value)
@@ -244,7 +244,7 @@ def test_expired_iterator_is_refused_naming_shard_and_iteration(
 ):
     put_many(kinesis, stream4, [b"x"] * 8)
     expiring = ScriptedErrors(kinesis, {"get_records": ["ExpiredIteratorException"]})
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(Refused, match="expired") as caught:
         stage_iteration(
             expiring, staging, stream4, logical="clicks", iteration=7, previous=None, max_workers=1
         )
@@ -350,7 +350,10 @@ def test_latest_first_iteration_skips_old_records_and_misses_none_after(
 def test_a_failing_shard_stops_the_read_and_stages_nothing(kinesis: Any, stream4: str, tmp_path):
     put_many(kinesis, stream4, [b"fine"] * 30 + [b"bad\nrecord"])
     staging = open_staging(f"file://{tmp_path / 's'}")
-    with pytest.raises(JobFailed), staging.partition("clicks", 0, "lines") as writer:
+    with (
+        pytest.raises(JobFailed, match="line break"),
+        staging.partition("clicks", 0, "lines") as writer,
+    ):
         read_iteration(
             kinesis, stream4, iteration=0, previous=None, writer=writer, echo=lambda _l: None
         )

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.functional
 
 
 @pytest.fixture
-def dynamodb(moto_aws: None) -> Any:
+def dynamodb(in_process_moto: None) -> Any:
     client = boto3.client("dynamodb", region_name="us-east-1")
     client.create_table(
         TableName="campaigns",

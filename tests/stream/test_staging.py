@@ -25,7 +25,10 @@ def test_partition_is_invisible_until_commit_and_then_in_place(tmp_path: Path):
 
 def test_crash_inside_the_writer_leaves_nothing_a_query_picks_up(tmp_path: Path):
     staging = open_staging(f"file://{tmp_path}")
-    with pytest.raises(RuntimeError), staging.partition("clicks", 0, "jsonl") as writer:
+    with (
+        pytest.raises(RuntimeError, match="reader died"),
+        staging.partition("clicks", 0, "jsonl") as writer,
+    ):
         writer.shard_file("shardId-000000000001").write(b"{}\n")
         raise RuntimeError("reader died")
     assert list((tmp_path / "clicks").iterdir()) == []
@@ -64,7 +67,7 @@ def test_locations_are_the_urls_hive_ddl_needs(tmp_path: Path):
     "url", ["/abs/no/scheme", "file://host/x", "file:relative", "s3:///nobucket", "hdfs://nn/x"]
 )
 def test_bad_staging_urls_are_usage_errors(url: str):
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="staging url"):
         open_staging(url, s3_client=object())
 
 
@@ -73,12 +76,12 @@ def test_logical_names_that_would_hide_or_escape_the_partition_are_refused(
     tmp_path: Path, name: str
 ):
     staging = open_staging(f"file://{tmp_path}")
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="cannot name a staging folder"):
         staging.partition(name, 0, "lines")
 
 
 @pytest.fixture
-def s3(moto_aws: None) -> Any:
+def s3(in_process_moto: None) -> Any:
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket="stage")
     return client
@@ -106,7 +109,7 @@ def test_s3_commit_copies_into_the_partition_and_replaces_old_files(s3: Any):
 @pytest.mark.functional
 def test_s3_abort_uploads_nothing(s3: Any):
     staging = open_staging("s3://stage/kiter", s3_client=s3)
-    with pytest.raises(ValueError), staging.partition("clicks", 0, "jsonl") as writer:
+    with pytest.raises(ValueError, match="boom"), staging.partition("clicks", 0, "jsonl") as writer:
         writer.shard_file("shardId-000000000000").write(b"{}\n")
         raise ValueError("boom")
     assert _keys(s3) == []

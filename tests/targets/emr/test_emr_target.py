@@ -152,7 +152,7 @@ def test_an_ambiguous_cluster_name_is_a_config_error_naming_both_clusters(
     one, two = new_cluster("nightly"), new_cluster("nightly")
     target = make_target(cluster_id=None, cluster_name="nightly")
 
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError, match="2 RUNNING/WAITING EMR clusters") as caught:
         _ = target.cluster_id
     assert one in str(caught.value) and two in str(caught.value)
     assert "2 RUNNING/WAITING EMR clusters" in str(caught.value)
@@ -551,7 +551,7 @@ def test_follow_stops_without_cancelling_once_the_lease_is_lost(
 
     target = make_target()
     handle = target.start(hive_script)
-    with pytest.raises(Abandoned) as caught:
+    with pytest.raises(Abandoned, match="stopped following step") as caught:
         target.follow(handle, Lost())
     assert caught.value.handle == handle
     assert only_step(emr, cluster_id)["Status"]["State"] in ("PENDING", "RUNNING")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sample_projects import MINIMAL, WriteProject
 
 from kiter.errors import TemplateError, UsageError
 from kiter.lint import set_statements_hive
@@ -13,6 +12,7 @@ from kiter.project import load_project
 from kiter.render import Renderer
 from kiter.render.values import Value, hive_string, identifier, pig_string
 from kiter.sqlsplit import split_statements
+from sample_projects import MINIMAL, WriteProject
 
 HOSTILE = "x'); SET kinesis.checkpoint.iteration.no=0;\nDROP TABLE y; -- ${hiveconf:z} \\"
 
@@ -29,7 +29,7 @@ def test_a_var_with_a_line_break_and_a_semicolon_is_refused_naming_it_and_the_li
 ) -> None:
     path = _project(write_project, "-- out\nINSERT OVERWRITE DIRECTORY '{{ out }}' SELECT 1;\n")
     project = load_project(path, env={})
-    with pytest.raises(TemplateError) as caught:
+    with pytest.raises(TemplateError, match="holds a semicolon") as caught:
         Renderer(project).render(project.job("top"), 0, overrides={"out": "a;\nDROP TABLE t"})
     message = str(caught.value)
     assert message.startswith(f"{path.parent / 'hiveql' / 'mine.hql.j2'}:2: --var out = ")

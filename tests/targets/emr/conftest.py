@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -17,7 +17,6 @@ from emr_moto import (
     StepDriver,
     start_cluster,
 )
-from moto import mock_aws
 
 from kiter.targets.base import Script
 from kiter.targets.emr import EmrTarget
@@ -31,13 +30,7 @@ def _moto_version_is_pinned() -> None:
 
 
 @pytest.fixture
-def moto(aws_env: None) -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def s3(moto: None) -> Any:
+def s3(in_process_moto: None) -> Any:
     client = boto3.client("s3", region_name=REGION)
     client.create_bucket(Bucket=SCRIPT_BUCKET)
     client.create_bucket(Bucket=LOG_BUCKET)
@@ -45,7 +38,7 @@ def s3(moto: None) -> Any:
 
 
 @pytest.fixture
-def emr(moto: None) -> Any:
+def emr(in_process_moto: None) -> Any:
     return boto3.client("emr", region_name=REGION)
 
 

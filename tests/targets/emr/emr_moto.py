@@ -1,4 +1,4 @@
-"""moto-side helpers for the EMR target tests: constants, a step-state driver, a fake clock.
+"""moto-side helpers for the EMR target tests: constants, a step-state driver, the cluster.
 
 moto 5.2.5 leaves steps RUNNING/PENDING forever, never reports FailureDetails and has no
 cancel_steps (FACTS.md §4). `StepDriver` moves step states through moto's backend; it reads moto
@@ -8,17 +8,21 @@ it is pinned to moto 5.2.5 (conftest checks the version).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emr.models import Step, emr_backends
 
+import kiter_support as support
+from kiter_support import FakeTime
+
 REGION = "us-east-1"
 SCRIPT_BUCKET = "kiter-scripts"
 LOG_BUCKET = "kiter-emr-logs"
 PINNED_MOTO = "5.2.5"
+
+__all__ = ["FakeTime", "StepDriver", "start_cluster"]
 
 
 class _FailedStep(Step):
@@ -59,40 +63,6 @@ class StepDriver:
             step.failure_details = failure  # type: ignore[attr-defined]
 
 
-@dataclass
-class FakeTime:
-    """A clock that moves only when the target sleeps; hooks run on the n-th sleep (1-based)."""
-
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-    hooks: dict[int, Callable[[], None]] = field(default_factory=dict)
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        hook = self.hooks.get(len(self.sleeps))
-        if hook:
-            hook()
-
-
 def start_cluster(emr: Any, name: str, *, log_uri: str | None = f"s3n://{LOG_BUCKET}/emr/") -> str:
     """A WAITING moto cluster that stays alive without steps (LogUri in EMR's s3n:// form)."""
-    kwargs: dict[str, Any] = {
-        "Name": name,
-        "ReleaseLabel": "emr-6.15.0",
-        "Applications": [{"Name": "Hive"}, {"Name": "Pig"}],
-        "Instances": {
-            "MasterInstanceType": "m5.xlarge",
-            "SlaveInstanceType": "m5.xlarge",
-            "InstanceCount": 2,
-            "KeepJobFlowAliveWhenNoSteps": True,
-        },
-        "JobFlowRole": "EMR_EC2_DefaultRole",
-        "ServiceRole": "EMR_DefaultRole",
-    }
-    if log_uri:
-        kwargs["LogUri"] = log_uri
-    return str(emr.run_job_flow(**kwargs)["JobFlowId"])
+    return support.start_cluster(emr, name, log_uri=log_uri)

@@ -10,7 +10,7 @@ import pytest
 from kiter.cli.main import COMMANDS
 from kiter.project import JOB_FIELDS, SECTIONS, TARGET_FIELDS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

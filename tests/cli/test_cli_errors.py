@@ -11,9 +11,9 @@ import click
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_projects import MINIMAL, WriteProject, run
 
 from kiter.cli.main import COMMANDS, cli, main
+from sample_projects import MINIMAL, WriteProject, run
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -116,7 +116,7 @@ def test_debug_shows_the_traceback(write_project: WriteProject) -> None:
     path = write_project(MINIMAL + "bogus = 1\n")
     from kiter.errors import ConfigError
 
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="unknown key .bogus."):
         main(["--debug", "-C", str(path.parent), "jobs"])
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from kiter.aws import Aws, AwsSettings
 from kiter.local.traffic import Traffic, parse, put_lines
@@ -58,7 +57,7 @@ vars = {{ warehouse = "{warehouse}", table = "weblogs_{unique}" }}
 
 @pytest.fixture
 def runner(
-    thrift_server: ThriftServer, tmp_path: Path, unique: str, aws_env: None
+    thrift_server: ThriftServer, tmp_path: Path, unique: str, in_process_moto: None
 ) -> Iterator[Runner]:
     (tmp_path / "kiter.toml").write_text(
         PROJECT.format(
@@ -69,25 +68,24 @@ def runner(
         )
     )
     project = load_project(tmp_path / "kiter.toml", env={})
-    with mock_aws():
-        aws = Aws(AwsSettings(region="us-east-1"))
-        CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
-            on_demand=True, read=0, write=0, progress=lambda _l: None
-        )
-        ledger = Ledger(
-            aws.client("dynamodb"),
-            "MyEMRKinesisTable",
-            "HashKey",
-            "RangeKey",
-            owner=Owner.current(),
-        )
+    aws = Aws(AwsSettings(region="us-east-1"))
+    CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
+        on_demand=True, read=0, write=0, progress=lambda _l: None
+    )
+    ledger = Ledger(
+        aws.client("dynamodb"),
+        "MyEMRKinesisTable",
+        "HashKey",
+        "RangeKey",
+        owner=Owner.current(),
+    )
 
-        def make_target(config: TargetConfig, echo: Any) -> Any:
-            return thrift_server.target()
+    def make_target(config: TargetConfig, echo: Any) -> Any:
+        return thrift_server.target()
 
-        yield Runner(
-            project, aws=aws, renderer=Renderer(project), ledger=ledger, make_target=make_target
-        )
+    yield Runner(
+        project, aws=aws, renderer=Renderer(project), ledger=ledger, make_target=make_target
+    )
 
 
 def test_engagement_joins_the_iterations_clicks_with_a_staged_campaign_snapshot(

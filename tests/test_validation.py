@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sample_projects import LIBRARY_JOBS, MINIMAL, WriteProject, run
 
 from kiter.project import load_project
 from kiter.render import Renderer
 from kiter.validation import validate_job
+from sample_projects import LIBRARY_JOBS, MINIMAL, WriteProject, run
 
 
 @pytest.mark.parametrize("job", LIBRARY_JOBS)

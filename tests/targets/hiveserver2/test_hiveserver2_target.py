@@ -30,7 +30,7 @@ SPARK_ERROR = (
 def test_a_pig_script_is_refused_with_a_pointer_to_the_emr_target() -> None:
     target = HiveServer2Target("local", host="127.0.0.1", port=free_port())
     script = Script(job="clicks", engine="pig", text="x = LOAD 's';", logical_name="l", iteration=0)
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(UsageError, match="Pig scripts run as EMR steps") as caught:
         target.start(script)
     assert 'Pig scripts run as EMR steps: point job clicks at a target with kind = "emr"' in str(
         caught.value

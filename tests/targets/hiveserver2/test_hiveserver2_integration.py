@@ -144,7 +144,7 @@ def test_a_failing_statement_reports_its_number_line_and_the_server_message(
         f"SELECT *\n  FROM missing_{unique};\n"
         "SELECT 2;\n"
     )
-    with pytest.raises(StatementFailed) as caught:
+    with pytest.raises(StatementFailed, match="TABLE_OR_VIEW_NOT_FOUND") as caught:
         run_script(thrift_server.target(), script)
     error = caught.value
     assert (error.number, error.line, error.sql_state) == (3, 5, "42P01")

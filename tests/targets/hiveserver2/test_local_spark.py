@@ -98,7 +98,7 @@ def test_waiting_on_a_server_that_died_quotes_the_end_of_its_log(tmp_path: Path)
     log.write_text("starting\nException in thread main: java.net.BindException: in use\n")
     proc = subprocess.Popen(["true"])
     proc.wait()
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ServiceError, match="exited before") as caught:
         spark.wait_until_ready(
             "127.0.0.1", spark.free_port(), 60, pid=proc.pid, log_path=log, sleep=lambda _: None
         )

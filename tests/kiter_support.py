@@ -1,0 +1,88 @@
+"""What the test rooms share: a fake clock, moto (in process or as a server), an EMR cluster.
+
+tests/ is on sys.path (pytest's pythonpath), so every test folder imports this as
+`kiter_support`; bench/ puts tests/ on its path to use the same cluster helper.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class FakeTime:
+    """A clock that moves only when a test advances it or something sleeps on it.
+
+    Thread-safe (shard readers share one). `hooks[n]` runs after the n-th sleep (1-based).
+    With `sleep_advances=False`, sleeps are only recorded (a race backoff that must not age
+    a lease).
+    """
+
+    def __init__(self, now: float = 1000.0, *, sleep_advances: bool = True) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+        self.hooks: dict[int, Callable[[], None]] = {}
+        self.sleep_advances = sleep_advances
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.clock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            if self.sleep_advances:
+                self.now += max(seconds, 0.0)
+            hook = self.hooks.get(len(self.sleeps))
+        if hook:
+            hook()
+
+    @property
+    def slept(self) -> list[float]:
+        return self.sleeps
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on a free loopback port in this process (its backends are this process's)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def start_cluster(emr: Any, name: str = "kiter-test", *, log_uri: str | None = None) -> str:
+    """A WAITING EMR cluster that stays alive without steps; returns its id."""
+    kwargs: dict[str, Any] = {
+        "Name": name,
+        "ReleaseLabel": "emr-6.15.0",
+        "Applications": [{"Name": "Hive"}, {"Name": "Pig"}],
+        "Instances": {
+            "MasterInstanceType": "m5.xlarge",
+            "SlaveInstanceType": "m5.xlarge",
+            "InstanceCount": 2,
+            "KeepJobFlowAliveWhenNoSteps": True,
+        },
+        "JobFlowRole": "EMR_EC2_DefaultRole",
+        "ServiceRole": "EMR_DefaultRole",
+    }
+    if log_uri:
+        kwargs["LogUri"] = log_uri
+    return str(emr.run_job_flow(**kwargs)["JobFlowId"])
