@@ -106,7 +106,7 @@ class Runner:
             read = timer.time("read", self._stage, job, claim) if job.mode == "staged" else None
             rendered = self._render(job, claim, options, secrets)
             keeper.script_sha256 = rendered.sha256
-            script = _script(job, claim, rendered, has_secrets=bool(secrets))
+            script = _script(job, claim, rendered, options, has_secrets=bool(secrets))
             outcome = timer.time("submit", self._execute, engine, keeper, script, options.wait)
         outcome.cause = redact(outcome.cause)
         result = IterationResult(
@@ -202,6 +202,8 @@ class Runner:
         rendered = self.renderer.render(
             job, claim.iteration, overrides=options.overrides, rerun=claim.rerun, secrets=secrets
         )
+        for note in rendered.notes:
+            self.echo(f"warning: {note}")
         settings = self.renderer.settings(job, claim.iteration)
         check_effective_settings(rendered.submit_text, job.engine, settings)
         return rendered
@@ -332,7 +334,12 @@ def _refuse_pig_on_hiveserver2(job: JobConfig, target: TargetConfig) -> None:
         )
 
 
-def _script(job: JobConfig, claim: Claim, rendered: Rendered, *, has_secrets: bool) -> Script:
+def _script(
+    job: JobConfig, claim: Claim, rendered: Rendered, options: RunOptions, *, has_secrets: bool
+) -> Script:
+    """The run's script. The job's vars go along as the engine's variables (`-d`/`-p` on EMR,
+    hivevar on HiveServer2), so a script's own `${hivevar:K}` or `$K` gets them."""
+    variables = {k: str(v) for k, v in job.vars.items()} | dict(options.overrides)
     return Script(
         job=job.name,
         engine="hive" if job.engine == "hive" else "pig",
@@ -340,6 +347,7 @@ def _script(job: JobConfig, claim: Claim, rendered: Rendered, *, has_secrets: bo
         logical_name=job.logical_name,
         iteration=claim.iteration,
         attempt=claim.attempt,
+        variables=variables,
         record_text=rendered.text if has_secrets else None,
     )
 

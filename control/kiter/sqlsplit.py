@@ -8,7 +8,7 @@ semicolon: SET lines must reach the server exactly as written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class Statement:
 
     text: str
     line: int
+    start: int = field(default=-1, compare=False)  # offset of its first code character
+    end: int = field(default=-1, compare=False)  # offset of its `;` (the script's end if none)
 
     @property
     def first_line(self) -> str:
@@ -37,6 +39,7 @@ def split_statements(script: str) -> list[Statement]:
     line = 1
     start_line = 0  # line of the first code character of the current statement, 0 = none yet
     code_start = 0  # index in buf of that character: leading comments are not sent
+    segment = 0  # offset in the script where buf begins (buf holds the script's characters)
     i, n = 0, len(script)
     while i < n:
         ch = script[i]
@@ -72,9 +75,10 @@ def split_statements(script: str) -> list[Statement]:
             i += 2
             continue
         if ch == ";":
-            _flush(statements, buf[code_start:], start_line)
+            _flush(statements, buf[code_start:], start_line, segment + code_start, i)
             buf, start_line, code_start = [], 0, 0
             i += 1
+            segment = i
             continue
         if ch in ("'", '"', "`"):
             quote = ch
@@ -83,13 +87,15 @@ def split_statements(script: str) -> list[Statement]:
         buf.append(ch)
         line += ch == "\n"
         i += 1
-    _flush(statements, buf[code_start:], start_line)
+    _flush(statements, buf[code_start:], start_line, segment + code_start, n)
     return statements
 
 
-def _flush(statements: list[Statement], buf: list[str], start_line: int) -> None:
+def _flush(
+    statements: list[Statement], buf: list[str], start_line: int, start: int, end: int
+) -> None:
     if not start_line:
         return  # only whitespace and comments
     text = "".join(buf).rstrip()
     if text:
-        statements.append(Statement(text=text, line=start_line))
+        statements.append(Statement(text=text, line=start_line, start=start, end=end))

@@ -42,11 +42,16 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
     except KiterError as exc:
         return JobCheck(job.name, script, [str(exc)], failed=True)
     expected = {k: v for k, v in rendered.settings.items() if k not in SECRET_KEYS}
+    known = {f"hiveconf:{k}": v for k, v in expected.items()} | {
+        f"hivevar:{k}": str(v) for k, v in job.vars.items()
+    }
     if job.engine == "hive":
-        problems = check_hiveql(rendered.text)
+        problems = check_hiveql(rendered.text, known)
         found = set_statements_hive(rendered.text)
     else:
-        problems = check_piglatin(rendered.text, reads_stream=job.mode == "connector")
+        problems = check_piglatin(
+            rendered.text, reads_stream=job.mode == "connector", parameters=job.vars
+        )
         found = set_statements_pig(rendered.text)
     problems += check_checkpoint(found, expected)
     for key in SECRET_KEYS:
@@ -60,4 +65,5 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
             )
     ordered = sorted(problems, key=lambda p: p.line)
     failed = any(p.severity == "error" for p in ordered)
-    return JobCheck(job.name, script, [p.format(script) for p in ordered], failed=failed)
+    notes = [f"warning: {note}" for note in rendered.notes]
+    return JobCheck(job.name, script, notes + [p.format(script) for p in ordered], failed=failed)

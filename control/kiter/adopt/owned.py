@@ -9,6 +9,8 @@ claim's: the ledger and the connector must never disagree about what ran.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kiter.checkpoint import CheckpointSettings
 from kiter.errors import SettingError
 
@@ -55,3 +57,58 @@ def check_effective_settings(text: str, engine: str, settings: CheckpointSetting
     missing = [key for key in IDENTITY_KEYS if key not in seen]
     if missing:
         raise SettingError(f"the script to submit does not set {missing[0]}: nothing was submitted")
+
+
+@dataclass(frozen=True)
+class TakenOver:
+    """A line of the script that set a setting kiter owns, and what kiter sets instead."""
+
+    line: int
+    key: str
+    value: str
+    ours: str | None  # None: kiter leaves the setting unset for this job
+
+    def describe(self) -> str:
+        from kiter.lint.problems import KNOWN_KINESIS_KEYS, near_miss
+
+        instead = f"kiter sets {self.ours}" if self.ours is not None else "kiter leaves it unset"
+        text = f"kiter owns {self.key}: the script's {self.value!r} is replaced ({instead})"
+        if self.key not in KNOWN_KINESIS_KEYS:
+            guess = near_miss(self.key)
+            text += f"; {self.key} is no connector setting" + (
+                f" (did you mean {guess}?)" if guess else ""
+            )
+        return text
+
+
+def take_over(text: str, engine: str, settings: CheckpointSettings) -> tuple[str, list[TakenOver]]:
+    """The script with every SET of an owned setting replaced by a comment (lines kept)."""
+    from kiter.adopt.script import assignments
+
+    ours = {key.lower(): value for key, value in settings.items()}
+    taken: list[TakenOver] = []
+    pieces: list[str] = []
+    position = 0
+    for setting in assignments(text, engine):
+        if not is_owned(setting.key):
+            continue
+        name = setting.key.lower().removeprefix("hiveconf:")
+        took = TakenOver(setting.line, setting.key, setting.value, ours.get(name))
+        taken.append(took)
+        pieces += [text[position : setting.start], _comment(text, setting.start, setting.end, took)]
+        position = setting.end
+    pieces.append(text[position:])
+    return "".join(pieces), taken
+
+
+def _comment(text: str, start: int, end: int, took: TakenOver) -> str:
+    """What stands where the SET stood: a comment on its first line, its line breaks kept."""
+    breaks = text.count("\n", start, end)
+    line_end = text.find("\n", end)
+    rest = text[end : line_end if line_end >= 0 else len(text)].strip()
+    if rest and not rest.startswith("--"):
+        return "\n" * breaks  # code follows on the same line: a comment would swallow it
+    note = f"-- [kiter] {took.key} is kiter's" + (
+        f" (its block sets {took.ours})" if took.ours is not None else " (left unset)"
+    )
+    return note + "\n" * breaks

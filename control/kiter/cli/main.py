@@ -18,6 +18,11 @@ from kiter.errors import EXIT_INTERRUPTED, EXIT_SERVICE, EXIT_USAGE, KiterError,
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("kiter.cli.init", "init", "Scaffold a kiter project in DIR."),
     "jobs": ("kiter.cli.render", "jobs", "List the project's jobs."),
+    "import": (
+        "kiter.cli.imports",
+        "import_script",
+        "Make a job of an existing connector script, unchanged.",
+    ),
     "render": ("kiter.cli.render", "render", "Render a job's script for one iteration."),
     "validate": ("kiter.cli.render", "validate", "Render jobs and check their scripts offline."),
     "submit": ("kiter.cli.submit", "submit", "Run one iteration of a job and record it."),

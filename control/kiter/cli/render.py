@@ -7,7 +7,16 @@ import sys
 
 import click
 
-from kiter.cli.app import App, iteration_option, json_option, note, out, pass_app, var_option
+from kiter.cli.app import (
+    App,
+    iteration_option,
+    json_option,
+    note,
+    out,
+    pass_app,
+    var_option,
+    warn,
+)
 from kiter.errors import EXIT_FAILED
 from kiter.project import parse_var_overrides
 
@@ -82,6 +91,8 @@ def render(
     config = app.project.job(job)
     overrides = parse_var_overrides(variables)
     rendered = app.renderer.render(config, iteration or 0, overrides=overrides, rerun=rerun)
+    for line in rendered.notes:
+        warn(line)
     if out_dir is None:
         out(rendered.text, nl=False)
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -108,17 +108,47 @@ _MISSING_PART = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*?
 _FIRST_LINE_WIDTH = 80
 
 
-def check_hiveql(text: str) -> list[Problem]:
-    """Every problem found in a HiveQL script, in line order; [] when it looks fine."""
+def check_hiveql(text: str, variables: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every problem found in a HiveQL script, in line order; [] when it looks fine.
+
+    Hive substitutes `${hiveconf:K}`, `${hivevar:K}`, `${env:K}`, `${system:K}` and `${K}` before
+    it parses: each statement is checked with them replaced by what `variables` knows (keys as
+    `hiveconf:K`, `hivevar:K` or `K`; the script's own SETs are added), else by a placeholder
+    name, which parses wherever a value or a name may stand.
+    """
     problems: list[Problem] = []
     try:
         statements = split_statements(text)
     except Exception as exc:  # never let a lint crash hide the script's real state
         return [Problem(1, f"cannot split the script into statements: {exc}")]
+    known = dict(variables or {})
+    known.update({f"hiveconf:{k}": v for k, (v, _) in set_statements_hive(text).items()})
     for statement in statements:
-        problems.extend(_check_statement(statement))
+        substituted = substitute_variables(statement.text, known)
+        problems.extend(_check_statement(Statement(substituted, statement.line)))
         problems.extend(_semicolon_in_comment(statement))
     return problems
+
+
+_VARIABLE = re.compile(r"\$\{(?:(hiveconf|hivevar|env|system):)?([^}\s]+)\}")
+
+
+def substitute_variables(text: str, known: Mapping[str, str]) -> str:
+    """`text` with Hive's variables replaced as Hive would, unknown ones by a placeholder name."""
+
+    def value(match: re.Match[str]) -> str:
+        namespace, name = match.group(1), match.group(2)
+        candidates = {
+            "hiveconf": (f"hiveconf:{name}", name),
+            "hivevar": (f"hivevar:{name}", name),
+            None: (f"hivevar:{name}", name, f"hiveconf:{name}"),
+        }.get(namespace, (f"{namespace}:{name}",))
+        for key in candidates:
+            if key in known:
+                return known[key]
+        return "kiter_variable"
+
+    return _VARIABLE.sub(value, text) if "${" in text else text
 
 
 def _semicolon_in_comment(statement: Statement) -> list[Problem]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
+from collections.abc import Iterable
 
 from kiter.lint.pigtokens import Statement, Token, split_statements, tokenize, unquote
 from kiter.lint.problems import FoundSettings, Problem
@@ -102,20 +104,50 @@ _KEYWORDS = (
 )
 
 
-def check_piglatin(text: str, *, reads_stream: bool) -> list[Problem]:
+def check_piglatin(
+    text: str, *, reads_stream: bool, parameters: Iterable[str] | None = None
+) -> list[Problem]:
     """Every problem found in a Pig Latin script, in line order; [] when it looks fine.
 
     With `reads_stream`, the script must LOAD through the connector's KinesisStreamLoader (in staged
-    mode kiter reads the stream itself and the script loads staged files, so pass False).
+    mode kiter reads the stream itself and the script loads staged files, so pass False). With
+    `parameters` (the names the run will pass), a `$name` that neither they nor a `%declare` or
+    `%default` give a value is a warning.
     """
     problems: list[Problem] = []
     try:
         tokens = tokenize(text, problems)
         statements = split_statements(tokens, problems)
         _check_statements(statements, text, reads_stream, problems)
+        if parameters is not None:
+            problems.extend(_undefined_parameters(text, set(parameters)))
     except Exception as exc:  # a bug here must not hide the script's real state
         problems.append(Problem(1, f"the Pig Latin checker failed ({type(exc).__name__}): {exc}"))
     return sorted(problems, key=lambda p: p.line)
+
+
+_DECLARED = re.compile(r"^\s*%(?:declare|default)\s+([A-Za-z_]\w*)", re.I | re.M)
+# A parameter (not a positional field like $0), outside comments; \$ is a literal dollar.
+_PARAMETER = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
+
+
+def _undefined_parameters(text: str, given: set[str]) -> list[Problem]:
+    defined = given | set(_DECLARED.findall(text))
+    problems = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        code = raw.split("--", 1)[0]
+        for match in _PARAMETER.finditer(code):
+            name = match.group(1) or match.group(2)
+            if name not in defined:
+                problems.append(
+                    Problem(
+                        number,
+                        f"parameter ${name} has no value: pass it as a job var, or %declare it",
+                        "warning",
+                    )
+                )
+                defined.add(name)  # once per name
+    return problems
 
 
 def set_statements_pig(text: str) -> FoundSettings:
@@ -129,7 +161,7 @@ def set_statements_pig(text: str) -> FoundSettings:
     try:
         statements = split_statements(tokenize(text, scratch), scratch)
         for statement in statements:
-            setting = _parse_set(statement, text)
+            setting = parse_set(statement, text)
             if isinstance(setting, tuple):
                 found.record(setting[0], setting[1], statement.line)
     except Exception:
@@ -157,7 +189,7 @@ def _check_statements(
             if defines_loader and tokens[op_at + 2].text in loaders:
                 loaders.add(tokens[op_at + 1].text)
         elif head.upper == "SET":
-            setting = _parse_set(statement, text)
+            setting = parse_set(statement, text)
             if isinstance(setting, Problem):
                 problems.append(setting)
         elif head.upper in _INSPECT or head.upper == "SPLIT":
@@ -297,7 +329,7 @@ def _uses_loader(tokens: list[Token], loaders: set[str], problems: list[Problem]
     return found
 
 
-def _parse_set(statement: Statement, text: str) -> tuple[str, str] | Problem | None:
+def parse_set(statement: Statement, text: str) -> tuple[str, str] | Problem | None:
     """(key, value) of a well-formed SET, a Problem for a malformed one, None for a bare SET."""
     tokens = statement.tokens
     if not tokens or tokens[0].upper != "SET":

@@ -95,7 +95,7 @@ def check_checkpoint(
     for key, (_, line) in found.items():
         if not key.startswith("kinesis.") or key in KNOWN_KINESIS_KEYS or key in expected:
             continue
-        guess = _near_miss(key)
+        guess = near_miss(key)
         if guess:
             problems.append(Problem(line, f"{key}: did you mean {guess}?"))
         else:
@@ -124,7 +124,8 @@ def _shown(key: str, value: str) -> str:
     return "<secret>" if key in SECRET_KEYS else value
 
 
-def _near_miss(key: str) -> str | None:
+def near_miss(key: str) -> str | None:
+    """The known kinesis.* key `key` is probably a typo of, or None."""
     lowered = {k.lower(): k for k in KNOWN_KINESIS_KEYS}
     matches = difflib.get_close_matches(key.lower(), lowered, n=1, cutoff=_NEAR_MISS_CUTOFF)
     return lowered[matches[0]] if matches else None

@@ -349,6 +349,28 @@ class Ledger(LedgerReads, HoldingWrites):
             notes=plan.notes,
         )
 
+    def start_at(self, logical: str, first: int) -> None:
+        """Begin kiter's ledger of a logical name that ran elsewhere up to iteration first-1
+        (`kiter import --next-iteration`): its first claim takes `first`. Refused when kiter
+        already has history for it."""
+        self.items.check_logical(logical)
+        head, items = self._top(logical)
+        if head is not None or items:
+            raise Refused(
+                f"kiter already has a ledger for {logical} (next iteration "
+                f"{head.next if head else max(items)}): --next-iteration starts new ones only"
+            )
+        body = self.db.update(
+            self.items.key(logical, HEAD),
+            "SET #next = :first, #first = :first, #version = :one",
+            "attribute_not_exists(#hk)",
+            {":first": first, ":one": 1},
+        )
+        try:
+            self.db.update_item(f"start the ledger of {logical} at {first}", body)
+        except ConditionFailed:
+            raise Refused(f"kiter already has a ledger for {logical}") from None
+
     def _binding_write(self, logical: str) -> dict[str, Any]:
         """The checkpoint table's note of which ledger table keeps this logical name."""
         return self.db.update(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiter.adopt import adopt_script
 from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
 from kiter.layout import campaigns_logical, partition_url, table_url
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
     import jinja2
 
 
+# Where the template placed kiter.preamble(): the checkpoint block goes there once the body is
+# adopted (the block sets what the body may not).
+_PREAMBLE = "\x00kiter-checkpoint-block\x00"
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A rendered script. `text` is safe to print and save; `submit_text` is what the engine gets."""
@@ -55,6 +61,8 @@ class Rendered:
     text: str
     settings: dict[str, str]
     submit_text: str = field(repr=False)
+    # Lines of the template that set what kiter owns, each with its file:line (see kiter.adopt).
+    notes: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -161,7 +169,7 @@ class Renderer:
             placed.append(1)
             if len(placed) > 1:
                 raise UsageError("the checkpoint preamble is placed twice")
-            return block
+            return _PREAMBLE  # the block goes in after the body is adopted, see below
 
         variables = outside_values(job, overrides or {})
         context: dict[str, Any] = {
@@ -184,7 +192,22 @@ class Renderer:
             self._paths[job.template] = str(self.project.find_template(job.template))
         checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
         body = self._render_template(job.template, context, checking=checking)
-        submit_text = body if placed else f"{block}\n\n{body}"
+        template_path = self._paths[job.template]
+        try:
+            adopted = adopt_script(
+                body,
+                engine=job.engine,
+                mode=job.mode,
+                stream=job.stream,
+                settings=settings,
+                partition=context["staging"]["partition"],
+                template=template_path,
+                source=lambda: Path(template_path).read_text(encoding="utf-8"),
+            )
+        except UsageError as exc:  # it names the template's file:line itself
+            raise TemplateError(exc.message) from None
+        body = adopted.text
+        submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
         if not submit_text.endswith("\n"):
             submit_text += "\n"
         secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
@@ -193,10 +216,11 @@ class Renderer:
             engine=job.engine,
             iteration=iteration,
             template=job.template,
-            template_path=self._paths[job.template],
+            template_path=template_path,
             text=mask_values(submit_text, secret_values),
             settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
             submit_text=submit_text,
+            notes=adopted.notes,
         )
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:

@@ -1,0 +1,198 @@
+"""`kiter import`: a job made of an existing connector script, the script left as it is.
+
+The engine comes from the file's extension, the stream from its Kinesis table or load, the logical
+name from its own SET line (unless given); the file is copied into the project's hiveql/ or
+piglatin/ folder unchanged, and a `[jobs.NAME]` table is appended to kiter.toml with the file's
+comments and layout kept (tomlkit). Planning writes nothing; `write` writes both files or neither.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiter.adopt.owned import is_owned
+from kiter.adopt.script import assignments, kinesis_loads, kinesis_tables
+from kiter.errors import ConfigError, UsageError
+
+ENGINES = {".q": "hive", ".hql": "hive", ".sql": "hive", ".pig": "pig"}
+_FOLDERS = {"hive": "hiveql", "pig": "piglatin"}
+_JINJA = re.compile(r"\{\{|\{%|\{#")
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What `kiter import` will do, before it does it."""
+
+    source: Path
+    engine: str
+    name: str
+    stream: str
+    logical_name: str
+    target: str | None
+    mode: str
+    template: str  # file name under hiveql/ or piglatin/
+    copy_to: Path
+    owned: tuple[tuple[int, str, str], ...]  # (line, key, value) the script sets that kiter owns
+    carried: tuple[tuple[str, int | str], ...] = ()  # job settings taken from the script's values
+
+    def job_table(self) -> dict[str, str | int]:
+        table: dict[str, str | int] = {
+            "engine": self.engine,
+            "template": self.template,
+            "stream": self.stream,
+            "logical_name": self.logical_name,
+            "mode": self.mode,
+        }
+        if self.target:
+            table["target"] = self.target
+        table.update(self.carried)
+        return table
+
+
+def plan_import(
+    project_root: Path,
+    source: Path,
+    *,
+    name: str | None = None,
+    stream: str | None = None,
+    logical_name: str | None = None,
+    target: str | None = None,
+    mode: str = "connector",
+    existing_jobs: tuple[str, ...] = (),
+) -> ImportPlan:
+    """Read `source` and decide the job; raises UsageError naming what cannot be decided."""
+    engine = ENGINES.get(source.suffix.lower())
+    if engine is None:
+        raise UsageError(
+            f"{source}: cannot tell the engine from the extension {source.suffix or '(none)'!r} "
+            "(.q, .hql or .sql for Hive, .pig for Pig)"
+        )
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {source}: {exc}") from None
+    jinja = _JINJA.search(text)
+    if jinja:
+        line = text.count("\n", 0, jinja.start()) + 1
+        raise UsageError(
+            f"{source}:{line}: {jinja.group(0)!r} would be read as a Jinja template; "
+            "write the job's template by hand"
+        )
+    job = name or _job_name(source.stem)
+    if job in existing_jobs:
+        raise ConfigError(f"kiter.toml already has a job named {job!r}: choose one with --name")
+    stream = stream or _stream_of(text, engine, source)
+    logical = logical_name or _logical_name_of(text, engine) or job
+    folder = project_root / _FOLDERS[engine]
+    copy_to = folder / source.name
+    if copy_to.exists() and copy_to.read_text(encoding="utf-8") != text:
+        raise UsageError(f"{copy_to} exists with other content: rename the script to import it")
+    owned = tuple((a.line, a.key, a.value) for a in assignments(text, engine) if is_owned(a.key))
+    loader_settings = [
+        (argument.split("=", 1)[0], argument.split("=", 1)[1])
+        for load in (kinesis_loads(text) if engine == "pig" else [])
+        for argument, _, _ in load.arguments
+        if "=" in argument
+    ]
+    return ImportPlan(
+        source=source,
+        engine=engine,
+        name=job,
+        stream=stream,
+        logical_name=logical,
+        target=target,
+        mode=mode,
+        template=source.name,
+        copy_to=copy_to,
+        owned=owned,
+        carried=_carried([(key, value) for _, key, value in owned] + loader_settings),
+    )
+
+
+# The script's own values of settings kiter injects from the job: carried into the job table.
+_JOB_SETTINGS = {
+    "kinesis.nodata.timeout": "nodata_timeout",
+    "kinesis.iteration.timeout": "iteration_timeout",
+    "kinesis.records.batchsize": "batch_size",
+    "kinesis.endpoint.region": "endpoint_region",
+}
+
+
+def _carried(settings: list[tuple[str, str]]) -> tuple[tuple[str, int | str], ...]:
+    carried: dict[str, int | str] = {}
+    for key, value in settings:
+        field = _JOB_SETTINGS.get(key.strip().lower().removeprefix("hiveconf:"))
+        value = value.strip().strip("'\"")
+        if field is None:
+            continue
+        if field == "endpoint_region":
+            carried[field] = value
+        elif value.isdigit():
+            carried[field] = int(value)
+    return tuple(carried.items())
+
+
+def write_import(plan: ImportPlan, project_file: Path) -> None:
+    """Copy the script and append its job to kiter.toml (comments and layout kept)."""
+    import tomlkit
+
+    text = project_file.read_text(encoding="utf-8")
+    document = tomlkit.parse(text)
+    jobs = document.get("jobs")
+    if jobs is None:
+        jobs = tomlkit.table(is_super_table=True)
+        document["jobs"] = jobs
+    table = tomlkit.table()
+    for key, value in plan.job_table().items():
+        table[key] = value
+    table.comment(f"imported from {plan.source.name} by kiter import")
+    jobs[plan.name] = table
+    copied = not plan.copy_to.exists()
+    plan.copy_to.parent.mkdir(parents=True, exist_ok=True)
+    if copied:
+        plan.copy_to.write_text(plan.source.read_text(encoding="utf-8"), encoding="utf-8")
+    project_file.write_text(tomlkit.dumps(document), encoding="utf-8")
+    try:
+        from kiter.project import load_project
+
+        load_project(project_file, env={})  # the new job must load, or nothing changes
+    except ConfigError:
+        project_file.write_text(text, encoding="utf-8")
+        if copied:
+            plan.copy_to.unlink()
+        raise
+
+
+def _job_name(stem: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", stem)
+    return name if name[:1].isalpha() else f"job_{name}"
+
+
+def _stream_of(text: str, engine: str, source: Path) -> str:
+    if engine == "hive":
+        found = {(t.stream, t.line) for t in kinesis_tables(text) if t.stream}
+    else:
+        found = {(load.stream, load.line) for load in kinesis_loads(text)}
+    names = sorted({stream for stream, _ in found})
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise UsageError(
+            f"{source}: the script reads no Kinesis stream (no table stored by the Kinesis "
+            "handler, no KinesisStreamLoader): give it with --stream"
+        )
+    raise UsageError(
+        f"{source}: the script reads several streams ({', '.join(names)}): a logical name "
+        "follows one stream; split the script"
+    )
+
+
+def _logical_name_of(text: str, engine: str) -> str | None:
+    names = [
+        a.value
+        for a in assignments(text, engine)
+        if a.key.lower().removeprefix("hiveconf:") == "kinesis.checkpoint.logical.name"
+    ]
+    return names[-1] if names else None

@@ -1,0 +1,315 @@
+"""Reading a connector script: its SET lines, its Kinesis tables and loads, where each one stands.
+
+Pure text: Hive statements come from kiter's own splitter (as the Hive CLI splits them), Pig
+statements from the Pig tokenizer. Every piece carries its offsets in the text, so a caller can
+replace exactly it, and its line, so a message can say where it was.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from kiter.lint.piglatin import parse_set
+from kiter.lint.pigtokens import Token, split_statements, tokenize, unquote
+from kiter.sqlsplit import split_statements as split_hive
+
+HIVE_HANDLER = "com.amazon.emr.kinesis.hive.KinesisStorageHandler"
+PIG_LOADER = "com.amazon.emr.kinesis.pig.KinesisStreamLoader"
+
+_HIVE_SET = re.compile(r"SET\s+(?:hiveconf:)?(?P<key>[^\s=]+)\s*=(?P<value>.*)", re.I | re.S)
+_CREDENTIAL = re.compile(r"kinesis\.(?:access|secret)key", re.I)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One `SET key value` of a script: the key as written (without `hiveconf:`), its span."""
+
+    key: str
+    value: str
+    line: int
+    start: int
+    end: int  # just past the statement's `;` (or its last character)
+
+
+def assignments(text: str, engine: str) -> list[Assignment]:
+    """Every well-formed SET of the script, in order."""
+    found: list[Assignment] = []
+    if engine == "hive":
+        for statement in split_hive(text):
+            match = _HIVE_SET.fullmatch(statement.text)
+            if match:
+                end = statement.end + (text[statement.end : statement.end + 1] == ";")
+                found.append(
+                    Assignment(
+                        match["key"],
+                        match["value"].strip(),
+                        statement.line,
+                        statement.start,
+                        end,
+                    )
+                )
+        return found
+    for pig in split_statements(tokenize(text, []), []):
+        setting = parse_set(pig, text)
+        if isinstance(setting, tuple):
+            end = pig.end + 1 if pig.end >= 0 else pig.tokens[-1].end
+            found.append(Assignment(setting[0], setting[1], pig.line, pig.tokens[0].start, end))
+    return found
+
+
+def credential_lines(text: str) -> list[int]:
+    """Lines that name a Kinesis access key or secret key (in any form, comments too)."""
+    return sorted({text.count("\n", 0, m.start()) + 1 for m in _CREDENTIAL.finditer(text)})
+
+
+# ---- Hive: tables stored by the Kinesis storage handler ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _Piece:
+    kind: str  # word, string, open, close, other
+    text: str
+    start: int
+    end: int
+    depth: int  # bracket depth before this piece
+
+
+def _pieces(text: str) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    i, n, depth = 0, len(text), 0
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif text.startswith("--", i):
+            i = text.find("\n", i) if "\n" in text[i:] else n
+        elif ch in "'\"`":
+            j = i + 1
+            while j < n and text[j] != ch:
+                j += 2 if text[j] == "\\" else 1
+            pieces.append(_Piece("string", text[i : j + 1], i, j + 1, depth))
+            i = j + 1
+        elif ch == "(":
+            pieces.append(_Piece("open", ch, i, i + 1, depth))
+            depth += 1
+            i += 1
+        elif ch == ")":
+            depth -= 1
+            pieces.append(_Piece("close", ch, i, i + 1, depth))
+            i += 1
+        elif ch.isalnum() or ch in "_.$":
+            j = i
+            while j < n and (text[j].isalnum() or text[j] in "_.${}:"):
+                j += 1
+            pieces.append(_Piece("word", text[i:j], i, j, depth))
+            i = j
+        else:
+            pieces.append(_Piece("other", ch, i, i + 1, depth))
+            i += 1
+    return pieces
+
+
+def _unquoted(literal: str) -> str:
+    body = literal[1:-1] if len(literal) >= 2 else literal
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def _group_end(pieces: list[_Piece], open_index: int) -> int:
+    """Index of the piece closing the bracket opened at open_index."""
+    depth = pieces[open_index].depth
+    for index in range(open_index + 1, len(pieces)):
+        if pieces[index].kind == "close" and pieces[index].depth == depth:
+            return index
+    return len(pieces) - 1
+
+
+@dataclass
+class KinesisTable:
+    """`CREATE TABLE ... STORED BY '...KinesisStorageHandler' TBLPROPERTIES (...)` in a script."""
+
+    name: str
+    line: int
+    start: int  # offset of CREATE
+    end: int  # offset of the statement's end (its `;` not included)
+    columns: str  # "(...)" as written
+    comment: str  # "COMMENT '...'" as written, or ""
+    row_format: str  # "ROW FORMAT ..." as written, or ""
+    handler_serde_properties: str  # "WITH SERDEPROPERTIES (...)" after STORED BY, or ""
+    properties: dict[str, str] = field(default_factory=dict)  # TBLPROPERTIES, unquoted
+    unsupported: str = ""  # a clause kiter cannot carry over to a staged table
+
+    @property
+    def stream(self) -> str | None:
+        return self.properties.get("kinesis.stream.name")
+
+
+def kinesis_tables(text: str) -> list[KinesisTable]:
+    """Every table of the script stored by the Kinesis storage handler."""
+    tables = []
+    for statement in split_hive(text):
+        if not re.match(r"CREATE\s", statement.text, re.I) or HIVE_HANDLER not in statement.text:
+            continue
+        table = _kinesis_table(statement.text, statement.start, statement.line)
+        if table is not None:
+            tables.append(table)
+    return tables
+
+
+def _kinesis_table(body: str, offset: int, line: int) -> KinesisTable | None:
+    pieces = _pieces(body)
+    words = [p.text.upper() if p.kind == "word" else p.text for p in pieces]
+    try:
+        at = words.index("TABLE") + 1
+    except ValueError:
+        return None
+    if words[at : at + 3] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    name = pieces[at].text
+    at += 1
+    if at >= len(pieces) or pieces[at].kind != "open":
+        return None
+    close = _group_end(pieces, at)
+    columns = body[pieces[at].start : pieces[close].end]
+    table = KinesisTable(
+        name=name,
+        line=line,
+        start=offset,
+        end=offset + len(body),
+        columns=columns,
+        comment="",
+        row_format="",
+        handler_serde_properties="",
+    )
+    index = close + 1
+    clause_starts: list[tuple[str, int]] = []
+    while index < len(pieces):
+        piece = pieces[index]
+        if piece.depth == 0 and piece.kind == "word":
+            upper = piece.text.upper()
+            if upper in (
+                "COMMENT",
+                "ROW",
+                "STORED",
+                "TBLPROPERTIES",
+                "PARTITIONED",
+                "CLUSTERED",
+                "LOCATION",
+                "WITH",
+                "SKEWED",
+            ):
+                clause_starts.append((upper, index))
+        if piece.kind == "open":
+            index = _group_end(pieces, index)
+        index += 1
+    clause_starts.append(("END", len(pieces)))
+    for (clause, first), (_, following) in itertools.pairwise(clause_starts):
+        last = pieces[following - 1] if following - 1 < len(pieces) else pieces[-1]
+        text = body[pieces[first].start : last.end]
+        if clause == "COMMENT":
+            table.comment = text
+        elif clause == "ROW":
+            table.row_format = text
+        elif clause == "WITH":
+            # After ROW FORMAT SERDE it is part of the row format; after STORED BY, the handler's.
+            if table.row_format and not any(c == "STORED" for c, i in clause_starts if i < first):
+                row_start = body.index(table.row_format)
+                table.row_format = body[row_start : last.end]
+            else:
+                table.handler_serde_properties = text
+        elif clause == "TBLPROPERTIES":
+            table.properties = _properties(pieces[first + 1 : following])
+        elif clause == "STORED":
+            continue
+        else:
+            table.unsupported = table.unsupported or clause
+    return table
+
+
+def _properties(pieces: list[_Piece]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    strings = [p for p in pieces if p.kind == "string"]
+    for key, value in zip(strings[0::2], strings[1::2], strict=False):
+        found[_unquoted(key.text)] = _unquoted(value.text)
+    return found
+
+
+# ---- Pig: loads through the Kinesis stream loader ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class KinesisLoad:
+    """`LOAD 'Stream' USING ...KinesisStreamLoader(args) [AS (schema)]` in a Pig script."""
+
+    stream: str
+    line: int
+    start: int  # offset of the stream's literal
+    end: int  # offset just past the loader's closing bracket
+    arguments: tuple[tuple[str, int, int], ...]  # (argument unquoted, start, end)
+    schema: tuple[str, ...]  # the AS fields as written ("line:chararray"), () without AS
+
+
+def kinesis_loads(text: str) -> list[KinesisLoad]:
+    """Every LOAD of the script that goes through the Kinesis stream loader."""
+    loads = []
+    for statement in split_statements(tokenize(text, []), []):
+        tokens = statement.tokens
+        for index, token in enumerate(tokens):
+            if token.upper == "LOAD" and index + 3 < len(tokens):
+                load = _kinesis_load(tokens, index)
+                if load is not None:
+                    loads.append(load)
+    return loads
+
+
+def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
+    path, using, loader = tokens[index + 1], tokens[index + 2], tokens[index + 3]
+    if path.kind != "string" or using.upper != "USING":
+        return None
+    if loader.text not in (PIG_LOADER, PIG_LOADER.rsplit(".", 1)[-1]):
+        return None
+    at = index + 4
+    arguments: list[tuple[str, int, int]] = []
+    end = loader.end
+    if at < len(tokens) and tokens[at].text == "(":
+        depth = 0
+        for position in range(at, len(tokens)):
+            token = tokens[position]
+            if token.text == "(":
+                depth += 1
+            elif token.text == ")":
+                depth -= 1
+                if depth == 0:
+                    end, at = token.end, position + 1
+                    break
+            elif token.kind == "string" and depth == 1:
+                arguments.append((unquote(token.text), token.start, token.end))
+    schema: list[str] = []
+    if at + 1 < len(tokens) and tokens[at].upper == "AS" and tokens[at + 1].text == "(":
+        field_tokens: list[str] = []
+        depth = 0
+        for token in tokens[at + 1 :]:
+            if token.text == "(":
+                depth += 1
+                if depth == 1:
+                    continue
+            elif token.text == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            if token.text == "," and depth == 1:
+                schema.append("".join(field_tokens))
+                field_tokens = []
+            else:
+                field_tokens.append(token.text)
+        if field_tokens:
+            schema.append("".join(field_tokens))
+    return KinesisLoad(
+        stream=unquote(path.text),
+        line=path.line,
+        start=path.start,
+        end=end,
+        arguments=tuple(arguments),
+        schema=tuple(schema),
+    )

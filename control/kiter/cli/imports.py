@@ -1,0 +1,94 @@
+"""`kiter import`: make a job of an existing connector script, without editing the script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kiter.cli.app import App, note, out, pass_app
+
+
+@click.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", default=None, help="Job name (default: the file's name).")
+@click.option("--stream", default=None, help="Kinesis stream (default: the one the script reads).")
+@click.option(
+    "--logical-name", default=None, help="Logical name (default: the script's own SET, else NAME)."
+)
+@click.option("--target", "-t", default=None, help="Target (default: the project's only one).")
+@click.option(
+    "--mode",
+    type=click.Choice(["connector", "staged"]),
+    default="connector",
+    show_default=True,
+    help="connector: the EMR connector reads the stream; staged: kiter does.",
+)
+@click.option(
+    "--next-iteration",
+    type=click.IntRange(min=0),
+    default=None,
+    help="The logical name ran on EMR up to N-1: kiter's ledger starts at N.",
+)
+@pass_app
+def import_script(
+    app: App,
+    path: str,
+    name: str | None,
+    stream: str | None,
+    logical_name: str | None,
+    target: str | None,
+    mode: str,
+    next_iteration: int | None,
+) -> None:
+    """Make a job of an existing connector script: copy it unchanged into hiveql/ or piglatin/
+    and append a [jobs.NAME] table to kiter.toml (its comments kept).
+
+    The engine comes from the extension (.q/.hql/.sql: Hive, .pig: Pig), the stream from the
+    script's Kinesis table or load, the logical name from its own SET line. From then on kiter
+    owns the checkpoint settings: the script's own SET lines are replaced when it renders.
+
+    \b
+    Example:
+      kiter import ~/scripts/errors.hql --target emr
+      kiter import clicks.pig --name clicks --next-iteration 412
+    """
+    from kiter.adopt.importing import plan_import, write_import
+    from kiter.adopt.owned import IDENTITY_KEYS, OWNED_KEYS
+
+    project = app.project
+    chosen = target or _only_target(app)
+    if chosen is not None and chosen not in project.targets:
+        known = ", ".join(sorted(project.targets)) or "none"
+        raise click.UsageError(f"no target named {chosen!r} (targets: {known})")
+    plan = plan_import(
+        project.root,
+        Path(path),
+        name=name,
+        stream=stream,
+        logical_name=logical_name,
+        target=chosen,
+        mode=mode,
+        existing_jobs=tuple(project.jobs),
+    )
+    if next_iteration is not None:
+        app.ledger.start_at(plan.logical_name, next_iteration)
+        note(f"the ledger of {plan.logical_name} starts at iteration {next_iteration}")
+    write_import(plan, project.path)
+    out(f"imported {plan.source.name} as job {plan.name} ({plan.engine}, {plan.mode} mode)")
+    out(f"  template     {plan.copy_to.relative_to(project.root)}")
+    out(f"  stream       {plan.stream}")
+    out(f"  logical name {plan.logical_name}")
+    out(f"  target       {plan.target or '(none: set jobs.' + plan.name + '.target)'}")
+    for field, value in plan.carried:
+        out(f"  {field:<12} {value} (the script's own value, now the job's)")
+    out("kiter owns from now on (the script's lines are replaced when it renders):")
+    for line, key, value in plan.owned:
+        out(f"  {plan.source.name}:{line}: {key} = {value}")
+    out(f"  and every one of: {', '.join((*IDENTITY_KEYS, *OWNED_KEYS))}")
+    out(f"next: kiter validate {plan.name}; kiter submit {plan.name}")
+
+
+def _only_target(app: App) -> str | None:
+    targets = list(app.project.targets)
+    return targets[0] if len(targets) == 1 else None
