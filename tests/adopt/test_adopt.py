@@ -93,6 +93,20 @@ def test_a_conflict_that_slips_past_the_renderer_is_refused_before_submitting() 
         check_effective_settings(text, "hive", settings)
 
 
+def test_an_owned_setting_slipped_into_a_pig_loader_is_refused_before_submitting() -> None:
+    from kiter.checkpoint import CheckpointSettings
+
+    settings = CheckpointSettings("MyEMRKinesisTable", "HashKey", "RangeKey", "imported", 5)
+    text = settings.block("pig") + (
+        "\nraw = LOAD 'S' USING com.amazon.emr.kinesis.pig.KinesisStreamLoader("
+        "'kinesis.checkpoint.iteration.no=0') AS (line:chararray);\n"
+    )
+    with pytest.raises(
+        SettingError, match="gives the Kinesis loader kinesis.checkpoint.iteration.no"
+    ):
+        check_effective_settings(text, "pig", settings)
+
+
 @pytest.mark.parametrize("script", ["access_log_status.hql", "errors_by_iteration.hql"])
 def test_staged_mode_reads_this_iterations_partition_through_an_external_table(
     write_project: WriteProject, script: str

@@ -54,6 +54,18 @@ def check_effective_settings(text: str, engine: str, settings: CheckpointSetting
                 f"the script to submit sets {key}={value} on line {line}, but this run is "
                 f"{name}={wanted[name]}: nothing was submitted"
             )
+    if engine == "pig":
+        from kiter.adopt.script import kinesis_loads
+
+        for load in kinesis_loads(text) if "KinesisStreamLoader" in text else []:
+            for argument, start, _ in load.arguments:
+                key = argument.split("=", 1)[0].strip()
+                if is_owned(key):
+                    line = text.count("\n", 0, start) + 1
+                    raise SettingError(
+                        f"the script to submit gives the Kinesis loader {key} on line {line}: "
+                        "kiter owns it; nothing was submitted"
+                    )
     missing = [key for key in IDENTITY_KEYS if key not in seen]
     if missing:
         raise SettingError(f"the script to submit does not set {missing[0]}: nothing was submitted")
