@@ -14,10 +14,11 @@ s3transfer and its resource layer, about 100 ms at every start, for nothing kite
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kiter.errors import ConfigError, ServiceError
+from kiter.errors import ConfigError, ServiceError, Unfixable
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -103,12 +104,48 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+# Answers no retry changes: the run stops at once with exit 5 instead of retrying.
+UNFIXABLE_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "ResourceNotFoundException",
+        "NoSuchBucket",
+        "ValidationException",
+    }
+)
+CREDENTIALS_HINT = (
+    "kiter looks for credentials as the AWS CLI does: the [aws] profile (or --aws-profile, "
+    "KITER_AWS_PROFILE), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, then "
+    "the instance's role; for the embedded stack, use --profile local"
+)
+
+
 def service_error(exc: ClientError | Exception, action: str) -> ServiceError:
     """Turn a botocore error into kiter's ServiceError with the AWS message, not a repr."""
+    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return Unfixable(f"{action}: no AWS credentials found ({exc}); {CREDENTIALS_HINT}")
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         err = response.get("Error", {})
-        return ServiceError(
-            f"{action}: {err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
-        )
+        code = str(err.get("Code", "Error"))
+        message = str(err.get("Message", ""))
+        if _HTML.match(message):
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            message = f"the endpoint answered HTTP {status} with an HTML page, not an AWS answer"
+        kind = Unfixable if code in UNFIXABLE_CODES else ServiceError
+        return kind(f"{action}: {code}: {message}".rstrip(": "))
     return ServiceError(f"{action}: {exc}")
+
+
+_HTML = re.compile(r"\s*<(?:!doctype|html|head|body)\b", re.IGNORECASE)

@@ -20,6 +20,8 @@ class KiterError(Exception):
     """Base of every error kiter reports to a user as one line."""
 
     exit_code = EXIT_FAILED
+    # Whether the same iteration tried again later may go through (`kiter run` retries those).
+    retryable = True
 
     def __init__(self, message: str, *, where: str | None = None) -> None:
         super().__init__(message)
@@ -82,6 +84,12 @@ class ServiceError(KiterError):
     """An AWS API or a HiveServer2 could not be reached or answered with an error."""
 
     exit_code = EXIT_SERVICE
+
+
+class Unfixable(ServiceError):
+    """A service answered that no retry can change: credentials, permissions, missing things."""
+
+    retryable = False
 
 
 class Interrupted(KiterError):

@@ -19,9 +19,8 @@ from typing import Protocol
 from kiter.echo import Echo, no_echo
 from kiter.errors import EXIT_FAILED, EXIT_OK, IterationBusy, JobFailed, ServiceError, UsageError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)\s*$")
 _UNITS = {
-    None: 60.0,
     "s": 1.0,
     "sec": 1.0,
     "m": 60.0,
@@ -33,10 +32,11 @@ _UNITS = {
 
 
 def parse_duration(text: str) -> float:
-    """'90s', '5m', '1.5h', '2d' (a bare number is minutes) as seconds."""
+    """'90s', '5m', '1.5h', '2d' as seconds; a number without a unit is refused (is 10 ten
+    seconds or ten minutes? say which)."""
     match = _DURATION.match(text)
     if not match or float(match.group(1)) <= 0:
-        raise UsageError(f"{text!r} is not a duration: use e.g. 30s, 5m, 1h")
+        raise UsageError(f"{text!r} is not a duration: give a unit, e.g. 30s, 5m, 1h")
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -219,6 +219,8 @@ class Scheduler:
                 self.echo(f"{job}: {exc}")
                 return BUSY
             except RETRYABLE as exc:
+                if not exc.retryable:
+                    raise  # credentials, permissions, a missing table: waiting mends nothing
                 retries += 1
                 if retries > self.retry.max_retries:
                     self.echo(

@@ -61,9 +61,12 @@ def make_target(
     aws: Aws,
     echo: Echo = no_echo,
     env: Mapping[str, str] | None = None,
+    log: Echo = no_echo,
 ) -> Target:
-    """The engine target a [targets.NAME] table describes."""
+    """The engine target a [targets.NAME] table describes; `echo` gets progress, `log` the
+    engine's own log lines."""
     env = os.environ if env is None else env
+    _refuse_placeholders(config)
     if isinstance(config, EmrConfig):
         from kiter.targets.emr import EmrTarget
 
@@ -101,11 +104,33 @@ def make_target(
         configuration={k: str(v) for k, v in config.configuration.items()},
         connect_timeout=float(config.connect_timeout),
         echo=echo,
+        log=log,
     )
 
 
+# What `kiter init` writes for the user to replace: a target still holding one cannot run.
+SCAFFOLD_PLACEHOLDERS = ("j-XXXXXXXXXXXXX", "s3://my-bucket", "hive.example.internal")
+
+
+def _refuse_placeholders(config: TargetConfig) -> None:
+    from kiter.errors import ConfigError
+
+    for key in ("cluster_id", "script_prefix", "host"):
+        value = str(getattr(config, key, "") or "")
+        if any(value == p or value.startswith(p + "/") for p in SCAFFOLD_PLACEHOLDERS):
+            raise ConfigError(
+                f"targets.{config.name}.{key} is still the scaffold's placeholder {value!r}: "
+                "edit kiter.toml (for the embedded stack, run with --profile local)"
+            )
+
+
 def make_runner(
-    project: Project, aws: Aws, renderer: Renderer, ledger: Ledger, echo: Echo = no_echo
+    project: Project,
+    aws: Aws,
+    renderer: Renderer,
+    ledger: Ledger,
+    echo: Echo = no_echo,
+    log: Echo = no_echo,
 ) -> Runner:
     from kiter.runner import Runner
 
@@ -114,7 +139,7 @@ def make_runner(
         aws=aws,
         renderer=renderer,
         ledger=ledger,
-        make_target=lambda config, run_echo: make_target(project, config, aws, run_echo),
+        make_target=lambda config, run_echo: make_target(project, config, aws, run_echo, log=log),
         echo=echo,
     )
 

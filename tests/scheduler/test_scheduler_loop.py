@@ -24,15 +24,15 @@ def ts(text: str) -> float:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("1m", 60), ("5", 300), ("1.5h", 5400), ("2d", 172800)]
+    ("text", "seconds"), [("30s", 30), ("1m", 60), ("5 min", 300), ("1.5h", 5400), ("2d", 172800)]
 )
 def test_durations_read_as_people_write_them(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0m", "-1m", "5 minutes", "m"])
+@pytest.mark.parametrize("text", ["", "0m", "-1m", "5 minutes", "m", "10"])
 def test_a_bad_duration_is_a_usage_error(text: str) -> None:
-    with pytest.raises(UsageError, match="is not a duration"):
+    with pytest.raises(UsageError, match="is not a duration: give a unit"):
         parse_duration(text)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -35,6 +36,8 @@ class App:
     profile: str | None = None
     flags: Mapping[str, Any] = field(default_factory=dict)
     debug: bool = False
+    quiet: bool = False  # no progress or warnings on stderr (errors and results only)
+    verbose: bool = False  # the engines' own log lines too
 
     @cached_property
     def project_file(self) -> Path:
@@ -74,15 +77,36 @@ class App:
 
         return make_ledger(self.project, self.aws)
 
+    def progress(self, quiet: bool = False) -> Echo:
+        """Where progress and warnings go: stderr, or nowhere with --quiet."""
+        from kiter.echo import no_echo
+
+        return no_echo if self.quiet or quiet else note
+
+    def engine_log(self, quiet: bool = False) -> Echo:
+        """Where the engines' log lines go: stderr with --verbose; else kept, the last of them
+        shown when a run fails."""
+        if self.verbose and not (self.quiet or quiet):
+            return note
+        return ENGINE_TAIL.append
+
     def target(self, config: TargetConfig, echo: Echo | None = None) -> Target:
         from kiter.wiring import make_target
 
-        return make_target(self.project, config, self.aws, echo or note)
+        return make_target(
+            self.project, config, self.aws, echo or self.progress(), log=self.engine_log()
+        )
 
     def runner(self, echo: Echo) -> Runner:
         from kiter.wiring import make_runner
 
-        return make_runner(self.project, self.aws, self.renderer, self.ledger, echo)
+        return make_runner(
+            self.project, self.aws, self.renderer, self.ledger, echo, log=self.engine_log()
+        )
+
+
+# The engines' last log lines of this process, for the message of a failed run.
+ENGINE_TAIL: deque[str] = deque(maxlen=15)
 
 
 def out(text: str = "", *, nl: bool = True) -> None:
@@ -141,13 +165,6 @@ def target_option(func: F) -> F:
     return click.option("--target", "-t", default=None, help="Target name (default: the job's).")(
         func
     )
-
-
-def echo_for(quiet: bool) -> Echo:
-    """Where progress and engine logs go: stderr, or nowhere with --quiet."""
-    from kiter.echo import no_echo
-
-    return no_echo if quiet else note
 
 
 def iteration_option(func: F) -> F:

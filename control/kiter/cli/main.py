@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from kiter.errors import EXIT_INTERRUPTED, EXIT_SERVICE, EXIT_USAGE, KiterError, UsageError
+from kiter.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_SERVICE,
+    EXIT_USAGE,
+    JobFailed,
+    KiterError,
+    UsageError,
+)
 
 # name -> (module, attribute, one-line help shown by `kiter --help` without importing the module)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -77,7 +84,9 @@ class LazyGroup(click.Group):
 @click.option("--region", default=None, help="AWS region (KITER_AWS_REGION).")
 @click.option("--aws-profile", default=None, help="AWS named profile (KITER_AWS_PROFILE).")
 @click.option("--endpoint-url", default=None, help="AWS endpoint (KITER_AWS_ENDPOINT_URL).")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("--quiet", "-q", is_flag=True, help="Only results and errors: no progress.")
+@click.option("--verbose", "-v", is_flag=True, help="Show the engines' own log lines too.")
+@click.option("--debug", is_flag=True, help="Show tracebacks (exit codes stay the same).")
 @click.version_option(package_name="kiter")
 @click.pass_context
 def cli(
@@ -87,6 +96,8 @@ def cli(
     region: str | None,
     aws_profile: str | None,
     endpoint_url: str | None,
+    quiet: bool,
+    verbose: bool,
     debug: bool,
 ) -> None:
     """kiter: checkpointed Hive and Pig batches over Kinesis streams.
@@ -100,43 +111,68 @@ def cli(
     from kiter.cli.app import App  # not imported for --help: start-up time matters there
 
     flags = {"aws.region": region, "aws.profile": aws_profile, "aws.endpoint_url": endpoint_url}
-    ctx.obj = App(project_dir=project_dir, profile=profile, flags=flags, debug=debug)
+    ctx.obj = App(
+        project_dir=project_dir,
+        profile=profile,
+        flags=flags,
+        debug=debug,
+        quiet=quiet,
+        verbose=verbose,
+    )
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the CLI and turn kiter's errors into one line and an exit code."""
+    """Entry point: run the CLI and turn kiter's errors into one line and an exit code.
+
+    With --debug the traceback is printed too; the exit code is the same either way.
+    """
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         return cli.main(args=argv, prog_name="kiter", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("kiter: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _fail("kiter: interrupted", EXIT_INTERRUPTED, debug)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
     except KiterError as exc:
-        if debug:
-            raise
         message = str(exc)
         if isinstance(exc, UsageError):
             # One line: a value with a line break in it must not split the message.
             message = message.replace("\r", "\\r").replace("\n", "\\n")
-        click.echo(f"kiter: error: {message}", err=True)
-        sys.exit(exc.exit_code)
+        if isinstance(exc, JobFailed):
+            _engine_tail()
+        _fail(f"kiter: error: {message}", exc.exit_code, debug)
     except KeyboardInterrupt:
-        if debug:
-            raise
-        click.echo("kiter: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _fail("kiter: interrupted", EXIT_INTERRUPTED, debug)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:
         from kiter.aws import is_aws_error
 
-        if debug or not is_aws_error(exc):
+        if not is_aws_error(exc):
             raise
         # A safety net: AWS errors are turned into kiter's own where they happen.
-        click.echo(f"kiter: error: AWS: {exc}", err=True)
-        sys.exit(EXIT_SERVICE)
+        from kiter.aws import service_error
+
+        _fail(f"kiter: error: {service_error(exc, 'AWS')}", EXIT_SERVICE, debug)
+
+
+def _fail(message: str, code: int, debug: bool) -> NoReturn:
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _engine_tail() -> None:
+    """The engine's last log lines, when a run failed and they were not shown (-v shows all)."""
+    from kiter.cli.app import ENGINE_TAIL
+
+    if ENGINE_TAIL:
+        click.echo("the engine's last log lines (kiter -v shows them all):", err=True)
+        for line in ENGINE_TAIL:
+            click.echo(f"  {line}", err=True)

@@ -9,7 +9,6 @@ import click
 
 from kiter.cli.app import (
     App,
-    echo_for,
     format_option,
     pass_app,
     print_rows,
@@ -55,7 +54,7 @@ def query(app: App, sql: str | None, path: Any, target: str | None, quiet: bool,
         text = sys.stdin.read()
     from kiter.targets.hiveserver2 import HiveServer2Target
 
-    engine = app.target(app.project.query_target(target), echo_for(quiet))
+    engine = app.target(app.project.query_target(target), app.progress(quiet))
     assert isinstance(engine, HiveServer2Target)
     outcome = engine.query(text)
     print_rows(outcome.columns, outcome.rows, fmt)

@@ -6,7 +6,6 @@ import click
 
 from kiter.cli.app import (
     App,
-    echo_for,
     note,
     pass_app,
     quiet_option,
@@ -91,16 +90,15 @@ def run(
         raise UsageError("name a job to run (or --all)")
     jobs = [project.job(name) for name in names]
     targets = {job.name: project.target_for(job, target) for job in jobs}
-    for warning in shared_streams(
-        [(j.name, j.stream, j.logical_name) for j in project.jobs.values()]
-    ):
+    # Only where it matters: logical names run together that share a stream's read limit.
+    for warning in shared_streams([(j.name, j.stream, j.logical_name) for j in jobs]):
         warn(warning)
     cadence: Cadence = BackToBack()
     if every:
         cadence = Every(parse_duration(every), time.time())
     elif cron:
         cadence = Cron(cron)
-    echo = echo_for(quiet)
+    echo = app.progress(quiet)
     runner = app.runner(echo)
 
     def run_one(name: str) -> None:

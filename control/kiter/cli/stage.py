@@ -8,7 +8,6 @@ import click
 
 from kiter.cli.app import (
     App,
-    echo_for,
     iteration_option,
     out,
     pass_app,
@@ -34,7 +33,7 @@ def stage(app: App, job: str, iteration: int | None, quiet: bool) -> None:
     """
     sigterm_as_interrupt()
     config = app.project.job(job)
-    read = app.runner(echo_for(quiet)).stage(config, iteration)
+    read = app.runner(app.progress(quiet)).stage(config, iteration)
     out(
         json.dumps(
             {

@@ -6,7 +6,6 @@ import click
 
 from kiter.cli.app import (
     App,
-    echo_for,
     format_option,
     iteration_option,
     note,
@@ -65,6 +64,6 @@ def submit(
         force=force,
         overrides=parse_var_overrides(variables),
     )
-    result = app.runner(echo_for(quiet)).run(config, target_config, options)
+    result = app.runner(app.progress(quiet)).run(config, target_config, options)
     print_rows(result.outcome.columns, result.outcome.rows, fmt)
     note(result.summary())

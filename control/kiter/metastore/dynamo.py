@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter.aws import error_code, service_error
-from kiter.errors import ServiceError
+from kiter.errors import Unfixable
 
 # Placeholders in an expression: #name and :value.
 _TOKEN = re.compile(r"[:#][A-Za-z0-9_]+")
@@ -102,7 +102,7 @@ class Dynamo:
                     )
                     raise ConditionFailed(action, failed) from exc
             if code == "ResourceNotFoundException":
-                raise ServiceError(
+                raise Unfixable(
                     f"{action}: table {self.table} does not exist (run `kiter metastore create`)"
                 ) from exc
             raise service_error(exc, action) from exc

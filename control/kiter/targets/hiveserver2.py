@@ -122,6 +122,7 @@ class HiveServer2Target:
         connect_timeout: float = 30.0,
         read_timeout: float | None = 600.0,
         echo: Echo = no_echo,
+        log: Echo = no_echo,
         poll_interval: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -152,6 +153,8 @@ class HiveServer2Target:
             read_timeout=read_timeout,
         )
         self._echo = echo
+        # The engine's own words: each statement as it starts, and the operation logs.
+        self._log = log
         self.poll_interval = poll_interval
         self._sleep = sleep
         # Serialises Thrift calls on the live connection between the polling thread and interrupt().
@@ -257,7 +260,7 @@ class HiveServer2Target:
                     raise Interrupted(f"cancelled before statement {number} on {self.address}")
                 if not watch.held():
                     raise Abandoned(handle, f"stopped before statement {number} on {self.address}")
-                self._echo(
+                self._log(
                     f"statement {number}/{len(statements)} (line {statement.line}): "
                     + _first_line(statement, redact)
                 )
@@ -317,7 +320,7 @@ class HiveServer2Target:
                 status = cursor.poll(get_progress_update=False)
                 logs = fetch_logs(cursor)
             for line in logs:
-                self._echo(redact(line))
+                self._log(redact(line))
             state = status.operationState
             if state == TOperationState.FINISHED_STATE:
                 break
@@ -341,7 +344,7 @@ class HiveServer2Target:
         self._running = None
         with self._call(number, statement, redact):
             for line in fetch_logs(cursor):
-                self._echo(redact(line))
+                self._log(redact(line))
             columns, rows = result_rows(cursor, statement)
         return Result(columns=columns, rows=rows, operation_id=operation_id(handle))
 

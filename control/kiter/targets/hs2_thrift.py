@@ -9,6 +9,7 @@ another session, in another process, may poll or cancel them.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,10 @@ from kiter.sqlsplit import Statement
 from kiter.targets.messages import clean_server_message, transport_message
 
 Auth = Literal["NONE", "NOSASL", "LDAP", "KERBEROS"]
+
+# Thrift logs a traceback of its own for every failed connect; kiter says it in one line.
+logging.getLogger("thrift").addHandler(logging.NullHandler())
+logging.getLogger("thrift").propagate = False
 
 RUNNING_STATES = {
     TOperationState.INITIALIZED_STATE,
