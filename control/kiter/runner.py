@@ -185,7 +185,7 @@ class Runner:
     def _stage(self, job: JobConfig, claim: Claim) -> IterationRead:
         from kiter.stream.iteration import stage_claimed_iteration
 
-        return stage_claimed_iteration(
+        read = stage_claimed_iteration(
             job,
             claim,
             location=self.project.staging.location,
@@ -194,6 +194,13 @@ class Runner:
             record_staged=lambda name, facts: self.ledger.record_staged(claim, name, facts),
             echo=self.echo,
         )
+        if read.total_records == 0 and not read.rerun:
+            self.echo(
+                f"warning: iteration {claim.iteration} of {claim.logical} read no records: "
+                f"stream {job.stream} had nothing new (recorded all the same, as the connector "
+                "does; `kiter local traffic` or `kiter local put` feed the local stack)"
+            )
+        return read
 
     def _render(
         self, job: JobConfig, claim: Claim, options: RunOptions, secrets: Mapping[str, str]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -249,3 +250,69 @@ def test_a_var_with_a_line_break_keeps_the_error_on_one_line(
     path = write_project(MINIMAL)
     code, _, err = run(["-C", str(path.parent), "render", "top", "--var", "bad key=a\nb"], capsys)
     assert code == 2 and err.count("\n") == 1
+
+
+def _without_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    empty = tmp_path / "empty-aws-file"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+
+
+def test_missing_credentials_say_where_kiter_looks(
+    write_project: WriteProject,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _without_credentials(monkeypatch, tmp_path)
+    path = write_project(MINIMAL)
+    code, _, err = run(["-C", str(path.parent), "iterations", "top"], capsys)
+    assert code == 5 and err.count("\n") == 1
+    assert "no AWS credentials found" in err and "--profile local" in err
+
+
+def test_kiter_run_stops_at_once_on_an_error_no_retry_can_fix(
+    write_project: WriteProject,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _without_credentials(monkeypatch, tmp_path)
+    path = write_project(
+        MINIMAL + 'target = "h"\n[targets.h]\nkind = "hiveserver2"\nhost = "127.0.0.1"\n'
+    )
+    started = time.monotonic()
+    code, _, err = run(["-C", str(path.parent), "run", "top", "-n", "1"], capsys)
+    assert code == 5, err
+    assert "retry" not in err and "no AWS credentials found" in err
+    assert time.monotonic() - started < 20  # no backoff waited
+
+
+def test_an_unreachable_hiveserver2_is_one_line_without_a_traceback(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL + '[targets.h]\nkind = "hiveserver2"\nhost = "nowhere.invalid"\n')
+    code, out, err = run(["-C", str(path.parent), "query", "-t", "h", "SELECT 1"], capsys)
+    assert code == 5 and out == ""
+    assert err.startswith("kiter: error: cannot reach HiveServer2 at nowhere.invalid:10000")
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_durations_without_a_unit_are_refused(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(MINIMAL + 'target = "h"\n[targets.h]\nkind = "hiveserver2"\nhost = "h"\n')
+    code, _, err = run(["-C", str(path.parent), "run", "top", "--backoff", "10"], capsys)
+    assert code == 2 and "'10' is not a duration: give a unit" in err
+
+
+def test_init_ends_with_the_commands_to_run_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["init", str(tmp_path / "p")], capsys)
+    assert code == 0
+    assert "kiter local up && kiter local traffic" in err
+    assert "kiter --profile local submit top_errors" in err and "or on AWS" in err

@@ -119,6 +119,24 @@ def test_boto3_creates_a_kinesis_stream_on_the_recorded_moto(running: Running) -
     assert len(description["Shards"]) == 2
 
 
+def test_engine_logs_stay_off_stderr_unless_verbose_and_results_stay_alone_on_stdout(
+    running: Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sample_projects import run
+
+    (running.root / "kiter.toml").write_text(
+        '[local]\n[targets.local]\nkind = "hiveserver2"\nhost = "local"\n'
+    )
+    code, out, err = run(["-C", str(running.root), "query", "SELECT 7 AS seven"], capsys)
+    assert code == 0, err
+    assert out.split() == ["seven", "-----", "7"]
+    assert err == ""  # no Spark INFO, no statement lines: a quiet default
+    code, out, err = run(["-C", str(running.root), "-v", "query", "SELECT 7 AS seven"], capsys)
+    assert code == 0 and out.split() == ["seven", "-----", "7"]
+    assert "statement 1/1 (line 1): SELECT 7 AS seven" in err
+    assert "SparkExecuteStatementOperation" in err  # the engine's own log lines
+
+
 def test_down_stops_both_and_leaves_no_files(running: Running) -> None:
     moto, hs2 = running.state.moto, running.state.hiveserver2
     assert moto is not None and hs2 is not None

@@ -277,3 +277,17 @@ def test_after_a_cross_account_run_on_emr_no_secret_is_left_anywhere(
     steps_listed = str(emr.list_steps(ClusterId=cluster))
     for place in (*leftovers, items, steps_listed, *lines, result.summary()):
         assert secret not in place and access not in place
+
+
+def test_a_staged_iteration_of_nothing_says_so(
+    aws: Aws, project: Project, make_runner: MakeRunner
+) -> None:
+    lines: list[str] = []
+    result = make_runner(lines=lines).run(project.job("top"), project.targets["engine"])
+    assert result.read is not None and result.read.total_records == 0
+    assert any(
+        line.startswith("warning: iteration 0 of top read no records: stream weblogs had nothing")
+        for line in lines
+    )
+    record = make_runner().ledger.get("top", 0)
+    assert record is not None and record.state == "SUCCEEDED"  # recorded, as the connector does

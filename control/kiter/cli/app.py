@@ -191,3 +191,41 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
 
     if columns:
         out(format_rows(columns, rows, fmt))  # type: ignore[arg-type]  # click.Choice checked it
+
+
+def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The ledger as `kiter iterations` and the demo show it: each iteration's first start and
+    last end (a rerun does not make an old iteration look recent), and its last attempt's time."""
+    from kiter.metastore.iterations import epoch
+
+    columns = [
+        "iteration",
+        "state",
+        "attempts",
+        "first start",
+        "last end",
+        "took",
+        "submission",
+        "records",
+        "reason",
+    ]
+    rows = []
+    for r in records:
+        start, end = epoch(r.claimed), epoch(r.finished)
+        took = (
+            f"{end - start:.1f}s" if start is not None and end is not None and end >= start else ""
+        )
+        rows.append(
+            (
+                r.iteration,
+                r.state,
+                r.attempts,
+                r.first_started or r.created,
+                r.finished,
+                took,
+                r.stats.get("submission_id") or r.submission_id,
+                r.stats.get("records", ""),
+                r.reason[:60],
+            )
+        )
+    return columns, rows

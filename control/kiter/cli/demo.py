@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiter.cli.app import note, out
+from kiter.cli.app import ledger_rows, note, out
 from kiter.errors import JobFailed
 
 if TYPE_CHECKING:
@@ -17,7 +17,14 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False), default="kiter-demo")
 @click.option("--keep", is_flag=True, help="Leave the local stack running afterwards.")
-@click.option("--iterations", "-n", type=click.IntRange(min=2), default=3, show_default=True)
+@click.option(
+    "--iterations",
+    "-n",
+    type=click.IntRange(min=2),
+    default=3,
+    show_default=True,
+    help="Iterations to run (the second is rerun at the end).",
+)
 @click.option(
     "--records",
     type=click.IntRange(min=10),
@@ -51,11 +58,7 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
         out(format_rows(result.outcome.columns, result.outcome.rows, "table"))
 
     def show_ledger(records: list[IterationRecord]) -> None:
-        rows = [
-            (r.iteration, r.state, r.attempts, r.stats.get("records", ""), r.started, r.finished)
-            for r in records
-        ]
-        columns = ["iteration", "state", "attempts", "records", "started", "finished"]
+        columns, rows = ledger_rows(records)
         out("\nledger\n" + format_rows(columns, rows, "table"))
 
     result = run_demo(

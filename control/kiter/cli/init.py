@@ -45,3 +45,12 @@ def init(directory: str) -> None:
     for path in scaffold(Path(directory)):
         note(f"created {path}")
     out(str(Path(directory) / PROJECT_FILE))
+    cd = "" if directory == "." else f"cd {directory} && "
+    note(
+        "next, on the embedded local stack (no AWS account; Java 17 for Spark's HiveServer2):\n"
+        f"  {cd}kiter local up && kiter local traffic --records 2000\n"
+        "  kiter --profile local metastore create --on-demand\n"
+        "  kiter --profile local submit top_errors\n"
+        "or on AWS: edit kiter.toml (the cluster, the S3 prefix, the stream), then\n"
+        "  kiter validate && kiter metastore create && kiter submit top_errors"
+    )

@@ -9,6 +9,7 @@ import click
 from kiter.cli.app import (
     App,
     json_option,
+    ledger_rows,
     out,
     pass_app,
     print_rows,
@@ -31,36 +32,5 @@ def iterations(app: App, job: str, as_json: bool) -> None:
     if as_json:
         out(json.dumps([r.to_json() for r in records], indent=2))
         return
-    from kiter.metastore.ledger import epoch
-
-    rows = []
-    for r in records:
-        start, end = epoch(r.claimed), epoch(r.finished)
-        duration = f"{end - start:.1f}s" if start is not None and end is not None else ""
-        submission = r.stats.get("submission_id") or r.submission_id
-        rows.append(
-            (
-                r.iteration,
-                r.state,
-                r.attempts,
-                r.started or r.claimed,
-                duration,
-                submission,
-                r.stats.get("records", ""),
-                r.reason[:60],
-            )
-        )
-    print_rows(
-        [
-            "iteration",
-            "state",
-            "attempts",
-            "started",
-            "duration",
-            "submission",
-            "records",
-            "reason",
-        ],
-        rows,
-        "table",
-    )
+    columns, rows = ledger_rows(records)
+    print_rows(columns, rows, "table")

@@ -8,7 +8,7 @@ ports of its `[local]` table. What "local" in a project's configuration means is
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -131,3 +131,100 @@ def _print_state(state: StackState) -> None:
     for service in state.services:
         health = "up" if service.alive else "NOT ANSWERING"
         out(f"{service.name:<12} {health:<14} {service.url:<40} pid {service.pid}")
+
+
+@local.command()
+@click.argument("stream")
+@click.argument("source", type=click.File("r"), default="-")
+@click.option("--jsonl", is_flag=True, help='Lines are {"data": ..., "partition_key": ...}.')
+@pass_app
+def put(app: App, stream: str, source: Any, jsonl: bool) -> None:
+    """Put records into a stream of the project's local stack: one record per line of FILE (or
+    stdin), partition keys spread over the shards; --jsonl gives each record's data and key.
+
+    \b
+    Example:
+      kiter local put AccessLogStream access.log
+      zcat events.jsonl.gz | kiter local put ClickStream --jsonl
+    """
+    from kiter.cli.progress import Counter
+    from kiter.local.data import put_records, records_from
+
+    kinesis = _local_kinesis(app, stream)
+    counter = Counter(f"put {{n}} records to {stream} ({{rate}}/s)")
+    name = getattr(source, "name", "<stdin>")
+    where = "stdin" if name in ("<stdin>", "-") else str(name)
+    put_records(kinesis, stream, records_from(source, jsonl=jsonl, where=where), counter)
+    counter.done()
+
+
+@local.command()
+@click.option("--stream", default=None, help="The stream (default: the project's only one).")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=20.0,
+    show_default=True,
+    help="Records a second.",
+)
+@click.option(
+    "--records",
+    "-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after N records (default: until Ctrl-C).",
+)
+@pass_app
+def traffic(app: App, stream: str | None, rate: float, records: int | None) -> None:
+    """Put the demo's web-log traffic into a stream of the project's local stack: Apache
+    vhost_combined lines with an edge region, with a known mix of errors, regions, browsers and
+    domains (the format the top_errors jobs read).
+
+    \b
+    Example:
+      kiter local traffic --records 5000
+      kiter local traffic --stream AccessLogStream --rate 50
+    """
+    from kiter.cli.progress import Counter
+    from kiter.local.data import run_traffic
+
+    name = stream or _only_stream(app)
+    kinesis = _local_kinesis(app, name)
+    counter = Counter(f"put {{n}} web-log records to {name} ({{rate}}/s)")
+    try:
+        run_traffic(kinesis, name, rate=rate, records=records, progress=counter)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how an endless producer stops
+    finally:
+        counter.done()
+
+
+def _local_kinesis(app: App, stream: str) -> Any:
+    """The local stack's Kinesis client, for a stream that exists there (never real AWS)."""
+    from kiter.errors import UsageError
+    from kiter.wiring import local_aws, local_stack_at
+
+    state = local_stack_at(app.project_root).status()
+    if state is None or state.moto is None or not state.moto.alive:
+        raise UsageError("the local stack is not running: start it with `kiter local up`")
+    kinesis = local_aws(app.project, state.moto.url).client("kinesis")
+    streams: list[str] = []
+    for page in kinesis.get_paginator("list_streams").paginate():
+        streams += page.get("StreamNames", [])
+    if stream not in streams:
+        raise UsageError(
+            f"stream {stream!r} is not on the local stack (streams: {', '.join(sorted(streams))}"
+            "; `kiter local up` creates the project's streams)"
+        )
+    return kinesis
+
+
+def _only_stream(app: App) -> str:
+    from kiter.errors import UsageError
+
+    streams = sorted({job.stream for job in app.project.jobs.values()})
+    if len(streams) != 1:
+        raise UsageError(
+            "choose a stream with --stream (the project's: " + (", ".join(streams) or "none") + ")"
+        )
+    return streams[0]

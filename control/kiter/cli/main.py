@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "query": ("kiter.cli.query", "query", "Run ad-hoc HiveQL on a HiveServer2 target."),
     "logs": ("kiter.cli.logs", "logs", "Explain a failed EMR step from its logs."),
     "iterations": ("kiter.cli.iterations", "iterations", "Show a job's iteration ledger."),
+    "status": ("kiter.cli.status", "status", "Where every job stands: last run, now, backlog."),
     "run": ("kiter.cli.run", "run", "Run iterations on a cadence, retrying failures."),
     "demo": ("kiter.cli.demo", "demo", "Run the end-to-end demo on the embedded local stack."),
     "local": ("kiter.cli.local", "local", "Start, stop or show the embedded local stack."),

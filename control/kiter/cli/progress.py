@@ -46,3 +46,33 @@ def spinner(text: str) -> Iterator[None]:
             click.echo("\r\033[K", nl=False, err=True)
         mark = "done" if ok else "stopped"
         click.echo(f"{text}: {mark} in {time.monotonic() - start:.1f} s", err=True)
+
+
+class Counter:
+    """A count that goes up: rewritten in place on a terminal, a line every few seconds off it."""
+
+    def __init__(self, text: str, *, every: float = 5.0) -> None:
+        self.text = text  # with {n} and {rate} in it
+        self.tty = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+        self.every = every
+        self.started = time.monotonic()
+        self.shown = self.started
+        self.count = 0
+
+    def __call__(self, count: int) -> None:
+        self.count = count
+        now = time.monotonic()
+        if self.tty:
+            click.echo(f"\r\033[K{self._line(now)}", nl=False, err=True)
+        elif now - self.shown >= self.every:
+            click.echo(self._line(now), err=True)
+            self.shown = now
+
+    def done(self) -> None:
+        if self.tty:
+            click.echo("\r\033[K", nl=False, err=True)
+        click.echo(self._line(time.monotonic()), err=True)
+
+    def _line(self, now: float) -> str:
+        rate = self.count / max(now - self.started, 1e-3)
+        return self.text.format(n=f"{self.count:,}", rate=f"{rate:,.0f}")

@@ -14,7 +14,6 @@ from kiter.cli.app import (
     print_rows,
     quiet_option,
     sigterm_as_interrupt,
-    target_option,
 )
 from kiter.errors import UsageError
 
@@ -29,7 +28,12 @@ from kiter.errors import UsageError
     default=None,
     help="Read SQL from FILE ('-': stdin).",
 )
-@target_option
+@click.option(
+    "--target",
+    "-t",
+    default=None,
+    help="HiveServer2 target (default: the only one, or the one --profile defines).",
+)
 @quiet_option
 @format_option
 @pass_app

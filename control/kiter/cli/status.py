@@ -1,0 +1,55 @@
+"""`kiter status`: where every job stands, in one look; the exit code for cron and monitors."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from kiter.cli.app import App, json_option, out, pass_app, print_rows
+from kiter.errors import EXIT_FAILED
+
+
+@click.command()
+@click.argument("job_names", metavar="[JOB]...", nargs=-1)
+@click.option(
+    "--max-age",
+    default=None,
+    metavar="DURATION",
+    help="A job is unhealthy when its oldest unread record is older than this (e.g. 15m).",
+)
+@json_option
+@pass_app
+def status(app: App, job_names: tuple[str, ...], max_age: str | None, as_json: bool) -> None:
+    """Show each job's last iteration (state, when it ended, how long it took), one running now
+    (holder, since when), the next number, how far behind the stream it is (the age of the
+    oldest record no iteration has read, staged jobs) and the stream's open shards.
+
+    Exit 0 when every job is healthy, 1 when one's last iteration FAILED or its oldest unread
+    record is older than --max-age.
+
+    \b
+    Example:
+      kiter status
+      kiter status top_errors --max-age 15m --json
+    """
+    from kiter.scheduler import parse_duration
+    from kiter.status import job_status, status_rows
+
+    project = app.project
+    limit = parse_duration(max_age) if max_age else None
+    jobs = [project.job(name) for name in job_names] or list(project.jobs.values())
+    kinesis = app.aws.client("kinesis")
+    statuses = [job_status(job, app.ledger, kinesis, now=time.time, max_age=limit) for job in jobs]
+    if as_json:
+        out(json.dumps([s.to_json() for s in statuses], indent=2))
+    else:
+        columns, rows = status_rows(statuses)
+        print_rows(columns, rows, "table")
+        for s in statuses:
+            for problem in s.problems:
+                out(f"{s.job}: {problem}")
+    if not all(s.healthy for s in statuses):
+        sys.exit(EXIT_FAILED)
