@@ -82,9 +82,9 @@ def test_set_kinesis_lines_are_stored_and_read_back(
     )
 
 
-def test_secret_settings_never_reach_the_echo(thrift_server: ThriftServer) -> None:
+def test_secret_settings_never_reach_the_engine_log(thrift_server: ThriftServer) -> None:
     lines: list[str] = []
-    target = thrift_server.target(echo=lines.append)
+    target = thrift_server.target(echo=lines.append, log=lines.append)
     run_script(target, hive_script("SET kinesis.secretKey=wJalrXUtnFEMIK7MDENG;\nSELECT 1;"))
     assert any("Submitting query 'SET kinesis.secretKey=****'" in line for line in lines)
     assert not any("wJalrXUtnFEMIK7MDENG" in line for line in lines)
@@ -162,12 +162,16 @@ def test_the_rows_of_the_last_query_survive_later_ddl(
     assert (outcome.columns, outcome.rows) == (["answer"], [(42,)])
 
 
-def test_operation_logs_stream_through_the_echo(thrift_server: ThriftServer) -> None:
+def test_operation_logs_stream_through_the_engine_log_and_not_the_echo(
+    thrift_server: ThriftServer,
+) -> None:
     lines: list[str] = []
-    outcome = thrift_server.target(echo=lines.append).query("SELECT count(*) AS n FROM range(1000)")
+    echoed: list[str] = []
+    outcome = thrift_server.target(echo=echoed.append, log=lines.append).query("SELECT count(*) AS n FROM range(1000)")
     assert outcome.rows == [(1000,)]
     assert lines[0] == "statement 1/1 (line 1): SELECT count(*) AS n FROM range(1000)"
     assert any("SparkExecuteStatementOperation" in line for line in lines[1:])
+    assert not any("SparkExecuteStatementOperation" in line for line in echoed)
 
 
 def test_cancel_from_another_thread_stops_a_long_query_and_the_server_still_answers(
@@ -199,7 +203,7 @@ def test_ctrl_c_while_waiting_cancels_the_operation(thrift_server: ThriftServer)
             raise KeyboardInterrupt
         time.sleep(seconds)
 
-    target = thrift_server.target(echo=lines.append, sleep=sleep_then_interrupt)
+    target = thrift_server.target(log=lines.append, sleep=sleep_then_interrupt)
     cancels_before = server_cancels(thrift_server)
     with pytest.raises(Interrupted, match="cancelled statement 2 on"):
         target.query("SELECT 1;\n" + ENDLESS)
