@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kiter.adopt.owned import check_effective_settings
@@ -94,7 +95,7 @@ class Runner:
     ) -> IterationResult:
         """Run one iteration of `job` on `target`; raises JobFailed when the engine says so."""
         options = options or RunOptions()
-        _refuse_pig_on_hiveserver2(job, target)
+        _refuse_mismatch(job, target)
         secrets = cross_account_secrets(self.env) if job.cross_account else {}
         redact = Redactor(secrets.values())
         # Built before the claim: a target that cannot be built costs no attempt.
@@ -333,11 +334,22 @@ class Runner:
             self.echo(f"warning: could not record the failure in the ledger: {exc}")
 
 
-def _refuse_pig_on_hiveserver2(job: JobConfig, target: TargetConfig) -> None:
+def _refuse_mismatch(job: JobConfig, target: TargetConfig) -> None:
+    """A job only goes to a target that runs its language, in a mode it supports."""
     if job.engine == "pig" and target.kind == "hiveserver2":
         raise ConfigError(
-            f"job {job.name} is a Pig job: Pig scripts run as EMR steps, not on HiveServer2; "
-            f'point it at a target with kind = "emr"'
+            f"job {job.name} is a Pig job: Pig scripts run as EMR steps or on the local Pig "
+            f'engine, not on HiveServer2; point it at a target with kind = "emr" or "pig"'
+        )
+    if target.kind == "pig" and job.engine != "pig":
+        raise ConfigError(
+            f"job {job.name} is a {job.engine} job and target {target.name} is the local Pig "
+            "engine: point it at a HiveServer2 or EMR target"
+        )
+    if target.kind == "pig" and job.mode != "staged":
+        raise ConfigError(
+            f"job {job.name} runs in connector mode, but target {target.name} (local Pig) has no "
+            'Kinesis loader: set mode = "staged" for it (kiter reads the stream)'
         )
 
 
@@ -356,7 +368,16 @@ def _script(
         attempt=claim.attempt,
         variables=variables,
         record_text=rendered.text if has_secrets else None,
+        template=rendered.template_path,
+        template_source=_template_source(rendered.template_path),
     )
+
+
+def _template_source(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:  # moved since rendering: errors keep the script's own line numbers
+        return ""
 
 
 class _Timer:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kiter.aws import Aws
 from kiter.echo import Echo, no_echo
-from kiter.project import EmrConfig, HiveServer2Config, Project, TargetConfig
+from kiter.project import EmrConfig, HiveServer2Config, PigConfig, Project, TargetConfig
 from kiter.targets.base import Target
 
 if TYPE_CHECKING:
@@ -82,6 +82,20 @@ def make_target(
             log_wait_seconds=float(config.log_wait_seconds),
             poll_seconds=(float(low), float(high)),
             echo=echo,
+        )
+    if isinstance(config, PigConfig):
+        from kiter.local import pig
+        from kiter.targets.pig import PigTarget
+
+        return PigTarget(
+            config.name,
+            engine=pig.require(),
+            runs=project.local_dir / "pig",
+            workdir=project.root,
+            heap=config.heap,
+            properties={k: str(v) for k, v in config.properties.items()},
+            echo=echo,
+            log=log,
         )
     assert isinstance(config, HiveServer2Config)
     from kiter.targets.hiveserver2 import HiveServer2Target

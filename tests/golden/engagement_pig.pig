@@ -29,4 +29,5 @@ ranked = FOREACH per_site {
     best = LIMIT ordered 5;
     GENERATE FLATTEN(best);
 };
-STORE ranked INTO 's3://kiter-out/engagement/iteration=7' USING PigStorage('\t');
+rmf s3://kiter-out/engagement/iteration=7
+STORE ranked INTO 's3://kiter-out/engagement/iteration=7' USING PigStorage('\t', '-schema');

@@ -20,4 +20,5 @@ parsed = FOREACH raw GENERATE FLATTEN(REGEX_EXTRACT_ALL(line, '^([^ :]+)(?::[0-9
 rows = FOREACH parsed GENERATE domain, client, request_time,
        FLATTEN(STRSPLIT(request, ' ', 3)) AS (method:chararray, path:chararray, protocol:chararray),
        (int) status AS status, (bytes == '-' ? 0L : (long) bytes) AS bytes, referer, agent, region;
-STORE rows INTO 's3://kiter-out/weblogs/iteration=7' USING PigStorage('\t');
+rmf s3://kiter-out/weblogs/iteration=7
+STORE rows INTO 's3://kiter-out/weblogs/iteration=7' USING PigStorage('\t', '-schema');

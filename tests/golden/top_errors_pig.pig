@@ -32,4 +32,5 @@ counts = FOREACH grouped GENERATE FLATTEN(group) AS (region, browser, domain, st
          COUNT(typed) AS errors;
 ordered = ORDER counts BY errors DESC, region, browser, domain, status;
 top10 = LIMIT ordered 10;
-STORE top10 INTO 's3://kiter-out/top-errors/iteration=7' USING PigStorage('\t');
+rmf s3://kiter-out/top-errors/iteration=7
+STORE top10 INTO 's3://kiter-out/top-errors/iteration=7' USING PigStorage('\t', '-schema');

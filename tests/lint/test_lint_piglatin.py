@@ -206,3 +206,18 @@ def test_macros_inline_operators_and_blocks_without_semicolon_pass() -> None:
         + "store cat into 'out' using PigStorage(',');\nDESCRIBE x2;\n"
     )
     assert check_piglatin(script, reads_stream=True) == []
+
+
+def test_grunt_commands_take_a_line_and_need_no_semicolon() -> None:
+    script = (
+        "raw = LOAD 'in' AS (line:chararray);\n"
+        "rmf out/iteration=3\n"
+        "fs -rm -r -f out/old;\n"
+        "STORE raw INTO 'out/iteration=3';\n"
+    )
+    assert check_piglatin(script, reads_stream=False) == []
+
+
+def test_a_statement_after_a_grunt_command_is_still_checked() -> None:
+    script = "rmf out/x\nraw = LOAD 'in' AS (line:chararray)\nSTORE raw INTO 'out/x';\n"
+    assert lines_of(check_piglatin(script, reads_stream=False)) == [2]

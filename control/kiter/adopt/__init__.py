@@ -18,6 +18,7 @@ from kiter.adopt.staged import staged_hive, staged_pig
 from kiter.checkpoint import CheckpointSettings
 from kiter.errors import UsageError
 from kiter.secrets import ACCESS_KEY_ENV, SECRET_KEY_ENV
+from kiter.sourcemap import template_line
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,4 @@ class _Locator:
         self.rendered = rendered
 
     def __call__(self, line: int) -> str:
-        rendered = self.rendered.splitlines()
-        wanted = rendered[line - 1].strip() if 0 < line <= len(rendered) else ""
-        source = self.source().splitlines()
-        matches = [n for n, text in enumerate(source, 1) if wanted and text.strip() == wanted]
-        if matches:
-            line = min(matches, key=lambda n: abs(n - line))
-        return f"{self.template}:{line}"
+        return f"{self.template}:{template_line(self.rendered, self.source(), line)}"

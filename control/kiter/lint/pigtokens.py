@@ -123,12 +123,37 @@ def _string_end(text: str, i: int, problems: list[Problem], line: int) -> int:
     return j
 
 
+# Grunt's shell commands: a line each, no `;` (`rmf out/iteration=3`).
+_GRUNT_COMMANDS = frozenset(
+    ["RMF", "RM", "FS", "SH", "LS", "CD", "CAT", "MKDIR", "MV", "CP", "COPYFROMLOCAL",
+     "COPYTOLOCAL", "PWD", "KILL"]
+)  # fmt: skip
+
+
 def split_statements(tokens: list[Token], problems: list[Problem]) -> list[Statement]:
     statements: list[Statement] = []
     current = Statement()
     stack: list[tuple[Token, bool]] = []  # open brackets; bool: a FOREACH nested block
+    command_line = 0  # the line of a Grunt command being read, else 0
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if command_line:
+            if token.line == command_line and token.text != ";":
+                current.tokens.append(token)
+                continue
+            statements.append(current)
+            current, command_line = Statement(), 0
+            if token.text == ";":
+                continue
+        if (
+            not current.tokens
+            and not stack
+            and token.first_on_line
+            and token.upper in _GRUNT_COMMANDS
+        ):
+            current.tokens.append(token)
+            command_line = token.line
+            continue
         if not stack and current.tokens and _starts_statement(token, following):
             problems.append(
                 Problem(
@@ -171,7 +196,9 @@ def split_statements(tokens: list[Token], problems: list[Problem]) -> list[State
         current.tokens.append(token)
     for opener, _ in stack:
         problems.append(Problem(opener.line, f"'{opener.text}' is never closed"))
-    if current.tokens:
+    if command_line:
+        statements.append(current)
+    elif current.tokens:
         problems.append(Problem(current.line, "statement is not closed with ';'"))
         statements.append(current)
     return statements

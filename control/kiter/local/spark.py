@@ -42,7 +42,7 @@ def spark_home() -> Path:
         return Path(pyspark.__file__).parent
 
 
-def _java_executable() -> str | None:
+def java_executable() -> str | None:
     # spark-class runs $JAVA_HOME/bin/java whenever JAVA_HOME is set, never the one on PATH.
     java_home = os.environ.get("JAVA_HOME")
     if java_home:
@@ -53,7 +53,7 @@ def _java_executable() -> str | None:
 
 def java_version() -> int | None:
     """The major version of the java Spark would run (JAVA_HOME first, then PATH), or None."""
-    java = _java_executable()
+    java = java_executable()
     if java is None:
         return None
     try:

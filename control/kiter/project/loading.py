@@ -252,6 +252,12 @@ def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfi
                 f"targets.{name}.script_prefix must be an s3:// URL",
                 where=loc.where("targets", name, "script_prefix"),
             )
+    elif kind == "pig":
+        check_str_map(
+            options["properties"],
+            f"targets.{name}.properties",
+            loc.where("targets", name, "properties"),
+        )
     else:
         check_str_map(
             options["configuration"],

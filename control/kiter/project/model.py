@@ -79,7 +79,7 @@ class TargetConfig:
     """A [targets.NAME] table; one subclass per kind holds its settings."""
 
     name: str
-    kind: str = setting(str, choices=("hiveserver2", "emr"))
+    kind: str = setting(str, choices=("hiveserver2", "emr", "pig"))
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,26 @@ class EmrConfig(TargetConfig):
     )
 
 
+@dataclass(frozen=True)
+class PigConfig(TargetConfig):
+    """The local Pig engine (Pig 0.17.0 in local mode), installed by `kiter local up`."""
+
+    heap: str = setting(
+        str,
+        "1g",
+        pattern=r"[1-9][0-9]*[mg]",
+        shape="a size like 512m or 2g",
+        help="the JVM's -Xmx, e.g. 1g",
+    )
+    properties: Mapping[str, Any] = setting(
+        dict, {}, help="Pig and Hadoop properties passed as -D (e.g. pig.datetime.default.tz)"
+    )
+
+
 TARGET_KINDS: dict[str, type[TargetConfig]] = {
     "hiveserver2": HiveServer2Config,
     "emr": EmrConfig,
+    "pig": PigConfig,
 }
 
 

@@ -36,6 +36,7 @@ from kiter.render.values import (
     identifier,
     is_plain,
     outside_values,
+    pig_path,
     pig_string,
 )
 from kiter.secrets import MASK, SECRET_KEYS, mask_values
@@ -125,7 +126,10 @@ class Renderer:
                 finalize=checked_raw if checking else None,
             )
             env.filters.update(
-                hive_string=hive_string, pig_string=pig_string, identifier=identifier
+                hive_string=hive_string,
+                pig_string=pig_string,
+                pig_path=pig_path,
+                identifier=identifier,
             )
             self._envs[checking] = env
         return self._envs[checking]

@@ -154,3 +154,21 @@ def identifier(value: Any) -> str:
             "letters, digits and _, at most 128)"
         )
     return text
+
+
+# What Grunt's unquoted path token (rmf, fs, ls) ends at or cannot hold.
+_PATH_FORBIDDEN = re.compile(r"[\s'\";$`\\]")
+
+
+def pig_path(value: Any) -> str:
+    """`value` as an unquoted Grunt path (`rmf PATH`): refused if it holds a space, a quote,
+    a semicolon, a backslash or a `$`, which Grunt's commands cannot take."""
+    text = str(value)
+    bad = _PATH_FORBIDDEN.search(text)
+    if bad or not text:
+        what = "is empty" if not text else f"holds {_described(bad.group()) if bad else ''}"
+        raise UsageError(
+            f"{_origin(value)} = {_described(text)} cannot be a Pig path: it {what} "
+            "(Grunt's rmf takes a bare path)"
+        )
+    return text

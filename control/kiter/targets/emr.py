@@ -129,8 +129,12 @@ class EmrTarget:
         else:
             args = ["pig-script", "--run-pig-script", "--args", "-f", url]
             flag = "-p"
-        for key, value in script.variables.items():
-            args += [flag, f"{key}={value}"]
+        if script.engine == "hive":
+            values = [f"{key}={value}" for key, value in script.variables.items()]
+        else:
+            values = script.pig_parameters()
+        for value in values:
+            args += [flag, value]
         return args
 
     # -- the two-phase protocol ------------------------------------------------------------------

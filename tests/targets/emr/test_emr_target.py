@@ -55,7 +55,7 @@ def test_hive_script_is_uploaded_encrypted_and_run_with_d_variables(
     ]
 
 
-def test_pig_script_is_uploaded_as_pig_and_run_with_p_variables(
+def test_pig_script_is_uploaded_as_pig_and_run_with_quoted_p_variables(
     make_target: MakeTarget, s3: Any, emr: Any, cluster_id: str, pig_script: Script
 ) -> None:
     make_target(script_prefix=f"s3://{SCRIPT_BUCKET}").start(pig_script)
@@ -71,7 +71,7 @@ def test_pig_script_is_uploaded_as_pig_and_run_with_p_variables(
         "-f",
         f"s3://{SCRIPT_BUCKET}/ips/0/1/top_ips.pig",
         "-p",
-        "OUTPUT=s3://out/ips/0",
+        "OUTPUT='s3://out/ips/0'",
     ]
 
 

@@ -167,7 +167,9 @@ def test_operation_logs_stream_through_the_engine_log_and_not_the_echo(
 ) -> None:
     lines: list[str] = []
     echoed: list[str] = []
-    outcome = thrift_server.target(echo=echoed.append, log=lines.append).query("SELECT count(*) AS n FROM range(1000)")
+    outcome = thrift_server.target(echo=echoed.append, log=lines.append).query(
+        "SELECT count(*) AS n FROM range(1000)"
+    )
     assert outcome.rows == [(1000,)]
     assert lines[0] == "statement 1/1 (line 1): SELECT count(*) AS n FROM range(1000)"
     assert any("SparkExecuteStatementOperation" in line for line in lines[1:])

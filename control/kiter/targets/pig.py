@@ -1,0 +1,312 @@
+"""Run Pig Latin on the local Pig engine (Pig 0.17.0 in local mode, see kiter.local.pig).
+
+Each run is a JVM in a folder of its own, `<runs>/<logical>/<iteration>/<attempt>/`, holding the
+script, Pig's run log (`pig-run.log`, streamed to the log channel) and its temporary data. The JVM
+runs in the project folder, so relative paths in a script mean what they mean in kiter.toml, and it
+dies with the process that started it (a local run cannot outlive kiter, so it is not detachable).
+A failure becomes one line naming the script line and the template file:line. After a success, the
+rows of the script's last STORE into a local folder are read back as the run's result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from kiter.errors import Interrupted
+from kiter.lint.pigtokens import split_statements, tokenize, unquote
+from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
+from kiter.targets.pigerrors import PigError, read_failure
+
+if TYPE_CHECKING:
+    from kiter.local.pig import PigEngine  # built by wiring: targets do not import local/
+
+ROWS_SHOWN = 1000
+_PR_SET_PDEATHSIG = 1
+# Pig's type codes in .pig_schema (org.apache.pig.data.DataType) that read back as numbers.
+_INTEGER_TYPES, _FLOAT_TYPES = {10, 15}, {20, 25}
+
+
+class PigTarget:
+    kind = "pig"
+    detachable = False
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        engine: PigEngine,
+        runs: Path,
+        workdir: Path,
+        heap: str = "1g",
+        properties: Mapping[str, str] | None = None,
+        echo: Echo = no_echo,
+        log: Echo = no_echo,
+        poll_interval: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self.engine = engine
+        self.runs = runs
+        self.workdir = workdir
+        self.heap = heap
+        self.properties = dict(properties or {})
+        self._echo = echo
+        self._log = log
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+
+    # -- the two-phase protocol ------------------------------------------------------------------
+
+    def find(self, script: Script) -> Handle | None:
+        del script  # a run dies with the process that started it: none outlives an attempt
+        return None
+
+    def attach(self, submission_id: str) -> Handle | None:
+        del submission_id
+        return None
+
+    def start(self, script: Script) -> Handle:
+        run_dir = self.runs / script.logical_name / str(script.iteration) / str(script.attempt)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        for folder in ("logs", "tmp"):
+            (run_dir / folder).mkdir(parents=True)
+        script_path = run_dir / "script.pig"
+        script_path.touch(mode=0o600)
+        script_path.write_text(script.text, encoding="utf-8")
+        command = self.engine.command(
+            script_path,
+            run_dir,
+            parameters=script.pig_parameters(),
+            properties=self.properties,
+            heap=self.heap,
+        )
+        run = _Run(script, run_dir, _spawn(command, self.workdir), self._log)
+        self._echo(f"Pig {run.process.pid} running {script.job} in {run_dir}")
+        return Handle(f"pig:{run_dir}", live=run)
+
+    def follow(self, handle: Handle, watch: Watch) -> Outcome:
+        run: _Run = handle.live
+        try:
+            while run.process.poll() is None:
+                if not watch.held():
+                    raise Abandoned(handle, f"the lease is gone while Pig ran {run.script.job}")
+                run.pump()
+                self._sleep(self.poll_interval)
+        except KeyboardInterrupt:
+            raise Interrupted(f"cancelled the Pig run in {run.run_dir} ({run.stop()})") from None
+        run.finish()
+        if run.process.returncode != 0:
+            return Outcome("FAILED", handle.id, cause=run.failure())
+        if run.script.record_text is not None:
+            (run.run_dir / "script.pig").write_text(run.script.record_text, encoding="utf-8")
+        shutil.rmtree(run.run_dir / "tmp", ignore_errors=True)
+        columns, rows = stored_rows(run.script, self.workdir, self._echo)
+        return Outcome("SUCCEEDED", handle.id, columns=columns, rows=rows)
+
+    def cancel(self, handle: Handle) -> str:
+        run: _Run | None = handle.live
+        return run.stop() if run is not None else "not running here"
+
+
+class _Run:
+    """One Pig JVM: its output read as it comes, its run log forwarded to the log channel."""
+
+    def __init__(self, script: Script, run_dir: Path, process: subprocess.Popen[str], log: Echo):
+        self.script = script
+        self.run_dir = run_dir
+        self.process = process
+        self._log = log
+        self._stderr: list[str] = []
+        self._readers = [
+            _drain(process.stderr, self._error_line),
+            _drain(process.stdout, log),  # DUMP and DESCRIBE print here
+        ]
+        self._log_offset = 0
+
+    def _error_line(self, line: str) -> None:
+        self._stderr.append(line)
+        self._log(line)
+
+    def pump(self) -> None:
+        """Forward what Pig added to its run log since the last call."""
+        path = self.run_dir / "pig-run.log"
+        with contextlib.suppress(FileNotFoundError), path.open("rb") as handle:
+            handle.seek(self._log_offset)
+            chunk = handle.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self._log_offset += len(complete)
+            for line in complete.decode("utf-8", "replace").splitlines():
+                self._log(line)
+
+    def finish(self) -> None:
+        for reader in self._readers:
+            reader.join(timeout=5)
+        self.pump()
+
+    def stop(self) -> str:
+        """SIGTERM: Pig's shutdown hook kills its local job (about 0.2 s); SIGKILL after 10 s."""
+        if self.process.poll() is not None:
+            return f"it had ended with exit {self.process.returncode}"
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return "killed it"
+        return "stopped it"
+
+    def failure(self) -> str:
+        """One line: exit code, script line, template file:line, Pig's message."""
+        log_path = self.run_dir / "pig-run.log"
+        run_log = log_path.read_text(errors="replace") if log_path.exists() else ""
+        error = read_failure("\n".join(self._stderr), run_log)
+        return f"{_where(self.script, error)}Pig exit {self.process.returncode}: {error.message}"
+
+
+def _where(script: Script, error: PigError) -> str:
+    if error.line is None:
+        return ""
+    column = f", column {error.column}" if error.column is not None else ""
+    template = script.template_line(error.line)
+    return (
+        f"{template}: (script line {error.line}{column}) "
+        if template
+        else (f"script line {error.line}{column}: ")
+    )
+
+
+def stored_rows(
+    script: Script, workdir: Path, echo: Echo = no_echo
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Columns and rows of the last STORE into a local folder, or nothing."""
+    store = last_store(script.text, script.variables)
+    if store is None:
+        return [], []
+    location, delimiter = store
+    if "://" in location and not location.startswith("file://"):
+        return [], []
+    folder = workdir / location.removeprefix("file://")
+    parts = sorted(p for p in folder.glob("part-*") if p.is_file())
+    columns, types = _schema(folder)
+    rows: list[tuple[Any, ...]] = []
+    total = 0
+    for part in parts:
+        for line in part.read_text(encoding="utf-8", errors="replace").splitlines():
+            total += 1
+            if len(rows) < ROWS_SHOWN:
+                rows.append(
+                    tuple(_typed(cell, types, i) for i, cell in enumerate(line.split(delimiter)))
+                )
+    if total > ROWS_SHOWN:
+        echo(f"showing the first {ROWS_SHOWN} of {total} rows stored in {folder}")
+    width = max((len(row) for row in rows), default=len(columns))
+    columns = columns if len(columns) == width else [f"${i}" for i in range(width)]
+    return columns, rows
+
+
+def last_store(text: str, variables: Mapping[str, str]) -> tuple[str, str] | None:
+    """(location, field delimiter) of the script's last `STORE alias INTO 'location'`."""
+    problems: list[Any] = []
+    found = None
+    for statement in split_statements(tokenize(text, problems), problems):
+        words = statement.tokens
+        if len(words) >= 4 and words[0].upper == "STORE" and words[2].upper == "INTO":
+            if words[3].kind != "string":
+                continue
+            delimiter = "\t"
+            uses = [t.upper for t in words]
+            if "PIGSTORAGE" in uses:
+                at = uses.index("PIGSTORAGE")
+                if at + 2 < len(words) and words[at + 2].kind == "string":
+                    delimiter = _unescaped(words[at + 2].text[1:-1]) or "\t"
+            elif "USING" in uses:
+                continue  # another storer: its files are not delimited text
+            found = (_substituted(unquote(words[3].text), variables), delimiter)
+    return found
+
+
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f"}
+
+
+def _unescaped(body: str) -> str:
+    """A Pig string literal's body as Pig's lexer reads it (`\\t`, `\\u0001`, `\\'`)."""
+
+    def one(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if escape.startswith("u"):
+            return chr(int(escape[1:], 16))
+        return _ESCAPES.get(escape, escape)
+
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", one, body)
+
+
+def _substituted(text: str, variables: Mapping[str, str]) -> str:
+    for key, value in sorted(variables.items(), key=lambda item: -len(item[0])):
+        text = text.replace("${" + key + "}", value).replace("$" + key, value)
+    return text
+
+
+def _schema(folder: Path) -> tuple[list[str], list[int]]:
+    """Field names and Pig type codes from PigStorage's `-schema` file, when written."""
+    try:
+        fields = json.loads((folder / ".pig_schema").read_text())["fields"]
+        return [f["name"] for f in fields], [int(f["type"]) for f in fields]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [], []
+
+
+def _typed(cell: str, types: list[int], index: int) -> Any:
+    kind = types[index] if index < len(types) else None
+    try:
+        if kind in _INTEGER_TYPES:
+            return int(cell)
+        if kind in _FLOAT_TYPES:
+            return float(cell)
+    except ValueError:
+        return cell
+    return cell
+
+
+def _drain(stream: IO[str] | None, sink: Callable[[str], Any]) -> threading.Thread:
+    def read() -> None:
+        if stream is None:
+            return
+        for line in stream:
+            sink(line.rstrip("\n"))
+
+    thread = threading.Thread(target=read, name="pig-output", daemon=True)
+    thread.start()
+    return thread
+
+
+def _spawn(command: list[str], workdir: Path) -> subprocess.Popen[str]:
+    """Start the JVM so that it gets SIGTERM if kiter dies (even by kill -9), and with default
+    signal handling (a JVM that inherits an ignored SIGINT cannot be interrupted)."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        preexec_fn=in_child,  # one C call, no Python locks: safe beside threads
+        restore_signals=True,
+    )
