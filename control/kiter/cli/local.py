@@ -35,7 +35,10 @@ def local() -> None:
 
 @local.command()
 @click.option(
-    "--no-hive", is_flag=True, help="Start only the moto server (no Java or Spark needed)."
+    "--no-hive", is_flag=True, help="Start only the moto server (no Java, Spark or Pig needed)."
+)
+@click.option(
+    "--no-pig", is_flag=True, help="Do not install the local Pig engine (it needs mvn, once)."
 )
 @click.option(
     "--timeout",
@@ -52,13 +55,15 @@ def local() -> None:
     help="Shards of each project stream created on the local moto server.",
 )
 @pass_app
-def up(app: App, no_hive: bool, timeout: float, shards: int) -> None:
+def up(app: App, no_hive: bool, no_pig: bool, timeout: float, shards: int) -> None:
     """Start the local stack and wait until it answers; a no-op when it already runs.
 
     The project's streams are created on the local moto server when missing.
 
     Ports come from [local] moto_port and hiveserver2_port in kiter.toml (0: pick free ones).
-    HiveServer2 needs Java 17+ and takes 15-40 s to start.
+    HiveServer2 needs Java 17+ and takes 15-40 s to start. The local Pig engine (Pig 0.17.0 for
+    `kind = "pig"` targets) is fetched from Maven Central with mvn the first time, about 26 MB
+    into ~/.cache/kiter/engines ($KITER_CACHE), and works offline after that.
 
     \b
     Example:
@@ -68,6 +73,8 @@ def up(app: App, no_hive: bool, timeout: float, shards: int) -> None:
     from kiter.wiring import make_local_stack
 
     project = app.project
+    if not (no_hive or no_pig):
+        _install_pig()
     state = make_local_stack(project, note).up(spark=not no_hive, timeout=timeout)
     _print_state(state)
     if not state.started_now:
@@ -127,10 +134,38 @@ def status(app: App, as_json: bool) -> None:
     _print_state(state)
 
 
+# Above this a service is growing past what a day of iterations needs (moto settles near 120 MB,
+# Spark's Thrift Server below its 1 GB heap).
+MEMORY_WARNING_MB = 1536
+
+
 def _print_state(state: StackState) -> None:
+    from kiter.local import pig
+
     for service in state.services:
         health = "up" if service.alive else "NOT ANSWERING"
-        out(f"{service.name:<12} {health:<14} {service.url:<40} pid {service.pid}")
+        memory = service.memory_mb if service.alive else None
+        shown = f", {memory:.0f} MB" if memory else ""
+        out(f"{service.name:<12} {health:<14} {service.url:<40} pid {service.pid}{shown}")
+        if memory and memory > MEMORY_WARNING_MB:
+            note(
+                f"warning: {service.name} uses {memory:.0f} MB; `kiter local down` and "
+                "`kiter local up` start it afresh (moto's data is lost)"
+            )
+    engine = pig.installed()
+    where = str(engine.home) if engine else "(kiter local up installs it)"
+    out(f"{'pig':<12} {'installed' if engine else 'not installed':<14} {where}")
+
+
+def _install_pig() -> None:
+    """Install the local Pig engine once; without mvn or a fitting Java, say so and go on."""
+    from kiter.errors import UsageError
+    from kiter.local import pig
+
+    try:
+        pig.install(progress=note)
+    except UsageError as exc:
+        note(f"warning: {exc}")
 
 
 @local.command()

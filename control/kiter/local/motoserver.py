@@ -3,7 +3,9 @@
 moto's own server handles requests on many threads with no lock around its backends, and a
 DynamoDB transaction whose condition fails restores a copy of the table taken when it began,
 erasing writes that landed meanwhile. DynamoDB's writes are atomic, and kiter's ledger relies on
-that, so the embedded endpoint serialises requests. Run: python -m kiter.local.motoserver -p PORT
+that, so the embedded endpoint serialises requests. It also keeps moto's memory bounded for a stack
+left up for days (see kiter.local.motorelief): every RELIEVE_EVERY requests, under the same lock.
+Run: python -m kiter.local.motoserver -p PORT
 """
 
 from __future__ import annotations
@@ -11,23 +13,33 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+RELIEVE_EVERY = 500
 
 
 class OneAtATime:
-    """A WSGI wrapper that serves one request at a time."""
+    """A WSGI wrapper that serves one request at a time, and calls `between` every `every`."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(
+        self, app: Any, between: Callable[[], object] = lambda: None, every: int = RELIEVE_EVERY
+    ) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.between = between
+        self.every = every
+        self.served = 0
 
     def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:
         with self.lock:
+            self.served += 1
+            if self.served % self.every == 0:
+                self.between()
             return list(self.app(environ, start_response))
 
 
-def make_server(host: str, port: int) -> Any:
+def make_server(host: str, port: int, *, relief: bool = True) -> Any:
     """A werkzeug server for moto's backends behind OneAtATime (port 0: pick one)."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -36,7 +48,15 @@ def make_server(host: str, port: int) -> Any:
     )
     from werkzeug.serving import make_server as werkzeug_server
 
-    app = OneAtATime(DomainDispatcherApplication(create_backend_app))
+    from kiter.local import motorelief
+
+    backends = DomainDispatcherApplication(create_backend_app)
+    if not relief:  # moto as it is: for bench/soak.py's baseline
+        return werkzeug_server(
+            host, port, OneAtATime(backends), threaded=True, request_handler=MotoRequestHandler
+        )
+    motorelief.install()
+    app = OneAtATime(backends, motorelief.relieve)
     return werkzeug_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 
@@ -44,9 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kiter.local.motoserver")
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5000)
+    parser.add_argument("--no-relief", action="store_true", help="moto as it is (benchmarks)")
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(args.host, args.port)
+    server = make_server(args.host, args.port, relief=not args.no_relief)
     print(f"kiter moto server on http://{args.host}:{server.server_port}", flush=True)
     server.serve_forever()
 

@@ -59,6 +59,18 @@ class Service:
     alive: bool
     log_path: Path
 
+    @property
+    def memory_mb(self) -> float | None:
+        """Resident memory of the process, from /proc (None when unknown)."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "pid": self.pid,
@@ -67,6 +79,7 @@ class Service:
             "url": self.url,
             "alive": self.alive,
             "log": str(self.log_path),
+            "memory_mb": round(self.memory_mb, 1) if self.alive and self.memory_mb else None,
         }
 
 
