@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from kiter.errors import KiterError
 from kiter.project import JobConfig
-from kiter.render import Renderer
+from kiter.render import Rendered, Renderer
 from kiter.secrets import MASK, SECRET_KEYS
 
 
@@ -66,4 +66,45 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
     ordered = sorted(problems, key=lambda p: p.line)
     failed = any(p.severity == "error" for p in ordered)
     notes = [f"warning: {note}" for note in rendered.notes]
-    return JobCheck(job.name, script, notes + [p.format(script) for p in ordered], failed=failed)
+    shown = notes + [p.format(script) for p in ordered]
+    if job.engine == "pig" and job.mode == "staged" and not failed:
+        pigs_word = _pig_check(renderer, job, iteration, rendered)
+        if pigs_word:
+            return JobCheck(job.name, script, [*shown, pigs_word], failed=True)
+    return JobCheck(job.name, script, shown, failed=failed)
+
+
+def _pig_check(
+    renderer: Renderer, job: JobConfig, iteration: int, rendered: Rendered
+) -> str | None:
+    """Pig's own parser and type checker, when the local Pig engine is installed (staged mode:
+    the connector's loader class exists only on EMR)."""
+    from pathlib import Path
+
+    from kiter.local import pig
+    from kiter.targets.base import Script
+    from kiter.targets.pig import check_script
+
+    engine = pig.installed()
+    if engine is None:
+        return None
+    try:
+        pig.require_java()
+    except KiterError:
+        return None
+    project = renderer.project
+    script = Script(
+        job=job.name,
+        engine="pig",
+        text=rendered.text,
+        logical_name=job.logical_name,
+        iteration=iteration,
+        variables={k: str(v) for k, v in job.vars.items()},
+        template=rendered.template_path,
+        template_source=Path(rendered.template_path).read_text(encoding="utf-8"),
+    )
+    scratch = project.local_dir / "pig" / "_validate" / job.name
+    try:
+        return check_script(engine, script, project.root, scratch)
+    except KiterError as exc:
+        return str(exc)

@@ -223,3 +223,32 @@ def test_ctrl_c_while_pig_runs_stops_the_jvm(tmp_path: Path, pig_target: MakeTar
     pid = handle.live.process.pid
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_validate_asks_pig_itself_and_names_the_template_line(
+    project: Path, pig_engine: object
+) -> None:
+    import subprocess
+    import sys
+
+    template = project / "piglatin" / "typo.pig.j2"
+    template.parent.mkdir()
+    template.write_text(
+        "{{ kiter_preamble() }}\nraw = LOAD 'in' AS (line:chararray);\n"
+        "g = GROUP raw ALL;\nn = FOREACH g GENERATE COUNTT(raw);\nSTORE n INTO 'out/n';\n"
+    )
+    (project / "kiter.toml").write_text(
+        PROJECT + '\n[jobs.typo]\nengine = "pig"\ntemplate = "typo.pig.j2"\n'
+        'stream = "S"\nlogical_name = "typo"\ntarget = "pig"\nmode = "staged"\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "kiter", "validate", "typo", "top_errors_pig"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "ok    top_errors_pig" in done.stdout
+    assert f"{template}:4: (script line " in done.stdout
+    assert "Pig's check (exit 6): 1070: Could not resolve COUNTT" in done.stdout
