@@ -1,6 +1,8 @@
 -- Customer engagement: this iteration's clickstream joined with ad-campaign data exported from
 -- DynamoDB to S3 (tab-separated ad_id, category, campaign), ranking ad categories by click-through
 -- rate on each site. Clickstream records: event_time, user_id, site, ad_id, action (view | click).
+-- (The clickstream relation is not named `clicks`: inside the nested FOREACH, a relation's name
+-- would be read as a scalar reference to it instead of the `clicks` column.)
 SET kinesis.checkpoint.enabled true;
 SET kinesis.checkpoint.metastore.table.name MyEMRKinesisTable;
 SET kinesis.checkpoint.metastore.hash.key.name HashKey;
@@ -12,13 +14,13 @@ SET kinesis.rerun.iteration.without.wait false;
 
 raw = LOAD 'ClickStream' USING com.amazon.emr.kinesis.pig.KinesisStreamLoader() AS (line:chararray);
 
-clicks = FOREACH raw GENERATE FLATTEN(STRSPLIT(line, '\t', 5))
+clickstream = FOREACH raw GENERATE FLATTEN(STRSPLIT(line, '\t', 5))
          AS (event_time:chararray, user_id:chararray, site:chararray, ad_id:chararray, action:chararray);
 campaigns = LOAD 's3://kiter-exports/campaigns/' USING PigStorage('\t')
             AS (ad_id:chararray, category:chararray, campaign:chararray);
-joined = JOIN clicks BY ad_id, campaigns BY ad_id;
-events = FOREACH joined GENERATE clicks::site AS site, campaigns::category AS category,
-         (clicks::action == 'view' ? 1 : 0) AS is_view, (clicks::action == 'click' ? 1 : 0) AS is_click;
+joined = JOIN clickstream BY ad_id, campaigns BY ad_id;
+events = FOREACH joined GENERATE clickstream::site AS site, campaigns::category AS category,
+         (clickstream::action == 'view' ? 1 : 0) AS is_view, (clickstream::action == 'click' ? 1 : 0) AS is_click;
 per_category = GROUP events BY (site, category);
 rates = FOREACH per_category GENERATE FLATTEN(group) AS (site, category),
         SUM(events.is_view) AS views, SUM(events.is_click) AS clicks,
