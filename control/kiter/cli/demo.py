@@ -38,8 +38,9 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
 
     Makes a project in DIRECTORY, starts a moto server and Spark's Thrift Server on 127.0.0.1,
     creates a 4-shard stream fed with web-log traffic, runs staged iterations of the top-10 errors
-    job through PyHive, prints each result and the ledger, and reruns iteration 1 to show the
-    same records give the same answer. Needs Java 17+.
+    job through PyHive, runs the job's Pig Latin version over the same staged records on the local
+    Pig engine (installed with mvn the first time), prints each result and the ledger, and reruns
+    iteration 1 to show the same records give the same answer. Needs Java 17+.
 
     \b
     Example:
@@ -76,5 +77,13 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
     if not result.rerun_identical:
         raise JobFailed("the rerun of iteration 1 answered differently from the first run")
     out("rerun of iteration 1: identical results")
+    if result.pig_skipped:
+        note(f"the Pig Latin version did not run: {result.pig_skipped}")
+    elif not result.pig_agrees:
+        raise JobFailed("the Pig Latin version of the job answered differently from Hive")
+    else:
+        out(
+            f"the Pig Latin version, over the same records: the same top 10 ({iterations} iterations)"
+        )
     if keep:
         note(f"the stack keeps running: `kiter -C {result.folder} local down` stops it")
