@@ -65,13 +65,10 @@ def echoed() -> list[str]:
     return []
 
 
-MakeTarget = Callable[..., EmrServerlessTarget]
-
-
 @pytest.fixture
 def make_target(
     s3: Any, sls: Any, application_id: str, fake_time: FakeTime, echoed: list[str]
-) -> MakeTarget:
+) -> Callable[..., EmrServerlessTarget]:
     def make(**overrides: Any) -> EmrServerlessTarget:
         kwargs: dict[str, Any] = {
             "s3": s3,

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
-from conftest import MakeTarget
 from sls_moto import HIVE_DRIVER_STDERR, LOG_BUCKET, ROLE, SCRIPT_BUCKET, FakeTime, RunDriver
 
 from kiter.errors import ConfigError, Interrupted, ServiceError, UsageError
 from kiter.targets.base import Abandoned, Handle, Script, Unwatched
-from kiter.targets.emr_serverless import submission_id
+from kiter.targets.emr_serverless import EmrServerlessTarget, submission_id
 
 pytestmark = pytest.mark.functional
 
+MakeTarget = Callable[..., EmrServerlessTarget]
 PushLogs = Callable[[str, dict[str, str]], None]
 
 
