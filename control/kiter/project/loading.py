@@ -24,6 +24,7 @@ from kiter.project.checks import (
     check_emr_serverless,
     check_endpoint,
     check_job_target,
+    check_poll_seconds,
     check_staged,
     check_str_map,
     check_table,
@@ -243,17 +244,7 @@ def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfi
             raise ConfigError(
                 f"targets.{name} needs cluster_id or cluster_name", where=loc.where("targets", name)
             )
-        poll = options["poll_seconds"]
-        if not (
-            len(poll) == 2
-            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in poll)
-            and 0 < poll[0] <= poll[1] <= 600
-        ):
-            raise ConfigError(
-                f"targets.{name}.poll_seconds must be [first, longest] seconds with "
-                f"0 < first <= longest <= 600, not {poll!r}",
-                where=loc.where("targets", name, "poll_seconds"),
-            )
+        check_poll_seconds(name, options["poll_seconds"], loc)
         if not str(options["script_prefix"]).startswith("s3://"):
             raise ConfigError(
                 f"targets.{name}.script_prefix must be an s3:// URL",

@@ -23,7 +23,13 @@ from kiter.aws import error_code, service_error
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
 from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.emr_s3 import StepFiles, split_s3_url
-from kiter.targets.polling import THROTTLE_CODES, Backoff, duration
+from kiter.targets.polling import (
+    THROTTLE_CODES,
+    Backoff,
+    cancel_quietly,
+    checked_poll_seconds,
+    duration,
+)
 from kiter.targets.steplogs import probable_cause
 
 # The ledger's submission id of a job run: the prefix tells `kiter logs` and `attach` it is one.
@@ -107,11 +113,7 @@ class EmrServerlessTarget:
                 "an EMR Serverless target needs application_id or application_name (one of them)",
                 where=name,
             )
-        low, high = poll_seconds
-        if not 0 < low <= high:
-            raise ConfigError(
-                f"poll_seconds must be 0 < low <= high, got {poll_seconds}", where=name
-            )
+        self.poll_seconds = checked_poll_seconds(poll_seconds, where=name)
         bucket, prefix = split_s3_url(log_uri, what="log_uri", where=name)
         self.name = name
         self.s3 = s3
@@ -124,13 +126,13 @@ class EmrServerlessTarget:
         self.configuration = {k: str(v) for k, v in (configuration or {}).items()}
         self.parameters = check_parameters(parameters, where=name)
         self.echo = echo
-        self.poll_seconds = (float(low), float(high))
         self.log_wait_seconds = log_wait_seconds
         self.start_wait_seconds = start_wait_seconds
         self.clock = clock
         self.sleep = sleep
+        longest = self.poll_seconds[1]
         self.files = StepFiles(
-            s3, script_prefix, name=name, echo=echo, longest_poll=high, clock=clock, sleep=sleep
+            s3, script_prefix, name=name, echo=echo, longest_poll=longest, clock=clock, sleep=sleep
         )
 
     # -- the application ------------------------------------------------------------------------
@@ -465,13 +467,7 @@ class EmrServerlessTarget:
             raise service_error(exc, f"get job run {run_id}") from None
 
     def _cancel_quietly(self, handle: Handle) -> str:
-        try:
-            answer = self.cancel(handle)
-        except KiterError as exc:
-            return f"cancelling it failed ({exc})"
-        except KeyboardInterrupt:
-            return "cancel abandoned on a second interrupt"
-        return f"asked EMR Serverless to cancel it ({answer})"
+        return cancel_quietly(lambda: self.cancel(handle), "EMR Serverless")
 
     # -- explain --------------------------------------------------------------------------------
 

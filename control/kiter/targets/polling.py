@@ -1,4 +1,5 @@
-"""Waiting on an engine's API for a run to move: growing waits, longer ones while it throttles.
+"""Following a run on an engine's API: growing waits, longer ones while it throttles, and the
+cancel that must not raise while kiter is already stopping.
 
 Shared by the targets that poll AWS for a run's state (EMR steps, EMR Serverless job runs). It
 only sleeps through the sleep it is given and knows nothing of any service.
@@ -8,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kiter.errors import ConfigError, KiterError
+
 THROTTLE_CODES = frozenset(
     {"ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException"}
 )
 # How much further than the normal ceiling polling may back off while the API throttles us.
 THROTTLE_CEILING_FACTOR = 4
+
+
+def checked_poll_seconds(poll: tuple[float, float], *, where: str) -> tuple[float, float]:
+    """(first, longest) wait between two looks, as floats; 0 < first <= longest."""
+    low, high = poll
+    if not 0 < low <= high:
+        raise ConfigError(f"poll_seconds must be 0 < low <= high, got {poll}", where=where)
+    return float(low), float(high)
 
 
 class Backoff:
@@ -41,3 +52,14 @@ def duration(seconds: float) -> str:
     """`1m38s`, `42s`: how long a run has been in a state."""
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def cancel_quietly(cancel: Callable[[], str], service: str) -> str:
+    """Cancel on the way out of an interrupt: what happened, as words for the Interrupted."""
+    try:
+        answer = cancel()
+    except KiterError as exc:
+        return f"cancelling it failed ({exc})"
+    except KeyboardInterrupt:
+        return "cancel abandoned on a second interrupt"
+    return f"asked {service} to cancel it ({answer})"
