@@ -67,6 +67,8 @@ def make_target(
     engine's own log lines."""
     env = os.environ if env is None else env
     _refuse_placeholders(config)
+    if config.kind == "emr-serverless":
+        return _emr_serverless_target(config, aws, echo)
     if isinstance(config, EmrConfig):
         from kiter.targets.emr import EmrTarget
 
@@ -122,6 +124,30 @@ def make_target(
     )
 
 
+def _emr_serverless_target(config: TargetConfig, aws: Aws, echo: Echo) -> Target:
+    from kiter.project import EmrServerlessConfig
+    from kiter.targets.emr_serverless import EmrServerlessTarget
+
+    assert isinstance(config, EmrServerlessConfig)
+    low, high = config.poll_seconds
+    return EmrServerlessTarget(
+        config.name,
+        s3=aws.client("s3"),
+        emr_serverless=aws.client("emr-serverless"),
+        application_id=config.application_id,
+        application_name=config.application_name,
+        execution_role_arn=config.execution_role_arn,
+        script_prefix=config.script_prefix,
+        log_uri=config.log_uri,
+        execution_timeout_minutes=config.execution_timeout_minutes,
+        configuration={k: str(v) for k, v in config.configuration.items()},
+        parameters=config.parameters,
+        log_wait_seconds=float(config.log_wait_seconds),
+        poll_seconds=(float(low), float(high)),
+        echo=echo,
+    )
+
+
 # What `kiter init` writes for the user to replace: a target still holding one cannot run.
 SCAFFOLD_PLACEHOLDERS = ("j-XXXXXXXXXXXXX", "s3://my-bucket", "hive.example.internal")
 
@@ -129,7 +155,7 @@ SCAFFOLD_PLACEHOLDERS = ("j-XXXXXXXXXXXXX", "s3://my-bucket", "hive.example.inte
 def _refuse_placeholders(config: TargetConfig) -> None:
     from kiter.errors import ConfigError
 
-    for key in ("cluster_id", "script_prefix", "host"):
+    for key in ("cluster_id", "script_prefix", "host", "log_uri"):
         value = str(getattr(config, key, "") or "")
         if any(value == p or value.startswith(p + "/") for p in SCAFFOLD_PLACEHOLDERS):
             raise ConfigError(

@@ -1,4 +1,4 @@
-"""`kiter logs`: explain a failed EMR step of an iteration from its logs."""
+"""`kiter logs`: explain a failed EMR step or EMR Serverless job run of an iteration from its logs."""
 
 from __future__ import annotations
 
@@ -24,18 +24,17 @@ from kiter.errors import UsageError
     type=click.FloatRange(min=0),
     default=0.0,
     show_default=True,
-    help="Seconds to wait for EMR to push the step's logs.",
+    help="Seconds to wait for EMR to push the step's (or job run's) logs.",
 )
 @pass_app
 def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
-    """Fetch an EMR step's logs for an iteration of JOB and explain why it failed.
+    """Fetch the logs of an iteration of JOB (EMR step or EMR Serverless job run), explain why
+    it failed.
 
     \b
     Example:
       kiter logs top_errors --iteration 41
     """
-    from kiter.targets.emr import EmrTarget
-
     project = app.project
     config = project.job(job)
     record = app.ledger.get(config.logical_name, iteration)
@@ -43,11 +42,27 @@ def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
         raise UsageError(f"the ledger has no iteration {iteration} of {config.logical_name}")
     step_id = record.stats.get("submission_id") or record.submission_id
     target_config = project.targets.get(record.target) if record.target else None
-    if target_config is None or target_config.kind != "emr" or not str(step_id).startswith("s-"):
+    kind = _kind_of(str(step_id))
+    if target_config is None or kind is None or target_config.kind != kind:
         raise UsageError(
             f"iteration {iteration} of {config.logical_name} ran on {record.target or 'no target'}"
-            f" ({step_id or 'no submission'}): kiter logs explains EMR steps"
+            f" ({step_id or 'no submission'}): kiter logs explains EMR steps and EMR Serverless "
+            "job runs"
         )
+    from kiter.targets.emr import EmrTarget
+    from kiter.targets.emr_serverless import EmrServerlessTarget
+
     engine = app.target(target_config, note)
-    assert isinstance(engine, EmrTarget)
+    assert isinstance(engine, EmrTarget | EmrServerlessTarget)
     out(engine.explain(str(step_id), wait_seconds=wait_seconds))
+
+
+def _kind_of(submission_id: str) -> str | None:
+    """The target kind whose runs are recorded under ids like this one."""
+    from kiter.targets.emr_serverless import SUBMISSION_PREFIX
+
+    if submission_id.startswith("s-"):
+        return "emr"
+    if submission_id.startswith(SUBMISSION_PREFIX):
+        return "emr-serverless"
+    return None

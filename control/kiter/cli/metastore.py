@@ -187,12 +187,19 @@ def iam_policy(app: App, account: str) -> None:
     Example:
       kiter iam-policy --account 123456789012 > kiter-policy.json
     """
+    from kiter.metastore.iam import ServerlessGrant
     from kiter.metastore.iam import iam_policy as build
-    from kiter.project import EmrConfig
+    from kiter.project import EmrConfig, EmrServerlessConfig
 
     project = app.project
     emr = [t for t in project.targets.values() if isinstance(t, EmrConfig)]
     prefixes = [t.script_prefix for t in emr]
+    serverless = [t for t in project.targets.values() if isinstance(t, EmrServerlessConfig)]
+    prefixes += [t.script_prefix for t in serverless]
+    grants = [
+        ServerlessGrant(t.application_id or "*", t.execution_role_arn, t.log_uri)
+        for t in serverless
+    ]
     if project.staging.location.startswith("s3://"):
         prefixes.append(project.staging.location)
     policy = build(
@@ -204,5 +211,6 @@ def iam_policy(app: App, account: str) -> None:
         streams=sorted({job.stream for job in project.jobs.values()}),
         s3_prefixes=prefixes,
         emr_clusters=sorted({t.cluster_id or "*" for t in emr}),
+        serverless=grants,
     )
     out(json.dumps(policy, indent=2))

@@ -7,6 +7,7 @@ Statements with no resources are left out rather than widened to "*".
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from kiter.errors import ConfigError
@@ -47,6 +48,27 @@ EMR_ACTIONS = [
 ]
 
 
+# On the application: look at it, start it, start and list its job runs; on its job runs: follow
+# and cancel them. ListApplications (an application_name looked up) takes no resource but "*".
+EMR_SERVERLESS_APPLICATION_ACTIONS = [
+    "emr-serverless:GetApplication",
+    "emr-serverless:StartApplication",
+    "emr-serverless:StartJobRun",
+    "emr-serverless:ListJobRuns",
+]
+EMR_SERVERLESS_JOB_RUN_ACTIONS = ["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"]
+
+
+@dataclass(frozen=True)
+class ServerlessGrant:
+    """What one EMR Serverless target needs: its application ("*" when looked up by name), the
+    job runtime role kiter passes, and the prefix its logs are read from."""
+
+    application: str
+    role_arn: str
+    log_uri: str
+
+
 def partition(region: str) -> str:
     """The ARN partition a region belongs to."""
     if region.startswith("cn-"):
@@ -63,29 +85,35 @@ def _split_s3(uri: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _s3_statements(part: str, prefixes: list[str]) -> list[dict[str, Any]]:
+def _s3_statements(
+    part: str, prefixes: list[str], read_prefixes: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Read-write objects under `prefixes`, read-only under `read_prefixes`, listing of both."""
     by_bucket: dict[str, list[str]] = {}
-    for uri in prefixes:
-        bucket, prefix = _split_s3(uri)
-        by_bucket.setdefault(bucket, [])
-        if prefix.rstrip("/") not in by_bucket[bucket]:
-            by_bucket[bucket].append(prefix.rstrip("/"))
+    written = _object_arns(part, prefixes, by_bucket)
+    read = _object_arns(part, read_prefixes or [], by_bucket)
+    read = [arn for arn in read if arn not in written]
     if not by_bucket:
         return []
-    objects = []
-    for bucket, keys in by_bucket.items():
-        for key in keys:
-            objects.append(
-                f"arn:{part}:s3:::{bucket}/{key}/*" if key else f"arn:{part}:s3:::{bucket}/*"
-            )
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "KiterS3Objects",
-            "Effect": "Allow",
-            "Action": S3_OBJECT_ACTIONS,
-            "Resource": objects,
-        }
-    ]
+    statements: list[dict[str, Any]] = []
+    if written:
+        statements.append(
+            {
+                "Sid": "KiterS3Objects",
+                "Effect": "Allow",
+                "Action": S3_OBJECT_ACTIONS,
+                "Resource": written,
+            }
+        )
+    if read:
+        statements.append(
+            {
+                "Sid": "KiterS3ReadLogs",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": read,
+            }
+        )
     # ListBucket is granted on the bucket, so each bucket gets its own statement whose condition
     # names only that bucket's prefixes (one shared condition would let prefixes cross buckets).
     for n, (bucket, keys) in enumerate(by_bucket.items()):
@@ -102,6 +130,65 @@ def _s3_statements(part: str, prefixes: list[str]) -> list[dict[str, Any]]:
     return statements
 
 
+def _object_arns(part: str, prefixes: list[str], by_bucket: dict[str, list[str]]) -> list[str]:
+    """The object ARNs under each prefix; `by_bucket` collects every bucket's key prefixes."""
+    arns: list[str] = []
+    for uri in prefixes:
+        bucket, prefix = _split_s3(uri)
+        key = prefix.rstrip("/")
+        keys = by_bucket.setdefault(bucket, [])
+        if key not in keys:
+            keys.append(key)
+        arn = f"arn:{part}:s3:::{bucket}/{key}/*" if key else f"arn:{part}:s3:::{bucket}/*"
+        if arn not in arns:
+            arns.append(arn)
+    return arns
+
+
+def _serverless_statements(
+    part: str, region: str, account: str, grants: list[ServerlessGrant]
+) -> list[dict[str, Any]]:
+    if not grants:
+        return []
+    apps = [
+        f"arn:{part}:emr-serverless:{region}:{account}:/applications/{a}"
+        for a in dict.fromkeys(g.application for g in grants)
+    ]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "KiterEmrServerlessApplications",
+            "Effect": "Allow",
+            "Action": EMR_SERVERLESS_APPLICATION_ACTIONS,
+            "Resource": apps,
+        },
+        {
+            "Sid": "KiterEmrServerlessJobRuns",
+            "Effect": "Allow",
+            "Action": EMR_SERVERLESS_JOB_RUN_ACTIONS,
+            "Resource": [f"{arn}/jobruns/*" for arn in apps],
+        },
+    ]
+    if any(g.application == "*" for g in grants):
+        statements.append(
+            {
+                "Sid": "KiterEmrServerlessLookup",
+                "Effect": "Allow",
+                "Action": ["emr-serverless:ListApplications"],
+                "Resource": "*",
+            }
+        )
+    statements.append(
+        {
+            "Sid": "KiterPassJobRole",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": list(dict.fromkeys(g.role_arn for g in grants)),
+            "Condition": {"StringLike": {"iam:PassedToService": "emr-serverless.amazonaws.com"}},
+        }
+    )
+    return statements
+
+
 def iam_policy(
     *,
     region: str,
@@ -112,11 +199,12 @@ def iam_policy(
     emr_clusters: list[str],
     ledger_table: str | None = None,
     read_tables: list[str] | None = None,
+    serverless: list[ServerlessGrant] | None = None,
 ) -> dict[str, Any]:
     """The policy document (Version 2012-10-17) that lets kiter and the connector do their work.
 
     `ledger_table`: kiter's ledger when it has a table of its own; `read_tables`: tables jobs
-    only read (the engagement job's campaigns).
+    only read (the engagement job's campaigns); `serverless`: the EMR Serverless targets.
     """
     part = partition(region)
     statements: list[dict[str, Any]] = []
@@ -158,7 +246,8 @@ def iam_policy(
                 "Resource": stream_arns,
             }
         )
-    statements.extend(_s3_statements(part, s3_prefixes))
+    grants = serverless or []
+    statements.extend(_s3_statements(part, s3_prefixes, [g.log_uri for g in grants]))
     cluster_arns = [
         f"arn:{part}:elasticmapreduce:{region}:{account}:cluster/{c}"
         for c in dict.fromkeys(emr_clusters)
@@ -172,4 +261,5 @@ def iam_policy(
                 "Resource": cluster_arns,
             }
         )
+    statements.extend(_serverless_statements(part, region, account, grants))
     return {"Version": "2012-10-17", "Statement": statements}

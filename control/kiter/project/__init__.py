@@ -17,6 +17,7 @@ from kiter.project.loading import (
 )
 from kiter.project.model import (
     EmrConfig,
+    EmrServerlessConfig,
     HiveServer2Config,
     JobConfig,
     LocalConfig,
@@ -33,6 +34,7 @@ __all__ = [
     "SECTIONS",
     "TARGET_FIELDS",
     "EmrConfig",
+    "EmrServerlessConfig",
     "Field",
     "HiveServer2Config",
     "JobConfig",

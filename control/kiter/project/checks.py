@@ -16,7 +16,7 @@ from typing import Any
 from kiter.aws import AwsSettings
 from kiter.errors import ConfigError
 from kiter.project.fields import LOCATION_FORBIDDEN, Field
-from kiter.project.model import JobConfig
+from kiter.project.model import JobConfig, StagingConfig, TargetConfig
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -165,6 +165,67 @@ def check_staged(job: JobConfig, aws: AwsSettings, loc: Locator) -> None:
             f"jobs.{job.name}: staged mode reads the stream in [aws] region {aws.region}, "
             f"not endpoint_region {job.endpoint_region}",
             where=loc.where("jobs", job.name, "endpoint_region"),
+        )
+
+
+def check_job_target(
+    job: JobConfig, target: TargetConfig, staging: StagingConfig, *, where: str
+) -> None:
+    """What a target cannot run: EMR Serverless runs staged Hive jobs staged to S3 only."""
+    if target.kind != "emr-serverless":
+        return
+    if job.engine != "hive":
+        raise ConfigError(
+            f"job {job.name} is a Pig job and target {target.name} is EMR Serverless, which has "
+            'no Pig: point the job at a target with kind = "emr"',
+            where=where,
+        )
+    if job.mode != "staged":
+        raise ConfigError(
+            f"job {job.name} runs in connector mode, but no document shows the Kinesis connector "
+            f'on EMR Serverless (target {target.name}): set mode = "staged" for it (kiter reads '
+            "the stream and stages each iteration to S3)",
+            where=where,
+        )
+    if not staging.location.startswith("s3://"):
+        raise ConfigError(
+            f"job {job.name} is staged to {staging.location}, which job runs on EMR Serverless "
+            f"(target {target.name}) cannot read: set staging.location to an s3:// URL",
+            where=where,
+        )
+
+
+def check_emr_serverless(name: str, options: Mapping[str, Any], loc: Locator) -> None:
+    """A [targets.NAME] table of kind emr-serverless, beyond each value's own checks."""
+    if bool(options["application_id"]) == bool(options["application_name"]):
+        raise ConfigError(
+            f"targets.{name} needs application_id or application_name (one of them)",
+            where=loc.where("targets", name),
+        )
+    for key in ("script_prefix", "log_uri"):
+        if not str(options[key]).startswith("s3://"):
+            raise ConfigError(
+                f"targets.{name}.{key} must be an s3:// URL",
+                where=loc.where("targets", name, key),
+            )
+    check_poll_seconds(name, options["poll_seconds"], loc)
+    check_str_map(
+        options["configuration"],
+        f"targets.{name}.configuration",
+        loc.where("targets", name, "configuration"),
+    )
+
+
+def check_poll_seconds(name: str, poll: Any, loc: Locator) -> None:
+    if not (
+        len(poll) == 2
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in poll)
+        and 0 < poll[0] <= poll[1] <= 600
+    ):
+        raise ConfigError(
+            f"targets.{name}.poll_seconds must be [first, longest] seconds with "
+            f"0 < first <= longest <= 600, not {poll!r}",
+            where=loc.where("targets", name, "poll_seconds"),
         )
 
 

@@ -21,7 +21,10 @@ from kiter.aws import AwsSettings
 from kiter.errors import ConfigError
 from kiter.project.checks import (
     Locator,
+    check_emr_serverless,
     check_endpoint,
+    check_job_target,
+    check_poll_seconds,
     check_staged,
     check_str_map,
     check_table,
@@ -212,6 +215,9 @@ def _build(
     )
     for job in jobs.values():
         check_staged(job, aws, loc)
+        if job.target is not None:
+            where = loc.where("jobs", job.name, "target")
+            check_job_target(job, targets[job.target], staging, where=where)
         if project.find_template(job.template) is None:
             searched = ", ".join(str(p) for p in project.template_dirs)
             raise ConfigError(
@@ -227,26 +233,18 @@ def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfi
         where = (
             loc.where("targets", name, "kind") if "kind" in table else loc.where("targets", name)
         )
-        raise ConfigError(
-            f'targets.{name}.kind must be "hiveserver2" or "emr", not {kind!r}', where=where
-        )
+        kinds = ", ".join(f'"{k}"' for k in TARGET_FIELDS)
+        raise ConfigError(f"targets.{name}.kind must be one of {kinds}, not {kind!r}", where=where)
     options = check_table(table, TARGET_FIELDS[kind], loc, ("targets", name))
+    if kind == "emr-serverless":
+        check_emr_serverless(name, options, loc)
+        return TARGET_KINDS[kind](name=name, **options)
     if kind == "emr":
         if not options["cluster_id"] and not options["cluster_name"]:
             raise ConfigError(
                 f"targets.{name} needs cluster_id or cluster_name", where=loc.where("targets", name)
             )
-        poll = options["poll_seconds"]
-        if not (
-            len(poll) == 2
-            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in poll)
-            and 0 < poll[0] <= poll[1] <= 600
-        ):
-            raise ConfigError(
-                f"targets.{name}.poll_seconds must be [first, longest] seconds with "
-                f"0 < first <= longest <= 600, not {poll!r}",
-                where=loc.where("targets", name, "poll_seconds"),
-            )
+        check_poll_seconds(name, options["poll_seconds"], loc)
         if not str(options["script_prefix"]).startswith("s3://"):
             raise ConfigError(
                 f"targets.{name}.script_prefix must be an s3:// URL",

@@ -79,7 +79,7 @@ class TargetConfig:
     """A [targets.NAME] table; one subclass per kind holds its settings."""
 
     name: str
-    kind: str = setting(str, choices=("hiveserver2", "emr", "pig"))
+    kind: str = setting(str, choices=("hiveserver2", "emr", "emr-serverless", "pig"))
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,33 @@ class HiveServer2Config(TargetConfig):
     kerberos_service_name: str = setting(str, "hive")
     connect_timeout: float = setting((int, float), 30, low=0.1, high=3600)
     configuration: Mapping[str, Any] = setting(dict, {}, help="session hiveconf settings")
+
+
+@dataclass(frozen=True)
+class EmrServerlessConfig(TargetConfig):
+    """A HIVE application on EMR Serverless: staged jobs only (no connector there)."""
+
+    application_id: str | None = setting(str, None)
+    application_name: str | None = setting(str, None, help="looked up among live applications")
+    execution_role_arn: str = setting(
+        str,
+        pattern=r"arn:aws[a-zA-Z0-9-]*:iam::\d{12}:role/\S+",
+        shape="an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+        help="the job runtime role",
+    )
+    script_prefix: str = setting(str, help="s3://bucket/prefix for rendered scripts")
+    log_uri: str = setting(str, help="s3://bucket/prefix the job runs' logs go to")
+    execution_timeout_minutes: int | None = setting(
+        int, None, low=5, high=1_000_000, help="EMR Serverless cancels a longer job run"
+    )
+    configuration: Mapping[str, Any] = setting(
+        dict, {}, help="hive-site overrides (applicationConfiguration)"
+    )
+    parameters: str = setting(str, "", help="extra --hiveconf k=v / --hivevar k=v")
+    log_wait_seconds: float = setting((int, float), 600, low=0, high=86_400)
+    poll_seconds: list[float] = setting(
+        list, [15, 30], help="first and longest wait between GetJobRun calls, seconds"
+    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +156,7 @@ class PigConfig(TargetConfig):
 
 TARGET_KINDS: dict[str, type[TargetConfig]] = {
     "hiveserver2": HiveServer2Config,
+    "emr-serverless": EmrServerlessConfig,
     "emr": EmrConfig,
     "pig": PigConfig,
 }
@@ -222,6 +250,9 @@ class Project:
         if name not in self.targets:
             known = ", ".join(sorted(self.targets)) or "none"
             raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
+        from kiter.project.checks import check_job_target
+
+        check_job_target(job, self.targets[name], self.staging, where=str(self.path))
         return self.targets[name]
 
     def query_target(self, name: str | None = None) -> HiveServer2Config:

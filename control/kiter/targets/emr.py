@@ -19,17 +19,19 @@ from kiter.aws import error_code, service_error
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
 from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.emr_s3 import StepFiles
+from kiter.targets.polling import (
+    THROTTLE_CODES,
+    Backoff,
+    cancel_quietly,
+    checked_poll_seconds,
+    duration,
+)
 from kiter.targets.steplogs import probable_cause
 
 ACTIVE_STATES = ["PENDING", "RUNNING"]
 FAILED_STATES = frozenset({"FAILED", "CANCELLED", "INTERRUPTED"})
-THROTTLE_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException"}
-)
 # AddJobFlowSteps refuses more than this many characters of step arguments in all.
 MAX_ARGS_CHARS = 10_240
-# How much further than the normal ceiling polling may back off while EMR throttles us.
-THROTTLE_CEILING_FACTOR = 4
 
 _EmrError = (ClientError, BotoCoreError)
 
@@ -60,11 +62,7 @@ class EmrTarget:
             raise ConfigError("an EMR target needs cluster_id or cluster_name", where=name)
         if cluster_id and cluster_name:
             raise ConfigError("give cluster_id or cluster_name, not both", where=name)
-        low, high = poll_seconds
-        if not 0 < low <= high:
-            raise ConfigError(
-                f"poll_seconds must be 0 < low <= high, got {poll_seconds}", where=name
-            )
+        self.poll_seconds = checked_poll_seconds(poll_seconds, where=name)
         self.name = name
         self.s3 = s3
         self.emr = emr
@@ -72,12 +70,17 @@ class EmrTarget:
         self.cluster_name = cluster_name
         self.action_on_failure = action_on_failure
         self.echo = echo
-        self.poll_seconds = (float(low), float(high))
         self.log_wait_seconds = log_wait_seconds
         self.clock = clock
         self.sleep = sleep
         self.files = StepFiles(
-            s3, script_prefix, name=name, echo=echo, longest_poll=high, clock=clock, sleep=sleep
+            s3,
+            script_prefix,
+            name=name,
+            echo=echo,
+            longest_poll=self.poll_seconds[1],
+            clock=clock,
+            sleep=sleep,
         )
 
     # -- the cluster ----------------------------------------------------------------------------
@@ -238,8 +241,7 @@ class EmrTarget:
     # -- follow ---------------------------------------------------------------------------------
 
     def _poll_until_done(self, step_id: str, watch: Watch) -> dict[str, Any]:
-        low, high = self.poll_seconds
-        delay = low
+        backoff = Backoff(*self.poll_seconds, self.sleep)
         started = self.clock()
         last_state = ""
         while True:
@@ -248,21 +250,20 @@ class EmrTarget:
             except ClientError as exc:
                 if error_code(exc) not in THROTTLE_CODES:
                     raise service_error(exc, f"describe step {step_id}") from None
-                delay = min(max(delay, high) * 2, high * THROTTLE_CEILING_FACTOR)
+                delay = backoff.throttled()
                 self.echo(f"EMR is throttling DescribeStep; next look in {delay:.0f} s")
-                self.sleep(delay)
+                backoff.sleep_throttled()
                 continue
             state = str(step["Status"]["State"])
             if state != last_state:
-                elapsed = _duration(self.clock() - started)
+                elapsed = duration(self.clock() - started)
                 self.echo(f"step {step_id} ({step.get('Name', '')}) {state} after {elapsed}")
                 last_state = state
             if state == "COMPLETED" or state in FAILED_STATES:
                 return step
             if not watch.held():
                 raise Abandoned(Handle(step_id), f"stopped following step {step_id}")
-            self.sleep(delay)
-            delay = min(delay * 1.5, high)
+            backoff.wait()
 
     def _describe_step(self, step_id: str) -> dict[str, Any]:
         try:
@@ -295,13 +296,7 @@ class EmrTarget:
         return answer
 
     def _cancel_quietly(self, step_id: str) -> str:
-        try:
-            answer = self.cancel(step_id)
-        except KiterError as exc:
-            return f"cancelling it failed ({exc})"
-        except KeyboardInterrupt:
-            return "cancel abandoned on a second interrupt"
-        return f"asked EMR to cancel it ({answer})"
+        return cancel_quietly(lambda: self.cancel(step_id), "EMR")
 
     # -- explain --------------------------------------------------------------------------------
 
@@ -359,11 +354,6 @@ class EmrTarget:
         else:
             lines.append(f"no error lines found in the step logs; read them at {url}")
         return "\n".join(lines)
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def _tag_of(step_name: str) -> str:

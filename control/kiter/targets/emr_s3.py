@@ -1,4 +1,4 @@
-"""What EMR steps keep in S3: the scripts they run, and the logs EMR pushes for them.
+"""What EMR steps and EMR Serverless job runs keep in S3: their scripts, and the logs EMR pushes.
 
 Scripts go to `<script_prefix>/<logical>/<iteration>/<attempt>/<job>.hql|.pig` with SSE. A script
 holding cross-account keys runs from a copy under `<attempt>/_run/`, deleted when its step ends
@@ -118,32 +118,44 @@ class StepFiles:
         """The step is over: the secret-holding copy of its script goes."""
         args = step.get("Config", {}).get("Args", [])
         url = next((a for a in args if f"/{RUN_COPY_FOLDER}/" in str(a)), None)
-        if url is None:
+        if url is not None:
+            self.delete_run_copy_at(str(url))
+
+    def delete_run_copy_at(self, url: str) -> None:
+        """The run reading the script at `url` is over: a secret-holding copy there goes."""
+        if f"/{RUN_COPY_FOLDER}/" not in url:
             return
-        bucket, key = split_s3_url(str(url), what="script URL", where=self.name)
+        bucket, key = split_s3_url(url, what="script URL", where=self.name)
         try:
             self.s3.delete_object(Bucket=bucket, Key=key)
         except _S3Error as exc:
             self.echo(f"warning: could not delete {url} (it holds secrets): {exc}")
 
-    def fetch_logs(self, url: str, wait_seconds: float) -> dict[str, str]:
-        """The step logs present at url, waiting up to wait_seconds for the first to appear."""
+    def fetch_logs(
+        self,
+        url: str,
+        wait_seconds: float,
+        *,
+        names: tuple[str, ...] = LOG_FILES,
+        what: str = "step logs",
+    ) -> dict[str, str]:
+        """The logs `<url><name>.gz` present, waiting up to wait_seconds for the first to appear."""
         bucket, prefix = split_s3_url(url, what="log URL", where=self.name)
         deadline = self.clock() + wait_seconds
         announced = False
         while True:
-            logs = self._read_logs(bucket, prefix)
+            logs = self._read_logs(bucket, prefix, names)
             remaining = deadline - self.clock()
             if logs or remaining <= 0:
                 return logs
             if not announced:
-                self.echo(f"waiting up to {wait_seconds:.0f} s for EMR to push step logs to {url}")
+                self.echo(f"waiting up to {wait_seconds:.0f} s for EMR to push {what} to {url}")
                 announced = True
             self.sleep(min(self.longest_poll, remaining))
 
-    def _read_logs(self, bucket: str, prefix: str) -> dict[str, str]:
+    def _read_logs(self, bucket: str, prefix: str, names: tuple[str, ...]) -> dict[str, str]:
         logs: dict[str, str] = {}
-        for name in LOG_FILES:
+        for name in names:
             key = f"{prefix}/{name}.gz"
             try:
                 body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()

@@ -1,0 +1,65 @@
+"""Following a run on an engine's API: growing waits, longer ones while it throttles, and the
+cancel that must not raise while kiter is already stopping.
+
+Shared by the targets that poll AWS for a run's state (EMR steps, EMR Serverless job runs). It
+only sleeps through the sleep it is given and knows nothing of any service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kiter.errors import ConfigError, KiterError
+
+THROTTLE_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException"}
+)
+# How much further than the normal ceiling polling may back off while the API throttles us.
+THROTTLE_CEILING_FACTOR = 4
+
+
+def checked_poll_seconds(poll: tuple[float, float], *, where: str) -> tuple[float, float]:
+    """(first, longest) wait between two looks, as floats; 0 < first <= longest."""
+    low, high = poll
+    if not 0 < low <= high:
+        raise ConfigError(f"poll_seconds must be 0 < low <= high, got {poll}", where=where)
+    return float(low), float(high)
+
+
+class Backoff:
+    """Waits from `low` growing by half up to `high` seconds; up to 4x `high` while throttled."""
+
+    def __init__(self, low: float, high: float, sleep: Callable[[float], None]) -> None:
+        self.high = high
+        self.delay = low
+        self.sleep = sleep
+
+    def wait(self) -> None:
+        """The wait between two looks at a run that has not moved on yet."""
+        self.sleep(self.delay)
+        self.delay = min(self.delay * 1.5, self.high)
+
+    def throttled(self) -> float:
+        """Lengthen the wait after a throttled call; returns the seconds about to be slept."""
+        self.delay = min(max(self.delay, self.high) * 2, self.high * THROTTLE_CEILING_FACTOR)
+        return self.delay
+
+    def sleep_throttled(self) -> None:
+        self.sleep(self.delay)
+
+
+def duration(seconds: float) -> str:
+    """`1m38s`, `42s`: how long a run has been in a state."""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def cancel_quietly(cancel: Callable[[], str], service: str) -> str:
+    """Cancel on the way out of an interrupt: what happened, as words for the Interrupted."""
+    try:
+        answer = cancel()
+    except KiterError as exc:
+        return f"cancelling it failed ({exc})"
+    except KeyboardInterrupt:
+        return "cancel abandoned on a second interrupt"
+    return f"asked {service} to cancel it ({answer})"
