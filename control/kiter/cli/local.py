@@ -41,6 +41,13 @@ def local() -> None:
     "--no-pig", is_flag=True, help="Do not install the local Pig engine (it needs mvn, once)."
 )
 @click.option(
+    "--hive-engine",
+    type=click.Choice(["spark", "hive"]),
+    default="spark",
+    show_default=True,
+    help="HiveServer2: Spark's Thrift Server, or Apache Hive 3.1.3 (fetched with mvn, once).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=1),
     default=180.0,
@@ -55,7 +62,9 @@ def local() -> None:
     help="Shards of each project stream created on the local moto server.",
 )
 @pass_app
-def up(app: App, no_hive: bool, no_pig: bool, timeout: float, shards: int) -> None:
+def up(
+    app: App, no_hive: bool, no_pig: bool, hive_engine: str, timeout: float, shards: int
+) -> None:
     """Start the local stack and wait until it answers; a no-op when it already runs.
 
     The project's streams are created on the local moto server when missing.
@@ -69,13 +78,20 @@ def up(app: App, no_hive: bool, no_pig: bool, timeout: float, shards: int) -> No
     Example:
       kiter local up
       kiter local up --no-hive
+      kiter local up --hive-engine hive
     """
     from kiter.wiring import make_local_stack
 
     project = app.project
     if not (no_hive or no_pig):
         _install_pig()
-    state = make_local_stack(project, note).up(spark=not no_hive, timeout=timeout)
+    if hive_engine == "hive" and not no_hive:
+        from kiter.local import hive
+
+        hive.install(progress=note)
+    state = make_local_stack(project, note).up(
+        spark=not no_hive, timeout=timeout, hive_engine=hive_engine
+    )
     _print_state(state)
     if not state.started_now:
         note("already running: nothing started")

@@ -1,39 +1,30 @@
 """The local Pig engine: Apache Pig 0.17.0 (EMR 7's version) in local mode, fetched once with Maven.
 
-`install()` resolves the pinned, dependency-only `jvm/pig.pom.xml` with `mvn` into a cache outside
-the work tree (`~/.cache/kiter/engines/pig-0.17.0-<pom digest>/`), then builds a 25 KB overlay jar
+`install()` resolves the pinned, dependency-only `jvm/pig.pom.xml` with `mvn` into the engine cache
+(kiter.local.maven; `~/.cache/kiter/engines/pig-0.17.0-<digest>/`), then builds a 25 KB overlay jar
 from `jvm/PatchPig.java` with ASM: Pig 0.17's plan deserialization breaks on Java 9+ (an ORDER BY
 followed by LIMIT fails with "Deserialization error ... this.mKey is null"), and the overlay gives
-each Operator subclass a `readObject`, restoring Java 8's field assignment order. The folder is
-built beside its final name and renamed into place, so a half-fetched engine is never used; after
-that, runs need no network. `command()` is the one place that knows how Pig is started: every file
-a run writes (logs, temporary data, Hadoop's local job runner) stays in the run's own folder.
+each Operator subclass a `readObject`, restoring Java 8's field assignment order. After the first
+fetch, runs need no network. `command()` is the one place that knows how Pig is started: every
+file a run writes (logs, temporary data, Hadoop's local job runner) stays in the run's own folder.
 
 This room never prints: callers pass a progress callback.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import subprocess
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from kiter.errors import ServiceError, UsageError
+from kiter.errors import UsageError
+from kiter.local import maven
+from kiter.local.maven import EngineFiles
 from kiter.local.spark import java_executable, java_version
 
 PIG_VERSION = "0.17.0"
 # Hadoop 2.10's UserGroupInformation calls Subject.getSubject, which Java 24 removed.
 JAVA_RANGE = (17, 23)
-_DATA = resources.files("kiter.local") / "jvm"
-_POM, _PATCH, _LOG4J = "pig.pom.xml", "PatchPig.java", "pig-log4j.properties"
-_READY = "READY"
-_ASM = "asm-"  # the build-only jar, moved out of Pig's classpath
 
 
 @dataclass(frozen=True)
@@ -49,7 +40,7 @@ class PigEngine:
 
     @property
     def log4j(self) -> Path:
-        return self.home / _LOG4J
+        return self.home / "pig-log4j.properties"
 
     def command(
         self,
@@ -100,24 +91,19 @@ class PigEngine:
         return [*command, "-f", str(script)]
 
 
-def cache_root(env: Mapping[str, str] | None = None) -> Path:
-    """Where engines are kept: $KITER_CACHE, else $XDG_CACHE_HOME/kiter, else ~/.cache/kiter."""
-    env = os.environ if env is None else env
-    if env.get("KITER_CACHE"):
-        return Path(env["KITER_CACHE"]) / "engines"
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "kiter" / "engines"
-
-
-def _home(root: Path) -> Path:
-    digest = hashlib.sha256((_DATA / _POM).read_bytes() + (_DATA / _PATCH).read_bytes())
-    return root / f"pig-{PIG_VERSION}-{digest.hexdigest()[:12]}"
+FILES = EngineFiles(
+    name=f"pig-{PIG_VERSION}",
+    pom="pig.pom.xml",
+    patch="PatchPig.java",
+    extra=("pig-log4j.properties",),
+    patched_jars=(f"pig-{PIG_VERSION}.jar",),
+)
 
 
 def installed(root: Path | None = None) -> PigEngine | None:
     """The engine, when a complete install is in the cache."""
-    home = _home(root or cache_root())
-    return PigEngine(home) if (home / _READY).exists() else None
+    home = maven.installed(FILES, root)
+    return PigEngine(home) if home else None
 
 
 def require(root: Path | None = None) -> PigEngine:
@@ -148,58 +134,5 @@ def install(
     root: Path | None = None, progress: Callable[[str], None] = lambda _line: None
 ) -> PigEngine:
     """Fetch and build the engine unless the cache has it; returns it either way."""
-    root = root or cache_root()
-    engine = installed(root)
-    if engine is not None:
-        return engine
     require_java()
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise UsageError(
-            "fetching the local Pig engine needs Maven (mvn): install it "
-            "(e.g. apt-get install maven) or run `kiter local up --no-pig`"
-        )
-    home = _home(root)
-    building = home.with_name(f"{home.name}.building-{os.getpid()}")
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
-    try:
-        for name in (_POM, _PATCH, _LOG4J):
-            (building / name).write_bytes((_DATA / name).read_bytes())
-        started = time.monotonic()
-        progress(f"fetching Pig {PIG_VERSION} and its Hadoop jars from Maven Central")
-        _run(
-            [mvn, "-q", "-B", "-f", str(building / _POM), "dependency:copy-dependencies",
-             f"-DoutputDirectory={building / 'lib'}"],
-            "mvn could not fetch the local Pig engine",
-        )  # fmt: skip
-        tools = building / "tools"
-        tools.mkdir()
-        for jar in (building / "lib").glob(f"{_ASM}*.jar"):
-            jar.rename(tools / jar.name)
-        progress("building the Java 17 overlay for Pig's plan serialization")
-        _run(
-            [java_executable() or "java", "-cp", str(tools / "*"), str(building / _PATCH),
-             str(building / "lib" / f"pig-{PIG_VERSION}.jar"), str(building / "patch.jar")],
-            "could not build the Pig overlay jar",
-        )  # fmt: skip
-        (building / _READY).write_text(f"{time.monotonic() - started:.1f}s\n")
-        try:
-            building.rename(home)
-        except OSError:  # another process finished first: use its install
-            if not (home / _READY).exists():
-                raise
-        progress(f"Pig {PIG_VERSION} ready in {time.monotonic() - started:.1f}s ({home})")
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    return PigEngine(home)
-
-
-def _run(command: Sequence[str], what: str) -> None:
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ServiceError(f"{what}: {exc}") from exc
-    if proc.returncode != 0:
-        tail = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-3:]
-        raise ServiceError(f"{what} (exit {proc.returncode}): " + " | ".join(tail))
+    return PigEngine(maven.install(FILES, root, progress, f"Pig {PIG_VERSION}"))

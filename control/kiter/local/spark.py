@@ -149,6 +149,11 @@ def start_thrift_server(run_dir: Path, port: int, *, log_path: Path) -> int:
     return proc.pid
 
 
+def adopt_child(proc: subprocess.Popen[bytes]) -> None:
+    """Keep a server this process started (another engine's too) so that stop() can reap it."""
+    _children[proc.pid] = proc
+
+
 def is_running(pid: int) -> bool:
     """Whether the process is alive (a child of ours that exited is reaped, not counted)."""
     proc = _children.get(pid)
@@ -208,6 +213,7 @@ def wait_until_ready(
     log_path: Path,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    server: str = "the Spark Thrift Server",
 ) -> float:
     """Wait until a session can run `SELECT 1`; return the seconds waited.
 
@@ -217,14 +223,14 @@ def wait_until_ready(
     while True:
         if not is_running(pid):
             raise ServiceError(
-                f"the Spark Thrift Server (pid {pid}) exited before {host}:{port} answered; "
+                f"{server} (pid {pid}) exited before {host}:{port} answered; "
                 f"last lines of {log_path}:\n{log_tail(log_path)}"
             )
         if port_open(host, port) and _answers_select_1(host, port):
             return clock() - started
         if clock() - started > timeout:
             raise ServiceError(
-                f"the Spark Thrift Server (pid {pid}) did not answer on {host}:{port} within "
+                f"{server} (pid {pid}) did not answer on {host}:{port} within "
                 f"{timeout:.0f} s; last lines of {log_path}:\n{log_tail(log_path)}"
             )
         sleep(1.0)

@@ -36,11 +36,16 @@ HIVESERVER2 = "hiveserver2"
 STATE_FILE = "stack.json"
 LOCK_FILE = "stack.lock"
 HIVE_RUN_DIR = "hive"  # Derby metastore, warehouse and scratch space: kept across down/up
+HIVE3_RUN_DIR = "hive3"  # the same for Apache Hive's HiveServer2 (its own metastore)
 MOTO_START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 # What /proc/<pid>/cmdline must contain for a recorded pid to still be ours: after a reboot a pid
 # file can name an unrelated process, which `down` must never signal.
-_CMDLINE_MARKERS = {MOTO: "kiter.local.motoserver", HIVESERVER2: spark.THRIFT_SERVER_CLASS}
+# What a recorded pid's command line holds when it is still ours (pids are reused).
+_CMDLINE_MARKERS = {
+    MOTO: ("kiter.local.motoserver",),
+    HIVESERVER2: (spark.THRIFT_SERVER_CLASS, "org.apache.hive.service.server.HiveServer2"),
+}
 
 # Popen objects of moto servers this process started, so that stopping one reaps it (a zombie
 # would otherwise linger until interpreter exit and Python would warn about it).
@@ -222,8 +227,13 @@ class LocalStack:
 
     # -- up ----------------------------------------------------------------------------------
 
-    def up(self, *, spark: bool = True, timeout: float = 180.0) -> StackState:
+    def up(
+        self, *, spark: bool = True, timeout: float = 180.0, hive_engine: str = "spark"
+    ) -> StackState:
         """Start what is not running yet and wait until it answers; return what runs.
+
+        `hive_engine`: the HiveServer2 to start, Spark's Thrift Server ("spark") or Apache Hive
+        3.1.3 ("hive", installed beforehand by kiter.local.hive.install).
 
         Starts nothing when everything asked for already answers. Checks Java and the configured
         ports before starting anything, and leaves nothing it started behind when it fails.
@@ -232,7 +242,7 @@ class LocalStack:
             current = self._current()
             want_hive = spark and current.hiveserver2 is None
             want_moto = current.moto is None
-            if want_hive:
+            if want_hive and hive_engine == "spark":
                 _require_spark()
             if (
                 want_moto
@@ -263,7 +273,7 @@ class LocalStack:
                     self._start_moto(moto_port, record)
                 if want_hive:
                     started.append(HIVESERVER2)
-                    self._start_hiveserver2(hive_port, record, timeout)
+                    self._start_hiveserver2(hive_port, record, timeout, hive_engine)
             except BaseException:
                 # Only what this call started: a moto left running by an earlier `up --no-hive`
                 # stays up when the Hive engine fails to start.
@@ -308,15 +318,24 @@ class LocalStack:
         self._wait_for_moto(proc.pid, port, MOTO_START_TIMEOUT_S)
         self.echo(f"moto ready on {moto_url(port)} after {time.monotonic() - started:.1f} s")
 
-    def _start_hiveserver2(self, port: int, record: dict[str, Any], timeout: float) -> None:
+    def _start_hiveserver2(
+        self, port: int, record: dict[str, Any], timeout: float, engine: str
+    ) -> None:
         log_path = self.log_path(HIVESERVER2)
-        self.echo(
-            f"starting the Spark Thrift Server on {HOST}:{port} (takes 15-40 s; log: {log_path})"
-        )
-        pid = spark.start_thrift_server(self.folder / HIVE_RUN_DIR, port, log_path=log_path)
-        self._record(HIVESERVER2, pid, record, {"pid": pid, "host": HOST, "port": port})
+        if engine == "hive":
+            from kiter.local import hive
+
+            server = f"Hive {hive.HIVE_VERSION}'s HiveServer2"
+            self.echo(f"starting {server} on {HOST}:{port} (takes 6-10 s; log: {log_path})")
+            pid = hive.start(self.folder / HIVE3_RUN_DIR, port, log_path=log_path)
+        else:
+            server = "the Spark Thrift Server"
+            self.echo(f"starting {server} on {HOST}:{port} (takes 15-40 s; log: {log_path})")
+            pid = spark.start_thrift_server(self.folder / HIVE_RUN_DIR, port, log_path=log_path)
+        entry = {"pid": pid, "host": HOST, "port": port, "engine": engine}
+        self._record(HIVESERVER2, pid, record, entry)
         waited = spark.wait_until_ready(
-            HOST, port, timeout, pid=pid, log_path=log_path, sleep=self.sleep
+            HOST, port, timeout, pid=pid, log_path=log_path, sleep=self.sleep, server=server
         )
         self.echo(f"HiveServer2 ready on {hiveserver2_url(port)} after {waited:.1f} s")
 
@@ -440,7 +459,7 @@ def _is_ours(pid: int, name: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
     except OSError:
         return True  # no /proc (macOS): trust the pid file
-    return _CMDLINE_MARKERS[name].encode() in cmdline
+    return any(marker.encode() in cmdline for marker in _CMDLINE_MARKERS[name])
 
 
 def _port_free(port: int) -> bool:

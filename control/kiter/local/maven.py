@@ -1,0 +1,126 @@
+"""Local JVM engines fetched once from Maven Central: a pinned pom, an ASM-built overlay, a cache.
+
+An engine is a folder `<cache>/<name>-<digest of its package files>/` holding `lib/` (the pom's
+jars), `tools/` (ASM, for the build only), the overlay jar its `Patch*.java` builds, its
+configuration files and a READY stamp. It is built beside its final name and renamed into place, so
+a half-fetched engine is never used; after that, runs need no network. The cache is
+$KITER_CACHE/engines, else $XDG_CACHE_HOME/kiter/engines, else ~/.cache/kiter/engines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from kiter.errors import ServiceError, UsageError
+from kiter.local.spark import java_executable
+
+DATA = resources.files("kiter.local") / "jvm"
+READY = "READY"
+_ASM = "asm-"
+
+
+@dataclass(frozen=True)
+class EngineFiles:
+    """What one engine is made of, among the package's jvm/ files."""
+
+    name: str  # e.g. pig-0.17.0
+    pom: str
+    patch: str  # the overlay's Patch*.java
+    extra: tuple[str, ...]  # configuration files copied beside lib/
+    # The overlay's build arguments after the output jar: jars of lib/ it patches.
+    patched_jars: tuple[str, ...]
+
+
+def cache_root(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("KITER_CACHE"):
+        return Path(env["KITER_CACHE"]) / "engines"
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "kiter" / "engines"
+
+
+def home(files: EngineFiles, root: Path) -> Path:
+    digest = hashlib.sha256()
+    for name in (files.pom, files.patch, *files.extra):
+        digest.update((DATA / name).read_bytes())
+    return root / f"{files.name}-{digest.hexdigest()[:12]}"
+
+
+def installed(files: EngineFiles, root: Path | None = None) -> Path | None:
+    """The engine's folder, when a complete install is in the cache."""
+    folder = home(files, root or cache_root())
+    return folder if (folder / READY).exists() else None
+
+
+def install(
+    files: EngineFiles, root: Path | None, progress: Callable[[str], None], what: str
+) -> Path:
+    """Fetch and build the engine unless the cache has it; returns its folder either way."""
+    root = root or cache_root()
+    done = installed(files, root)
+    if done is not None:
+        return done
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise UsageError(
+            f"fetching {what} needs Maven (mvn): install it (e.g. apt-get install maven)"
+        )
+    final = home(files, root)
+    building = final.with_name(f"{final.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    try:
+        for name in (files.pom, files.patch, *files.extra):
+            (building / name).write_bytes((DATA / name).read_bytes())
+        started = time.monotonic()
+        progress(f"fetching {what} from Maven Central (once)")
+        _run(
+            [mvn, "-q", "-B", "-f", str(building / files.pom), "dependency:copy-dependencies",
+             f"-DoutputDirectory={building / 'lib'}"],
+            f"mvn could not fetch {what}",
+        )  # fmt: skip
+        tools = building / "tools"
+        tools.mkdir()
+        for jar in (building / "lib").glob(f"{_ASM}*.jar"):
+            jar.rename(tools / jar.name)
+        progress(f"building the Java 17 overlay for {what}")
+        _run(
+            [java_executable() or "java", "-cp", str(tools / "*"), str(building / files.patch),
+             *_patch_arguments(files, building)],
+            f"could not build the overlay jar of {what}",
+        )  # fmt: skip
+        (building / READY).write_text(f"{time.monotonic() - started:.1f}s\n")
+        try:
+            building.rename(final)
+        except OSError:  # another process finished first: use its install
+            if not (final / READY).exists():
+                raise
+        progress(f"{what} ready in {time.monotonic() - started:.1f}s ({final})")
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return final
+
+
+def _patch_arguments(files: EngineFiles, building: Path) -> list[str]:
+    jars = [str(building / "lib" / jar) for jar in files.patched_jars]
+    out = str(building / "patch.jar")
+    # PatchPig.java takes `in.jar out.jar`; PatchHive.java `out.jar in.jar...`.
+    return [*jars, out] if files.patch == "PatchPig.java" else [out, *jars]
+
+
+def _run(command: Sequence[str], what: str) -> None:
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ServiceError(f"{what}: {exc}") from exc
+    if proc.returncode != 0:
+        tail = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-3:]
+        raise ServiceError(f"{what} (exit {proc.returncode}): " + " | ".join(tail))
