@@ -73,6 +73,7 @@ def test_up_starts_both_services_and_records_them(running: Running) -> None:
         "pid": state.hiveserver2.pid,
         "host": "127.0.0.1",
         "port": state.hiveserver2.port,
+        "engine": "spark",
     }
     assert record["moto"]["pid"] == state.moto.pid
     assert (folder / "hiveserver2.pid").read_text().strip() == str(state.hiveserver2.pid)
