@@ -25,6 +25,7 @@ from kiter.targets.polling import (
     cancel_quietly,
     checked_poll_seconds,
     duration,
+    only_named,
 )
 from kiter.targets.steplogs import probable_cause
 
@@ -100,18 +101,13 @@ class EmrTarget:
             clusters = [c for page in pages for c in page.get("Clusters", [])]
         except _EmrError as exc:
             raise service_error(exc, "list EMR clusters") from None
-        matches = [c["Id"] for c in clusters if c.get("Name") == wanted]
-        if len(matches) == 1:
-            return str(matches[0])
-        if matches:
-            raise ConfigError(
-                f"{len(matches)} RUNNING/WAITING EMR clusters are named {wanted!r}: "
-                f"{', '.join(sorted(matches))}; set cluster_id to one of them",
-                where=self.name,
-            )
-        live = ", ".join(sorted(f"{c.get('Name')} ({c['Id']})" for c in clusters)) or "none"
-        raise ConfigError(
-            f"no RUNNING/WAITING EMR cluster is named {wanted!r} (live clusters: {live})",
+        return only_named(
+            [(str(c.get("Name")), str(c["Id"])) for c in clusters],
+            wanted,
+            many="RUNNING/WAITING EMR clusters",
+            one="RUNNING/WAITING EMR cluster",
+            listing="live clusters",
+            key="cluster_id",
             where=self.name,
         )
 

@@ -29,6 +29,7 @@ from kiter.targets.polling import (
     cancel_quietly,
     checked_poll_seconds,
     duration,
+    only_named,
 )
 from kiter.targets.steplogs import probable_cause
 
@@ -152,18 +153,13 @@ class EmrServerlessTarget:
             apps = [a for page in pages for a in page.get("applications", [])]
         except _SlsError as exc:
             raise service_error(exc, "list EMR Serverless applications") from None
-        matches = sorted(str(a["id"]) for a in apps if a.get("name") == wanted)
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise ConfigError(
-                f"{len(matches)} EMR Serverless applications are named {wanted!r}: "
-                f"{', '.join(matches)}; set application_id to one of them",
-                where=self.name,
-            )
-        live = ", ".join(sorted(f"{a.get('name')} ({a['id']})" for a in apps)) or "none"
-        raise ConfigError(
-            f"no EMR Serverless application is named {wanted!r} (applications: {live})",
+        return only_named(
+            [(str(a.get("name")), str(a["id"])) for a in apps],
+            wanted,
+            many="EMR Serverless applications",
+            one="EMR Serverless application",
+            listing="applications",
+            key="application_id",
             where=self.name,
         )
 

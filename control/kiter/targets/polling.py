@@ -1,5 +1,6 @@
-"""Following a run on an engine's API: growing waits, longer ones while it throttles, and the
-cancel that must not raise while kiter is already stopping.
+"""Following a run on an engine's API: growing waits, longer ones while it throttles, the
+cancel that must not raise while kiter is already stopping, and finding the one resource
+(cluster, application) a target names.
 
 Shared by the targets that poll AWS for a run's state (EMR steps, EMR Serverless job runs). It
 only sleeps through the sleep it is given and knows nothing of any service.
@@ -63,3 +64,28 @@ def cancel_quietly(cancel: Callable[[], str], service: str) -> str:
     except KeyboardInterrupt:
         return "cancel abandoned on a second interrupt"
     return f"asked {service} to cancel it ({answer})"
+
+
+def only_named(
+    found: list[tuple[str, str]],
+    wanted: str,
+    *,
+    many: str,
+    one: str,
+    listing: str,
+    key: str,
+    where: str,
+) -> str:
+    """The id of the one (name, id) pair named `wanted`; else a ConfigError naming the matches
+    (`many`: "EMR clusters") or every live one (`one`: "EMR cluster", under `listing`)."""
+    matches = sorted(ident for name, ident in found if name == wanted)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ConfigError(
+            f"{len(matches)} {many} are named {wanted!r}: {', '.join(matches)}; "
+            f"set {key} to one of them",
+            where=where,
+        )
+    live = ", ".join(sorted(f"{name} ({ident})" for name, ident in found)) or "none"
+    raise ConfigError(f"no {one} is named {wanted!r} ({listing}: {live})", where=where)
