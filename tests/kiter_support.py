@@ -1,4 +1,5 @@
-"""What the test rooms share: a fake clock, moto (in process or as a server), an EMR cluster.
+"""What the test rooms share: a fake clock, moto (in process or as a server), an EMR cluster,
+kiter run as a process.
 
 tests/ is on sys.path (pytest's pythonpath), so every test folder imports this as
 `kiter_support`; bench/ puts tests/ on its path to use the same cluster helper.
@@ -7,9 +8,12 @@ tests/ is on sys.path (pytest's pythonpath), so every test folder imports this a
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -86,3 +90,33 @@ def start_cluster(emr: Any, name: str = "kiter-test", *, log_uri: str | None = N
     if log_uri:
         kwargs["LogUri"] = log_uri
     return str(emr.run_job_flow(**kwargs)["JobFlowId"])
+
+
+def kiter_process(
+    root: Path, *args: str, stdin: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`python -m kiter ARGS` in `root` as a process of its own (the JVM engines' CLI tests)."""
+    return subprocess.run(
+        [sys.executable, "-m", "kiter", *args],
+        cwd=root,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextmanager
+def local_scaffold(root: Path, *up_args: str) -> Iterator[Path]:
+    """`kiter init` in `root`, `kiter local up UP_ARGS`, the checkpoint table on it; the stack is
+    stopped afterwards, pass or fail."""
+    assert kiter_process(root, "init").returncode == 0
+    up = kiter_process(root, "local", "up", *up_args)
+    try:
+        assert up.returncode == 0, up.stderr
+        created = kiter_process(root, "--profile", "local", "metastore", "create")
+        assert created.returncode == 0, created.stderr
+        yield root
+    finally:
+        kiter_process(root, "local", "down")

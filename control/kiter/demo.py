@@ -21,11 +21,12 @@ from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
 from kiter.layout import partition_url
 from kiter.project import PROJECT_FILE, Project, load_project
-from kiter.runner import IterationResult, Runner, RunOptions
+from kiter.runner import IterationResult, Runner, RunOptions, script_for
 
 if TYPE_CHECKING:
     from kiter.local.traffic import Producer
     from kiter.metastore.ledger import IterationRecord
+    from kiter.render import Renderer
     from kiter.targets.pig import PigTarget
 
 STREAM = "weblogs"
@@ -166,7 +167,7 @@ def run_demo(
                 show(f"iteration {n}", outcome)
                 if not isinstance(pig, str):
                     with progress(f"iteration {n} in Pig Latin: the same staged records"):
-                        result.pig_rows[n] = _pig_rows(project, pig, job.logical_name, n)
+                        result.pig_rows[n] = _pig_rows(runner.renderer, pig, job.logical_name, n)
         result.produced = producer.snapshot()
         if iterations > 1:
             with progress("rerunning iteration 1: the same records, the same answer"):
@@ -215,28 +216,17 @@ def _pig_or_reason(project: Project, echo: Echo) -> PigTarget | str:
 
 
 def _pig_rows(
-    project: Project, target: PigTarget, logical: str, iteration: int
+    renderer: Renderer, target: PigTarget, logical: str, iteration: int
 ) -> list[tuple[object, ...]]:
     """Pig's answer for a staged iteration of another job (read outside the ledger: the Hive job
     holds the iteration; Pig only reads its partition)."""
     from dataclasses import replace
 
     from kiter.errors import JobFailed
-    from kiter.render import Renderer
-    from kiter.targets.base import Script, Unwatched
+    from kiter.targets.base import Unwatched
 
-    job = replace(project.job("top_errors_pig"), logical_name=logical)
-    rendered = Renderer(project).render(job, iteration)
-    script = Script(
-        job=job.name,
-        engine="pig",
-        text=rendered.submit_text,
-        logical_name=logical,
-        iteration=iteration,
-        variables={k: str(v) for k, v in job.vars.items()},
-        template=rendered.template_path,
-        template_source=Path(rendered.template_path).read_text(encoding="utf-8"),
-    )
+    job = replace(renderer.project.job("top_errors_pig"), logical_name=logical)
+    script = script_for(job, renderer.render(job, iteration), iteration=iteration)
     outcome = target.follow(target.start(script), Unwatched())
     if outcome.state != "SUCCEEDED":
         raise JobFailed(f"Pig failed on iteration {iteration}: {outcome.cause}")

@@ -107,7 +107,14 @@ class Runner:
             read = timer.time("read", self._stage, job, claim) if job.mode == "staged" else None
             rendered = self._render(job, claim, options, secrets)
             keeper.script_sha256 = rendered.sha256
-            script = _script(job, claim, rendered, options, has_secrets=bool(secrets))
+            script = script_for(
+                job,
+                rendered,
+                iteration=claim.iteration,
+                attempt=claim.attempt,
+                overrides=options.overrides,
+                has_secrets=bool(secrets),
+            )
             outcome = timer.time("submit", self._execute, engine, keeper, script, options.wait)
         outcome.cause = redact(outcome.cause)
         result = IterationResult(
@@ -353,19 +360,26 @@ def _refuse_mismatch(job: JobConfig, target: TargetConfig) -> None:
         )
 
 
-def _script(
-    job: JobConfig, claim: Claim, rendered: Rendered, options: RunOptions, *, has_secrets: bool
+def script_for(
+    job: JobConfig,
+    rendered: Rendered,
+    *,
+    iteration: int,
+    attempt: int = 1,
+    overrides: Mapping[str, str] | None = None,
+    has_secrets: bool = False,
 ) -> Script:
-    """The run's script. The job's vars go along as the engine's variables (`-d`/`-p` on EMR,
-    hivevar on HiveServer2), so a script's own `${hivevar:K}` or `$K` gets them."""
-    variables = {k: str(v) for k, v in job.vars.items()} | dict(options.overrides)
+    """The script an engine runs for this attempt. The job's vars go along as the engine's
+    variables (`-d`/`-p` on EMR, hivevar on HiveServer2), so a script's own `${hivevar:K}` or `$K`
+    gets them; the template's path and text let an engine's error name the template line."""
+    variables = {k: str(v) for k, v in job.vars.items()} | dict(overrides or {})
     return Script(
         job=job.name,
         engine="hive" if job.engine == "hive" else "pig",
         text=rendered.submit_text,
         logical_name=job.logical_name,
-        iteration=claim.iteration,
-        attempt=claim.attempt,
+        iteration=iteration,
+        attempt=attempt,
         variables=variables,
         record_text=rendered.text if has_secrets else None,
         template=rendered.template_path,

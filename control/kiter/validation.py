@@ -79,10 +79,8 @@ def _pig_check(
 ) -> str | None:
     """Pig's own parser and type checker, when the local Pig engine is installed (staged mode:
     the connector's loader class exists only on EMR)."""
-    from pathlib import Path
-
     from kiter.local import pig
-    from kiter.targets.base import Script
+    from kiter.runner import script_for
     from kiter.targets.pig import check_script
 
     engine = pig.installed()
@@ -93,16 +91,7 @@ def _pig_check(
     except KiterError:
         return None
     project = renderer.project
-    script = Script(
-        job=job.name,
-        engine="pig",
-        text=rendered.text,
-        logical_name=job.logical_name,
-        iteration=iteration,
-        variables={k: str(v) for k, v in job.vars.items()},
-        template=rendered.template_path,
-        template_source=Path(rendered.template_path).read_text(encoding="utf-8"),
-    )
+    script = script_for(job, rendered, iteration=iteration)
     scratch = project.local_dir / "pig" / "_validate" / job.name
     try:
         return check_script(engine, script, project.root, scratch)

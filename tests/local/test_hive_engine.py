@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,20 +12,9 @@ from pyhive import hive as pyhive
 from kiter.local import hive
 from kiter.local.stack import LocalStack
 from kiter.local.traffic import Traffic, expected_top_errors
+from kiter_support import kiter_process, local_scaffold
 
 pytestmark = pytest.mark.integration
-
-
-def kiter(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiter", *args],
-        cwd=root,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +22,8 @@ def hive_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh scaffold whose local stack runs Hive's HiveServer2 (installed once with mvn)."""
     hive.install()
     root = tmp_path_factory.mktemp("hive-project")
-    assert kiter(root, "init").returncode == 0
-    up = kiter(root, "local", "up", "--hive-engine", "hive", "--no-pig", "--shards", "2")
-    try:
-        assert up.returncode == 0, up.stderr
-        created = kiter(root, "--profile", "local", "metastore", "create")
-        assert created.returncode == 0, created.stderr
+    with local_scaffold(root, "--hive-engine", "hive", "--no-pig", "--shards", "2"):
         yield root
-    finally:
-        kiter(root, "local", "down")
 
 
 def test_hiveserver2_is_hive_itself_and_listens_on_loopback_only(hive_project: Path) -> None:
@@ -65,11 +46,13 @@ def test_the_builtin_top_errors_job_runs_staged_on_real_hive_with_the_expected_a
     hive_project: Path,
 ) -> None:
     lines = Traffic(seed=9).lines(300)
-    put = kiter(hive_project, "--profile", "local", "local", "put", "AccessLogStream", "-",
+    put = kiter_process(hive_project, "--profile", "local", "local", "put", "AccessLogStream", "-",
                 stdin="\n".join(lines) + "\n")  # fmt: skip
     assert put.returncode == 0, put.stderr
 
-    run = kiter(hive_project, "--profile", "local", "submit", "top_errors", "--format", "tsv")
+    run = kiter_process(
+        hive_project, "--profile", "local", "submit", "top_errors", "--format", "tsv"
+    )
 
     assert run.returncode == 0, run.stderr
     header, *rows = run.stdout.splitlines()

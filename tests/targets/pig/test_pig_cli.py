@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,45 +9,29 @@ import pytest
 
 from kiter.local.pig import PigEngine
 from kiter.local.traffic import Traffic, expected_top_errors
+from kiter_support import kiter_process, local_scaffold
 
 pytestmark = pytest.mark.integration
-
-
-def kiter(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiter", *args],
-        cwd=root,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture
 def scaffold(tmp_path: Path, pig_engine: PigEngine) -> Iterator[Path]:
     del pig_engine  # installed before the stack starts
-    assert kiter(tmp_path, "init").returncode == 0
-    up = kiter(tmp_path, "local", "up", "--no-hive", "--shards", "2")
-    assert up.returncode == 0, up.stderr
-    try:
-        created = kiter(tmp_path, "--profile", "local", "metastore", "create")
-        assert created.returncode == 0, created.stderr
-        yield tmp_path
-    finally:
-        kiter(tmp_path, "local", "down")
+    with local_scaffold(tmp_path, "--no-hive", "--shards", "2") as root:
+        yield root
 
 
 def test_the_scaffolds_pig_job_runs_staged_on_the_local_stack_and_prints_its_rows(
     scaffold: Path,
 ) -> None:
     lines = Traffic(seed=3).lines(400)
-    put = kiter(scaffold, "--profile", "local", "local", "put", "AccessLogStream", "-",
+    put = kiter_process(scaffold, "--profile", "local", "local", "put", "AccessLogStream", "-",
                 stdin="\n".join(lines) + "\n")  # fmt: skip
     assert put.returncode == 0, put.stderr
 
-    run = kiter(scaffold, "--profile", "local", "submit", "top_errors_pig", "--format", "tsv")
+    run = kiter_process(
+        scaffold, "--profile", "local", "submit", "top_errors_pig", "--format", "tsv"
+    )
 
     assert run.returncode == 0, run.stderr
     header, *rows = run.stdout.splitlines()
@@ -62,6 +44,6 @@ def test_the_scaffolds_pig_job_runs_staged_on_the_local_stack_and_prints_its_row
 
 
 def test_a_hive_job_aimed_at_the_pig_target_is_a_config_error(scaffold: Path) -> None:
-    run = kiter(scaffold, "--profile", "local", "submit", "top_errors", "--target", "pig")
+    run = kiter_process(scaffold, "--profile", "local", "submit", "top_errors", "--target", "pig")
     assert run.returncode == 2
     assert "job top_errors is a hive job and target pig is the local Pig engine" in run.stderr

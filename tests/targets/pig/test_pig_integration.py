@@ -13,8 +13,10 @@ from kiter.errors import Interrupted
 from kiter.local.traffic import Traffic, expected_top_errors
 from kiter.project import load_project
 from kiter.render import Renderer
+from kiter.runner import script_for
 from kiter.targets.base import Script, Unwatched
 from kiter.targets.pig import PigTarget
+from kiter_support import kiter_process
 
 from .conftest import pig_script, run_pig
 
@@ -69,17 +71,7 @@ def builtin_script(root: Path, job_name: str, iteration: int) -> Script:
     """The script `kiter submit` would run for this iteration of a built-in job."""
     project = load_project(root / "kiter.toml")
     job = project.jobs[job_name]
-    rendered = Renderer(project).render(job, iteration)
-    return Script(
-        job=job.name,
-        engine="pig",
-        text=rendered.submit_text,
-        logical_name=job.logical_name,
-        iteration=iteration,
-        variables={k: str(v) for k, v in job.vars.items()},
-        template=rendered.template_path,
-        template_source=Path(rendered.template_path).read_text(),
-    )
+    return script_for(job, Renderer(project).render(job, iteration), iteration=iteration)
 
 
 @pytest.fixture
@@ -228,9 +220,6 @@ def test_ctrl_c_while_pig_runs_stops_the_jvm(tmp_path: Path, pig_target: MakeTar
 def test_validate_asks_pig_itself_and_names_the_template_line(
     project: Path, pig_engine: object
 ) -> None:
-    import subprocess
-    import sys
-
     template = project / "piglatin" / "typo.pig.j2"
     template.parent.mkdir()
     template.write_text(
@@ -241,13 +230,7 @@ def test_validate_asks_pig_itself_and_names_the_template_line(
         PROJECT + '\n[jobs.typo]\nengine = "pig"\ntemplate = "typo.pig.j2"\n'
         'stream = "S"\nlogical_name = "typo"\ntarget = "pig"\nmode = "staged"\n'
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "kiter", "validate", "typo", "top_errors_pig"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = kiter_process(project, "validate", "typo", "top_errors_pig")
     assert done.returncode == 1
     assert "ok    top_errors_pig" in done.stdout
     assert f"{template}:4: (script line " in done.stdout
