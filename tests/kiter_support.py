@@ -120,3 +120,71 @@ def local_scaffold(root: Path, *up_args: str) -> Iterator[Path]:
         yield root
     finally:
         kiter_process(root, "local", "down")
+
+
+def stopped(pid: int) -> bool:
+    """Whether process `pid` is stopped (SIGSTOP): state T in /proc/PID/stat."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+
+def paused_holders(
+    root: Path,
+    submits: dict[str, list[str]],
+    *,
+    lease: float,
+    take_over: Callable[[str], subprocess.CompletedProcess[str]],
+    timeout: float = 120,
+) -> dict[str, tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]]:
+    """Pause holders at the points `KITER_PAUSE_AT` names, past their lease, while others take over.
+
+    `submits` maps a pause point to the kiter arguments of the process paused there (each its
+    own job). All are started at once, and each stops itself at its point (kiter.pausepoints);
+    once every one has stopped and its lease has run out, `take_over(point)` runs the second
+    process for that point; then the first ones resume. Returns, per point, how the first
+    process ended and what the second one did.
+    """
+    import os
+    import signal
+    import time
+
+    first: dict[str, subprocess.Popen[str]] = {
+        point: subprocess.Popen(
+            [sys.executable, "-m", "kiter", "-C", str(root), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ | {"KITER_PAUSE_AT": point},
+        )
+        for point, args in submits.items()
+    }
+    try:
+        deadline = time.monotonic() + timeout
+        waiting = dict(first)
+        while waiting:
+            for point, process in list(waiting.items()):
+                if stopped(process.pid):
+                    del waiting[point]
+                elif process.poll() is not None:
+                    out, err = process.communicate()
+                    raise AssertionError(f"{point}: ended before its pause point:\n{err}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"never reached their pause points: {sorted(waiting)}")
+            time.sleep(0.1)
+        time.sleep(lease + 1)  # every lease has run out while its holder cannot renew it
+        second = {point: take_over(point) for point in submits}
+    finally:
+        for process in first.values():
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)
+    results = {}
+    for point, process in first.items():
+        out, err = process.communicate(timeout=timeout)
+        results[point] = (
+            subprocess.CompletedProcess(process.args, process.returncode, out, err),
+            second[point],
+        )
+    return results

@@ -1,22 +1,29 @@
 """Holding a claim while its iteration runs: heartbeats, the lease check, deferred signals.
 
-A `LeaseKeeper` renews the claim's lease from a daemon thread and is the `Watch` a target asks
-while it follows a run: `held()` is False once the lease was taken over (also when this process
-was stopped past its lease and the heartbeat never ran: the local clock then says the lease ran
-out, and a renewal is tried before answering), and `moved()` records the run's new engine handle
-in the ledger. The runner alone decides what happens to a run whose lease is lost.
+A `LeaseKeeper` renews the claim's lease from a daemon thread and is the `Watch` a target asks:
+`fence()` proves the lease with a conditional write right before the target starts its engine,
+`held()` is False once the lease was taken over (also when this process was stopped past its
+lease and the heartbeat never ran: the local clock then says the lease ran out, and a renewal is
+tried before answering), and `moved()` records the run's new engine handle in the ledger. The
+runner alone decides what happens to a run whose lease is lost.
+
+The one window left: a process stopped for longer than a third of its lease *between* a fence
+that succeeded and the start call right after it could still start an engine once its lease was
+taken over. Nothing runs in that window but the start call itself (no read, render or upload).
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from kiter import pausepoints
 from kiter.echo import Echo
-from kiter.errors import IterationBusy, KiterError
+from kiter.errors import IterationBusy, KiterError, LeaseLost
 from kiter.targets.base import Abandoned, Handle
 
 if TYPE_CHECKING:
@@ -24,6 +31,8 @@ if TYPE_CHECKING:
 
 # How much of the lease must be left for held() to trust it without asking the ledger.
 _TRUST_FRACTION = 0.25
+# How much of the lease a fence proves is left: an engine start must come within it.
+_FENCE_FRACTION = 1 / 3
 
 
 class LeaseKeeper:
@@ -73,6 +82,52 @@ class LeaseKeeper:
             # The ledger cannot be reached: the lease is ours until it runs out.
             return self._claim.lease_expires > self.ledger.clock()
         return True
+
+    def fence(self) -> None:
+        """Prove the lease is ours for a third of its length more, with a write only its holder
+        can make; the caller starts its engine at once. LeaseLost when it is not ours.
+
+        A fence whose own write took longer than half that margin (the process was stopped in
+        the call) is written again, so the start always follows a recent proof.
+        """
+        pausepoints.reach("before-start")
+        margin = self.ledger.lease_seconds * _FENCE_FRACTION
+        for _ in range(3):
+            began = time.monotonic()
+            with self._lock:
+                if self._lost:
+                    raise self._gone()
+                until = self.ledger.clock() + margin
+                try:
+                    if self._claim.lease_expires < until:
+                        self._claim = self.ledger.heartbeat(self._claim)
+                    self.ledger.confirm(self._claim, until=until)
+                except IterationBusy:
+                    self._lost = True
+                    raise self._gone() from None
+            if time.monotonic() - began < margin / 2:
+                return
+        raise LeaseLost(
+            f"could not prove the lease on iteration {self._claim.iteration} of "
+            f"{self._claim.logical} within {margin / 2:.0f} s: started nothing"
+        )
+
+    def check(self, phase: str) -> None:
+        """After a phase that may have taken long: LeaseLost when the lease is no longer ours."""
+        if not self.held():
+            raise self._gone(f" after {phase}")
+
+    def _gone(self, when: str = "") -> LeaseLost:
+        claim = self._claim
+        try:
+            holder = self.ledger.lease(claim.logical)
+        except KiterError:
+            holder = None
+        by = f" by {holder.owner.host} (pid {holder.owner.pid})" if holder else ""
+        return LeaseLost(
+            f"lost the lease on iteration {claim.iteration} of {claim.logical}{when} "
+            f"(taken over{by}): started nothing; nothing recorded by this run"
+        )
 
     def moved(self, handle: Handle) -> None:
         """Record the run's new engine handle; Abandoned when the lease is gone."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from kiter import pausepoints
 from kiter.adopt.owned import check_effective_settings
 from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
@@ -104,8 +105,14 @@ class Runner:
         claim = self._claim(job, options.iteration, target.name)
         self._guard_retention(job, claim, options.force)
         with self._holding(claim, target.name, redact) as keeper:
-            read = timer.time("read", self._stage, job, claim) if job.mode == "staged" else None
+            pausepoints.reach("after-claim")
+            read = None
+            if job.mode == "staged":
+                read = timer.time("read", self._stage, job, claim, keeper)
+                keeper.check("staging")
             rendered = self._render(job, claim, options, secrets)
+            pausepoints.reach("after-render")
+            keeper.check("rendering")
             keeper.script_sha256 = rendered.sha256
             script = script_for(
                 job,
@@ -146,7 +153,7 @@ class Runner:
         claim = self._claim(job, iteration, "stage")
         self._guard_retention(job, claim, force)
         with self._holding(claim, "stage", NO_SECRETS) as keeper:
-            read = self._stage(job, claim)
+            read = self._stage(job, claim, keeper)
         with signals_deferred():
             if claim.prior is not None and claim.prior.state == "SUCCEEDED":
                 # Staging a finished iteration again changes nothing the ledger says happened.
@@ -190,7 +197,7 @@ class Runner:
                 self.ledger.restore(claim)
             raise
 
-    def _stage(self, job: JobConfig, claim: Claim) -> IterationRead:
+    def _stage(self, job: JobConfig, claim: Claim, keeper: LeaseKeeper) -> IterationRead:
         from kiter.stream.iteration import stage_claimed_iteration
 
         read = stage_claimed_iteration(
@@ -201,6 +208,7 @@ class Runner:
             record_boundaries=lambda shards: self.ledger.record_boundaries(claim, shards),
             record_staged=lambda name, facts: self.ledger.record_staged(claim, name, facts),
             echo=self.echo,
+            still_held=keeper.check,
         )
         if read.total_records == 0 and not read.rerun:
             self.echo(
@@ -269,7 +277,7 @@ class Runner:
             if outcome.state == "SUCCEEDED":
                 return outcome
             self.echo(f"{earlier.id} ended {outcome.state}: starting the iteration again")
-        handle = engine.start(script)
+        handle = engine.start(script, keeper)  # fenced: a holder that lost its lease starts nothing
         self._record_handle(engine, keeper, handle)
         if not wait and engine.detachable:
             return Outcome("SUBMITTED", handle.id)

@@ -72,7 +72,8 @@ class ScriptedTarget:
     def attach(self, submission_id: str) -> Handle | None:
         return None
 
-    def start(self, script: Script) -> Handle:
+    def start(self, script: Script, watch: Watch) -> Handle:
+        watch.fence()
         self.scripts.append(script)
         return Handle(f"hs2:test/{len(self.scripts)}", live=script)
 

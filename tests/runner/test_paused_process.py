@@ -18,7 +18,7 @@ import pytest
 
 from kiter.aws import Aws, AwsSettings
 from kiter.metastore.table import CheckpointTable
-from kiter_support import start_cluster
+from kiter_support import kiter_process, paused_holders, start_cluster
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
@@ -106,3 +106,90 @@ def test_a_process_paused_past_its_lease_never_runs_the_iteration_twice(
     final = item()
     assert (final["state"], final["attempts"]) == ("SUCCEEDED", "2")
     assert json.dumps(final).count(step_id) >= 1
+
+
+CONNECTOR_POINTS = ("after-claim", "after-render", "after-upload", "before-start")
+STAGED_POINTS = (
+    "after-claim",
+    "after-read",
+    "after-stage",
+    "after-render",
+    "after-upload",
+    "before-start",
+)
+POINTS = {"connector": CONNECTOR_POINTS, "staged": STAGED_POINTS}
+
+
+def _phase_project(root: Path, endpoint: str, cluster: str, stream: str) -> Path:
+    """One job per pause point: connector jobs, and staged jobs on s3:// staging."""
+    text = (
+        f'[aws]\nregion = "us-east-1"\nendpoint_url = "{endpoint}"\n'
+        f"[metastore]\nlease_seconds = {LEASE}\n"
+        '[staging]\nlocation = "s3://staging/kiter"\n'
+        f'[targets.emr]\nkind = "emr"\ncluster_id = "{cluster}"\n'
+        'script_prefix = "s3://scripts/kiter"\npoll_seconds = [0.5, 1]\nlog_wait_seconds = 0\n'
+    )
+    for mode, points in POINTS.items():
+        for point in points:
+            text += (
+                f'[jobs.{_job(mode, point)}]\nengine = "hive"\ntemplate = "top_errors.hql.j2"\n'
+                f'stream = "{stream}"\ntarget = "emr"\nmode = "{mode}"\n'
+            )
+    (root / "kiter.toml").write_text(text, encoding="utf-8")
+    return root
+
+
+def _job(mode: str, point: str) -> str:
+    return f"{mode}_{point.replace('-', '_')}"
+
+
+@pytest.mark.parametrize("mode", ["connector", "staged"])
+def test_a_holder_paused_past_its_lease_at_any_phase_starts_no_step(
+    moto_endpoint: str, tmp_path: Path, mode: str
+) -> None:
+    aws = Aws(AwsSettings(region="us-east-1", endpoint_url=moto_endpoint))
+    CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
+        on_demand=True, read=0, write=0, progress=lambda _: None
+    )
+    for bucket in ("scripts", "staging"):
+        aws.client("s3").create_bucket(Bucket=bucket)
+    kinesis = aws.client("kinesis")
+    stream = f"weblogs-{mode}"  # the moto server's state outlives a test
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
+    for i in range(20):
+        kinesis.put_record(StreamName=stream, Data=f"line {i}".encode(), PartitionKey=str(i))
+    emr = aws.client("emr")
+    cluster = start_cluster(emr)
+    root = _phase_project(tmp_path, moto_endpoint, cluster, stream)
+    points = POINTS[mode]
+    if mode == "staged":
+        # Each iteration staged once: the paused holder's read is a rerun of exact boundaries,
+        # which writes nothing to the ledger before the script starts.
+        for point in points:
+            staged = kiter_process(root, "stage", _job(mode, point))
+            assert staged.returncode == 0, staged.stderr
+
+    results = paused_holders(
+        root,
+        {point: ["submit", _job(mode, point)] for point in points},
+        lease=LEASE,
+        take_over=lambda point: kiter_process(root, "submit", _job(mode, point), "--no-wait"),
+    )
+
+    steps = [s["Name"] for s in emr.list_steps(ClusterId=cluster)["Steps"]]
+    wrong = {}
+    for point, (paused, second) in results.items():
+        job = _job(mode, point)
+        started = [name for name in steps if name.startswith(f"kiter:{job}:")]
+        attempt = 2 if mode == "connector" else 3  # staged: `kiter stage` was attempt 1
+        seen = (started, paused.returncode, second.returncode)
+        if seen != ([f"kiter:{job}:{job}:0:{attempt}"], 3, 0) or not _lost_line(paused.stderr):
+            wrong[point] = (*seen, paused.stderr.strip().splitlines()[-1:])
+    assert wrong == {}
+
+
+def _lost_line(stderr: str) -> bool:
+    last = stderr.strip().splitlines()[-1]
+    return (
+        last.startswith("kiter: error: lost the lease on iteration 0") and "started nothing" in last
+    )

@@ -33,7 +33,8 @@ class Instant:
     def attach(self, submission_id: str) -> Handle | None:
         return None
 
-    def start(self, script: Script) -> Handle:
+    def start(self, script: Script, watch: Watch) -> Handle:
+        watch.fence()
         return Handle("instant")
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:

@@ -128,6 +128,7 @@ def test_s3_leftovers_of_a_crashed_writer_are_removed_when_the_iteration_is_stag
     staging = open_staging("s3://stage/kiter", s3_client=s3)
     crashed = staging.partition("l", 3, "lines")
     crashed.shard_file("shardId-0").write(b"half\n")
+    _as_written_by(crashed._folder, _dead_pid())
     s3.put_object(Bucket="stage", Key="kiter/l/_tmp-iteration=3-dead/shardId-0.txt", Body=b"x")
     s3.put_object(Bucket="stage", Key="kiter/l/_tmp-iteration=30-other/shardId-0.txt", Body=b"y")
     assert len(list(tmp_path.glob("kiter-stage-*"))) == 1  # the crashed writer's spool
@@ -141,3 +142,36 @@ def test_s3_leftovers_of_a_crashed_writer_are_removed_when_the_iteration_is_stag
         "kiter/l/iteration=3/shardId-0.txt",
     ]
     assert list(tmp_path.glob("kiter-stage-*")) == []
+
+
+def test_s3_a_spool_of_a_process_that_still_runs_is_kept_when_the_iteration_is_staged_again(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """A holder stopped past its lease still owns its spool: it must find out at its lease check,
+    not crash on a folder its successor deleted."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    staging = open_staging("s3://stage/kiter", s3_client=s3)
+    paused = staging.partition("l", 3, "lines")
+    paused.shard_file("shardId-0").write(b"half\n")
+    with staging.partition("l", 3, "lines") as writer:
+        writer.shard_file("shardId-0").write(b"whole\n")
+    assert Path(paused._folder).is_dir()
+    paused.abort()
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def _as_written_by(folder: Path | str, pid: int) -> None:
+    """Rename a spool folder as if process `pid` had made it."""
+    import os
+
+    folder = Path(folder)
+    folder.rename(folder.with_name(folder.name.replace(f"-{os.getpid()}-", f"-{pid}-")))

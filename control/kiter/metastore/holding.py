@@ -38,11 +38,19 @@ class HoldingWrites:
             "its lease was taken over or released"
         )
 
-    def _item_update(self, claim: Claim, action: str, update: str, values: dict[str, Any]) -> None:
+    def _item_update(
+        self,
+        claim: Claim,
+        action: str,
+        update: str,
+        values: dict[str, Any],
+        *,
+        condition: str = "#token = :token",
+    ) -> None:
         body = self.db.update(
             self.items.item_key(claim.logical, claim.iteration),
             update,
-            "#token = :token",
+            condition,
             values | {":token": claim.token},
         )
         try:
@@ -74,6 +82,21 @@ class HoldingWrites:
             raise self._lost(claim) from None
         return replace(
             claim, lease_expires=expires, record=replace(claim.record, lease_expires=expires)
+        )
+
+    def confirm(self, claim: Claim, *, until: float) -> None:
+        """Prove, just before an engine starts, that the claim is still ours and its lease runs
+        at least until `until`: a write the ledger takes only from that holder. LeaseLost else.
+
+        The fence of a start: a holder stopped past its lease and taken over fails here, before
+        it starts anything (a heartbeat-only check could still pass on a stale local clock).
+        """
+        self._item_update(
+            claim,
+            f"confirm the lease on iteration {claim.iteration} of {claim.logical}",
+            "SET #fenced = :now",
+            {":now": iso(self.clock()), ":until": until},
+            condition="#token = :token AND #expires >= :until",
         )
 
     def running(

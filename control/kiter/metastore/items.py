@@ -42,6 +42,7 @@ ATTRIBUTES = {
     "#claimed": "claimed",
     "#started": "started",
     "#first_started": "first_started",
+    "#fenced": "fenced",
     "#finished": "finished",
     "#reason": "reason",
     "#shards": "shards",

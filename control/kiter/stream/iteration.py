@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kiter import pausepoints
 from kiter.echo import Echo
 from kiter.errors import Refused
 from kiter.layout import campaigns_logical
@@ -58,8 +59,14 @@ def stage_claimed_iteration(
     record_boundaries: RecordBoundaries,
     record_staged: RecordStaged,
     echo: Echo,
+    still_held: Callable[[str], None] = lambda phase: None,
 ) -> IterationRead:
-    """Read and stage the claimed iteration; `clients(service, **options)` hands out AWS clients."""
+    """Read and stage the claimed iteration; `clients(service, **options)` hands out AWS clients.
+
+    `still_held(phase)` raises when the claim's lease was lost meanwhile: it is asked once the
+    records are read, before the partition becomes visible, so a holder stopped past its lease
+    while reading publishes nothing.
+    """
     staging = open_staging(
         location, s3_client=clients("s3") if location.startswith("s3://") else None
     )
@@ -81,8 +88,11 @@ def stage_claimed_iteration(
         # of this iteration reads exactly these records again (and records nothing new).
         if exact is None:
             record_boundaries(boundaries_to_record(read))
+        pausepoints.reach("after-read")
+        still_held("reading")
     if job.campaign_table:
         _stage_campaigns(job, claim, staging, clients("dynamodb"), record_staged, echo)
+    pausepoints.reach("after-stage")
     echo(
         f"staged iteration {claim.iteration} of {claim.logical}: {read.total_records} records, "
         f"{read.total_bytes} bytes from {len(read.stats)} shard(s)"

@@ -15,8 +15,9 @@ failed read leaves nothing a query picks up; Hive and Spark skip names starting 
   partition prefix, stale objects of an older version of the partition deleted, and the temp prefix
   deleted. S3 makes each object atomic, not a prefix: a query during commit may see some new
   files beside old ones. A crash before the copy leaves only the ignored temp prefix, and a local
-  spool folder `kiter-stage-<url hash>-<logical>-<N>-*` in the system temp folder; both are removed
-  when that iteration is staged again.
+  spool folder `kiter-stage-<url hash>-<logical>-<N>-<pid>-*` in the system temp folder; both are
+  removed when that iteration is staged again (a spool only once its process is gone: a holder
+  stopped past its lease keeps its own, and finds out at its lease check, not by a crash).
 
 This room writes bytes and knows nothing about Kinesis or the ledger; one writer per (logical,
 iteration) at a time is the caller's job (the ledger's lease).
@@ -253,13 +254,14 @@ class S3Staging:
             _delete_keys(self.s3, self.bucket, stale)
         spool_prefix = f"kiter-stage-{_digest(self.url)}-{logical}-{int(iteration)}-"
         for leftover in Path(tempfile.gettempdir()).glob(spool_prefix + "*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+            if not _alive(leftover.name[len(spool_prefix) :].split("-", 1)[0]):
+                shutil.rmtree(leftover, ignore_errors=True)
         return S3PartitionWriter(
             as_format(fmt),
             self,
             tmp_key=self._key(logical, f"{temporary_prefix(iteration)}{uuid.uuid4().hex}"),
             final_key=self._key(logical, name),
-            spool_prefix=spool_prefix,
+            spool_prefix=f"{spool_prefix}{os.getpid()}-",
         )
 
     def partition_exists(self, logical: str, iteration: int) -> bool:
@@ -277,6 +279,19 @@ class S3Staging:
 
     def table_location(self, logical: str) -> str:
         return table_url(self.url, _check_name("logical name", logical))
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process that named a spool folder runs on (a name without a pid: no)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 class S3PartitionWriter(_WriterBase):

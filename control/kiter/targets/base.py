@@ -4,9 +4,13 @@
    target gives its runs, or None. A later attempt follows such a run instead of starting another.
 2. `attach(submission_id)`: the run an earlier attempt recorded in the ledger, if the engine still
    knows it, or None.
-3. `start(script)`: starts the run and returns its `Handle` as soon as the engine has one; the
+3. `start(script, watch)`: prepares the run (uploads, an application started, a session opened),
+   then calls `watch.fence()` and, at once, the engine's start call: nothing else may stand between
+   the two (the fence proves the lease with a ledger write; a holder stopped past its lease fails
+   there and starts nothing). Returns the run's `Handle` as soon as the engine has one; the
    runner records the handle in the ledger before any wait, so a crash, a kill or `--no-wait` is
-   followed by the next attempt.
+   followed by the next attempt. A target that runs a script as several engine calls (HiveServer2,
+   a statement at a time) fences before the first.
 4. `follow(handle, watch)`: sees the run to its end and returns its `Outcome`. Between polls it
    asks `watch.held()`; once that is False (the lease was lost) it stops following and raises
    `Abandoned` without cancelling: the runner decides whether the run is cancelled. Targets whose
@@ -30,6 +34,7 @@ from kiter.errors import KiterError, UsageError
 from kiter.sourcemap import template_line
 
 __all__ = [
+    "UNWATCHED",
     "Abandoned",
     "Echo",
     "Handle",
@@ -129,6 +134,10 @@ class Abandoned(KiterError):
 class Watch(Protocol):
     """What a follower asks while it waits: is the iteration still ours, and where the run is."""
 
+    def fence(self) -> None:
+        """Prove the lease is ours right before an engine starts; raises when it is not."""
+        ...
+
     def held(self) -> bool:
         """False once this process no longer holds the iteration's lease."""
         ...
@@ -141,6 +150,9 @@ class Watch(Protocol):
 class Unwatched:
     """A Watch for runs outside any ledger (ad-hoc queries, tests): always held."""
 
+    def fence(self) -> None:
+        pass
+
     def held(self) -> bool:
         return True
 
@@ -148,8 +160,11 @@ class Unwatched:
         del handle
 
 
+UNWATCHED: Watch = Unwatched()
+
+
 class Target(Protocol):
-    """An engine that runs scripts: HiveServer2 or EMR steps."""
+    """An engine that runs scripts: HiveServer2, EMR steps, EMR Serverless or local Pig."""
 
     name: str
     kind: str
@@ -164,8 +179,9 @@ class Target(Protocol):
         """The run an earlier attempt recorded, while the engine still knows it, or None."""
         ...
 
-    def start(self, script: Script) -> Handle:
-        """Start the script; return as soon as the engine gave the run a handle."""
+    def start(self, script: Script, watch: Watch) -> Handle:
+        """Start the script, `watch.fence()` right before the engine's start call; return as soon
+        as the engine gave the run a handle."""
         ...
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:

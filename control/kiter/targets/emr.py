@@ -15,9 +15,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from kiter import pausepoints
 from kiter.aws import error_code, service_error
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
-from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
+from kiter.targets.base import (
+    UNWATCHED,
+    Abandoned,
+    Echo,
+    Handle,
+    Outcome,
+    Script,
+    Watch,
+    no_echo,
+)
 from kiter.targets.emr_s3 import StepFiles
 from kiter.targets.polling import (
     THROTTLE_CODES,
@@ -155,8 +165,8 @@ class EmrTarget:
             raise service_error(exc, f"describe step {submission_id}") from None
         return Handle(submission_id) if step.get("Step") else None
 
-    def start(self, script: Script) -> Handle:
-        """Upload the script and add its step; returns once EMR has given the step an id."""
+    def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
+        """Upload the script, fence, add its step; returns once EMR has given the step an id."""
         name = self.step_name(script)
         args = self.step_args(script)
         size = sum(len(a) for a in args)
@@ -167,6 +177,8 @@ class EmrTarget:
                 where=name,
             )
         self.files.upload(script)
+        pausepoints.reach("after-upload")
+        watch.fence()
         try:
             step_id = self._add_step(name, args)
         except KeyboardInterrupt:

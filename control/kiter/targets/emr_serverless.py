@@ -19,9 +19,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from kiter import pausepoints
 from kiter.aws import error_code, service_error
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
-from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
+from kiter.targets.base import (
+    UNWATCHED,
+    Abandoned,
+    Echo,
+    Handle,
+    Outcome,
+    Script,
+    Watch,
+    no_echo,
+)
 from kiter.targets.emr_s3 import StepFiles, split_s3_url
 from kiter.targets.polling import (
     THROTTLE_CODES,
@@ -307,8 +317,9 @@ class EmrServerlessTarget:
             raise service_error(exc, f"get job run {ids[1]}") from None
         return Handle(submission)
 
-    def start(self, script: Script) -> Handle:
-        """Upload the script and start its job run; returns once EMR Serverless gave it an id."""
+    def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
+        """Start the application, upload the script, fence, start its job run; returns once EMR
+        Serverless gave the run an id."""
         if script.engine != "hive":
             raise ConfigError(
                 f"job {script.job} is a Pig job: EMR Serverless has no Pig; point it at an EMR "
@@ -319,8 +330,9 @@ class EmrServerlessTarget:
         name = request["name"]
         self.ensure_started()
         self.files.upload(script)
+        pausepoints.reach("after-upload")
         try:
-            run_id = self._start_job_run(request)
+            run_id = self._start_job_run(request, watch)
         except KeyboardInterrupt:
             # The call may have reached EMR Serverless: a run left behind would run unrecorded.
             raise Interrupted(
@@ -358,9 +370,10 @@ class EmrServerlessTarget:
 
     # -- start ----------------------------------------------------------------------------------
 
-    def _start_job_run(self, request: dict[str, Any]) -> str:
+    def _start_job_run(self, request: dict[str, Any], watch: Watch) -> str:
         name = request["name"]
         for tries in range(1, START_TRIES + 1):
+            watch.fence()  # before every try: the backoff between tries may outlast the lease
             try:
                 return str(self.sls.start_job_run(**request)["jobRunId"])
             except _SlsError as exc:

@@ -33,6 +33,7 @@ from kiter.errors import Interrupted, JobFailed, ServiceError, UsageError
 from kiter.secrets import MASK, Redactor, is_secret_key, script_secrets
 from kiter.sqlsplit import Statement, split_statements
 from kiter.targets.base import (
+    UNWATCHED,
     Abandoned,
     Echo,
     Handle,
@@ -183,8 +184,9 @@ class HiveServer2Target:
         """A statement an earlier attempt recorded on this server, to wait for (see follow)."""
         return Handle(submission_id) if recorded_address(submission_id) == self.address else None
 
-    def start(self, script: Script) -> Handle:
-        """Open the run's session; the statements run in follow()."""
+    def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
+        """Open the run's session; the statements run in follow(), the first one fenced."""
+        del watch  # nothing runs on the engine yet: follow() fences its first statement
         if script.engine == "pig":
             raise UsageError(
                 f"Pig scripts run as EMR steps: point job {script.job} at a target with "
@@ -258,7 +260,9 @@ class HiveServer2Target:
             for number, statement in enumerate(statements, 1):
                 if self._cancel_requested.is_set():
                     raise Interrupted(f"cancelled before statement {number} on {self.address}")
-                if not watch.held():
+                if number == 1:
+                    watch.fence()  # the script's start: proven held, nothing in between
+                elif not watch.held():
                     raise Abandoned(handle, f"stopped before statement {number} on {self.address}")
                 self._log(
                     f"statement {number}/{len(statements)} (line {statement.line}): "

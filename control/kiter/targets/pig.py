@@ -25,7 +25,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 from kiter.errors import Interrupted
 from kiter.lint.pigtokens import split_statements, tokenize, unquote
-from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
+from kiter.targets.base import (
+    UNWATCHED,
+    Abandoned,
+    Echo,
+    Handle,
+    Outcome,
+    Script,
+    Watch,
+    no_echo,
+)
 from kiter.targets.pigerrors import PigError, read_failure
 
 if TYPE_CHECKING:
@@ -76,7 +85,7 @@ class PigTarget:
         del submission_id
         return None
 
-    def start(self, script: Script) -> Handle:
+    def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
         run_dir = self.runs / script.logical_name / str(script.iteration) / str(script.attempt)
         shutil.rmtree(run_dir, ignore_errors=True)
         for folder in ("logs", "tmp"):
@@ -91,6 +100,7 @@ class PigTarget:
             properties=self.properties,
             heap=self.heap,
         )
+        watch.fence()
         run = _Run(script, run_dir, _spawn(command, self.workdir), self._log)
         self._echo(f"Pig {run.process.pid} running {script.job} in {run_dir}")
         return Handle(f"pig:{run_dir}", live=run)
