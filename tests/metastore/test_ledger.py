@@ -187,6 +187,39 @@ def test_an_expired_lease_is_taken_over_as_a_rerun(
     assert other.head("orders").next == 1
 
 
+def test_a_fence_takes_only_a_holder_whose_lease_runs_past_it(
+    make_ledger: MakeLedger, clock: FakeClock
+) -> None:
+    holder = make_ledger()
+    other = make_ledger(host="beta", pid=202, run_id="run-b")
+    claim = holder.claim("orders")
+    holder.confirm(claim, until=clock.now + 100)
+    with pytest.raises(IterationBusy):  # 300 s of lease left: not enough for 400
+        holder.confirm(claim, until=clock.now + 400)
+    clock.advance(301)
+    other.claim("orders")
+    with pytest.raises(IterationBusy, match="running on beta"):
+        holder.confirm(claim, until=clock.now)
+
+
+def test_a_lease_keeper_fences_by_renewing_a_lease_that_ran_out_if_nobody_took_it(
+    make_ledger: MakeLedger, clock: FakeClock
+) -> None:
+    from kiter.errors import LeaseLost
+    from kiter.lease import LeaseKeeper
+
+    holder = make_ledger()
+    keeper = LeaseKeeper(holder, holder.claim("orders"), "engine", lambda _: None)
+    clock.advance(1000)  # stopped past its lease; nobody took the iteration over
+    keeper.fence()
+    assert keeper.claim.lease_expires == clock.now + 300
+    clock.advance(301)
+    make_ledger(host="beta", pid=202, run_id="run-b").claim("orders")
+    with pytest.raises(LeaseLost, match=r"taken over by beta \(pid 202\)\): started nothing"):
+        keeper.fence()
+    assert keeper.lost
+
+
 def test_a_lost_lease_without_a_new_holder_says_so(ledger: Ledger, clock: FakeClock) -> None:
     claim = ledger.claim("orders")
     ledger.fail(claim, "interrupted")
