@@ -129,6 +129,25 @@ def test_a_table_with_other_keys_is_an_error_and_left_alone(
     assert err.count("\n") <= 2 and "Traceback" not in err
 
 
+def test_a_missing_table_is_one_exit_code_and_one_message_whichever_command_finds_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands = [
+        ["metastore", "describe"],
+        ["status"],
+        ["iterations", "top"],
+        ["submit", "top"],
+        ["run", "top", "--iterations", "1"],
+        ["stage", "top"],
+    ]
+    said = {tuple(args): kiter(project, *args, capsys=capsys)[::2] for args in commands}
+    line = (
+        "kiter: error: table MyEMRKinesisTable does not exist: "
+        "`kiter metastore create` creates it\n"
+    )
+    assert said == {tuple(args): (2, line) for args in commands}
+
+
 def test_delete_needs_yes_and_refuses_while_an_iteration_runs(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

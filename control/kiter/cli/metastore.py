@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kiter.cli.app import App, json_option, note, out, pass_app, warn
-from kiter.errors import EXIT_FAILED, Refused, UsageError
+from kiter.errors import EXIT_FAILED, MissingTable, Refused, UsageError
 
 if TYPE_CHECKING:
     from kiter.metastore.sizing import Sizing
@@ -125,9 +125,7 @@ def describe(app: App, as_json: bool) -> None:
 
     info = _table(app).describe()
     if info is None:
-        raise UsageError(
-            f"table {app.project.metastore.table} does not exist: run `kiter metastore create`"
-        )
+        raise MissingTable(app.project.metastore.table)
     report = {"table": info.to_json(), "ledger": app.ledger.summary()}
     try:
         sizing = _size(app)

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter.aws import error_code, service_error
-from kiter.errors import ConfigError, ServiceError
+from kiter.errors import ConfigError, MissingTable, ServiceError
 
 PAY_PER_REQUEST = "PAY_PER_REQUEST"
 PROVISIONED = "PROVISIONED"
@@ -241,7 +241,7 @@ class CheckpointTable:
         """Set provisioned capacity (switching an on-demand table to provisioned)."""
         info = self.describe()
         if info is None:
-            raise ConfigError(f"table {self.name} does not exist: create it first")
+            raise MissingTable(self.name)
         read, write = max(1, read), max(1, write)
         if not info.on_demand and (info.read, info.write) == (read, write):
             # DynamoDB rejects an update that changes nothing.
