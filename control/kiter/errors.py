@@ -42,6 +42,16 @@ class ConfigError(UsageError):
     """kiter.toml, an environment variable or a flag holds a bad value."""
 
 
+class MissingTable(ConfigError):
+    """A DynamoDB table kiter.toml names does not exist: setting up, not a service failure, so the
+    same exit code whichever command found it (and `kiter run` stops instead of retrying)."""
+
+    def __init__(self, *tables: str) -> None:
+        super().__init__(
+            f"table {' or '.join(tables)} does not exist: `kiter metastore create` creates it"
+        )
+
+
 class SettingError(UsageError):
     """A checkpoint setting would break a SET line or the connector."""
 

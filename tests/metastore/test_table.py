@@ -12,6 +12,7 @@ from kiter.errors import ConfigError, ServiceError
 from kiter.metastore.table import (
     CheckpointTable,
     TableInfo,
+    billing_mismatch,
     capacity_shortfall,
     required_capacity,
 )
@@ -167,6 +168,32 @@ def test_update_capacity_switches_an_on_demand_table_to_provisioned(ddb: Any) ->
     table.create(on_demand=True, read=1, write=1, progress=lambda _l: None)
     info = table.update_capacity(4, 20)
     assert (info.billing_mode, info.read, info.write) == ("PROVISIONED", 4, 20)
+
+
+@functional
+def test_switch_to_on_demand_bills_a_provisioned_table_per_request_and_keeps_its_items(
+    table: CheckpointTable,
+) -> None:
+    info = table.switch_to_on_demand()
+    assert (info.billing_mode, info.read, info.write) == ("PAY_PER_REQUEST", 0, 0)
+    described = table.describe()
+    assert described is not None and described.on_demand and described.item_count == 3
+    assert table.switch_to_on_demand().on_demand  # already on demand: nothing asked of DynamoDB
+
+
+def test_a_billing_mode_other_than_asked_is_described_either_way() -> None:
+    provisioned = TableInfo(TABLE, HASH, "S", RANGE, "S", "PROVISIONED", 5, 5, "ACTIVE", 0)
+    on_demand = TableInfo(TABLE, HASH, "S", RANGE, "S", "PAY_PER_REQUEST", 0, 0, "ACTIVE", 0)
+    assert billing_mismatch(provisioned, on_demand=True, read=0, write=0) == (
+        f"table {TABLE} is billed PROVISIONED (5 read / 5 write units), "
+        "not PAY_PER_REQUEST (on demand) as asked"
+    )
+    assert billing_mismatch(on_demand, on_demand=False, read=2, write=6) == (
+        f"table {TABLE} is billed PAY_PER_REQUEST (on demand), "
+        "not PROVISIONED at the 2 read / 6 write units asked for"
+    )
+    assert billing_mismatch(provisioned, on_demand=False, read=9, write=9) is None
+    assert billing_mismatch(on_demand, on_demand=True, read=0, write=0) is None
 
 
 @functional

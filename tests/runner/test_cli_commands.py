@@ -115,6 +115,45 @@ def test_less_capacity_than_the_formula_warns_and_update_capacity_fixes_it(
     assert code == 0 and json.loads(out)["write_capacity"] == 20
 
 
+def test_on_demand_asked_of_a_provisioned_table_is_said_and_update_capacity_switches_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kiter(project, "metastore", "create", capsys=capsys)  # provisioned by the formula: 2 / 6
+    code, out, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    assert code == 0 and json.loads(out)["billing_mode"] == "PROVISIONED"
+    assert (
+        "warning: table MyEMRKinesisTable is billed PROVISIONED (2 read / 6 write units), not "
+        "PAY_PER_REQUEST (on demand) as asked: --update-capacity switches it to PAY_PER_REQUEST"
+    ) in err
+    code, out, err = kiter(
+        project, "metastore", "create", "--on-demand", "--update-capacity", capsys=capsys
+    )
+    assert code == 0 and json.loads(out)["billing_mode"] == "PAY_PER_REQUEST"
+    assert "switched table MyEMRKinesisTable to PAY_PER_REQUEST" in err
+    code, _, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    assert code == 0 and "warning" not in err
+
+
+def test_provisioned_asked_of_an_on_demand_table_is_said_and_update_capacity_switches_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    code, out, err = kiter(project, "metastore", "create", capsys=capsys)
+    assert code == 0 and json.loads(out)["billing_mode"] == "PAY_PER_REQUEST"
+    assert (
+        "table MyEMRKinesisTable is billed PAY_PER_REQUEST (on demand), not PROVISIONED at the "
+        "2 read / 6 write units asked for: --update-capacity switches it to PROVISIONED"
+    ) in err
+    code, out, err = kiter(project, "metastore", "create", "--update-capacity", capsys=capsys)
+    info = json.loads(out)
+    assert code == 0, err
+    assert (info["billing_mode"], info["read_capacity"], info["write_capacity"]) == (
+        "PROVISIONED",
+        2,
+        6,
+    )
+
+
 def test_a_table_with_other_keys_is_an_error_and_left_alone(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -127,6 +166,25 @@ def test_a_table_with_other_keys_is_an_error_and_left_alone(
     code, _, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
     assert code == 2 and "hash key 'id'" in err and "'HashKey'" in err
     assert err.count("\n") <= 2 and "Traceback" not in err
+
+
+def test_a_missing_table_is_one_exit_code_and_one_message_whichever_command_finds_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands = [
+        ["metastore", "describe"],
+        ["status"],
+        ["iterations", "top"],
+        ["submit", "top"],
+        ["run", "top", "--iterations", "1"],
+        ["stage", "top"],
+    ]
+    said = {tuple(args): kiter(project, *args, capsys=capsys)[::2] for args in commands}
+    line = (
+        "kiter: error: table MyEMRKinesisTable does not exist: "
+        "`kiter metastore create` creates it\n"
+    )
+    assert said == {tuple(args): (2, line) for args in commands}
 
 
 def test_delete_needs_yes_and_refuses_while_an_iteration_runs(

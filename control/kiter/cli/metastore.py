@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import click
 
 from kiter.cli.app import App, json_option, note, out, pass_app, warn
-from kiter.errors import EXIT_FAILED, Refused, UsageError
+from kiter.errors import EXIT_FAILED, MissingTable, Refused, UsageError
 
 if TYPE_CHECKING:
     from kiter.metastore.sizing import Sizing
-    from kiter.metastore.table import CheckpointTable
+    from kiter.metastore.table import CheckpointTable, TableInfo
 
 
 @click.group()
@@ -64,7 +64,10 @@ def _size(app: App, *, jobs: int | None = None, shards: int | None = None) -> Si
     help="Most shards a job reads (default: the most open shards of the project's streams).",
 )
 @click.option(
-    "--update-capacity", is_flag=True, help="Raise an existing table's capacity to the formula."
+    "--update-capacity",
+    is_flag=True,
+    help="Make an existing table what is asked: raise its capacity to the formula, or switch its "
+    "billing (to PAY_PER_REQUEST with --on-demand, to provisioned without).",
 )
 @pass_app
 def create(
@@ -75,16 +78,17 @@ def create(
     Keys come from [metastore]: a String hash key and a String range key. By default the table is
     provisioned by EMR's guidance, read = ceil(j*s/5) and write = j*s, with j and s derived from the
     project; --on-demand makes it PAY_PER_REQUEST. An existing table with other keys is an error
-    (exit 2, nothing changed); one with less capacity gets a warning and --update-capacity fixes it.
+    (exit 2, nothing changed); one with less capacity, or billed otherwise than asked (provisioned
+    when --on-demand is given, on demand when it is not), gets a warning and is left as it is;
+    --update-capacity raises its capacity or switches its billing.
 
     \b
     Example:
       kiter metastore create
       kiter metastore create --jobs 3 --shards 8
       kiter metastore create --on-demand
+      kiter metastore create --on-demand --update-capacity
     """
-    from kiter.metastore.table import capacity_shortfall
-
     table = _table(app)
     read = write = 0
     if not on_demand:
@@ -102,13 +106,40 @@ def create(
         )
     if result.present:
         note(f"table {info.name} is present with matching keys")
-        shortfall = None if on_demand else capacity_shortfall(info, read, write)
-        if shortfall and update_capacity:
-            info = table.update_capacity(read, write)
-            note(f"raised capacity to {read} read / {write} write units")
-        elif shortfall:
-            warn(shortfall + " (--update-capacity raises it)")
+        info = _settle_billing(table, info, on_demand, read, write, update_capacity)
     out(json.dumps(info.to_json(), indent=2))
+
+
+def _settle_billing(
+    table: CheckpointTable, info: TableInfo, on_demand: bool, read: int, write: int, update: bool
+) -> TableInfo:
+    """An existing table billed otherwise than asked, or below the formula: said, and changed
+    only with --update-capacity."""
+    from kiter.metastore.table import billing_mismatch, capacity_shortfall
+
+    mismatch = billing_mismatch(info, on_demand=on_demand, read=read, write=write)
+    if mismatch and not update:
+        wanted = "PAY_PER_REQUEST" if on_demand else f"PROVISIONED at {read} read / {write} write"
+        keep = "" if on_demand else "; --on-demand keeps it as it is"
+        warn(f"{mismatch}: --update-capacity switches it to {wanted}{keep}")
+        return info
+    if mismatch and on_demand:
+        info = table.switch_to_on_demand()
+        note(f"switched table {info.name} to PAY_PER_REQUEST (on-demand) billing")
+        return info
+    if mismatch:
+        info = table.update_capacity(read, write)
+        note(
+            f"switched table {info.name} to PROVISIONED billing, {read} read / {write} write units"
+        )
+        return info
+    shortfall = None if on_demand else capacity_shortfall(info, read, write)
+    if shortfall and update:
+        info = table.update_capacity(read, write)
+        note(f"raised capacity to {read} read / {write} write units")
+    elif shortfall:
+        warn(shortfall + " (--update-capacity raises it)")
+    return info
 
 
 @metastore.command()
@@ -125,9 +156,7 @@ def describe(app: App, as_json: bool) -> None:
 
     info = _table(app).describe()
     if info is None:
-        raise UsageError(
-            f"table {app.project.metastore.table} does not exist: run `kiter metastore create`"
-        )
+        raise MissingTable(app.project.metastore.table)
     report = {"table": info.to_json(), "ledger": app.ledger.summary()}
     try:
         sizing = _size(app)

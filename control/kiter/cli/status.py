@@ -23,12 +23,17 @@ from kiter.errors import EXIT_FAILED
 @json_option
 @pass_app
 def status(app: App, job_names: tuple[str, ...], max_age: str | None, as_json: bool) -> None:
-    """Show each job's last iteration (state, when it ended, how long it took), one running now
-    (holder, since when), the next number, how far behind the stream it is (the age of the
-    oldest record no iteration has read, staged jobs) and the stream's open shards.
+    """Show each job's last finished iteration (state, attempts, when it ended, how long it
+    took) and its current one: running under a lease (holder, since when), running on the engine
+    with nobody watching after --no-wait (submission, since when), staged by `kiter stage` and
+    not run yet, or abandoned by a holder that stopped; then the next number, how far behind the
+    stream it is (the age of the oldest record no iteration has read, staged jobs) and the
+    stream's open shards. It reads the ledger's head and two newest iterations (not the whole
+    history `kiter iterations` shows), and says of them what `kiter iterations` says.
 
-    Exit 0 when every job is healthy, 1 when one's last iteration FAILED or its oldest unread
-    record is older than --max-age.
+    Exit 0 when every job is healthy, 1 when a job's last finished iteration FAILED (it is retried
+    by the next submit or run) or its oldest unread record is older than --max-age. A staged
+    iteration, or one running, is healthy.
 
     \b
     Example:

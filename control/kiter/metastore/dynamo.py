@@ -2,7 +2,8 @@
 
 One table's worth of low-level calls with kiter's error handling: a lost conditional write is
 `ConditionFailed` (with the index of the transaction item that failed, when DynamoDB says), a
-missing table or any other service error is kiter's `ServiceError`. This module knows nothing of
+missing table is `MissingTable` (a setup problem: exit 2 like any configuration error), any other
+service error is kiter's `ServiceError`. This module knows nothing of
 what the items mean.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter.aws import error_code, service_error
-from kiter.errors import Unfixable
+from kiter.errors import MissingTable
 
 # Placeholders in an expression: #name and :value.
 _TOKEN = re.compile(r"[:#][A-Za-z0-9_]+")
@@ -73,6 +74,15 @@ class ConditionFailed(Exception):
         self.failed = failed
 
 
+def _tables_of(request: Mapping[str, Any]) -> list[str]:
+    """The tables a request names (a transaction may name two: the ledger's and the binding's)."""
+    names = [request.get("TableName", "")]
+    for entry in request.get("TransactItems", []):
+        names += [body.get("TableName", "") for body in entry.values()]
+    names += list(request.get("RequestItems", {}))
+    return sorted({n for n in names if n})
+
+
 class Dynamo:
     """Calls on one table, with attribute names mapped once for every expression."""
 
@@ -102,9 +112,7 @@ class Dynamo:
                     )
                     raise ConditionFailed(action, failed) from exc
             if code == "ResourceNotFoundException":
-                raise Unfixable(
-                    f"{action}: table {self.table} does not exist (run `kiter metastore create`)"
-                ) from exc
+                raise MissingTable(*_tables_of(kwargs)) from exc
             raise service_error(exc, action) from exc
         except BotoCoreError as exc:
             raise service_error(exc, action) from exc

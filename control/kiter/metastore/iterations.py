@@ -74,6 +74,11 @@ class Lease:
         }
 
 
+# The reason `kiter stage` records for an iteration it read and did not run: FAILED, so that the
+# next claim takes it, but nothing failed (`kiter status` shows it as staged).
+STAGED_NOT_RUN = "staged, not yet run"
+
+
 @dataclass
 class IterationRecord:
     """One iteration of one logical name as the ledger holds it (its latest attempt)."""
@@ -98,6 +103,11 @@ class IterationRecord:
     # What else was staged with the iteration (a campaign snapshot: its sha256 and rows), so that
     # its reruns reuse it.
     staged: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def staged_not_run(self) -> bool:
+        """Staged by `kiter stage` and waiting for a submit (kept FAILED for the next claim)."""
+        return self.state == "FAILED" and self.reason.startswith(STAGED_NOT_RUN)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter.aws import error_code, service_error
-from kiter.errors import ConfigError, ServiceError
+from kiter.errors import ConfigError, MissingTable, ServiceError
 
 PAY_PER_REQUEST = "PAY_PER_REQUEST"
 PROVISIONED = "PROVISIONED"
@@ -87,6 +87,22 @@ def capacity_shortfall(info: TableInfo, read: int, write: int) -> str | None:
         "(read = jobs*shards/5, write = jobs*shards): the connector may be throttled; "
         "raise the capacity or switch the table to on-demand billing"
     )
+
+
+def billing_mismatch(info: TableInfo, *, on_demand: bool, read: int, write: int) -> str | None:
+    """What differs when the table is not billed as asked (on demand, or provisioned at (read,
+    write)); None when it is. An existing table is never changed unasked: the caller says it."""
+    if on_demand and not info.on_demand:
+        return (
+            f"table {info.name} is billed {info.billing_mode} ({info.read} read / {info.write} "
+            f"write units), not {PAY_PER_REQUEST} (on demand) as asked"
+        )
+    if not on_demand and info.on_demand:
+        return (
+            f"table {info.name} is billed {PAY_PER_REQUEST} (on demand), not {PROVISIONED} at the "
+            f"{max(1, read)} read / {max(1, write)} write units asked for"
+        )
+    return None
 
 
 def _info(desc: dict[str, Any]) -> TableInfo:
@@ -241,7 +257,7 @@ class CheckpointTable:
         """Set provisioned capacity (switching an on-demand table to provisioned)."""
         info = self.describe()
         if info is None:
-            raise ConfigError(f"table {self.name} does not exist: create it first")
+            raise MissingTable(self.name)
         read, write = max(1, read), max(1, write)
         if not info.on_demand and (info.read, info.write) == (read, write):
             # DynamoDB rejects an update that changes nothing.
@@ -257,6 +273,19 @@ class CheckpointTable:
         except (ClientError, BotoCoreError) as exc:
             raise service_error(exc, f"update capacity of table {self.name}") from exc
         return _info(desc)
+
+    def switch_to_on_demand(self) -> TableInfo:
+        """Bill the table PAY_PER_REQUEST (DynamoDB allows this switch a few times a day)."""
+        info = self.describe()
+        if info is None:
+            raise MissingTable(self.name)
+        if info.on_demand:
+            return info  # DynamoDB rejects an update that changes nothing
+        try:
+            desc = self.client.update_table(TableName=self.name, BillingMode=PAY_PER_REQUEST)
+        except (ClientError, BotoCoreError) as exc:
+            raise service_error(exc, f"switch table {self.name} to on-demand billing") from exc
+        return _info(desc["TableDescription"])
 
     def delete(
         self,
