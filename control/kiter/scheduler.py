@@ -9,35 +9,16 @@ floor is 15) or a cron expression. Time and sleep are injected.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from kiter.durations import format_duration
+from kiter.durations import parse_duration as parse_duration  # cli/status.py imports it here
 from kiter.echo import Echo, no_echo
 from kiter.errors import EXIT_FAILED, EXIT_OK, IterationBusy, JobFailed, ServiceError, UsageError
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)\s*$")
-_UNITS = {
-    "s": 1.0,
-    "sec": 1.0,
-    "m": 60.0,
-    "min": 60.0,
-    "h": 3600.0,
-    "hr": 3600.0,
-    "d": 86400.0,
-}
-
-
-def parse_duration(text: str) -> float:
-    """'90s', '5m', '1.5h', '2d' as seconds; a number without a unit is refused (is 10 ten
-    seconds or ten minutes? say which)."""
-    match = _DURATION.match(text)
-    if not match or float(match.group(1)) <= 0:
-        raise UsageError(f"{text!r} is not a duration: give a unit, e.g. 30s, 5m, 1h")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 class Cadence(Protocol):
@@ -231,7 +212,7 @@ class Scheduler:
                 wait = self.retry.backoff(retries)
                 self.echo(
                     f"{job}: failed ({_first_line(exc)}); retry {retries} of "
-                    f"{self.retry.max_retries} with the same iteration in {wait:.0f} s"
+                    f"{self.retry.max_retries} with the same iteration in {format_duration(wait)}"
                 )
                 self._sleep_until(self.clock() + wait)
 

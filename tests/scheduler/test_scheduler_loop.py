@@ -1,4 +1,4 @@
-"""The scheduler's loop and cadences without a runner: durations, grids, cron, busy ticks."""
+"""The scheduler's loop and cadences without a runner: grids, cron, busy ticks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from kiter.scheduler import (
     Every,
     RetryPolicy,
     Scheduler,
-    parse_duration,
     shared_streams,
 )
 from kiter_support import FakeTime
@@ -21,19 +20,6 @@ from kiter_support import FakeTime
 
 def ts(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("1m", 60), ("5 min", 300), ("1.5h", 5400), ("2d", 172800)]
-)
-def test_durations_read_as_people_write_them(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "0m", "-1m", "5 minutes", "m", "10"])
-def test_a_bad_duration_is_a_usage_error(text: str) -> None:
-    with pytest.raises(UsageError, match="is not a duration: give a unit"):
-        parse_duration(text)
 
 
 def test_every_ticks_on_its_grid_and_skips_ticks_missed_while_running() -> None:

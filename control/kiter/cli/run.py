@@ -69,6 +69,7 @@ def run(
     """
     import time
 
+    from kiter.durations import parse_duration
     from kiter.scheduler import (
         BackToBack,
         Cadence,
@@ -76,7 +77,6 @@ def run(
         Every,
         RetryPolicy,
         Scheduler,
-        parse_duration,
         shared_streams,
     )
 
@@ -95,7 +95,7 @@ def run(
         warn(warning)
     cadence: Cadence = BackToBack()
     if every:
-        cadence = Every(parse_duration(every), time.time())
+        cadence = Every(parse_duration(every, option="--every"), time.time())
     elif cron:
         cadence = Cron(cron)
     echo = app.progress(quiet)
@@ -111,7 +111,9 @@ def run(
         run_one=run_one,
         cadence=cadence,
         iterations=iterations,
-        retry=RetryPolicy(max_retries=max_retries, first_backoff=parse_duration(backoff)),
+        retry=RetryPolicy(
+            max_retries=max_retries, first_backoff=parse_duration(backoff, option="--backoff")
+        ),
         echo=note,
     )
     raise SystemExit(scheduler.loop())

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter.aws import error_code, service_error
+from kiter.durations import format_duration
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
 from kiter.targets.base import Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.emr_s3 import StepFiles
@@ -24,7 +25,6 @@ from kiter.targets.polling import (
     Backoff,
     cancel_quietly,
     checked_poll_seconds,
-    duration,
     only_named,
 )
 from kiter.targets.steplogs import probable_cause
@@ -252,7 +252,7 @@ class EmrTarget:
                 continue
             state = str(step["Status"]["State"])
             if state != last_state:
-                elapsed = duration(self.clock() - started)
+                elapsed = format_duration(self.clock() - started)
                 self.echo(f"step {step_id} ({step.get('Name', '')}) {state} after {elapsed}")
                 last_state = state
             if state == "COMPLETED" or state in FAILED_STATES:
