@@ -196,6 +196,7 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
 def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The ledger as `kiter iterations` and the demo show it: each iteration's first start and
     last end (a rerun does not make an old iteration look recent), and its last attempt's time."""
+    from kiter.durations import format_duration
     from kiter.metastore.iterations import epoch
 
     columns = [
@@ -213,7 +214,9 @@ def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     for r in records:
         start, end = epoch(r.claimed), epoch(r.finished)
         took = (
-            f"{end - start:.1f}s" if start is not None and end is not None and end >= start else ""
+            format_duration(end - start)
+            if start is not None and end is not None and end >= start
+            else ""
         )
         rows.append(
             (

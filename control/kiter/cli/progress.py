@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 import click
 
+from kiter.durations import format_duration
+
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -25,9 +27,9 @@ def spinner(text: str) -> Iterator[None]:
         frame = 0
         while not stop.wait(0.1):
             elapsed = time.monotonic() - start
-            click.echo(
-                f"\r{_FRAMES[frame % len(_FRAMES)]} {text} ({elapsed:.0f} s)", nl=False, err=True
-            )
+            # Clear to the end of the line: the elapsed time can get shorter (9.9s, then 10s).
+            line = f"{_FRAMES[frame % len(_FRAMES)]} {text} ({format_duration(elapsed)})"
+            click.echo(f"\r\033[K{line}", nl=False, err=True)
             frame += 1
 
     thread = threading.Thread(target=spin, daemon=True)
@@ -45,7 +47,7 @@ def spinner(text: str) -> Iterator[None]:
             thread.join()
             click.echo("\r\033[K", nl=False, err=True)
         mark = "done" if ok else "stopped"
-        click.echo(f"{text}: {mark} in {time.monotonic() - start:.1f} s", err=True)
+        click.echo(f"{text}: {mark} in {format_duration(time.monotonic() - start)}", err=True)
 
 
 class Counter:

@@ -19,9 +19,31 @@ from kiter.errors import UsageError
 @click.command()
 @click.argument("job_names", metavar="[JOB]...", nargs=-1)
 @click.option("--all", "all_jobs", is_flag=True, help="Run every job of the project.")
-@click.option("--every", default=None, metavar="DURATION", help="Cadence: 30s, 1m, 5m, 1h ...")
 @click.option(
-    "--cron", default=None, metavar="EXPR", help="Cadence as a 5-field cron expression (UTC)."
+    "--every",
+    default=None,
+    metavar="DURATION",
+    help="Cadence: 30s, 5m, 1h30m, 2d ...; the first round starts at once.",
+)
+@click.option(
+    "--cron",
+    default=None,
+    metavar="EXPR",
+    help='Cadence as cron: 5 fields ("0 9 * * MON-FRI") or a macro (@hourly); waits for its '
+    "first tick.",
+)
+@click.option(
+    "--tz",
+    "zone",
+    default=None,
+    metavar="ZONE",
+    help="The IANA time zone --cron is read in (default UTC), e.g. Europe/Paris.",
+)
+@click.option(
+    "--now",
+    "start_now",
+    is_flag=True,
+    help="Run the first round at once, then follow the cadence (for --cron).",
 )
 @click.option(
     "--iterations",
@@ -37,7 +59,13 @@ from kiter.errors import UsageError
     show_default=True,
     help="Retries of a failed iteration (same number) before stopping with exit 1.",
 )
-@click.option("--backoff", default="10s", show_default=True, help="First retry delay; doubles.")
+@click.option(
+    "--backoff",
+    default="10s",
+    show_default=True,
+    metavar="DURATION",
+    help="First retry delay (0s: at once); doubles.",
+)
 @target_option
 @quiet_option
 @pass_app
@@ -47,6 +75,8 @@ def run(
     all_jobs: bool,
     every: str | None,
     cron: str | None,
+    zone: str | None,
+    start_now: bool,
     iterations: int | None,
     max_retries: int,
     backoff: str,
@@ -59,29 +89,27 @@ def run(
     kinesis.rerun.iteration.without.wait=true) after a doubling backoff; after --max-retries the
     loop stops with exit 1. Iteration N+1 never starts before N succeeded. SIGTERM or Ctrl-C
     cancels the running iteration, records it FAILED, releases its lease and exits 130.
-    Without --every or --cron, iterations run back to back.
+    Without --every or --cron, iterations run back to back. --every starts at once; --cron
+    waits for its first tick (--now: one round at once first). A cron expression that never
+    fires, or a bad one, is refused (exit 2) before anything runs.
 
     \b
     Example:
       kiter run top_errors --every 1m
       kiter run --all --cron "*/5 * * * *"
+      kiter run top_errors --cron "0 9 * * MON-FRI" --tz Europe/Paris --now
       kiter --profile local run top_errors --iterations 3
     """
     import time
 
-    from kiter.scheduler import (
-        BackToBack,
-        Cadence,
-        Cron,
-        Every,
-        RetryPolicy,
-        Scheduler,
-        parse_duration,
-        shared_streams,
-    )
+    from kiter.durations import parse_duration
+    from kiter.scheduler import RetryPolicy, Scheduler, make_cadence, shared_streams
 
-    if every and cron:
-        raise UsageError("choose --every or --cron, not both")
+    cadence, tz = make_cadence(every=every, cron=cron, zone=zone, now=time.time())
+    retry = RetryPolicy(
+        max_retries=max_retries,
+        first_backoff=parse_duration(backoff, option="--backoff", allow_zero=True),
+    )
     project = app.project
     if all_jobs and job_names:
         raise UsageError("give job names or --all, not both")
@@ -93,11 +121,6 @@ def run(
     # Only where it matters: logical names run together that share a stream's read limit.
     for warning in shared_streams([(j.name, j.stream, j.logical_name) for j in jobs]):
         warn(warning)
-    cadence: Cadence = BackToBack()
-    if every:
-        cadence = Every(parse_duration(every), time.time())
-    elif cron:
-        cadence = Cron(cron)
     echo = app.progress(quiet)
     runner = app.runner(echo)
 
@@ -111,7 +134,9 @@ def run(
         run_one=run_one,
         cadence=cadence,
         iterations=iterations,
-        retry=RetryPolicy(max_retries=max_retries, first_backoff=parse_duration(backoff)),
+        retry=retry,
         echo=note,
+        start_now=start_now,
+        zone=tz,
     )
     raise SystemExit(scheduler.loop())

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter import pausepoints
 from kiter.aws import error_code, service_error
+from kiter.durations import format_duration
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
 from kiter.targets.base import (
     UNWATCHED,
@@ -34,7 +35,6 @@ from kiter.targets.polling import (
     Backoff,
     cancel_quietly,
     checked_poll_seconds,
-    duration,
     only_named,
 )
 from kiter.targets.steplogs import probable_cause
@@ -264,7 +264,7 @@ class EmrTarget:
                 continue
             state = str(step["Status"]["State"])
             if state != last_state:
-                elapsed = duration(self.clock() - started)
+                elapsed = format_duration(self.clock() - started)
                 self.echo(f"step {step_id} ({step.get('Name', '')}) {state} after {elapsed}")
                 last_state = state
             if state == "COMPLETED" or state in FAILED_STATES:

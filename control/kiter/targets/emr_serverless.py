@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from kiter import pausepoints
 from kiter.aws import error_code, service_error
+from kiter.durations import format_duration
 from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
 from kiter.targets.base import (
     UNWATCHED,
@@ -38,7 +39,6 @@ from kiter.targets.polling import (
     Backoff,
     cancel_quietly,
     checked_poll_seconds,
-    duration,
     only_named,
 )
 from kiter.targets.steplogs import probable_cause
@@ -450,12 +450,12 @@ class EmrServerlessTarget:
             ran = ran or state == "RUNNING"
             now = self.clock()
             if state != last:
-                was = f" after {duration(now - since)} {last}" if last else ""
+                was = f" after {format_duration(now - since)} {last}" if last else ""
                 odd = "" if state in KNOWN_STATES else " (a state kiter does not know: waiting)"
                 self.echo(f"job run {run_id} ({run.get('name', '')}) {state}{was}{odd}")
                 last, since, told = state, now, now
             elif now - told >= HEARTBEAT_SECONDS:
-                self.echo(f"job run {run_id} still {state}, {duration(now - since)} in it")
+                self.echo(f"job run {run_id} still {state}, {format_duration(now - since)} in it")
                 told = now
             if state == "SUCCESS" or state in FAILED_STATES:
                 return run, ran

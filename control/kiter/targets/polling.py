@@ -49,12 +49,6 @@ class Backoff:
         self.sleep(self.delay)
 
 
-def duration(seconds: float) -> str:
-    """`1m38s`, `42s`: how long a run has been in a state."""
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 def cancel_quietly(cancel: Callable[[], str], service: str) -> str:
     """Cancel on the way out of an interrupt: what happened, as words for the Interrupted."""
     try:
