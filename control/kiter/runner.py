@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from kiter import pausepoints
 from kiter.adopt.owned import check_effective_settings
+from kiter.durations import format_duration
 from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
 from kiter.lease import LeaseKeeper, signals_deferred
+from kiter.metastore.iterations import STAGED_NOT_RUN
 from kiter.project import JobConfig, Project, TargetConfig
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
@@ -63,7 +65,7 @@ class IterationResult:
         ]
         if self.read is not None:
             parts.append(f"{self.read.total_records} records staged")
-        parts.append(f"{self.seconds.get('total', 0.0):.1f} s")
+        parts.append(format_duration(self.seconds.get("total", 0.0)))
         return ", ".join(parts)
 
 
@@ -159,7 +161,7 @@ class Runner:
                 # Staging a finished iteration again changes nothing the ledger says happened.
                 self.ledger.restore(keeper.claim)
             else:
-                self.ledger.fail(keeper.claim, "staged, not yet run: `kiter submit` runs it")
+                self.ledger.fail(keeper.claim, f"{STAGED_NOT_RUN}: `kiter submit` runs it")
         return read
 
     # ---- the steps --------------------------------------------------------------------------

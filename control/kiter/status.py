@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kiter.durations import format_duration
 from kiter.metastore.iterations import IterationRecord, Lease, epoch, iso
 from kiter.project import JobConfig
 from kiter.stream.kinesis import call_with_backoff, list_shards
@@ -170,8 +171,8 @@ def job_status(
         and status.backlog_seconds > max_age
     ):
         status.problems.append(
-            f"the oldest unread record is {_age(status.backlog_seconds)} old "
-            f"(more than {_age(max_age)})"
+            f"the oldest unread record is {format_duration(status.backlog_seconds)} old "
+            f"(more than {format_duration(max_age)})"
         )
     return status
 
@@ -264,14 +265,6 @@ def _short_sleep(seconds: float) -> None:
     time.sleep(min(seconds, 1.0))
 
 
-def _age(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
 def status_rows(statuses: list[JobStatus]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The statuses as a table: one row a job, its last finished iteration then its current one."""
     columns = [
@@ -294,8 +287,8 @@ def status_rows(statuses: list[JobStatus]) -> tuple[list[str], list[tuple[Any, .
         if last is not None:
             start, end = epoch(last.claimed), epoch(last.finished)
             if start is not None and end is not None:
-                took = _age(end - start)
-        backlog = _age(s.backlog_seconds) if s.backlog_seconds is not None else "unknown"
+                took = format_duration(end - start)
+        backlog = format_duration(s.backlog_seconds) if s.backlog_seconds is not None else "unknown"
         rows.append(
             (
                 s.job,

@@ -40,11 +40,11 @@ def status(app: App, job_names: tuple[str, ...], max_age: str | None, as_json: b
       kiter status
       kiter status top_errors --max-age 15m --json
     """
-    from kiter.scheduler import parse_duration
+    from kiter.durations import parse_duration
     from kiter.status import job_status, status_rows
 
     project = app.project
-    limit = parse_duration(max_age) if max_age else None
+    limit = parse_duration(max_age, option="--max-age") if max_age else None
     jobs = [project.job(name) for name in job_names] or list(project.jobs.values())
     kinesis = app.aws.client("kinesis")
     statuses = [job_status(job, app.ledger, kinesis, now=time.time, max_age=limit) for job in jobs]
