@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ class AwsSettings:
 
 MAX_ATTEMPTS = 4
 CONNECT_TIMEOUT_S = 5
+_CLIENTS_LOCK = threading.Lock()
 READ_TIMEOUT_S = 30
 
 
@@ -72,23 +74,27 @@ class Aws:
         `retries=False`: botocore tries each call once, for callers that retry themselves.
         """
         key = service if retries else f"{service}#once"
-        if key not in self._clients:
-            from botocore.config import Config
-
-            config = Config(
-                retries={
-                    "mode": "standard",
-                    "total_max_attempts": self.max_attempts if retries else 1,
-                },
-                connect_timeout=CONNECT_TIMEOUT_S,
-                read_timeout=READ_TIMEOUT_S,
-            )
-            endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-            session: Any = self.session()
-            self._clients[key] = session.create_client(
-                service, region_name=self.settings.region, endpoint_url=endpoint, config=config
-            )
+        with _CLIENTS_LOCK:  # a session builds clients one at a time (jobs run side by side)
+            if key not in self._clients:
+                self._clients[key] = self._new_client(service, retries)
         return self._clients[key]
+
+    def _new_client(self, service: str, retries: bool) -> Any:
+        from botocore.config import Config
+
+        config = Config(
+            retries={
+                "mode": "standard",
+                "total_max_attempts": self.max_attempts if retries else 1,
+            },
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+        )
+        endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        session: Any = self.session()
+        return session.create_client(
+            service, region_name=self.settings.region, endpoint_url=endpoint, config=config
+        )
 
 
 def is_aws_error(exc: BaseException) -> bool:

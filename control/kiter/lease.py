@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 from kiter import pausepoints
 from kiter.echo import Echo
-from kiter.errors import IterationBusy, KiterError, LeaseLost
+from kiter.errors import Interrupted, IterationBusy, KiterError, LeaseLost
+from kiter.stopping import NEVER, Stop
 from kiter.targets.base import Abandoned, Handle
 
 if TYPE_CHECKING:
@@ -38,8 +39,11 @@ _FENCE_FRACTION = 1 / 3
 class LeaseKeeper:
     """Keeps one claim's lease alive and answers whether it is still ours."""
 
-    def __init__(self, ledger: Ledger, claim: Claim, target: str, echo: Echo) -> None:
+    def __init__(
+        self, ledger: Ledger, claim: Claim, target: str, echo: Echo, stop: Stop = NEVER
+    ) -> None:
         self.ledger = ledger
+        self.stop_request = stop
         self.target = target
         self.echo = echo
         self.script_sha256 = ""  # of the script the run was started with, once rendered
@@ -91,6 +95,7 @@ class LeaseKeeper:
         the call) is written again, so the start always follows a recent proof.
         """
         pausepoints.reach("before-start")
+        self._refuse_if_stopped("starting its engine")
         margin = self.ledger.lease_seconds * _FENCE_FRACTION
         for _ in range(3):
             began = time.monotonic()
@@ -113,9 +118,18 @@ class LeaseKeeper:
         )
 
     def check(self, phase: str) -> None:
-        """After a phase that may have taken long: LeaseLost when the lease is no longer ours."""
+        """After a phase that may have taken long: Interrupted when a stop was requested meanwhile,
+        LeaseLost when the lease is no longer ours."""
+        self._refuse_if_stopped(f"going on after {phase}")
         if not self.held():
             raise self._gone(f" after {phase}")
+
+    def _refuse_if_stopped(self, what: str) -> None:
+        if self.stop_request.requested:
+            claim = self._claim
+            raise Interrupted(
+                f"stopped before {what}: iteration {claim.iteration} of {claim.logical}"
+            )
 
     def _gone(self, when: str = "") -> LeaseLost:
         claim = self._claim

@@ -26,6 +26,7 @@ from kiter.metastore.iterations import STAGED_NOT_RUN
 from kiter.project import JobConfig, Project, TargetConfig
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
+from kiter.stopping import NEVER, Stop
 from kiter.targets.base import Abandoned, Handle, Outcome, Script, Target
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ class IterationResult:
 
 
 class Runner:
-    """Runs iterations of a project's jobs. Build one per process; it is not thread-safe."""
+    """Runs iterations of a project's jobs, one at a time or several from worker threads (each
+    iteration's state lives in its own call; a `Stop` reaches the threads that signals do not)."""
 
     def __init__(
         self,
@@ -83,8 +85,10 @@ class Runner:
         echo: Echo = no_echo,
         clock: Callable[[], float] = time.time,
         env: Mapping[str, str] | None = None,
+        stop: Stop = NEVER,
     ) -> None:
         self.project = project
+        self.stop = stop
         self.aws = aws
         self.renderer = renderer
         self.ledger = ledger
@@ -239,7 +243,7 @@ class Runner:
 
         A lost lease records nothing: the iteration belongs to whoever took it over.
         """
-        keeper = LeaseKeeper(self.ledger, claim, target, self.echo)
+        keeper = LeaseKeeper(self.ledger, claim, target, self.echo, self.stop)
         keeper.start()
         try:
             yield keeper

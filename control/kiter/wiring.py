@@ -8,13 +8,15 @@ build through here; nothing here runs anything.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kiter.aws import Aws
 from kiter.echo import Echo, no_echo
 from kiter.project import EmrConfig, HiveServer2Config, PigConfig, Project, TargetConfig
+from kiter.stopping import NEVER, Stop
 from kiter.targets.base import Target
 
 if TYPE_CHECKING:
@@ -62,13 +64,14 @@ def make_target(
     echo: Echo = no_echo,
     env: Mapping[str, str] | None = None,
     log: Echo = no_echo,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Target:
     """The engine target a [targets.NAME] table describes; `echo` gets progress, `log` the
-    engine's own log lines."""
+    engine's own log lines; its waits between polls `sleep` (a Stop's, in worker threads)."""
     env = os.environ if env is None else env
     _refuse_placeholders(config)
     if config.kind == "emr-serverless":
-        return _emr_serverless_target(config, aws, echo)
+        return _emr_serverless_target(config, aws, echo, sleep)
     if isinstance(config, EmrConfig):
         from kiter.targets.emr import EmrTarget
 
@@ -84,6 +87,7 @@ def make_target(
             log_wait_seconds=float(config.log_wait_seconds),
             poll_seconds=(float(low), float(high)),
             echo=echo,
+            sleep=sleep,
         )
     if isinstance(config, PigConfig):
         from kiter.local import pig
@@ -98,6 +102,7 @@ def make_target(
             properties={k: str(v) for k, v in config.properties.items()},
             echo=echo,
             log=log,
+            sleep=sleep,
         )
     assert isinstance(config, HiveServer2Config)
     from kiter.targets.hiveserver2 import HiveServer2Target
@@ -121,10 +126,13 @@ def make_target(
         connect_timeout=float(config.connect_timeout),
         echo=echo,
         log=log,
+        sleep=sleep,
     )
 
 
-def _emr_serverless_target(config: TargetConfig, aws: Aws, echo: Echo) -> Target:
+def _emr_serverless_target(
+    config: TargetConfig, aws: Aws, echo: Echo, sleep: Callable[[float], None]
+) -> Target:
     from kiter.project import EmrServerlessConfig
     from kiter.targets.emr_serverless import EmrServerlessTarget
 
@@ -145,6 +153,7 @@ def _emr_serverless_target(config: TargetConfig, aws: Aws, echo: Echo) -> Target
         log_wait_seconds=float(config.log_wait_seconds),
         poll_seconds=(float(low), float(high)),
         echo=echo,
+        sleep=sleep,
     )
 
 
@@ -171,16 +180,22 @@ def make_runner(
     ledger: Ledger,
     echo: Echo = no_echo,
     log: Echo = no_echo,
+    stop: Stop = NEVER,
 ) -> Runner:
     from kiter.runner import Runner
+
+    def target(config: TargetConfig, run_echo: Echo) -> Target:
+        sleep = time.sleep if stop is NEVER else stop.sleep
+        return make_target(project, config, aws, run_echo, log=log, sleep=sleep)
 
     return Runner(
         project,
         aws=aws,
         renderer=renderer,
         ledger=ledger,
-        make_target=lambda config, run_echo: make_target(project, config, aws, run_echo, log=log),
+        make_target=target,
         echo=echo,
+        stop=stop,
     )
 
 

@@ -14,13 +14,10 @@ import pytest
 from runner_support import MakeRunner, ScriptedTarget, start_cluster
 
 from kiter.aws import Aws
+from kiter.cadence import Every
 from kiter.errors import EXIT_FAILED, EXIT_OK
 from kiter.project import Project
-from kiter.scheduler import (
-    Every,
-    RetryPolicy,
-    Scheduler,
-)
+from kiter.scheduler import RetryPolicy, Scheduler
 from kiter.targets.base import Outcome
 from kiter_support import FakeTime
 
@@ -151,3 +148,70 @@ def test_sigterm_cancels_the_running_iteration_and_records_it(
     assert "lease_token" not in head and "lease_expires" not in head  # lease released
     assert head["next_iteration"]["N"] == "0"  # iteration 0 runs again next time
     print(seen + rest)
+
+
+TWO_JOBS = (
+    SIGTERM_PROJECT
+    + """
+[jobs.other]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "other"
+target = "emr"
+"""
+)
+
+
+@pytest.mark.functional
+@pytest.mark.slow
+def test_two_jobs_run_side_by_side_and_sigterm_stops_both_the_documented_way(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
+    url = moto_endpoint
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KITER_"))} | {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "KITER_AWS_ENDPOINT_URL": url,
+    }
+    kw = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    boto3.client("kinesis", **kw).create_stream(StreamName="weblogs", ShardCount=1)
+    boto3.client("s3", **kw).create_bucket(Bucket="scripts")
+    cluster = start_cluster(boto3.client("emr", **kw))
+    (tmp_path / "kiter.toml").write_text(TWO_JOBS.format(cluster=cluster))
+    kiter = [sys.executable, "-m", "kiter", "-C", str(tmp_path)]
+    subprocess.run(
+        [*kiter, "metastore", "create", "--on-demand"], env=env, check=True, capture_output=True
+    )
+    # moto keeps steps RUNNING forever: both jobs wait on theirs at once, until the signal.
+    proc = subprocess.Popen(
+        [*kiter, "run", "top", "other", "--every", "1m"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    seen = ""
+    assert proc.stderr is not None
+    while seen.count("added step") < 2 and time.monotonic() < deadline:
+        seen += proc.stderr.readline()
+    assert "top: added step" in seen and "other: added step" in seen, seen
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130, seen + rest
+    assert "Traceback" not in rest
+    table = boto3.client("dynamodb", **kw)
+    for logical in ("top", "other"):
+        item = table.get_item(
+            TableName="MyEMRKinesisTable",
+            Key={"HashKey": {"S": f"kiter#{logical}"}, "RangeKey": {"S": "0000000000"}},
+        )["Item"]
+        assert (item["state"]["S"], "interrupted" in item["reason"]["S"]) == ("FAILED", True)
+        head = table.get_item(
+            TableName="MyEMRKinesisTable",
+            Key={"HashKey": {"S": f"kiter#{logical}"}, "RangeKey": {"S": "~head"}},
+        )["Item"]
+        assert "lease_token" not in head  # released

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiter.cadence import BackToBack, Cron, Every, make_cadence, parse_zone
 from kiter.errors import UsageError
-from kiter.scheduler import BackToBack, Cron, Every, make_cadence, parse_zone
 
 
 def ts(text: str) -> float:

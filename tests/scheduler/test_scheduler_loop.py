@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, tzinfo
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiter.cadence import BackToBack, Cron, Every
 from kiter.errors import EXIT_OK, IterationBusy, UsageError
-from kiter.scheduler import (
-    BackToBack,
-    Cron,
-    Every,
-    RetryPolicy,
-    Scheduler,
-    shared_streams,
-)
+from kiter.scheduler import RetryPolicy, Scheduler, shared_streams
 from kiter_support import FakeTime
 
 
@@ -180,3 +175,136 @@ def test_a_zero_backoff_still_waits_a_second_before_asking_a_busy_name_again() -
     )
     assert scheduler.loop() == EXIT_OK
     assert [b - a for a, b in pairwise(calls)] == [1.0, 1.0]
+
+
+def test_a_slow_job_does_not_delay_the_ticks_of_another() -> None:
+    """`slow` holds its first iteration until `fast` has had three ticks of its own cadence."""
+    import threading
+
+    fake = FakeTime(1000.0)
+    fast_ticks: list[float] = []
+    third_fast_tick = threading.Event()
+
+    def run_one(name: str) -> None:
+        if name == "fast":
+            fast_ticks.append(fake.now)
+            if len(fast_ticks) == 3:
+                third_fast_tick.set()
+        elif not third_fast_tick.wait(timeout=30):
+            raise AssertionError("fast never ticked while slow ran")
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        time.sleep(0.001)  # let the worker threads run: they live in real time
+
+    scheduler = Scheduler(
+        jobs=["slow", "fast"],
+        run_one=run_one,
+        cadence=Every(60, start=fake.now),
+        iterations=3,
+        clock=fake.clock,
+        sleep=sleep,
+        max_parallel=2,
+    )
+    assert scheduler.loop() == EXIT_OK
+    # On its grid while slow held its first iteration (give or take the naps of thread starts).
+    grid = [1000.0, 1060.0, 1120.0]
+    assert all(0 <= t - g < 10 for t, g in zip(fast_ticks[:3], grid, strict=True)), fast_ticks
+
+
+def test_a_job_that_gives_up_leaves_the_others_running_and_the_loop_ends_with_exit_1() -> None:
+    from kiter.errors import EXIT_FAILED, JobFailed
+
+    fake = FakeTime()
+    runs: dict[str, int] = {"broken": 0, "fine": 0}
+    lines: list[str] = []
+
+    def run_one(name: str) -> None:
+        runs[name] += 1
+        if name == "broken":
+            raise JobFailed("the engine said no")
+
+    scheduler = Scheduler(
+        jobs=["broken", "fine"],
+        run_one=run_one,
+        cadence=Every(60, start=fake.now),
+        iterations=5,
+        retry=RetryPolicy(max_retries=2, first_backoff=1),
+        echo=lines.append,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        max_parallel=2,
+    )
+    assert scheduler.loop() == EXIT_FAILED
+    assert runs == {"broken": 3, "fine": 5}
+    assert "broken: giving up after 2 retries of the same iteration: the engine said no" in lines
+    assert any(line.startswith("fine: next iteration at") for line in lines)
+
+
+def test_no_more_jobs_run_at_once_than_max_parallel() -> None:
+    import threading
+
+    fake = FakeTime()
+    lock = threading.Lock()
+    now_running: list[str] = []
+    most = 0
+
+    def run_one(name: str) -> None:
+        nonlocal most
+        with lock:
+            now_running.append(name)
+            most = max(most, len(now_running))
+        threading.Event().wait(0.05)
+        with lock:
+            now_running.remove(name)
+
+    scheduler = Scheduler(
+        jobs=[f"job{i}" for i in range(6)],
+        run_one=run_one,
+        cadence=BackToBack(),
+        iterations=2,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        max_parallel=2,
+    )
+    assert scheduler.loop() == EXIT_OK
+    assert most == 2
+
+
+def test_ctrl_c_asks_every_running_job_to_stop_and_waits_for_each() -> None:
+    import threading
+
+    from kiter.errors import Interrupted
+    from kiter.stopping import Stop
+
+    stop = Stop()
+    started = threading.Barrier(3, timeout=10)
+    stopped: list[str] = []
+
+    def run_one(name: str) -> None:
+        started.wait()
+        try:
+            while True:
+                stop.sleep(0.01)  # an engine wait: a stop request ends it
+        except KeyboardInterrupt:
+            stopped.append(name)
+            raise Interrupted(f"iteration of {name} interrupted and marked FAILED") from None
+
+    def sleep(seconds: float) -> None:
+        if started.n_waiting == 2:
+            started.wait()
+            raise KeyboardInterrupt  # Ctrl-C reaches the main thread while both jobs run
+        threading.Event().wait(seconds)
+
+    scheduler = Scheduler(
+        jobs=["a", "b"],
+        run_one=run_one,
+        cadence=BackToBack(),
+        iterations=1,
+        sleep=sleep,
+        max_parallel=2,
+        stop=stop,
+    )
+    with pytest.raises(Interrupted, match="stopped 2 running iteration"):
+        scheduler.loop()
+    assert sorted(stopped) == ["a", "b"]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from kiter.project import Project, TargetConfig
     from kiter.render import Renderer
     from kiter.runner import Runner
+    from kiter.stopping import Stop
     from kiter.targets.base import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,11 +98,19 @@ class App:
             self.project, config, self.aws, echo or self.progress(), log=self.engine_log()
         )
 
-    def runner(self, echo: Echo) -> Runner:
+    def runner(self, echo: Echo, stop: Stop | None = None) -> Runner:
+        """A runner; `stop` for one of several that run side by side in worker threads."""
+        from kiter.stopping import NEVER
         from kiter.wiring import make_runner
 
         return make_runner(
-            self.project, self.aws, self.renderer, self.ledger, echo, log=self.engine_log()
+            self.project,
+            self.aws,
+            self.renderer,
+            self.ledger,
+            echo,
+            log=self.engine_log(),
+            stop=stop or NEVER,
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from kiter.cli.app import (
@@ -13,7 +15,11 @@ from kiter.cli.app import (
     target_option,
     warn,
 )
-from kiter.errors import UsageError
+from kiter.errors import KiterError, UsageError
+
+if TYPE_CHECKING:
+    from kiter.echo import Echo
+    from kiter.project import JobConfig
 
 
 @click.command()
@@ -66,6 +72,14 @@ from kiter.errors import UsageError
     metavar="DURATION",
     help="First retry delay (0s: at once); doubles.",
 )
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Jobs run at once (default: all of them, within what the checkpoint table's capacity "
+    "was sized for).",
+)
 @target_option
 @quiet_option
 @pass_app
@@ -80,14 +94,17 @@ def run(
     iterations: int | None,
     max_retries: int,
     backoff: str,
+    max_parallel: int | None,
     target: str | None,
     quiet: bool,
 ) -> None:
     """Run iterations of JOB (or --all) on a cadence, retrying failures with the same number.
 
-    A failed iteration is retried with the same iteration number (and
-    kinesis.rerun.iteration.without.wait=true) after a doubling backoff; after --max-retries the
-    loop stops with exit 1. Iteration N+1 never starts before N succeeded. SIGTERM or Ctrl-C
+    Jobs run side by side, each on its own cadence with its own retries (--max-parallel at
+    once); a line of output names its job. A failed iteration is retried with the same iteration
+    number (and kinesis.rerun.iteration.without.wait=true) after a doubling backoff; after
+    --max-retries that job gives up, the others go on, and kiter exits 1 when they are done. An
+    iteration another process runs (another kiter run, on any host) is skipped for that tick. Iteration N+1 never starts before N succeeded. SIGTERM or Ctrl-C
     cancels the running iteration, records it FAILED, releases its lease and exits 130.
     Without --every or --cron, iterations run back to back. --every starts at once; --cron
     waits for its first tick (--now: one round at once first). A cron expression that never
@@ -102,8 +119,11 @@ def run(
     """
     import time
 
+    from kiter.cadence import make_cadence
     from kiter.durations import parse_duration
-    from kiter.scheduler import RetryPolicy, Scheduler, make_cadence, shared_streams
+    from kiter.metastore.sizing import parallelism
+    from kiter.scheduler import RetryPolicy, Scheduler, shared_streams
+    from kiter.stopping import Stop
 
     cadence, tz = make_cadence(every=every, cron=cron, zone=zone, now=time.time())
     retry = RetryPolicy(
@@ -122,10 +142,17 @@ def run(
     for warning in shared_streams([(j.name, j.stream, j.logical_name) for j in jobs]):
         warn(warning)
     echo = app.progress(quiet)
-    runner = app.runner(echo)
+    stop = Stop()
+    workers, too_many = parallelism(max_parallel, len(jobs), _sized_for(app, jobs))
+    if too_many:
+        warn(too_many)
+    runners = {
+        name: app.runner(echo if len(names) == 1 else _labelled(echo, name), stop=stop)
+        for name in names
+    }
 
     def run_one(name: str) -> None:
-        result = runner.run(project.job(name), targets[name])
+        result = runners[name].run(project.job(name), targets[name])
         note(f"{name}: {result.summary()}")
 
     sigterm_as_interrupt()
@@ -138,5 +165,34 @@ def run(
         echo=note,
         start_now=start_now,
         zone=tz,
+        max_parallel=workers,
+        stop=stop,
     )
     raise SystemExit(scheduler.loop())
+
+
+def _labelled(echo: Echo, job: str) -> Echo:
+    return lambda line: echo(f"{job}: {line}")
+
+
+def _sized_for(app: App, jobs: list[JobConfig]) -> int | None:
+    """How many of these jobs the checkpoint table's capacity holds at once (None: no bound, or
+    nothing to size by: a single job, an on-demand table, streams out of sight)."""
+    from kiter.metastore.sizing import jobs_sized_for, open_shards
+    from kiter.metastore.table import CheckpointTable
+
+    if len(jobs) < 2:
+        return None
+    meta = app.project.metastore
+    try:
+        info = CheckpointTable(
+            app.aws.client("dynamodb"), meta.table, meta.hash_key, meta.range_key
+        ).describe()
+        if info is None or info.on_demand:
+            return None
+        kinesis = app.aws.client("kinesis")
+        streams = {job.stream for job in jobs if not job.cross_account}
+        shards = max((open_shards(kinesis, stream) for stream in streams), default=1)
+    except KiterError:
+        return None  # the run itself says what is wrong, job by job
+    return jobs_sized_for(info, shards)

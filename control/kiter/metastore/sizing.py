@@ -12,7 +12,7 @@ from typing import Any
 
 from kiter.aws import error_code, service_error
 from kiter.errors import UsageError
-from kiter.metastore.table import required_capacity
+from kiter.metastore.table import TableInfo, required_capacity
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,27 @@ def size_for(
         basis.append("s from --shards")
     read, write = required_capacity(jobs, shards)
     return Sizing(jobs, shards, read, write, "; ".join(basis))
+
+
+def jobs_sized_for(info: TableInfo, shards: int) -> int | None:
+    """How many jobs over `shards` shards each may run at once on the table's capacity, by EMR's
+    guidance (read >= j*s/5, write >= j*s); None for an on-demand table (no bound)."""
+    if info.on_demand:
+        return None
+    shards = max(1, shards)
+    return max(0, min(info.write // shards, (5 * info.read) // shards))
+
+
+def parallelism(requested: int | None, jobs: int, sized_for: int | None) -> tuple[int, str | None]:
+    """How many jobs `kiter run` runs at once, and a warning when that exceeds what the table
+    was sized for. Default: every job, within what the table holds (at least one)."""
+    if requested is None:
+        bound = jobs if sized_for is None else min(jobs, sized_for)
+        return max(1, bound), None
+    if sized_for is not None and requested > sized_for:
+        return requested, (
+            f"--max-parallel {requested} exceeds the {sized_for} concurrent job(s) the checkpoint "
+            "table's capacity was sized for (read j*s/5, write j*s): expect throttling, or "
+            "`kiter metastore create --update-capacity --jobs N`"
+        )
+    return requested, None
