@@ -66,3 +66,47 @@ def unique() -> str:
 def run_script(target: HiveServer2Target, script: Script) -> Outcome:
     """Start a script and follow it to its end, outside any ledger."""
     return target.follow(target.start(script), Unwatched())
+
+
+# A staged job whose every run records itself: a row (logical name, iteration, records read) in
+# a table of the test's, so a test can count the runs of each iteration on the engine itself.
+COUNTING_TEMPLATE = """\
+{% import "kiter/hive.j2" as kiter with context -%}
+{% set source = kiter.table_name("records") -%}
+{{ kiter.preamble() }}
+
+{{ kiter.source_table(source, ["line STRING"]) }}
+
+INSERT INTO {{ vars.starts }}
+SELECT '{{ logical_name }}', {{ iteration }}, COUNT(*) FROM {{ source }}
+WHERE {{ kiter.this_iteration() }};
+"""
+
+
+def counting_project(
+    root: Path,
+    *,
+    endpoint: str,
+    port: int,
+    stream: str,
+    jobs: dict[str, str],
+    starts: str,
+    lease: int,
+) -> None:
+    """kiter.toml and the counting template in `root`: `jobs` maps job names to logical names,
+    all staged (file://) from `stream` to Spark's HiveServer2 on `port`."""
+    (root / "hiveql").mkdir(exist_ok=True)
+    (root / "hiveql" / "counting.hql.j2").write_text(COUNTING_TEMPLATE, encoding="utf-8")
+    text = (
+        f'[aws]\nregion = "us-east-1"\nendpoint_url = "{endpoint}"\n'
+        f"[metastore]\nlease_seconds = {lease}\n"
+        f'[staging]\nlocation = "{(root / "staging").as_uri()}"\n'
+        f'[targets.spark]\nkind = "hiveserver2"\nhost = "127.0.0.1"\nport = {port}\n'
+    )
+    for job, logical in jobs.items():
+        text += (
+            f'[jobs.{job}]\nengine = "hive"\ntemplate = "counting.hql.j2"\n'
+            f'stream = "{stream}"\ntarget = "spark"\nmode = "staged"\n'
+            f'logical_name = "{logical}"\nvars = {{ starts = "{starts}" }}\n'
+        )
+    (root / "kiter.toml").write_text(text, encoding="utf-8")

@@ -16,24 +16,12 @@ from kiter.aws import Aws, AwsSettings
 from kiter.metastore.table import CheckpointTable
 from kiter_support import kiter_process, paused_holders
 
-from .conftest import ThriftServer
+from .conftest import ThriftServer, counting_project
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 LEASE = 10
 POINTS = ("after-claim", "after-read", "after-stage", "after-render", "before-start")
-
-TEMPLATE = """\
-{% import "kiter/hive.j2" as kiter with context -%}
-{% set source = kiter.table_name("lines") -%}
-{{ kiter.preamble() }}
-
-{{ kiter.source_table(source, ["line STRING"]) }}
-
-INSERT INTO {{ vars.starts }}
-SELECT '{{ logical_name }}', {{ iteration }}, COUNT(*) FROM {{ source }}
-WHERE {{ kiter.this_iteration() }};
-"""
 
 
 def test_a_holder_paused_past_its_lease_at_any_phase_starts_nothing_on_hiveserver2(
@@ -47,24 +35,19 @@ def test_a_holder_paused_past_its_lease_at_any_phase_starts_nothing_on_hiveserve
         on_demand=True, read=0, write=0, progress=lambda _: None
     )
     kinesis = aws.client("kinesis")
-    kinesis.create_stream(StreamName="lines", ShardCount=2)
+    stream = f"paused-{unique}"  # moto's state outlives a test in this process
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
     for i in range(20):
-        kinesis.put_record(StreamName="lines", Data=f"line {i}".encode(), PartitionKey=str(i))
-    (tmp_path / "hiveql").mkdir()
-    (tmp_path / "hiveql" / "starts.hql.j2").write_text(TEMPLATE, encoding="utf-8")
-    project = (
-        f'[aws]\nregion = "us-east-1"\nendpoint_url = "{moto_endpoint}"\n'
-        f"[metastore]\nlease_seconds = {LEASE}\n"
-        f'[staging]\nlocation = "{(tmp_path / "staging").as_uri()}"\n'
-        f'[targets.spark]\nkind = "hiveserver2"\nhost = "127.0.0.1"\nport = {thrift_server.port}\n'
+        kinesis.put_record(StreamName=stream, Data=f"line {i}".encode(), PartitionKey=str(i))
+    counting_project(
+        tmp_path,
+        endpoint=moto_endpoint,
+        port=thrift_server.port,
+        stream=stream,
+        jobs={_job(point): f"{_job(point)}_{unique}" for point in POINTS},
+        starts=starts,
+        lease=LEASE,
     )
-    for point in POINTS:
-        project += (
-            f'[jobs.{_job(point)}]\nengine = "hive"\ntemplate = "starts.hql.j2"\n'
-            f'stream = "lines"\ntarget = "spark"\nmode = "staged"\n'
-            f'logical_name = "{_job(point)}_{unique}"\nvars = {{ starts = "{starts}" }}\n'
-        )
-    (tmp_path / "kiter.toml").write_text(project, encoding="utf-8")
     for point in POINTS:
         # Staged once: the paused holder's read is a rerun of exact boundaries, which writes
         # nothing to the ledger before the script starts.
