@@ -172,7 +172,7 @@ class Runner:
         """Refuse an iteration whose records may have expired; a refusal spends no attempt."""
         from kiter.metastore.retention import guard_retention, stream_retention_hours
 
-        region = self.project.aws.region
+        region = self.aws.settings.region
         if job.cross_account or (job.endpoint_region and job.endpoint_region != region):
             return  # the stream is out of this account's or region's sight: nothing to ask
         try:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from kiter.runner import Runner
 
 LOCAL = "local"
+# The embedded stack's region when nothing names one: its moto server is no AWS account, and
+# `kiter local up` and `kiter --profile local ...` resolve the same region either way.
+LOCAL_REGION = "us-east-1"
 
 
 def make_aws(project: Project) -> Aws:
@@ -35,7 +38,10 @@ def make_aws(project: Project) -> Aws:
         from kiter.local.stack import resolve_endpoint
 
         settings = replace(
-            settings, endpoint_url=resolve_endpoint(project.local_dir), local_credentials=True
+            settings,
+            endpoint_url=resolve_endpoint(project.local_dir),
+            local_credentials=True,
+            region=settings.region or LOCAL_REGION,
         )
     return Aws(settings)
 
@@ -206,4 +212,13 @@ def local_stack_at(project_root: Path, echo: Echo = no_echo) -> LocalStack:
 
 def local_aws(project: Project, moto_url: str) -> Aws:
     """An AWS factory for the embedded stack's moto server (its fixed credentials)."""
-    return Aws(replace(project.aws, endpoint_url=moto_url, profile=None, local_credentials=True))
+    settings = project.aws
+    return Aws(
+        replace(
+            settings,
+            endpoint_url=moto_url,
+            profile=None,
+            local_credentials=True,
+            region=settings.region or LOCAL_REGION,
+        )
+    )

@@ -55,7 +55,7 @@ def project(tmp_path: Path, in_process_moto: None) -> Path:
 def ledger_as(owner: Owner) -> Ledger:
     """The ledger in the project's checkpoint table, claiming as `owner`."""
     return Ledger(
-        Aws(AwsSettings()).client("dynamodb"),
+        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
         "MyEMRKinesisTable",
         "HashKey",
         "RangeKey",

@@ -126,7 +126,8 @@ def describe(app: App, as_json: bool) -> None:
     info = _table(app).describe()
     if info is None:
         raise UsageError(
-            f"table {app.project.metastore.table} does not exist: run `kiter metastore create`"
+            f"table {app.project.metastore.table} does not exist in {app.aws.region}: "
+            "run `kiter metastore create`"
         )
     report = {"table": info.to_json(), "ledger": app.ledger.summary()}
     try:
@@ -203,7 +204,7 @@ def iam_policy(app: App, account: str) -> None:
     if project.staging.location.startswith("s3://"):
         prefixes.append(project.staging.location)
     policy = build(
-        region=project.aws.region,
+        region=app.aws.region,
         account=account,
         table=project.metastore.table,
         ledger_table=project.metastore.ledger_table,

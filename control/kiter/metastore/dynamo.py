@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, in_region, service_error
 from kiter.errors import Unfixable
 
 # Placeholders in an expression: #name and :value.
@@ -103,7 +103,8 @@ class Dynamo:
                     raise ConditionFailed(action, failed) from exc
             if code == "ResourceNotFoundException":
                 raise Unfixable(
-                    f"{action}: table {self.table} does not exist (run `kiter metastore create`)"
+                    f"{action}: table {self.table} does not exist{in_region(self.client)} "
+                    "(run `kiter metastore create`)"
                 ) from exc
             raise service_error(exc, action) from exc
         except BotoCoreError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, in_region, service_error
 from kiter.errors import ConfigError, ServiceError
 
 PAY_PER_REQUEST = "PAY_PER_REQUEST"
@@ -182,7 +182,7 @@ class CheckpointTable:
                 "WriteCapacityUnits": max(1, write),
             }
         mode = "on-demand" if on_demand else f"{max(1, read)} read / {max(1, write)} write units"
-        progress(f"creating table {self.name} ({mode})")
+        progress(f"creating table {self.name}{in_region(self.client)} ({mode})")
         try:
             self.client.create_table(**args)
         except ClientError as exc:
@@ -241,7 +241,9 @@ class CheckpointTable:
         """Set provisioned capacity (switching an on-demand table to provisioned)."""
         info = self.describe()
         if info is None:
-            raise ConfigError(f"table {self.name} does not exist: create it first")
+            raise ConfigError(
+                f"table {self.name} does not exist{in_region(self.client)}: create it first"
+            )
         read, write = max(1, read), max(1, write)
         if not info.on_demand and (info.read, info.write) == (read, write):
             # DynamoDB rejects an update that changes nothing.
@@ -275,7 +277,7 @@ class CheckpointTable:
             self.client.delete_table(TableName=self.name)
         except ClientError as exc:
             if error_code(exc) == "ResourceNotFoundException":
-                progress(f"table {self.name} does not exist")
+                progress(f"table {self.name} does not exist{in_region(self.client)}")
                 return False
             raise service_error(exc, f"delete table {self.name}") from exc
         except BotoCoreError as exc:

@@ -1,7 +1,9 @@
 """Load and validate a kiter project (`kiter.toml`) into one frozen `Project`.
 
 Precedence, implemented once in `_layer`: command-line flag > environment variable (KITER_...) >
-kiter.toml (with the selected `[profiles.NAME]` merged over it) > default. Every problem becomes a
+kiter.toml (with the selected `[profiles.NAME]` merged over it) > default; for the region, AWS's
+own conventions come between the file and the default (AWS_REGION, AWS_DEFAULT_REGION, the AWS
+profile's region), and there is no default. Every problem becomes a
 `ConfigError` naming the file, the key and, where it can be had, the line. This module must not
 render templates or talk to any service.
 """
@@ -17,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kiter.aws import AwsSettings
+from kiter.aws import AwsSettings, conventional_region
 from kiter.errors import ConfigError
 from kiter.project.checks import (
     Locator,
@@ -143,6 +145,12 @@ def _layer(
             if flag is not None:
                 table[key] = flag
                 origins[f"{section}.{key}"] = f"--{key.replace('_', '-')}"
+    aws = doc["aws"]
+    if isinstance(aws, dict) and aws.get("region") is None:
+        profile_name = aws.get("profile")
+        found = conventional_region(profile_name if isinstance(profile_name, str) else None, env)
+        if found is not None:
+            aws["region"], origins["aws.region"] = found
     return doc, origins
 
 
