@@ -21,6 +21,7 @@ from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
 from kiter.lease import LeaseKeeper, signals_deferred
 from kiter.project import JobConfig, Project, TargetConfig
+from kiter.project.placeholders import job_placeholders, refuse_placeholders
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.targets.base import Abandoned, Handle, Outcome, Script, Target
@@ -95,7 +96,7 @@ class Runner:
     ) -> IterationResult:
         """Run one iteration of `job` on `target`; raises JobFailed when the engine says so."""
         options = options or RunOptions()
-        _refuse_mismatch(job, target)
+        self.preflight(job, target, options.overrides)
         secrets = cross_account_secrets(self.env) if job.cross_account else {}
         redact = Redactor(secrets.values())
         # Built before the claim: a target that cannot be built costs no attempt.
@@ -143,6 +144,7 @@ class Runner:
             raise ConfigError(
                 f"job {job.name} is in connector mode: the connector reads its stream"
             )
+        refuse_placeholders(job_placeholders(self.project, job))
         claim = self._claim(job, iteration, "stage")
         self._guard_retention(job, claim, force)
         with self._holding(claim, "stage", NO_SECRETS) as keeper:
@@ -154,6 +156,16 @@ class Runner:
             else:
                 self.ledger.fail(keeper.claim, "staged, not yet run: `kiter submit` runs it")
         return read
+
+    def preflight(
+        self, job: JobConfig, target: TargetConfig, overrides: Mapping[str, str] | None = None
+    ) -> None:
+        """What refuses a run before anything is claimed or started (exit 2): a target that
+        cannot run the job, a `--var` no template reads, a scaffold placeholder where the job
+        writes. `kiter run` asks it of every job before its first tick."""
+        _refuse_mismatch(job, target)
+        self.renderer.check_overrides(job, overrides or {})
+        refuse_placeholders(job_placeholders(self.project, job, target, overrides))
 
     # ---- the steps --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from kiter.aws import Aws
 from kiter.echo import Echo, no_echo
 from kiter.project import EmrConfig, HiveServer2Config, PigConfig, Project, TargetConfig
+from kiter.project.placeholders import refuse_placeholders, target_placeholders
 from kiter.targets.base import Target
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def make_target(
     """The engine target a [targets.NAME] table describes; `echo` gets progress, `log` the
     engine's own log lines."""
     env = os.environ if env is None else env
-    _refuse_placeholders(config)
+    refuse_placeholders(target_placeholders(config))
     if config.kind == "emr-serverless":
         return _emr_serverless_target(config, aws, echo)
     if isinstance(config, EmrConfig):
@@ -152,22 +153,6 @@ def _emr_serverless_target(config: TargetConfig, aws: Aws, echo: Echo) -> Target
         poll_seconds=(float(low), float(high)),
         echo=echo,
     )
-
-
-# What `kiter init` writes for the user to replace: a target still holding one cannot run.
-SCAFFOLD_PLACEHOLDERS = ("j-XXXXXXXXXXXXX", "s3://my-bucket", "hive.example.internal")
-
-
-def _refuse_placeholders(config: TargetConfig) -> None:
-    from kiter.errors import ConfigError
-
-    for key in ("cluster_id", "script_prefix", "host", "log_uri"):
-        value = str(getattr(config, key, "") or "")
-        if any(value == p or value.startswith(p + "/") for p in SCAFFOLD_PLACEHOLDERS):
-            raise ConfigError(
-                f"targets.{config.name}.{key} is still the scaffold's placeholder {value!r}: "
-                "edit kiter.toml (for the embedded stack, run with --profile local)"
-            )
 
 
 def make_runner(

@@ -100,6 +100,8 @@ def run(
         cadence = Cron(cron)
     echo = app.progress(quiet)
     runner = app.runner(echo)
+    for job in jobs:  # every job's refusals before any job runs
+        runner.preflight(job, targets[job.name])
 
     def run_one(name: str) -> None:
         result = runner.run(project.job(name), targets[name])

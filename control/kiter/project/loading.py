@@ -209,6 +209,9 @@ def _build(
         name: _build_job(name, table, loc, staging, targets)
         for name, table in named_tables(doc.get("jobs", {}), "jobs", loc).items()
     }
+    for job in jobs.values():
+        for key in job.vars:  # where each var was set, for warnings about it
+            origins[f"jobs.{job.name}.vars.{key}"] = _var_where(loc, profile, job.name, key)
     project = Project(
         root=path.parent.resolve(),
         path=path,
@@ -233,6 +236,18 @@ def _build(
                 where=loc.where("jobs", job.name, "template"),
             )
     return project
+
+
+def _var_where(loc: Locator, profile: str | None, job: str, key: str) -> str:
+    """file:line of a job var: the selected profile's when it sets it, else the job's own (its
+    `[jobs.JOB.vars]` line, or the `vars = {...}` line of an inline table)."""
+    places = [("jobs", job, "vars", key), ("jobs", job, "vars")]
+    if profile is not None:
+        places = [("profiles", profile, *keys) for keys in places] + places
+    for keys in places:
+        if loc.line(*keys):
+            return loc.where(*keys)
+    return str(loc.path)
 
 
 def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfig:
