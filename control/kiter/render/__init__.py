@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     import jinja2
 
 
-# The names kiter puts in every template's context (keep in step with `Renderer.render`): a var
-# of the same name is reachable only as `vars.NAME`, kiter's value wins at the top level.
+# The names kiter puts in every template's context, in `Renderer.render`'s order: a var of the
+# same name is reachable only as `vars.NAME`, kiter's value wins at the top level.
 KITER_NAMES = (
     "vars",
     "job",
@@ -229,8 +229,7 @@ class Renderer:
             return _PREAMBLE  # the block goes in after the body is adopted, see below
 
         variables = outside_values(job, overrides or {})
-        context: dict[str, Any] = {
-            **variables,
+        own: dict[str, Any] = {
             "vars": variables,
             "job": job.name,
             "engine": job.engine,
@@ -245,6 +244,8 @@ class Renderer:
             "kiter_preamble": kiter_preamble,
             "ident": sanitized_identifier,
         }
+        assert tuple(own) == KITER_NAMES  # what `reads` takes for kiter's own names
+        context = {**variables, **own}
         if job.template not in self._paths:
             self._paths[job.template] = str(self.project.find_template(job.template))
         checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
