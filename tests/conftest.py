@@ -26,6 +26,11 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # Nor the developer's ~/.aws files: a profile's region or keys there would change the tests.
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.path.join(os.sep, "nonexistent", "aws", "config"))
+    monkeypatch.setenv(
+        "AWS_SHARED_CREDENTIALS_FILE", os.path.join(os.sep, "nonexistent", "aws", "credentials")
+    )
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 

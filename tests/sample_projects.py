@@ -54,7 +54,7 @@ script_prefix = "s3://kiter-scripts/prefix"
 
 [targets.hive]
 kind = "hiveserver2"
-host = "hive.example.internal"
+host = "hive.analytics.internal"
 
 [jobs.top_errors]
 engine = "hive"

@@ -45,7 +45,7 @@ def failing_endpoint() -> Iterator[str]:
 def test_a_failing_dynamodb_call_is_tried_a_bounded_number_of_times(
     failing_endpoint: str,
 ) -> None:
-    client = Aws(AwsSettings(endpoint_url=failing_endpoint)).client("dynamodb")
+    client = Aws(AwsSettings(region="us-east-1", endpoint_url=failing_endpoint)).client("dynamodb")
     client.meta.events.register("before-sleep", lambda **_kw: None)
     with pytest.raises(Exception, match="InternalFailure"):
         client.get_item(TableName="t", Key={"k": {"S": "v"}})
@@ -53,7 +53,9 @@ def test_a_failing_dynamodb_call_is_tried_a_bounded_number_of_times(
 
 
 def test_a_failing_kinesis_read_is_retried_by_the_reader_alone(failing_endpoint: str) -> None:
-    client = Aws(AwsSettings(endpoint_url=failing_endpoint)).client("kinesis", retries=False)
+    client = Aws(AwsSettings(region="us-east-1", endpoint_url=failing_endpoint)).client(
+        "kinesis", retries=False
+    )
     slept: list[float] = []
     with pytest.raises(Exception, match="InternalFailure"):
         call_with_backoff(client, "ListShards", None, sleep=slept.append, StreamName="s")

@@ -3,6 +3,10 @@
 Region, profile, endpoint and botocore's retry mode are applied here and nowhere else. No module
 keeps a client at import time: callers ask an `Aws` for one, so moto and tests need no patching.
 
+The region follows the AWS CLI's conventions below kiter's own settings (`conventional_region`):
+AWS_REGION, AWS_DEFAULT_REGION, then the AWS profile's region; with none, a client is refused
+(NO_REGION) rather than guessed.
+
 Retries live in one layer per call: botocore's standard mode (at most `MAX_ATTEMPTS` tries, each
 bounded by the connect and read timeouts, so one call gives up within about two minutes), except
 for the stream reader, which takes a client without retries (`retries=False`) and retries
@@ -16,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +35,52 @@ if TYPE_CHECKING:
 class AwsSettings:
     """Where and as whom kiter talks to AWS (the `[aws]` table, after precedence)."""
 
-    region: str = "us-east-1"
+    region: str | None = None  # None: no setting or AWS convention named one
     profile: str | None = None
     endpoint_url: str | None = None
     # The embedded local stack takes any keys: use fixed ones, so a fresh machine needs none.
     local_credentials: bool = False
+
+
+NO_REGION = (
+    "no AWS region: pass --region, or set KITER_AWS_REGION, region in kiter.toml's [aws], "
+    "AWS_REGION or AWS_DEFAULT_REGION, or a region in the AWS profile "
+    "(aws configure set region REGION)"
+)
+# AWS's own variables, read (in this order) when kiter's flag, variable and file name no region.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def conventional_region(profile: str | None, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The region as the AWS CLI finds it, and where from: AWS_REGION, AWS_DEFAULT_REGION, then
+    the region of the AWS profile (`profile`, else AWS_PROFILE, else "default") in the AWS
+    config file, as botocore reads it. None when nothing names one."""
+    for name in REGION_VARIABLES:
+        if env.get(name):
+            return env[name], name
+    return _profile_region(profile, env)
+
+
+def _profile_region(profile: str | None, env: Mapping[str, str]) -> tuple[str, str] | None:
+    config_file = env.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    credentials_file = env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    if not any(os.path.isfile(os.path.expanduser(p)) for p in (config_file, credentials_file)):
+        return None  # nothing to read: spare every command botocore's import (about 0.1 s)
+    from botocore.exceptions import BotoCoreError
+    from botocore.session import Session
+
+    name = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    session = Session()
+    # From `env`, not the process's environment, so the caller's view of it is the one read.
+    session.set_config_variable("config_file", config_file)
+    session.set_config_variable("credentials_file", credentials_file)
+    try:
+        region = session.full_config.get("profiles", {}).get(name, {}).get("region")
+    except BotoCoreError as exc:  # a config file botocore cannot parse
+        raise ConfigError(f"AWS settings: {exc}") from None
+    if not region:
+        return None
+    return str(region), f"region of AWS profile {name!r} in {config_file}"
 
 
 MAX_ATTEMPTS = 4
@@ -68,6 +114,13 @@ class Aws:
             self._session = session
         return self._session
 
+    @property
+    def region(self) -> str:
+        """The region every client talks to; a ConfigError (exit 2) when none was found."""
+        if not self.settings.region:
+            raise ConfigError(NO_REGION)
+        return self.settings.region
+
     def client(self, service: str, *, retries: bool = True) -> Any:
         """A client for `service` with kiter's region, endpoint and bounded retries.
 
@@ -91,10 +144,23 @@ class Aws:
             read_timeout=READ_TIMEOUT_S,
         )
         endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-        session: Any = self.session()
+        session: Any = self.session()  # a missing AWS profile is said before a missing region
         return session.create_client(
-            service, region_name=self.settings.region, endpoint_url=endpoint, config=config
+            service, region_name=self.region, endpoint_url=endpoint, config=config
         )
+
+
+def region_of(client: Any) -> str:
+    """A botocore client's region ("" when it has none): a message about a resource says where
+    it looked."""
+    region = getattr(getattr(client, "meta", None), "region_name", None)
+    return region if isinstance(region, str) else ""
+
+
+def in_region(client: Any) -> str:
+    """`" in REGION"` for a botocore client ("" without one)."""
+    region = region_of(client)
+    return f" in {region}" if region else ""
 
 
 def is_aws_error(exc: BaseException) -> bool:

@@ -46,9 +46,11 @@ class MissingTable(ConfigError):
     """A DynamoDB table kiter.toml names does not exist: setting up, not a service failure, so the
     same exit code whichever command found it (and `kiter run` stops instead of retrying)."""
 
-    def __init__(self, *tables: str) -> None:
+    def __init__(self, *tables: str, region: str = "") -> None:
+        where = f" in {region}" if region else ""
         super().__init__(
-            f"table {' or '.join(tables)} does not exist: `kiter metastore create` creates it"
+            f"table {' or '.join(tables)} does not exist{where}: "
+            "`kiter metastore create` creates it"
         )
 
 

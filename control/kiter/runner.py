@@ -24,6 +24,7 @@ from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseL
 from kiter.lease import LeaseKeeper, signals_deferred
 from kiter.metastore.iterations import STAGED_NOT_RUN
 from kiter.project import JobConfig, Project, TargetConfig
+from kiter.project.placeholders import job_placeholders, refuse_placeholders
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.stopping import NEVER, Stop
@@ -102,7 +103,7 @@ class Runner:
     ) -> IterationResult:
         """Run one iteration of `job` on `target`; raises JobFailed when the engine says so."""
         options = options or RunOptions()
-        _refuse_mismatch(job, target)
+        self.preflight(job, target, options.overrides)
         secrets = cross_account_secrets(self.env) if job.cross_account else {}
         redact = Redactor(secrets.values())
         # Built before the claim: a target that cannot be built costs no attempt.
@@ -156,6 +157,7 @@ class Runner:
             raise ConfigError(
                 f"job {job.name} is in connector mode: the connector reads its stream"
             )
+        refuse_placeholders(job_placeholders(self.project, job))
         claim = self._claim(job, iteration, "stage")
         self._guard_retention(job, claim, force)
         with self._holding(claim, "stage", NO_SECRETS) as keeper:
@@ -167,6 +169,16 @@ class Runner:
             else:
                 self.ledger.fail(keeper.claim, f"{STAGED_NOT_RUN}: `kiter submit` runs it")
         return read
+
+    def preflight(
+        self, job: JobConfig, target: TargetConfig, overrides: Mapping[str, str] | None = None
+    ) -> None:
+        """What refuses a run before anything is claimed or started (exit 2): a target that
+        cannot run the job, a `--var` no template reads, a scaffold placeholder where the job
+        writes. `kiter run` asks it of every job before its first tick."""
+        _refuse_mismatch(job, target)
+        self.renderer.check_overrides(job, overrides or {})
+        refuse_placeholders(job_placeholders(self.project, job, target, overrides))
 
     # ---- the steps --------------------------------------------------------------------------
 
@@ -185,7 +197,7 @@ class Runner:
         """Refuse an iteration whose records may have expired; a refusal spends no attempt."""
         from kiter.metastore.retention import guard_retention, stream_retention_hours
 
-        region = self.project.aws.region
+        region = self.aws.settings.region
         if job.cross_account or (job.endpoint_region and job.endpoint_region != region):
             return  # the stream is out of this account's or region's sight: nothing to ask
         try:

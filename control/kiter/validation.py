@@ -65,13 +65,26 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
             )
     ordered = sorted(problems, key=lambda p: p.line)
     failed = any(p.severity == "error" for p in ordered)
-    notes = [f"warning: {note}" for note in rendered.notes]
+    notes = [f"warning: {note}" for note in rendered.notes] + _placeholders(renderer, job)
     shown = notes + [p.format(script) for p in ordered]
     if job.engine == "pig" and job.mode == "staged" and not failed:
         pigs_word = _pig_check(renderer, job, iteration, rendered)
         if pigs_word:
             return JobCheck(job.name, script, [*shown, pigs_word], failed=True)
     return JobCheck(job.name, script, shown, failed=failed)
+
+
+def _placeholders(renderer: Renderer, job: JobConfig) -> list[str]:
+    """Warnings (submit, run and stage refuse them): a fresh scaffold validates, and says what
+    is left to edit."""
+    from kiter.project.placeholders import job_placeholders
+
+    project = renderer.project
+    target = project.targets.get(job.target) if job.target else None
+    return [
+        f"warning: {found} (submit, run and stage refuse it)"
+        for found in job_placeholders(project, job, target)
+    ]
 
 
 def _pig_check(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kiter.aws import Aws
 from kiter.echo import Echo, no_echo
 from kiter.project import EmrConfig, HiveServer2Config, PigConfig, Project, TargetConfig
+from kiter.project.placeholders import refuse_placeholders, target_placeholders
 from kiter.stopping import NEVER, Stop
 from kiter.targets.base import Target
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from kiter.runner import Runner
 
 LOCAL = "local"
+# The embedded stack's region when nothing names one: its moto server is no AWS account, and
+# `kiter local up` and `kiter --profile local ...` resolve the same region either way.
+LOCAL_REGION = "us-east-1"
 
 
 def make_aws(project: Project) -> Aws:
@@ -37,7 +41,10 @@ def make_aws(project: Project) -> Aws:
         from kiter.local.stack import resolve_endpoint
 
         settings = replace(
-            settings, endpoint_url=resolve_endpoint(project.local_dir), local_credentials=True
+            settings,
+            endpoint_url=resolve_endpoint(project.local_dir),
+            local_credentials=True,
+            region=settings.region or LOCAL_REGION,
         )
     return Aws(settings)
 
@@ -69,7 +76,7 @@ def make_target(
     """The engine target a [targets.NAME] table describes; `echo` gets progress, `log` the
     engine's own log lines; its waits between polls `sleep` (a Stop's, in worker threads)."""
     env = os.environ if env is None else env
-    _refuse_placeholders(config)
+    refuse_placeholders(target_placeholders(config))
     if config.kind == "emr-serverless":
         return _emr_serverless_target(config, aws, echo, sleep)
     if isinstance(config, EmrConfig):
@@ -157,22 +164,6 @@ def _emr_serverless_target(
     )
 
 
-# What `kiter init` writes for the user to replace: a target still holding one cannot run.
-SCAFFOLD_PLACEHOLDERS = ("j-XXXXXXXXXXXXX", "s3://my-bucket", "hive.example.internal")
-
-
-def _refuse_placeholders(config: TargetConfig) -> None:
-    from kiter.errors import ConfigError
-
-    for key in ("cluster_id", "script_prefix", "host", "log_uri"):
-        value = str(getattr(config, key, "") or "")
-        if any(value == p or value.startswith(p + "/") for p in SCAFFOLD_PLACEHOLDERS):
-            raise ConfigError(
-                f"targets.{config.name}.{key} is still the scaffold's placeholder {value!r}: "
-                "edit kiter.toml (for the embedded stack, run with --profile local)"
-            )
-
-
 def make_runner(
     project: Project,
     aws: Aws,
@@ -221,4 +212,13 @@ def local_stack_at(project_root: Path, echo: Echo = no_echo) -> LocalStack:
 
 def local_aws(project: Project, moto_url: str) -> Aws:
     """An AWS factory for the embedded stack's moto server (its fixed credentials)."""
-    return Aws(replace(project.aws, endpoint_url=moto_url, profile=None, local_credentials=True))
+    settings = project.aws
+    return Aws(
+        replace(
+            settings,
+            endpoint_url=moto_url,
+            profile=None,
+            local_credentials=True,
+            region=settings.region or LOCAL_REGION,
+        )
+    )

@@ -35,11 +35,12 @@ def _project(write_project: WriteProject, script: str, mode: str = "connector") 
     engine = "pig" if script.endswith(".pig") else "hive"
     folder = "piglatin" if engine == "pig" else "hiveql"
     text = (SCRIPTS / script).read_text(encoding="utf-8")
+    # The Pig script's own parameters; the Hive scripts read none a job var fills.
+    variables = 'vars = { OUTPUT = "s3://out/top10", ITERATION = "7" }\n' if engine == "pig" else ""
     return write_project(
         f'[staging]\nlocation = "s3://stage/kiter"\n'
         f'[jobs.imported]\nengine = "{engine}"\ntemplate = "{script}"\n'
-        f'stream = "{CORPUS[script]}"\nlogical_name = "imported"\nmode = "{mode}"\n'
-        'vars = { output = "s3://out/errors", OUTPUT = "s3://out/top10", ITERATION = "7" }\n',
+        f'stream = "{CORPUS[script]}"\nlogical_name = "imported"\nmode = "{mode}"\n' + variables,
         files={f"{folder}/{script}": text},
     )
 

@@ -135,7 +135,7 @@ def test_next_iteration_starts_the_ledger_there_and_is_refused_once_it_has_histo
     from kiter.metastore.ledger import Ledger, Owner
     from kiter.metastore.table import CheckpointTable
 
-    client = Aws(AwsSettings()).client("dynamodb")
+    client = Aws(AwsSettings(region="us-east-1")).client("dynamodb")
     CheckpointTable(client, "MyEMRKinesisTable", "HashKey", "RangeKey").create(
         on_demand=True, read=0, write=0, progress=lambda _: None
     )

@@ -121,7 +121,9 @@ def test_up_creates_the_projects_missing_streams_on_the_local_moto_server(
     from kiter.aws import Aws, AwsSettings
 
     url = json.loads(invoke("status", "--json").stdout)["moto"]["url"]
-    kinesis = Aws(AwsSettings(endpoint_url=url, local_credentials=True)).client("kinesis")
+    kinesis = Aws(AwsSettings(region="us-east-1", endpoint_url=url, local_credentials=True)).client(
+        "kinesis"
+    )
     assert sorted(kinesis.list_streams()["StreamNames"]) == ["clicks", "weblogs"]
     summary = kinesis.describe_stream_summary(StreamName="clicks")["StreamDescriptionSummary"]
     assert summary["OpenShardCount"] == 3

@@ -52,7 +52,7 @@ def test_create_provisioned_uses_the_capacity_formula(
         "S",
     )
     assert info.status == "ACTIVE"
-    assert lines[0] == f"creating table {TABLE} ({read} read / {write} write units)"
+    assert lines[0] == (f"creating table {TABLE} in us-east-1 ({read} read / {write} write units)")
     assert lines[-1] == f"table {TABLE} is ACTIVE"
 
 

@@ -11,9 +11,12 @@ from kiter.project import load_project, parse_var_overrides
 from sample_projects import MINIMAL, WriteProject
 
 
-def test_defaults_fill_every_table_a_file_leaves_out(write_project: WriteProject) -> None:
-    project = load_project(write_project(MINIMAL), env={})
-    assert project.aws.region == "us-east-1"
+def test_defaults_fill_every_table_a_file_leaves_out(
+    write_project: WriteProject, tmp_path: Path
+) -> None:
+    env = {"AWS_CONFIG_FILE": str(tmp_path / "no-aws-config")}
+    project = load_project(write_project(MINIMAL), env=env)
+    assert project.aws.region is None  # no default: the AWS conventions, else an error on use
     assert project.metastore.table == "MyEMRKinesisTable"
     assert (project.metastore.hash_key, project.metastore.range_key) == ("HashKey", "RangeKey")
     job = project.job("top")
@@ -28,19 +31,22 @@ def test_defaults_fill_every_table_a_file_leaves_out(write_project: WriteProject
         ("eu-west-1", None, None, "eu-west-1"),
         ("eu-west-1", "us-west-2", None, "us-west-2"),
         ("eu-west-1", "us-west-2", "ap-south-1", "ap-south-1"),
-        (None, None, None, "us-east-1"),
-        (None, "", None, "us-east-1"),  # an empty variable is no setting
+        (None, None, None, None),
+        (None, "", None, None),  # an empty variable is no setting
     ],
 )
 def test_a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default(
     write_project: WriteProject,
+    tmp_path: Path,
     file_value: str | None,
     env_value: str | None,
     flag_value: str | None,
-    expected: str,
+    expected: str | None,
 ) -> None:
     text = (f'[aws]\nregion = "{file_value}"\n' if file_value else "") + MINIMAL
-    env = {"KITER_AWS_REGION": env_value} if env_value is not None else {}
+    env = {"AWS_CONFIG_FILE": str(tmp_path / "no-aws-config")}
+    if env_value is not None:
+        env["KITER_AWS_REGION"] = env_value
     project = load_project(write_project(text), env=env, flags={"aws.region": flag_value})
     assert project.aws.region == expected
 
@@ -193,9 +199,10 @@ def test_a_staged_job_cannot_take_cross_account_keys(write_project: WriteProject
 
 
 def test_a_staged_job_reads_in_the_projects_region(write_project: WriteProject) -> None:
-    path = write_project(MINIMAL + 'mode = "staged"\nendpoint_region = "eu-west-1"\n')
+    text = '[aws]\nregion = "us-east-1"\n' + MINIMAL
+    path = write_project(text + 'mode = "staged"\nendpoint_region = "eu-west-1"\n')
     assert _error(path) == (
-        f"{path}:6: jobs.top: staged mode reads the stream in [aws] region us-east-1, "
+        f"{path}:8: jobs.top: staged mode reads the stream in [aws] region us-east-1, "
         "not endpoint_region eu-west-1"
     )
 

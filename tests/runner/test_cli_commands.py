@@ -55,7 +55,7 @@ def project(tmp_path: Path, in_process_moto: None) -> Path:
 def ledger_as(owner: Owner) -> Ledger:
     """The ledger in the project's checkpoint table, claiming as `owner`."""
     return Ledger(
-        Aws(AwsSettings()).client("dynamodb"),
+        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
         "MyEMRKinesisTable",
         "HashKey",
         "RangeKey",
@@ -181,7 +181,7 @@ def test_a_missing_table_is_one_exit_code_and_one_message_whichever_command_find
     ]
     said = {tuple(args): kiter(project, *args, capsys=capsys)[::2] for args in commands}
     line = (
-        "kiter: error: table MyEMRKinesisTable does not exist: "
+        "kiter: error: table MyEMRKinesisTable does not exist in us-east-1: "
         "`kiter metastore create` creates it\n"
     )
     assert said == {tuple(args): (2, line) for args in commands}

@@ -156,7 +156,7 @@ TWO_JOBS = (
 [jobs.other]
 engine = "hive"
 template = "top_errors.hql.j2"
-stream = "weblogs"
+stream = "weblogs2"
 logical_name = "other"
 target = "emr"
 """
@@ -181,10 +181,12 @@ def test_two_jobs_run_side_by_side_and_sigterm_stops_both_the_documented_way(
         "aws_access_key_id": "testing",
         "aws_secret_access_key": "testing",
     }
-    boto3.client("kinesis", **kw).create_stream(StreamName="weblogs", ShardCount=1)
-    boto3.client("s3", **kw).create_bucket(Bucket="scripts")
+    boto3.client("kinesis", **kw).create_stream(StreamName="weblogs2", ShardCount=1)
+    boto3.client("s3", **kw).create_bucket(Bucket="scripts2")
     cluster = start_cluster(boto3.client("emr", **kw))
-    (tmp_path / "kiter.toml").write_text(TWO_JOBS.format(cluster=cluster))
+    (tmp_path / "kiter.toml").write_text(
+        TWO_JOBS.format(cluster=cluster).replace("s3://scripts/", "s3://scripts2/")
+    )
     kiter = [sys.executable, "-m", "kiter", "-C", str(tmp_path)]
     subprocess.run(
         [*kiter, "metastore", "create", "--on-demand"], env=env, check=True, capture_output=True

@@ -90,7 +90,7 @@ def test_kill_9_at_random_moments_across_resharding_loses_and_doubles_nothing(
     kinesalite.create_stream(StreamName=STREAM, ShardCount=2)
     wait_active(kinesalite, STREAM)
     CheckpointTable(
-        Aws(AwsSettings(endpoint_url=moto_endpoint)).client("dynamodb"),
+        Aws(AwsSettings(region="us-east-1", endpoint_url=moto_endpoint)).client("dynamodb"),
         "MyEMRKinesisTable",
         "HashKey",
         "RangeKey",
@@ -151,7 +151,7 @@ def test_kill_9_at_random_moments_across_resharding_loses_and_doubles_nothing(
         if out.splitlines()[-1].endswith(" 0"):
             break
 
-    ledger = Aws(AwsSettings(endpoint_url=moto_endpoint)).client("dynamodb")
+    ledger = Aws(AwsSettings(region="us-east-1", endpoint_url=moto_endpoint)).client("dynamodb")
     head = ledger.get_item(
         TableName="MyEMRKinesisTable",
         Key={"HashKey": {"S": "kiter#top"}, "RangeKey": {"S": "~head"}},

@@ -151,7 +151,7 @@ def var_option(func: F) -> F:
         "variables",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Override a template variable (repeatable).",
+        help="Override a job var; one no template reads is an error (repeatable).",
     )(func)
 
 

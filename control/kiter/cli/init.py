@@ -51,6 +51,7 @@ def init(directory: str) -> None:
         f"  {cd}kiter local up && kiter local traffic --records 2000\n"
         "  kiter --profile local metastore create --on-demand\n"
         "  kiter --profile local submit top_errors\n"
-        "or on AWS: edit kiter.toml (the cluster, the S3 prefix, the stream), then\n"
+        "or on AWS: edit kiter.toml (the cluster, the S3 prefixes, the stream; the region unless\n"
+        "  AWS_REGION or your AWS profile names it), then\n"
         "  kiter validate && kiter metastore create && kiter submit top_errors"
     )

@@ -82,7 +82,11 @@ class LazyGroup(click.Group):
 @click.option(
     "--profile", default=None, help="Merge [profiles.NAME] over kiter.toml (KITER_PROFILE)."
 )
-@click.option("--region", default=None, help="AWS region (KITER_AWS_REGION).")
+@click.option(
+    "--region",
+    default=None,
+    help="AWS region (KITER_AWS_REGION; else kiter.toml, AWS_REGION, the AWS profile's).",
+)
 @click.option("--aws-profile", default=None, help="AWS named profile (KITER_AWS_PROFILE).")
 @click.option("--endpoint-url", default=None, help="AWS endpoint (KITER_AWS_ENDPOINT_URL).")
 @click.option("--quiet", "-q", is_flag=True, help="Only results and errors: no progress.")

@@ -156,7 +156,7 @@ def describe(app: App, as_json: bool) -> None:
 
     info = _table(app).describe()
     if info is None:
-        raise MissingTable(app.project.metastore.table)
+        raise MissingTable(app.project.metastore.table, region=app.aws.region)
     report = {"table": info.to_json(), "ledger": app.ledger.summary()}
     try:
         sizing = _size(app)
@@ -232,7 +232,7 @@ def iam_policy(app: App, account: str) -> None:
     if project.staging.location.startswith("s3://"):
         prefixes.append(project.staging.location)
     policy = build(
-        region=project.aws.region,
+        region=app.aws.region,
         account=account,
         table=project.metastore.table,
         ledger_table=project.metastore.ledger_table,

@@ -109,7 +109,8 @@ def validate(app: App, job_names: tuple[str, ...], iteration: int | None) -> Non
 
     HiveQL is parsed statement by statement with sqlglot's Hive dialect; Pig Latin is checked for
     statement ends, quotes, SET lines, aliases and the Kinesis loader. The checkpoint settings must
-    be present and agree with the job. Exit 1 when any job has a problem.
+    be present and agree with the job. Exit 1 when any job has a problem; the scaffold's
+    placeholders where a job writes and job vars no template reads are warnings.
 
     \b
     Example:

@@ -150,6 +150,8 @@ def run(
         name: app.runner(echo if len(names) == 1 else _labelled(echo, name), stop=stop)
         for name in names
     }
+    for job in jobs:  # every job's refusals before any job runs
+        runners[job.name].preflight(job, targets[job.name])
 
     def run_one(name: str) -> None:
         result = runners[name].run(project.job(name), targets[name])

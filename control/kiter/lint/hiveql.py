@@ -133,6 +133,12 @@ def check_hiveql(text: str, variables: Mapping[str, str] | None = None) -> list[
 _VARIABLE = re.compile(r"\$\{(?:(hiveconf|hivevar|env|system):)?([^}\s]+)\}")
 
 
+def hivevar_names(text: str) -> set[str]:
+    """The variables `text` leaves to Hive that a `-d`/`--hivevar` value fills: `${hivevar:K}` and
+    `${K}` (hiveconf:, env: and system: read other namespaces)."""
+    return {m.group(2) for m in _VARIABLE.finditer(text) if m.group(1) in (None, "hivevar")}
+
+
 def substitute_variables(text: str, known: Mapping[str, str]) -> str:
     """`text` with Hive's variables replaced as Hive would, unknown ones by a placeholder name."""
 

@@ -131,6 +131,11 @@ _DECLARED = re.compile(r"^\s*%(?:declare|default)\s+([A-Za-z_]\w*)", re.I | re.M
 _PARAMETER = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
 
 
+def parameter_names(text: str) -> set[str]:
+    """The parameters (`$K`, `${K}`) `text` leaves to Pig, which a `-p K=V` value fills."""
+    return {m.group(1) or m.group(2) for m in _PARAMETER.finditer(text)}
+
+
 def _undefined_parameters(text: str, given: set[str]) -> list[Problem]:
     defined = given | set(_DECLARED.findall(text))
     problems = []

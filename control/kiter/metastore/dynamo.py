@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, region_of, service_error
 from kiter.errors import MissingTable
 
 # Placeholders in an expression: #name and :value.
@@ -112,7 +112,7 @@ class Dynamo:
                     )
                     raise ConditionFailed(action, failed) from exc
             if code == "ResourceNotFoundException":
-                raise MissingTable(*_tables_of(kwargs)) from exc
+                raise MissingTable(*_tables_of(kwargs), region=region_of(self.client)) from exc
             raise service_error(exc, action) from exc
         except BotoCoreError as exc:
             raise service_error(exc, action) from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kiter.aws import error_code
+from kiter.aws import error_code, in_region
 from kiter.echo import Echo
 from kiter.errors import Refused, ServiceError
 from kiter.metastore.iterations import Claim, IterationRecord, epoch, iso
@@ -54,7 +54,9 @@ def stream_retention_hours(kinesis: Any, stream: str, job: str, echo: Echo) -> i
     except Exception as exc:  # no permission to describe it, say: no guard
         code = error_code(exc) or type(exc).__name__
         if code == "ResourceNotFoundException":
-            raise ServiceError(f"stream {stream!r} of job {job} does not exist") from None
+            raise ServiceError(
+                f"stream {stream!r} of job {job} does not exist{in_region(kinesis)}"
+            ) from None
         echo(f"warning: cannot read the retention of stream {stream}: {code}")
         return None
     return int(summary["StreamDescriptionSummary"]["RetentionPeriodHours"])

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, in_region, service_error
 from kiter.errors import UsageError
 from kiter.metastore.table import TableInfo, required_capacity
 
@@ -37,7 +37,7 @@ def open_shards(kinesis: Any, stream: str) -> int:
     except Exception as exc:
         if error_code(exc) == "ResourceNotFoundException":
             raise UsageError(
-                f"stream {stream!r} does not exist: pass --shards S (or --on-demand) to size the "
+                f"stream {stream!r} does not exist{in_region(kinesis)}: pass --shards S (or --on-demand) to size the "
                 "table without it"
             ) from None
         raise service_error(exc, f"describe stream {stream}") from exc

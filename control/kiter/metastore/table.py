@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, in_region, region_of, service_error
 from kiter.errors import ConfigError, MissingTable, ServiceError
 
 PAY_PER_REQUEST = "PAY_PER_REQUEST"
@@ -198,7 +198,7 @@ class CheckpointTable:
                 "WriteCapacityUnits": max(1, write),
             }
         mode = "on-demand" if on_demand else f"{max(1, read)} read / {max(1, write)} write units"
-        progress(f"creating table {self.name} ({mode})")
+        progress(f"creating table {self.name}{in_region(self.client)} ({mode})")
         try:
             self.client.create_table(**args)
         except ClientError as exc:
@@ -257,7 +257,7 @@ class CheckpointTable:
         """Set provisioned capacity (switching an on-demand table to provisioned)."""
         info = self.describe()
         if info is None:
-            raise MissingTable(self.name)
+            raise MissingTable(self.name, region=region_of(self.client))
         read, write = max(1, read), max(1, write)
         if not info.on_demand and (info.read, info.write) == (read, write):
             # DynamoDB rejects an update that changes nothing.
@@ -278,7 +278,7 @@ class CheckpointTable:
         """Bill the table PAY_PER_REQUEST (DynamoDB allows this switch a few times a day)."""
         info = self.describe()
         if info is None:
-            raise MissingTable(self.name)
+            raise MissingTable(self.name, region=region_of(self.client))
         if info.on_demand:
             return info  # DynamoDB rejects an update that changes nothing
         try:
@@ -304,7 +304,7 @@ class CheckpointTable:
             self.client.delete_table(TableName=self.name)
         except ClientError as exc:
             if error_code(exc) == "ResourceNotFoundException":
-                progress(f"table {self.name} does not exist")
+                progress(f"table {self.name} does not exist{in_region(self.client)}")
                 return False
             raise service_error(exc, f"delete table {self.name}") from exc
         except BotoCoreError as exc:

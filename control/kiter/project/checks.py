@@ -160,7 +160,7 @@ def check_staged(job: JobConfig, aws: AwsSettings, loc: Locator) -> None:
             "cross_account keys are for connector mode",
             where=loc.where("jobs", job.name, "cross_account"),
         )
-    if job.endpoint_region and job.endpoint_region != aws.region:
+    if job.endpoint_region and aws.region and job.endpoint_region != aws.region:
         raise ConfigError(
             f"jobs.{job.name}: staged mode reads the stream in [aws] region {aws.region}, "
             f"not endpoint_region {job.endpoint_region}",

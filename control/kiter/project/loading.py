@@ -1,7 +1,9 @@
 """Load and validate a kiter project (`kiter.toml`) into one frozen `Project`.
 
 Precedence, implemented once in `_layer`: command-line flag > environment variable (KITER_...) >
-kiter.toml (with the selected `[profiles.NAME]` merged over it) > default. Every problem becomes a
+kiter.toml (with the selected `[profiles.NAME]` merged over it) > default; for the region, AWS's
+own conventions come between the file and the default (AWS_REGION, AWS_DEFAULT_REGION, the AWS
+profile's region), and there is no default. Every problem becomes a
 `ConfigError` naming the file, the key and, where it can be had, the line. This module must not
 render templates or talk to any service.
 """
@@ -17,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kiter.aws import AwsSettings
+from kiter.aws import AwsSettings, conventional_region
 from kiter.errors import ConfigError
 from kiter.project.checks import (
     Locator,
@@ -143,6 +145,12 @@ def _layer(
             if flag is not None:
                 table[key] = flag
                 origins[f"{section}.{key}"] = f"--{key.replace('_', '-')}"
+    aws = doc["aws"]
+    if isinstance(aws, dict) and aws.get("region") is None:
+        profile_name = aws.get("profile")
+        found = conventional_region(profile_name if isinstance(profile_name, str) else None, env)
+        if found is not None:
+            aws["region"], origins["aws.region"] = found
     return doc, origins
 
 
@@ -201,6 +209,9 @@ def _build(
         name: _build_job(name, table, loc, staging, targets)
         for name, table in named_tables(doc.get("jobs", {}), "jobs", loc).items()
     }
+    for job in jobs.values():
+        for key in job.vars:  # where each var was set, for warnings about it
+            origins[f"jobs.{job.name}.vars.{key}"] = _var_where(loc, profile, job.name, key)
     project = Project(
         root=path.parent.resolve(),
         path=path,
@@ -225,6 +236,18 @@ def _build(
                 where=loc.where("jobs", job.name, "template"),
             )
     return project
+
+
+def _var_where(loc: Locator, profile: str | None, job: str, key: str) -> str:
+    """file:line of a job var: the selected profile's when it sets it, else the job's own (its
+    `[jobs.JOB.vars]` line, or the `vars = {...}` line of an inline table)."""
+    places = [("jobs", job, "vars", key), ("jobs", job, "vars")]
+    if profile is not None:
+        places = [("profiles", profile, *keys) for keys in places] + places
+    for keys in places:
+        if loc.line(*keys):
+            return loc.where(*keys)
+    return str(loc.path)
 
 
 def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfig:

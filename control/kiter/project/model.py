@@ -30,7 +30,8 @@ _ATTRIBUTE = r"[A-Za-z0-9_.-]{1,255}"
 _ATTRIBUTE_SHAPE = "1-255 of A-Z a-z 0-9 _ . -"
 
 AWS_FIELDS = {
-    "region": Field(str, "us-east-1", help="AWS region of the stream, table and cluster"),
+    # None after loading: no flag, variable, file, AWS variable or AWS profile named one.
+    "region": Field(str, None, help="AWS region of the stream, table and cluster"),
     "profile": Field(str, None, help="named profile from ~/.aws/config"),
     "endpoint_url": Field(str, None, help="one endpoint for every AWS API (moto, LocalStack)"),
 }

@@ -10,6 +10,9 @@ checked where it is interpolated: written as it is, it may not hold what would e
 statement (quotes, a backslash, `;`, a line break) or start a variable substitution (`$`); the
 filters `| hive_string`, `| pig_string` (a quoted literal, escaped for that dialect) and
 `| identifier` put such values into their context. A refusal names the value and file:line.
+
+A `--var` that no template of the job reads is refused, and a job var nothing reads is warned
+of (reads.py says what a template reads).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import json
 import os
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +33,7 @@ from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
 from kiter.layout import campaigns_logical, partition_url, table_url
 from kiter.project import JobConfig, Project
+from kiter.render.reads import Reads, template_reads
 from kiter.render.values import (
     Value,
     checked_raw,
@@ -44,6 +49,23 @@ from kiter.secrets import MASK, SECRET_KEYS, mask_values
 if TYPE_CHECKING:
     import jinja2
 
+
+# The names kiter puts in every template's context, in `Renderer.render`'s order: a var of the
+# same name is reachable only as `vars.NAME`, kiter's value wins at the top level.
+KITER_NAMES = (
+    "vars",
+    "job",
+    "engine",
+    "mode",
+    "stream",
+    "logical_name",
+    "iteration",
+    "checkpoint",
+    "staging",
+    "campaign_table",
+    "kiter_preamble",
+    "ident",
+)
 
 # Where the template placed kiter.preamble(): the checkpoint block goes there once the body is
 # adopted (the block sets what the body may not).
@@ -105,6 +127,7 @@ class Renderer:
         self._envs: dict[bool, jinja2.Environment] = {}
         self._paths: dict[str, str] = {}
         self._templates: dict[tuple[str, bool], jinja2.Template] = {}
+        self._reads: dict[tuple[str, str], Reads] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -151,6 +174,35 @@ class Renderer:
             batch_size=job.batch_size,
         )
 
+    def reads(self, job: JobConfig) -> Reads:
+        """What the job's template, and what it imports or includes, reads."""
+        key = (job.template, job.engine)
+        if key not in self._reads:
+            with _jinja_errors(job.template):
+                self._reads[key] = template_reads(self.env, job.template, job.engine, KITER_NAMES)
+        return self._reads[key]
+
+    def check_overrides(self, job: JobConfig, overrides: Mapping[str, str]) -> None:
+        """Refuse a `--var` no template of the job reads: a typo must not leave the default in
+        place (a Pig job's default output would be replaced, say)."""
+        reads = self.reads(job)
+        for key in reads.unread(overrides):
+            raise UsageError(
+                f"unknown --var {key!r}: no template of job {job.name} reads it"
+                + reads.did_you_mean(key)
+            )
+
+    def unread_vars(self, job: JobConfig) -> list[str]:
+        """A warning for each job var no template of the job reads, at its kiter.toml line."""
+        reads = self.reads(job)
+        origins = self.project.origins
+        return [
+            f"{origins.get(f'jobs.{job.name}.vars.{key}', self.project.path)}: "
+            f"jobs.{job.name}.vars.{key} is read by no template of the job"
+            + reads.did_you_mean(key)
+            for key in reads.unread(job.vars)
+        ]
+
     def render(
         self,
         job: JobConfig,
@@ -161,6 +213,7 @@ class Renderer:
         secrets: Mapping[str, str] | None = None,
     ) -> Rendered:
         """Render `job` for `iteration`. `secrets` (cross-account keys) reach only submit_text."""
+        self.check_overrides(job, overrides or {})
         settings = self.settings(job, iteration, rerun=rerun)
         items = settings.items()
         if job.cross_account:
@@ -176,8 +229,7 @@ class Renderer:
             return _PREAMBLE  # the block goes in after the body is adopted, see below
 
         variables = outside_values(job, overrides or {})
-        context: dict[str, Any] = {
-            **variables,
+        own: dict[str, Any] = {
             "vars": variables,
             "job": job.name,
             "engine": job.engine,
@@ -192,6 +244,8 @@ class Renderer:
             "kiter_preamble": kiter_preamble,
             "ident": sanitized_identifier,
         }
+        assert tuple(own) == KITER_NAMES  # what `reads` takes for kiter's own names
+        context = {**variables, **own}
         if job.template not in self._paths:
             self._paths[job.template] = str(self.project.find_template(job.template))
         checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
@@ -224,42 +278,49 @@ class Renderer:
             text=mask_values(submit_text, secret_values),
             settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
             submit_text=submit_text,
-            notes=adopted.notes,
+            notes=(*self.unread_vars(job), *adopted.notes),
         )
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:
-        import jinja2
-
-        try:
+        with _jinja_errors(name):
             template = self._templates.get((name, checking))
             if template is None:
                 env = self._environment(checking=checking)
                 template = self._templates[(name, checking)] = env.get_template(name)
-            return template.render(context)
-        except jinja2.TemplateSyntaxError as exc:
-            where = f"{exc.filename or exc.name or name}:{exc.lineno}"
-            raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
-        except jinja2.TemplateNotFound as exc:
-            raise TemplateError(
-                f"template {exc.name!r} not found on the search path",
-                where=_template_frame(exc, name),
-            ) from None
-        except jinja2.UndefinedError as exc:
-            raise TemplateError(
-                f"undefined name: {exc.message} (define it in the job's vars or pass --var)",
-                where=_template_frame(exc, name),
-            ) from None
-        except UsageError as exc:
-            raise TemplateError(exc.message, where=_template_frame(exc, name)) from None
-        except jinja2.TemplateError as exc:
-            raise TemplateError(
-                f"template error: {exc}", where=_template_frame(exc, name)
-            ) from None
-        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
-            # Expressions in a template can fail like Python does (a var of the wrong type).
-            raise TemplateError(
-                f"{type(exc).__name__}: {exc}", where=_template_frame(exc, name)
-            ) from None
+            text: str = template.render(context)
+        return text
+
+
+@contextmanager
+def _jinja_errors(name: str) -> Iterator[None]:
+    """Jinja's errors (and Python's, from a template's expressions) as TemplateErrors naming the
+    template's file:line."""
+    import jinja2
+
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+        raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(
+            f"template {exc.name!r} not found on the search path",
+            where=_template_frame(exc, name),
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(
+            f"undefined name: {exc.message} (define it in the job's vars or pass --var)",
+            where=_template_frame(exc, name),
+        ) from None
+    except UsageError as exc:
+        raise TemplateError(exc.message, where=_template_frame(exc, name)) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template error: {exc}", where=_template_frame(exc, name)) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        # Expressions in a template can fail like Python does (a var of the wrong type).
+        raise TemplateError(
+            f"{type(exc).__name__}: {exc}", where=_template_frame(exc, name)
+        ) from None
 
 
 def sanitized_identifier(text: str) -> str:

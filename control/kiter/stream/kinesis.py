@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, in_region, service_error
 from kiter.errors import Refused
 from kiter.stream.plan import ShardStats
 
@@ -105,5 +105,5 @@ def list_shards(
             kwargs = {"NextToken": token}
     except Exception as exc:
         if error_code(exc) == "ResourceNotFoundException":
-            raise Refused(f"stream {stream} does not exist") from exc
+            raise Refused(f"stream {stream} does not exist{in_region(client)}") from exc
         raise service_error(exc, f"listing shards of {stream}") from exc
