@@ -86,12 +86,12 @@ def make_target(
             echo=echo,
         )
     if isinstance(config, PigConfig):
-        from kiter.local import pig
+        from kiter.local import pigengine
         from kiter.targets.pig import PigTarget
 
         return PigTarget(
             config.name,
-            engine=pig.require(),
+            engine=pigengine.require(),
             runs=project.local_dir / "pig",
             workdir=project.root,
             heap=config.heap,
