@@ -180,6 +180,21 @@ def test_resolving_hiveserver2_with_moto_alone_says_to_run_local_up(
         resolve_hiveserver2(stack.folder)
 
 
+def test_resolving_hiveserver2_with_moto_alone_says_the_stack_runs_without_it(
+    make_stack: MakeStack,
+) -> None:
+    stack = make_stack()
+    stack.up(hiveserver2=False)
+
+    with pytest.raises(UsageError) as caught:
+        resolve_hiveserver2(stack.folder)
+
+    assert str(caught.value) == (
+        "the local stack runs without HiveServer2 (started with --no-hive): "
+        "`kiter local up` starts it"
+    )
+
+
 def test_java_11_is_refused_before_anything_starts(make_stack: MakeStack, java_11: Path) -> None:
     stack = make_stack()
 

@@ -338,6 +338,13 @@ def resolve_endpoint(folder: Path) -> str:
 def resolve_hiveserver2(folder: Path) -> tuple[str, int]:
     """(host, port) of the running local HiveServer2 recorded in `folder`."""
     state = LocalStack(folder).status()
+    if state is not None and state.hiveserver2 is None:
+        # moto alone, after `kiter local up --no-hive`: "not running" would send the user to
+        # check a stack that is up.
+        raise UsageError(
+            "the local stack runs without HiveServer2 (started with --no-hive): "
+            "`kiter local up` starts it"
+        )
     if state is None or state.hiveserver2 is None or not state.hiveserver2.alive:
         raise UsageError("the local stack is not running: run `kiter local up`")
     return state.hiveserver2.host, state.hiveserver2.port
