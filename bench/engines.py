@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kiter.demo import JOB, STREAM, make_demo_project, prepare
-from kiter.local import hive, pig
+from kiter.local import hiveengine, pigengine
 from kiter.local.stack import LocalStack
 from kiter.local.streams import fresh_stream
 from kiter.local.traffic import Traffic, expected_top_errors, put_lines
@@ -42,8 +42,8 @@ def one_iteration(
 
 
 def main(size: int) -> None:
-    pig.install(progress=print)
-    hive.install(progress=print)
+    pigengine.install(progress=print)
+    hiveengine.install(progress=print)
     rows = []
     for engine in ("spark", "hive"):
         folder = Path(tempfile.mkdtemp(prefix=f"kiter-bench-{engine}-"))

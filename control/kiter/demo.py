@@ -204,12 +204,12 @@ def prepare(project: Project, echo: Echo = no_echo) -> Runner:
 def _pig_or_reason(project: Project, echo: Echo) -> PigTarget | str:
     """The local Pig target, installed on first use, or why it cannot run here."""
     from kiter.errors import KiterError
-    from kiter.local import pig
+    from kiter.local import pigengine
     from kiter.targets.pig import PigTarget
 
     try:
-        engine = pig.install(progress=echo)
-        pig.require_java()
+        engine = pigengine.install(progress=echo)
+        pigengine.require_java()
     except KiterError as exc:
         return str(exc)
     return PigTarget("pig", engine=engine, runs=project.local_dir / "pig", workdir=project.root)

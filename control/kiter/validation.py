@@ -92,15 +92,15 @@ def _pig_check(
 ) -> str | None:
     """Pig's own parser and type checker, when the local Pig engine is installed (staged mode:
     the connector's loader class exists only on EMR)."""
-    from kiter.local import pig
+    from kiter.local import pigengine
     from kiter.runner import script_for
     from kiter.targets.pig import check_script
 
-    engine = pig.installed()
+    engine = pigengine.installed()
     if engine is None:
         return None
     try:
-        pig.require_java()
+        pigengine.require_java()
     except KiterError:
         return None
     project = renderer.project

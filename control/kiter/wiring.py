@@ -97,12 +97,12 @@ def make_target(
             sleep=sleep,
         )
     if isinstance(config, PigConfig):
-        from kiter.local import pig
+        from kiter.local import pigengine
         from kiter.targets.pig import PigTarget
 
         return PigTarget(
             config.name,
-            engine=pig.require(),
+            engine=pigengine.require(),
             runs=project.local_dir / "pig",
             workdir=project.root,
             heap=config.heap,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiter.demo import run_demo
-from kiter.local.spark import is_running
+from kiter.local.processes import is_running
 from kiter.local.stack import LocalStack
 from kiter.local.traffic import expected_top_errors
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pyhive import hive as pyhive
 
-from kiter.local import hive
+from kiter.local import hiveengine
 from kiter.local.stack import LocalStack
 from kiter.local.traffic import Traffic, expected_top_errors
 from kiter_support import kiter_process, local_scaffold
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def hive_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh scaffold whose local stack runs Hive's HiveServer2 (installed once with mvn)."""
-    hive.install()
+    hiveengine.install()
     root = tmp_path_factory.mktemp("hive-project")
     with local_scaffold(root, "--hive-engine", "hive", "--no-pig", "--shards", "2"):
         yield root

@@ -18,6 +18,7 @@ from kiter.cli.local import local
 from kiter.errors import UsageError
 from kiter.local.stack import LocalStack, resolve_endpoint, resolve_hiveserver2
 from kiter.project import load_project
+from sample_projects import run
 
 Invoke = Callable[..., Result]
 
@@ -91,8 +92,28 @@ def test_up_no_hive_then_status_then_down(invoke: Invoke, project_root: Path) ->
 def test_hiveserver2_address_needs_the_hive_engine(invoke: Invoke, project_root: Path) -> None:
     invoke("up", "--no-hive")
 
-    with pytest.raises(UsageError, match="not running: run `kiter local up`"):
+    with pytest.raises(UsageError, match=r"runs without HiveServer2 .*`kiter local up` starts it"):
         resolve_hiveserver2(load_project(project_root / "kiter.toml").local_dir)
+
+
+@pytest.mark.functional
+def test_a_submit_after_up_without_hive_names_the_missing_hiveserver2_not_a_stopped_stack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "scaffold"
+    assert run(["init", str(root)], capsys)[0] == 0
+    try:
+        code, _, err = run(["-C", str(root), "local", "up", "--no-hive", "--no-pig"], capsys)
+        assert code == 0, err
+        code, _, err = run(["-C", str(root), "--profile", "local", "submit", "top_errors"], capsys)
+    finally:
+        LocalStack(root / ".kiter" / "local").down()
+
+    assert code == 2
+    assert err == (
+        "kiter: error: the local stack runs without HiveServer2 (started with --no-hive): "
+        "`kiter local up` starts it\n"
+    )
 
 
 def test_up_with_java_11_fails_with_a_usage_error(invoke: Invoke, java_11: Path) -> None:

@@ -22,7 +22,7 @@ from pyhive import hive
 from kiter.cli.app import App
 from kiter.cli.local import local
 from kiter.errors import UsageError
-from kiter.local import spark
+from kiter.local import processes, sparkengine
 from kiter.local.stack import LocalStack, StackState, resolve_endpoint, resolve_hiveserver2
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -39,8 +39,7 @@ class Running:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     try:
-        spark.require_java()
-        spark.spark_home()
+        sparkengine.require()
     except UsageError as exc:
         pytest.skip(str(exc))
     root = tmp_path_factory.mktemp("local-project")
@@ -48,7 +47,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     stack = LocalStack(root / ".kiter" / "local")
     started = time.monotonic()
     try:
-        state = stack.up(spark=True, timeout=150)
+        state = stack.up(hiveserver2=True, timeout=150)
         yield Running(root, stack, state, time.monotonic() - started)
     finally:
         stack.down()
@@ -148,7 +147,7 @@ def test_down_stops_both_and_leaves_no_files(running: Running) -> None:
         f"stopped hiveserver2 (pid {hs2.pid}, port {hs2.port})",
         f"stopped moto (pid {moto.pid}, port {moto.port})",
     ]
-    assert not spark.is_running(moto.pid) and not spark.is_running(hs2.pid)
+    assert not processes.is_running(moto.pid) and not processes.is_running(hs2.pid)
     assert not port_answers(moto.port) and not port_answers(hs2.port)
     folder = running.stack.folder
     for name in ("moto.pid", "hiveserver2.pid", "stack.json"):

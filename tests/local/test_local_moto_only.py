@@ -13,8 +13,9 @@ import boto3
 import pytest
 
 from kiter.errors import ServiceError, UsageError
-from kiter.local import stack as stack_module
-from kiter.local.stack import LocalStack, reset_moto, resolve_endpoint, resolve_hiveserver2
+from kiter.local import processes
+from kiter.local.motoserver import reset_moto
+from kiter.local.stack import LocalStack, resolve_endpoint, resolve_hiveserver2
 
 from .conftest import MakeStack
 
@@ -46,7 +47,7 @@ def port_answers(port: int) -> bool:
 
 def test_port_zero_picks_a_free_port_and_records_it(make_stack: MakeStack) -> None:
     stack = make_stack()
-    state = stack.up(spark=False)
+    state = stack.up(hiveserver2=False)
 
     assert state.moto is not None and state.hiveserver2 is None
     assert state.moto.port > 0 and state.moto.alive
@@ -64,7 +65,7 @@ def test_port_zero_picks_a_free_port_and_records_it(make_stack: MakeStack) -> No
 
 def test_moto_answers_boto3_and_reset_forgets_everything(make_stack: MakeStack) -> None:
     stack = make_stack()
-    stack.up(spark=False)
+    stack.up(hiveserver2=False)
     url = resolve_endpoint(stack.folder)
     kinesis = boto3.client("kinesis", endpoint_url=url, region_name="us-east-1")
     kinesis.create_stream(StreamName="AccessLogStream", ShardCount=1)
@@ -76,8 +77,8 @@ def test_moto_answers_boto3_and_reset_forgets_everything(make_stack: MakeStack) 
 
 
 def test_a_second_up_starts_nothing(make_stack: MakeStack) -> None:
-    first = make_stack().up(spark=False)
-    second = make_stack().up(spark=False)
+    first = make_stack().up(hiveserver2=False)
+    second = make_stack().up(hiveserver2=False)
 
     assert second.started_now == ()
     assert second.moto is not None and first.moto is not None
@@ -85,13 +86,13 @@ def test_a_second_up_starts_nothing(make_stack: MakeStack) -> None:
 
 
 def test_the_server_outlives_the_stack_object_and_down_stops_it(make_stack: MakeStack) -> None:
-    state = make_stack().up(spark=False)
+    state = make_stack().up(hiveserver2=False)
     assert state.moto is not None
 
     stopped = make_stack().down()
 
     assert stopped == [f"stopped moto (pid {state.moto.pid}, port {state.moto.port})"]
-    assert not stack_module.spark.is_running(state.moto.pid)
+    assert not processes.is_running(state.moto.pid)
     assert not port_answers(state.moto.port)
     folder = make_stack().folder
     assert not (folder / "moto.pid").exists() and not (folder / "stack.json").exists()
@@ -104,14 +105,14 @@ def test_a_configured_port_already_taken_is_refused_naming_the_port(
     stack = make_stack(moto_port=listening_port)
 
     with pytest.raises(UsageError, match=rf"port {listening_port} .* already taken"):
-        stack.up(spark=False)
+        stack.up(hiveserver2=False)
 
     assert not (stack.folder / "moto.pid").exists()
 
 
 def test_a_configured_free_port_is_used(make_stack: MakeStack) -> None:
-    port = stack_module.spark.free_port()
-    state = make_stack(moto_port=port).up(spark=False)
+    port = processes.free_port()
+    state = make_stack(moto_port=port).up(hiveserver2=False)
 
     assert state.moto is not None and state.moto.port == port
     assert resolve_endpoint(make_stack().folder) == f"http://127.0.0.1:{port}"
@@ -153,7 +154,7 @@ def test_up_after_a_stale_pid_file_starts_a_fresh_server(make_stack: MakeStack) 
     stack.folder.mkdir(parents=True)
     (stack.folder / "moto.pid").write_text(f"{dead_pid()}\n")
 
-    state = stack.up(spark=False)
+    state = stack.up(hiveserver2=False)
 
     assert state.started_now == ("moto",)
     assert state.moto is not None and state.moto.alive
@@ -173,17 +174,32 @@ def test_resolving_hiveserver2_with_moto_alone_says_to_run_local_up(
     make_stack: MakeStack,
 ) -> None:
     stack = make_stack()
-    stack.up(spark=False)
+    stack.up(hiveserver2=False)
 
     with pytest.raises(UsageError, match="kiter local up"):
         resolve_hiveserver2(stack.folder)
+
+
+def test_resolving_hiveserver2_with_moto_alone_says_the_stack_runs_without_it(
+    make_stack: MakeStack,
+) -> None:
+    stack = make_stack()
+    stack.up(hiveserver2=False)
+
+    with pytest.raises(UsageError) as caught:
+        resolve_hiveserver2(stack.folder)
+
+    assert str(caught.value) == (
+        "the local stack runs without HiveServer2 (started with --no-hive): "
+        "`kiter local up` starts it"
+    )
 
 
 def test_java_11_is_refused_before_anything_starts(make_stack: MakeStack, java_11: Path) -> None:
     stack = make_stack()
 
     with pytest.raises(UsageError, match=r"needs Java 17\+ \(found Java 11\)"):
-        stack.up(spark=True)
+        stack.up(hiveserver2=True)
 
     assert not (stack.folder / "moto.pid").exists()
     assert stack.status() is None
@@ -196,13 +212,13 @@ def test_a_java_home_without_java_is_refused_before_anything_starts(
     stack = make_stack()
 
     with pytest.raises(UsageError, match="has no bin/java"):
-        stack.up(spark=True)
+        stack.up(hiveserver2=True)
 
     assert stack.status() is None
 
 
 def test_java_11_does_not_stop_moto_alone(make_stack: MakeStack, java_11: Path) -> None:
-    state = make_stack().up(spark=False)
+    state = make_stack().up(hiveserver2=False)
 
     assert state.moto is not None and state.moto.alive
 
@@ -213,7 +229,7 @@ def test_a_hive_engine_that_fails_to_start_stops_moto_and_quotes_its_log(
     stack = make_stack()
 
     with pytest.raises(ServiceError, match="Could not create the Java Virtual Machine") as caught:
-        stack.up(spark=True, timeout=30)
+        stack.up(hiveserver2=True, timeout=30)
 
     assert "exited before" in str(caught.value)
     assert stack.status() is None
@@ -225,10 +241,10 @@ def test_a_hive_engine_that_fails_to_start_stops_moto_and_quotes_its_log(
 def test_a_failing_hive_engine_leaves_an_earlier_moto_running(
     make_stack: MakeStack, broken_spark: Path
 ) -> None:
-    before = make_stack().up(spark=False)
+    before = make_stack().up(hiveserver2=False)
 
     with pytest.raises(ServiceError, match="exited before"):
-        make_stack().up(spark=True, timeout=30)
+        make_stack().up(hiveserver2=True, timeout=30)
 
     after = make_stack().status()
     assert after is not None and after.moto is not None and before.moto is not None
@@ -237,7 +253,7 @@ def test_a_failing_hive_engine_leaves_an_earlier_moto_running(
 
 
 def test_reset_of_a_server_that_is_gone_is_a_service_error() -> None:
-    port = stack_module.spark.free_port()
+    port = processes.free_port()
     with pytest.raises(ServiceError, match=f"127.0.0.1:{port}"):
         reset_moto(f"http://127.0.0.1:{port}")
 

@@ -1,8 +1,9 @@
-"""`kiter local up | down | status`: the embedded stack (moto + Spark Thrift Server) of a project.
+"""`kiter local up | down | status | put | traffic`: the embedded stack of a project (a moto server
+and a HiveServer2: Spark's Thrift Server or Hive 3.1.3; the local Pig engine) and data into it.
 
-A thin shell over `kiter.local.stack`: the stack lives in the project's `.kiter/local` folder, on the
-ports of its `[local]` table. What "local" in a project's configuration means is resolved in
-`kiter.wiring`.
+A thin shell over `kiter.local`: `up` calls kiter.local.up, `down` and `status` kiter.local.stack;
+the stack lives in the project's `.kiter/local` folder, on the ports of its `[local]` table. What
+"local" in a project's configuration means is resolved in `kiter.wiring`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import click
 from kiter.cli.app import App, json_option, note, out, pass_app
 
 if TYPE_CHECKING:
-    from kiter.local.stack import StackState
+    from kiter.local.stackstate import StackState
 
 
 @click.group()
 def local() -> None:
     """Run the embedded local stack: a moto server for the AWS APIs and Spark's Thrift Server
-    as HiveServer2, both on 127.0.0.1, kept running until `kiter local down`.
+    (or Apache Hive 3.1.3) as HiveServer2, both on 127.0.0.1, kept running until `kiter local
+    down`.
 
     A profile whose endpoint_url or HiveServer2 host is "local" points at them.
 
@@ -80,29 +82,21 @@ def up(
       kiter local up --no-hive
       kiter local up --hive-engine hive
     """
-    from kiter.wiring import make_local_stack
+    from kiter.local.up import UpOptions, bring_up
+    from kiter.wiring import local_aws, make_local_stack
 
     project = app.project
-    if not (no_hive or no_pig):
-        _install_pig()
-    if hive_engine == "hive" and not no_hive:
-        from kiter.local import hive
-
-        hive.install(progress=note)
-    state = make_local_stack(project, note).up(
-        spark=not no_hive, timeout=timeout, hive_engine=hive_engine
+    options = UpOptions(
+        hive=not no_hive, pig=not no_pig, hive_engine=hive_engine, timeout=timeout, shards=shards
+    )
+    state = bring_up(
+        make_local_stack(project, note),
+        options,
+        streams={job.stream for job in project.jobs.values()},
+        kinesis_at=lambda url: local_aws(project, url).client("kinesis"),
+        echo=note,
     )
     _print_state(state)
-    if not state.started_now:
-        note("already running: nothing started")
-    if state.moto is not None:
-        from kiter.local.streams import ensure_streams
-        from kiter.wiring import local_aws
-
-        kinesis = local_aws(project, state.moto.url).client("kinesis")
-        streams = {job.stream for job in project.jobs.values()}
-        for name in ensure_streams(kinesis, streams, shards=shards):
-            note(f"created stream {name} ({shards} shards) on the local moto server")
 
 
 @local.command()
@@ -156,7 +150,7 @@ MEMORY_WARNING_MB = 1536
 
 
 def _print_state(state: StackState) -> None:
-    from kiter.local import pig
+    from kiter.local import pigengine
 
     for service in state.services:
         health = "up" if service.alive else "NOT ANSWERING"
@@ -168,20 +162,9 @@ def _print_state(state: StackState) -> None:
                 f"warning: {service.name} uses {memory:.0f} MB; `kiter local down` and "
                 "`kiter local up` start it afresh (moto's data is lost)"
             )
-    engine = pig.installed()
+    engine = pigengine.installed()
     where = str(engine.home) if engine else "(kiter local up installs it)"
     out(f"{'pig':<12} {'installed' if engine else 'not installed':<14} {where}")
-
-
-def _install_pig() -> None:
-    """Install the local Pig engine once; without mvn or a fitting Java, say so and go on."""
-    from kiter.errors import UsageError
-    from kiter.local import pig
-
-    try:
-        pig.install(progress=note)
-    except UsageError as exc:
-        note(f"warning: {exc}")
 
 
 @local.command()

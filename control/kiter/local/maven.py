@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from kiter.errors import ServiceError, UsageError
-from kiter.local.spark import java_executable
+from kiter.local.processes import java_executable
 
 DATA = resources.files("kiter.local") / "jvm"
 READY = "READY"

@@ -38,7 +38,7 @@ from kiter.targets.base import (
 from kiter.targets.pigerrors import PigError, read_failure
 
 if TYPE_CHECKING:
-    from kiter.local.pig import PigEngine  # built by wiring: targets do not import local/
+    from kiter.local.pigengine import PigEngine  # built by wiring: targets do not import local/
 
 ROWS_SHOWN = 1000
 _PR_SET_PDEATHSIG = 1

@@ -17,7 +17,7 @@ import pytest
 
 from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
-from kiter.local import spark
+from kiter.local import processes, sparkengine
 from kiter.targets.base import Outcome, Script, Unwatched
 from kiter.targets.hiveserver2 import HiveServer2Target
 
@@ -41,20 +41,19 @@ class ThriftServer:
 @pytest.fixture(scope="package")
 def thrift_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThriftServer]:
     try:
-        spark.require_java()
-        spark.spark_home()
+        sparkengine.require()
     except UsageError as exc:
         pytest.skip(str(exc))
     run_dir = tmp_path_factory.mktemp("spark-thrift")
-    port = spark.free_port()
+    port = processes.free_port()
     log_path = run_dir / "server.log"
     started = time.monotonic()
-    pid = spark.start_thrift_server(run_dir, port, log_path=log_path)
+    pid = sparkengine.start(run_dir, port, log_path=log_path)
     try:
-        spark.wait_until_ready("127.0.0.1", port, START_TIMEOUT_S, pid=pid, log_path=log_path)
+        processes.wait_until_ready("127.0.0.1", port, START_TIMEOUT_S, pid=pid, log_path=log_path)
         yield ThriftServer("127.0.0.1", port, pid, log_path, time.monotonic() - started)
     finally:
-        spark.stop(pid)
+        processes.stop(pid)
 
 
 @pytest.fixture

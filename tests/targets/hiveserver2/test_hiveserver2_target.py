@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from kiter.errors import ServiceError, UsageError
-from kiter.local.spark import free_port
+from kiter.local.processes import free_port
 from kiter.secrets import Redactor, script_secrets
 from kiter.sqlsplit import split_statements
 from kiter.targets.base import Script

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from kiter.local import pig
-from kiter.local.pig import PigEngine
+from kiter.local import pigengine
+from kiter.local.pigengine import PigEngine
 from kiter.targets.base import Outcome, Script, Unwatched
 from kiter.targets.pig import PigTarget
 
 
 @pytest.fixture(scope="session")
 def pig_engine() -> PigEngine:
-    return pig.install()
+    return pigengine.install()
 
 
 RunPig = Callable[..., Outcome]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiter.local.pig import PigEngine
+from kiter.local.pigengine import PigEngine
 from kiter.local.traffic import Traffic, expected_top_errors
 from kiter_support import kiter_process, local_scaffold
 

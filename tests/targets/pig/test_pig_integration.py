@@ -1,4 +1,4 @@
-"""The local Pig target against real Pig 0.17.0 (local mode, fetched by kiter.local.pig)."""
+"""The local Pig target against real Pig 0.17.0 (local mode, fetched by kiter.local.pigengine)."""
 
 from __future__ import annotations
 

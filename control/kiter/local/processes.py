@@ -1,8 +1,11 @@
-"""The local HiveServer2: Spark's Thrift Server started from pip's pyspark, on 127.0.0.1 only.
+"""The local stack's processes: the Java they run on, ports, and servers started, awaited, stopped.
 
-This room starts, waits for and stops one server process, for `kiter local up` and the tests.
-It knows nothing of kiter's targets or of the ledger, and it never prints: callers report progress.
-Everything the server writes (Derby metastore, warehouse, scratch space) stays under one run folder.
+Every local server (moto, Spark's Thrift Server, Hive 3.1.3's HiveServer2) is started here the same
+way: detached in a session of its own, so it outlives the `kiter local up` that started it, with its
+output in one log file. Its pid is then what the stack records; `is_running`, `is_ours` and `stop`
+take it from there, and `wait_for` waits until the server answers or quotes its log's last lines.
+
+This room knows no engine, target or ledger, and never prints: engines and the stack call it.
 """
 
 from __future__ import annotations
@@ -15,35 +18,25 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from kiter.errors import ServiceError, UsageError
 
-MIN_JAVA = 17
-THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+HOST = "127.0.0.1"
+MIN_JAVA = 17  # Spark 4 and Hive 3.1.3 with its overlay; Pig narrows it (kiter.local.pigengine)
 
 # Popen objects of servers this process started: kept so that stop() can reap them (a zombie would
 # otherwise look alive) and so Python does not warn about a child still running at exit.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def spark_home() -> Path:
-    """The folder holding pyspark's bin/spark-submit and jars/."""
-    try:
-        from pyspark.find_spark_home import _find_spark_home
-    except ImportError as exc:
-        raise UsageError("the local Hive engine needs pyspark: pip install 'kiter[local]'") from exc
-    try:
-        return Path(_find_spark_home())
-    except SystemExit:  # pyspark exits instead of raising when it finds nothing
-        import pyspark
-
-        return Path(pyspark.__file__).parent
+# -- Java -----------------------------------------------------------------------------------------
 
 
 def java_executable() -> str | None:
-    # spark-class runs $JAVA_HOME/bin/java whenever JAVA_HOME is set, never the one on PATH.
+    # spark-class runs $JAVA_HOME/bin/java whenever JAVA_HOME is set, never the one on PATH; the
+    # other engines follow the same rule so that one JAVA_HOME chooses for all.
     java_home = os.environ.get("JAVA_HOME")
     if java_home:
         java = Path(java_home) / "bin" / "java"
@@ -52,7 +45,7 @@ def java_executable() -> str | None:
 
 
 def java_version() -> int | None:
-    """The major version of the java Spark would run (JAVA_HOME first, then PATH), or None."""
+    """The major version of the java the engines would run (JAVA_HOME first, then PATH), or None."""
     java = java_executable()
     if java is None:
         return None
@@ -71,7 +64,7 @@ def java_version() -> int | None:
 
 
 def require_java() -> int:
-    """The java major version, or a UsageError saying what to install."""
+    """The java major version the HiveServer2 engines need, or a UsageError saying what to install."""
     version = java_version()
     if version is None or version < MIN_JAVA:
         java_home = os.environ.get("JAVA_HOME")
@@ -86,72 +79,58 @@ def require_java() -> int:
     return version
 
 
+# -- ports ----------------------------------------------------------------------------------------
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-def thrift_server_command(run_dir: Path, port: int) -> list[str]:
-    """The spark-submit command line of FACTS.md §3, with every path under run_dir."""
-    run = run_dir.resolve()
-    tmp = run / "tmp"
-    return [
-        str(spark_home() / "bin" / "spark-submit"),
-        "--class", THRIFT_SERVER_CLASS,
-        "--master", "local[2]",
-        "--driver-memory", "1g",
-        "--conf", "spark.ui.enabled=false",
-        "--conf", "spark.driver.host=127.0.0.1",
-        "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", f"spark.sql.warehouse.dir={run / 'warehouse'}",
-        "--conf", f"spark.local.dir={tmp}",
-        "--conf", f"spark.driver.extraJavaOptions=-Dderby.system.home={run} -Djava.io.tmpdir={tmp}",
-        "--conf",
-        "spark.hadoop.javax.jdo.option.ConnectionURL="
-        f"jdbc:derby:;databaseName={run / 'metastore_db'};create=true",
-        "--hiveconf", f"hive.server2.thrift.port={port}",
-        "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1",
-        "--hiveconf", "hive.server2.authentication=NONE",
-        "--hiveconf", "hive.exec.dynamic.partition.mode=nonstrict",
-        # Without these two, poll() blocks 5 s per call and fetch_logs() returns nothing; they
-        # cannot be set per session.
-        "--hiveconf", "hive.server2.long.polling.timeout=200ms",
-        "--hiveconf", "hive.server2.logging.operation.level=VERBOSE",
-        "spark-internal",
-    ]  # fmt: skip
+def port_free(port: int) -> bool:
+    """Whether `port` on 127.0.0.1 can be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+        return True
 
 
-def start_thrift_server(run_dir: Path, port: int, *, log_path: Path) -> int:
-    """Start the server detached (own session, output to log_path) and return its pid.
+def port_open(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# -- servers --------------------------------------------------------------------------------------
+
+
+def start_detached(
+    command: Sequence[str], *, cwd: Path, log_path: Path, env: Mapping[str, str] | None = None
+) -> int:
+    """Start a server in a session of its own, its output appended to log_path; return its pid.
 
     The process outlives the caller: `kiter local up` returns while the server keeps running.
     """
-    require_java()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "tmp").mkdir(exist_ok=True)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1")
-    env.pop("PYSPARK_SUBMIT_ARGS", None)
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            thrift_server_command(run_dir, port),
+            list(command),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=run_dir,
-            env=env,
+            cwd=cwd,
+            env=None if env is None else dict(env),
             start_new_session=True,
         )
     _children[proc.pid] = proc
     return proc.pid
-
-
-def adopt_child(proc: subprocess.Popen[bytes]) -> None:
-    """Keep a server this process started (another engine's too) so that stop() can reap it."""
-    _children[proc.pid] = proc
 
 
 def is_running(pid: int) -> bool:
@@ -173,6 +152,18 @@ def is_running(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
+def is_ours(pid: int, markers: Sequence[str]) -> bool:
+    """Whether `pid` runs and its command line holds one of `markers`: after a reboot a pid file
+    can name an unrelated process, which must never be signalled."""
+    if not is_running(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return True  # no /proc (macOS): trust the pid file
+    return any(marker.encode() in cmdline for marker in markers)
+
+
 def log_tail(log_path: Path, lines: int = 15) -> str:
     """The last lines of the server log, for error messages."""
     try:
@@ -182,26 +173,37 @@ def log_tail(log_path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def port_open(host: str, port: int) -> bool:
-    """Whether something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
+def wait_for(
+    answers: Callable[[], bool],
+    *,
+    server: str,
+    where: str,
+    pid: int,
+    log_path: Path,
+    timeout: float,
+    interval: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> float:
+    """Wait until `answers()` (the server at `where` serves); return the seconds waited.
 
-
-def _answers_select_1(host: str, port: int) -> bool:
-    from pyhive import hive
-    from thrift.transport.TTransport import TTransportException
-
-    try:
-        with contextlib.closing(hive.Connection(host=host, port=port, username="kiter")) as conn:
-            cursor = conn.cursor()
-            cursor.execute("SELECT 1")
-            return bool(cursor.fetchall() == [(1,)])
-    except (OSError, EOFError, TTransportException, hive.OperationalError):
-        return False
+    Raises ServiceError quoting the log's last lines when the process dies or the time runs out.
+    """
+    started = clock()
+    while True:
+        if not is_running(pid):
+            raise ServiceError(
+                f"{server} (pid {pid}) exited before {where} answered; "
+                f"last lines of {log_path}:\n{log_tail(log_path)}"
+            )
+        if answers():
+            return clock() - started
+        if clock() - started > timeout:
+            raise ServiceError(
+                f"{server} (pid {pid}) did not answer on {where} within "
+                f"{timeout:.0f} s; last lines of {log_path}:\n{log_tail(log_path)}"
+            )
+        sleep(interval)
 
 
 def wait_until_ready(
@@ -215,25 +217,31 @@ def wait_until_ready(
     clock: Callable[[], float] = time.monotonic,
     server: str = "the Spark Thrift Server",
 ) -> float:
-    """Wait until a session can run `SELECT 1`; return the seconds waited.
+    """Wait until a HiveServer2 session (either engine's) can run `SELECT 1`; return the seconds
+    waited."""
+    return wait_for(
+        lambda: port_open(host, port) and _answers_select_1(host, port),
+        server=server,
+        where=f"{host}:{port}",
+        pid=pid,
+        log_path=log_path,
+        timeout=timeout,
+        sleep=sleep,
+        clock=clock,
+    )
 
-    Raises ServiceError quoting the log's last lines when the process dies or the time runs out.
-    """
-    started = clock()
-    while True:
-        if not is_running(pid):
-            raise ServiceError(
-                f"{server} (pid {pid}) exited before {host}:{port} answered; "
-                f"last lines of {log_path}:\n{log_tail(log_path)}"
-            )
-        if port_open(host, port) and _answers_select_1(host, port):
-            return clock() - started
-        if clock() - started > timeout:
-            raise ServiceError(
-                f"{server} (pid {pid}) did not answer on {host}:{port} within "
-                f"{timeout:.0f} s; last lines of {log_path}:\n{log_tail(log_path)}"
-            )
-        sleep(1.0)
+
+def _answers_select_1(host: str, port: int) -> bool:
+    from pyhive import hive
+    from thrift.transport.TTransport import TTransportException
+
+    try:
+        with contextlib.closing(hive.Connection(host=host, port=port, username="kiter")) as conn:
+            cursor = conn.cursor()
+            cursor.execute("SELECT 1")
+            return bool(cursor.fetchall() == [(1,)])
+    except (OSError, EOFError, TTransportException, hive.OperationalError):
+        return False
 
 
 def stop(
@@ -260,7 +268,7 @@ def stop(
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    # The server leads its own session (start_new_session), so its group is ours to signal and
+    # The server leads its own session (start_detached), so its group is ours to signal and
     # takes along anything the JVM may have forked; otherwise signal the pid alone.
     try:
         if os.getpgid(pid) == pid:

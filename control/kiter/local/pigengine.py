@@ -8,6 +8,8 @@ each Operator subclass a `readObject`, restoring Java 8's field assignment order
 fetch, runs need no network. `command()` is the one place that knows how Pig is started: every
 file a run writes (logs, temporary data, Hadoop's local job runner) stays in the run's own folder.
 
+A peer of the HiveServer2 engines (kiter.local.sparkengine, kiter.local.hiveengine), but no server:
+kiter.targets.pig runs one short-lived Pig process per script with the command built here.
 This room never prints: callers pass a progress callback.
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 from kiter.errors import UsageError
 from kiter.local import maven
 from kiter.local.maven import EngineFiles
-from kiter.local.spark import java_executable, java_version
+from kiter.local.processes import java_executable, java_version
 
 PIG_VERSION = "0.17.0"
 # Hadoop 2.10's UserGroupInformation calls Subject.getSubject, which Java 24 removed.

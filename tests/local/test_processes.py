@@ -1,4 +1,4 @@
-"""The Spark Thrift Server launcher, without starting Spark: command line, java check, stop, wait."""
+"""The local servers' processes, without starting a JVM: the java check, ports, stop, wait."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiter.errors import ServiceError, UsageError
-from kiter.local import spark
+from kiter.local import processes
 
 
 def fake_java(tmp_path: Path, version_line: str) -> Path:
@@ -28,8 +28,8 @@ def test_java_version_reads_the_major_version_of_a_modern_jdk(
 ) -> None:
     home = fake_java(tmp_path, 'openjdk version "17.0.15" 2025-04-15')
     monkeypatch.setenv("JAVA_HOME", str(home))
-    assert spark.java_version() == 17
-    assert spark.require_java() == 17
+    assert processes.java_version() == 17
+    assert processes.require_java() == 17
 
 
 def test_java_8_is_refused_with_a_message_naming_java_17(
@@ -37,47 +37,30 @@ def test_java_8_is_refused_with_a_message_naming_java_17(
 ) -> None:
     home = fake_java(tmp_path, 'java version "1.8.0_292"')
     monkeypatch.setenv("JAVA_HOME", str(home))
-    assert spark.java_version() == 8
+    assert processes.java_version() == 8
     with pytest.raises(UsageError, match=r"needs Java 17\+ \(found Java 8\)"):
-        spark.require_java()
+        processes.require_java()
 
 
 def test_no_java_at_all_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert spark.java_version() is None
+    assert processes.java_version() is None
     with pytest.raises(UsageError, match="no java found"):
-        spark.require_java()
-
-
-def test_the_command_keeps_every_path_under_the_run_folder_and_binds_loopback(
-    tmp_path: Path,
-) -> None:
-    command = spark.thrift_server_command(tmp_path, 12345)
-    joined = " ".join(command)
-    assert Path(command[0]).name == "spark-submit"
-    assert command[-1] == "spark-internal"
-    assert f"spark.sql.warehouse.dir={tmp_path}/warehouse" in command
-    assert f"databaseName={tmp_path}/metastore_db;create=true" in joined
-    assert "hive.server2.thrift.port=12345" in command
-    assert "hive.server2.thrift.bind.host=127.0.0.1" in command
-    assert "hive.server2.long.polling.timeout=200ms" in command
-    assert "hive.server2.logging.operation.level=VERBOSE" in command
-    assert command[command.index("--master") + 1] == "local[2]"
-    assert command[command.index("--driver-memory") + 1] == "1g"
+        processes.require_java()
 
 
 def test_free_port_returns_a_port_nobody_listens_on() -> None:
-    port = spark.free_port()
+    port = processes.free_port()
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_stop_terminates_a_process_with_sigterm() -> None:
     proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    spark.stop(proc.pid, timeout=5)
+    processes.stop(proc.pid, timeout=5)
     assert proc.wait(timeout=5) == -signal.SIGTERM
-    assert not spark.is_running(proc.pid)
+    assert not processes.is_running(proc.pid)
 
 
 def test_stop_kills_a_process_that_ignores_sigterm() -> None:
@@ -89,7 +72,7 @@ def test_stop_kills_a_process_that_ignores_sigterm() -> None:
         [sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True
     )
     assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
-    spark.stop(proc.pid, timeout=0.5)
+    processes.stop(proc.pid, timeout=0.5)
     assert proc.wait(timeout=5) == -signal.SIGKILL
 
 
@@ -99,8 +82,8 @@ def test_waiting_on_a_server_that_died_quotes_the_end_of_its_log(tmp_path: Path)
     proc = subprocess.Popen(["true"])
     proc.wait()
     with pytest.raises(ServiceError, match="exited before") as caught:
-        spark.wait_until_ready(
-            "127.0.0.1", spark.free_port(), 60, pid=proc.pid, log_path=log, sleep=lambda _: None
+        processes.wait_until_ready(
+            "127.0.0.1", processes.free_port(), 60, pid=proc.pid, log_path=log, sleep=lambda _: None
         )
     assert "exited before" in str(caught.value)
     assert "BindException: in use" in str(caught.value)
@@ -113,9 +96,9 @@ def test_waiting_gives_up_after_the_timeout(tmp_path: Path) -> None:
     ticks = iter(range(0, 1000, 10))
     try:
         with pytest.raises(ServiceError, match="did not answer .* within 30 s"):
-            spark.wait_until_ready(
+            processes.wait_until_ready(
                 "127.0.0.1",
-                spark.free_port(),
+                processes.free_port(),
                 30,
                 pid=proc.pid,
                 log_path=log,
@@ -123,5 +106,5 @@ def test_waiting_gives_up_after_the_timeout(tmp_path: Path) -> None:
                 clock=lambda: float(next(ticks)),
             )
     finally:
-        spark.stop(proc.pid, timeout=5)
+        processes.stop(proc.pid, timeout=5)
         proc.wait(timeout=5)
