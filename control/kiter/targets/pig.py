@@ -1,4 +1,4 @@
-"""Run Pig Latin on the local Pig engine (Pig 0.17.0 in local mode, see kiter.local.pig).
+"""Run Pig Latin on the local Pig engine (Pig 0.17.0 in local mode, see kiter.local.pigengine).
 
 Each run is a JVM in a folder of its own, `<runs>/<logical>/<iteration>/<attempt>/`, holding the
 script, Pig's run log (`pig-run.log`, streamed to the log channel) and its temporary data. The JVM
