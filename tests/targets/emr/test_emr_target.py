@@ -543,6 +543,9 @@ def test_follow_stops_without_cancelling_once_the_lease_is_lost(
     from kiter.targets.base import Abandoned
 
     class Lost:
+        def fence(self) -> None:
+            pass
+
         def held(self) -> bool:
             return False
 

@@ -497,6 +497,9 @@ def test_follow_stops_without_cancelling_once_the_lease_is_lost(
     make_target: MakeTarget, runs: RunDriver, sls: Any, application_id: str, hive_script: Script
 ) -> None:
     class Lost:
+        def fence(self) -> None:
+            pass
+
         def held(self) -> bool:
             return False
 

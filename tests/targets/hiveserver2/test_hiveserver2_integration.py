@@ -254,6 +254,9 @@ def test_a_statement_still_running_is_recorded_and_a_later_attempt_waits_for_it(
     recorded: list[str] = []
 
     class Recording:
+        def fence(self) -> None:
+            pass
+
         def held(self) -> bool:
             return True
 
