@@ -207,6 +207,7 @@ def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     last end (a rerun does not make an old iteration look recent), and its last attempt's time."""
     from kiter.durations import format_duration
     from kiter.metastore.iterations import epoch
+    from kiter.tabular import clip
 
     columns = [
         "iteration",
@@ -237,7 +238,7 @@ def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
                 took,
                 r.stats.get("submission_id") or r.submission_id,
                 r.stats.get("records", ""),
-                r.reason[:60],
+                clip(r.reason, 60),
             )
         )
     return columns, rows
