@@ -263,3 +263,11 @@ def test_job_values_that_scripts_quote_are_checked_for_their_context(
     error = _error(path)
     assert message in error
     assert "\n" not in error
+
+
+def test_the_scaffolds_local_profile_puts_the_project_on_the_local_stack(tmp_path: Path) -> None:
+    from kiter.cli.init import scaffold
+
+    scaffold(tmp_path)
+    assert load_project(tmp_path / "kiter.toml", env={}, profile="local").on_local_stack
+    assert not load_project(tmp_path / "kiter.toml", env={}).on_local_stack

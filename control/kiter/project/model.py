@@ -299,3 +299,9 @@ class Project:
     @property
     def local_dir(self) -> Path:
         return self.root / ".kiter" / "local"
+
+    @property
+    def on_local_stack(self) -> bool:
+        """Whether the project's AWS endpoint is the embedded stack (`endpoint_url = "local"`, as
+        the scaffold's `local` profile sets it), whose streams `kiter local` commands feed."""
+        return self.aws.endpoint_url == "local"
