@@ -271,3 +271,29 @@ def test_the_scaffolds_local_profile_puts_the_project_on_the_local_stack(tmp_pat
     scaffold(tmp_path)
     assert load_project(tmp_path / "kiter.toml", env={}, profile="local").on_local_stack
     assert not load_project(tmp_path / "kiter.toml", env={}).on_local_stack
+
+
+def test_an_unknown_profile_says_that_the_aws_profile_is_another_flag(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(MINIMAL + '[profiles.local.aws]\nendpoint_url = "local"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_project(path, env={}, profile="prod")
+    assert str(caught.value) == (
+        f"{path}: no profile named 'prod' (profiles: local): --profile picks a [profiles.NAME] "
+        "table of kiter.toml; an AWS named profile is --aws-profile"
+    )
+
+
+def test_an_unknown_profile_from_the_environment_names_the_variables(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(MINIMAL + '[profiles.local.aws]\nendpoint_url = "local"\n')
+    with pytest.raises(ConfigError, match="KITER_PROFILE picks .*is KITER_AWS_PROFILE$"):
+        load_project(path, env={"KITER_PROFILE": "prod"})
+
+
+def test_a_misspelt_profile_gets_a_did_you_mean(write_project: WriteProject) -> None:
+    path = write_project(MINIMAL + '[profiles.local.aws]\nendpoint_url = "local"\n')
+    with pytest.raises(ConfigError, match=r"\(profiles: local; did you mean 'local'\?\)"):
+        load_project(path, env={}, profile="locl")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,11 +143,17 @@ _TYPE_NAMES = {
 }
 
 
-def _did_you_mean(key: str, fields: Mapping[str, Field]) -> str:
+def _did_you_mean(key: str, fields: Iterable[str]) -> str:
+    close = closest(key, fields)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def closest(name: str, names: Iterable[str]) -> str | None:
+    """The one of `names` that `name` is most likely a typo of, if any is close."""
     import difflib
 
-    close = difflib.get_close_matches(key, list(fields), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return close[0] if close else None
 
 
 def check_staged(job: JobConfig, aws: AwsSettings, loc: Locator) -> None:

@@ -31,6 +31,7 @@ from kiter.project.checks import (
     check_str_map,
     check_table,
     check_vars,
+    closest,
     named_tables,
     staging_url,
 )
@@ -85,12 +86,15 @@ def load_project(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from None
     loc = Locator(path, text)
+    chosen_by = "--profile" if profile else "KITER_PROFILE"
     profile = profile or env.get("KITER_PROFILE") or None
     profile_targets: tuple[str, ...] = ()
     if profile is not None and isinstance(doc.get("profiles", {}).get(profile), dict):
         overlay_targets = doc["profiles"][profile].get("targets", {})
         if isinstance(overlay_targets, dict):
             profile_targets = tuple(overlay_targets)
+    if profile is not None:
+        _check_profile(doc.get("profiles", {}), profile, chosen_by, loc)
     doc, origins = _layer(doc, loc, env=env, flags=flags or {}, profile=profile)
     return replace(_build(path, doc, loc, profile, origins), profile_targets=profile_targets)
 
@@ -117,11 +121,6 @@ def _layer(
     origins: dict[str, str] = {}
     profiles = doc.get("profiles", {})
     if profile is not None:
-        if not isinstance(profiles, dict) or profile not in profiles:
-            known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
-            raise ConfigError(
-                f"no profile named {profile!r} (profiles: {known or 'none'})", where=str(loc.path)
-            )
         overlay = profiles[profile]
         if not isinstance(overlay, dict):
             raise ConfigError("must be a table", where=loc.where("profiles", profile))
@@ -152,6 +151,22 @@ def _layer(
         if found is not None:
             aws["region"], origins["aws.region"] = found
     return doc, origins
+
+
+def _check_profile(profiles: Any, profile: str, chosen_by: str, loc: Locator) -> None:
+    """A kiter profile that kiter.toml lacks; people used to the aws CLI may have meant theirs."""
+    if isinstance(profiles, dict) and profile in profiles:
+        return
+    known = sorted(profiles) if isinstance(profiles, dict) else []
+    close = closest(profile, known)
+    hint = f"; did you mean {close!r}?" if close else ""
+    aws_flag = "--aws-profile" if chosen_by == "--profile" else "KITER_AWS_PROFILE"
+    raise ConfigError(
+        f"no profile named {profile!r} (profiles: {', '.join(known) or 'none'}{hint}): "
+        f"{chosen_by} picks a [profiles.NAME] table of kiter.toml; an AWS named profile is "
+        f"{aws_flag}",
+        where=str(loc.path),
+    )
 
 
 def _deep_merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> None:
