@@ -105,8 +105,10 @@ def test_an_unknown_key_names_file_line_and_a_likely_fix(write_project: WritePro
 
 def test_an_unknown_top_level_table_is_refused(write_project: WriteProject) -> None:
     path = write_project("[metastroe]\ntable = 'x'\n" + MINIMAL)
+    assert _error(path) == f"{path}:1: unknown table [metastroe] (did you mean [metastore]?)"
+    path = write_project("[frobnicate]\ntable = 'x'\n" + MINIMAL)
     assert _error(path) == (
-        f"{path}:1: unknown table or key 'metastroe' (expected one of: aws, metastore, staging, "
+        f"{path}:1: unknown table [frobnicate] (expected one of: aws, metastore, staging, "
         "local, targets, jobs, profiles)"
     )
 

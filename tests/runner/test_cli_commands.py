@@ -281,7 +281,6 @@ def test_a_ledger_table_of_its_own_is_created_beside_the_checkpoint_table(
     assert {i["HashKey"]["S"] for i in items["Items"]} == {"kiter#top"}
 
 
-
 def test_a_long_reason_is_cut_with_an_ellipsis_in_the_table_and_whole_in_json(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
