@@ -115,3 +115,16 @@ def test_the_cli_prints_each_problem_on_a_line_of_its_own_with_exit_code_2(
         "(did you mean 'lease_seconds'?)\n"
         f"kiter: error: {path}:7: unknown key 'bogus' in [jobs.top]\n"
     )
+
+
+def test_set_aside_broken_jobs_are_still_reported_with_a_problem_outside_the_jobs(
+    write_project: WriteProject,
+) -> None:
+    broken = '[jobs.broken]\nengine = "hive"\ntemplate = "nowhere.hql.j2"\nstream = "S"\n'
+    path = write_project(MINIMAL + broken)
+    project = load_project(path, env={}, keep_broken_jobs=True)
+    assert list(project.jobs) == ["top"] and list(project.broken_jobs) == ["broken"]
+    path = write_project("[metastore]\nlease_seconds = 1\n" + MINIMAL + broken)
+    with pytest.raises(ConfigErrors) as caught:
+        load_project(path, env={}, keep_broken_jobs=True)
+    assert [line.split(": ")[0] for line in caught.value.lines()] == [f"{path}:2", f"{path}:9"]

@@ -60,6 +60,15 @@ class App:
 
         return load_project(self.project_file, flags=self.flags, profile=self.profile)
 
+    def project_keeping_broken_jobs(self) -> Project:
+        """The project with the jobs that have problems of their own set aside in
+        `broken_jobs` (for `kiter jobs`, which lists every job); other problems still raise."""
+        from kiter.project import load_project
+
+        return load_project(
+            self.project_file, flags=self.flags, profile=self.profile, keep_broken_jobs=True
+        )
+
     @cached_property
     def renderer(self) -> Renderer:
         from kiter.render import Renderer

@@ -258,9 +258,10 @@ def _build(
                 jobs[name] = job
         if job_problems:
             broken[name] = BrokenJob(name, table, tuple(job_problems.errors))
-            if not keep_broken_jobs:
-                for error in job_problems.errors:
-                    problems.add(error)
+    if problems or not keep_broken_jobs:
+        for kept in broken.values():
+            for error in kept.problems:
+                problems.add(error)
     problems.raise_any()
     assert aws is not None and staging is not None  # else a problem was raised
     for job in jobs.values():
