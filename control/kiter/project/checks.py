@@ -17,7 +17,7 @@ from typing import Any
 from kiter.aws import AwsSettings
 from kiter.errors import ConfigError, ConfigErrors
 from kiter.project.fields import LOCATION_FORBIDDEN, Field
-from kiter.project.hints import unknown_key, written_key
+from kiter.project.hints import closest, unknown_key, written_key
 from kiter.project.model import JobConfig, StagingConfig, TargetConfig
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -116,6 +116,22 @@ class Problems:
 def _file_order(error: ConfigError) -> tuple[int, int]:
     line = re.search(r":(\d+)$", error.where or "")
     return (0, int(line.group(1))) if line else (1, 0)
+
+
+def check_profile(profiles: Any, profile: str, chosen_by: str, loc: Locator) -> None:
+    """A kiter profile that kiter.toml lacks; people used to the aws CLI may have meant theirs."""
+    if isinstance(profiles, dict) and profile in profiles:
+        return
+    known = sorted(profiles) if isinstance(profiles, dict) else []
+    close = closest(profile, known)
+    hint = f"; did you mean {close!r}?" if close else ""
+    aws_flag = "--aws-profile" if chosen_by == "--profile" else "KITER_AWS_PROFILE"
+    raise ConfigError(
+        f"no profile named {profile!r} (profiles: {', '.join(known) or 'none'}{hint}): "
+        f"{chosen_by} picks a [profiles.NAME] table of kiter.toml; an AWS named profile is "
+        f"{aws_flag}",
+        where=str(loc.path),
+    )
 
 
 def check_endpoint(url: str | None, where: str) -> None:

@@ -28,6 +28,7 @@ from kiter.project.checks import (
     check_endpoint,
     check_job_target,
     check_poll_seconds,
+    check_profile,
     check_staged,
     check_str_map,
     check_table,
@@ -36,7 +37,7 @@ from kiter.project.checks import (
     staging_url,
 )
 from kiter.project.fields import Field, schema
-from kiter.project.hints import closest, unknown_top_level
+from kiter.project.hints import unknown_top_level
 from kiter.project.model import (
     AWS_FIELDS,
     TARGET_KINDS,
@@ -104,7 +105,7 @@ def load_project(
         if isinstance(overlay_targets, dict):
             profile_targets = tuple(overlay_targets)
     if profile is not None:
-        _check_profile(doc.get("profiles", {}), profile, chosen_by, loc)
+        check_profile(doc.get("profiles", {}), profile, chosen_by, loc)
     doc, origins = _layer(doc, loc, env=env, flags=flags or {}, profile=profile)
     project = _build(path, doc, loc, profile, origins, keep_broken_jobs)
     return replace(project, profile_targets=profile_targets)
@@ -162,22 +163,6 @@ def _layer(
         if found is not None:
             aws["region"], origins["aws.region"] = found
     return doc, origins
-
-
-def _check_profile(profiles: Any, profile: str, chosen_by: str, loc: Locator) -> None:
-    """A kiter profile that kiter.toml lacks; people used to the aws CLI may have meant theirs."""
-    if isinstance(profiles, dict) and profile in profiles:
-        return
-    known = sorted(profiles) if isinstance(profiles, dict) else []
-    close = closest(profile, known)
-    hint = f"; did you mean {close!r}?" if close else ""
-    aws_flag = "--aws-profile" if chosen_by == "--profile" else "KITER_AWS_PROFILE"
-    raise ConfigError(
-        f"no profile named {profile!r} (profiles: {', '.join(known) or 'none'}{hint}): "
-        f"{chosen_by} picks a [profiles.NAME] table of kiter.toml; an AWS named profile is "
-        f"{aws_flag}",
-        where=str(loc.path),
-    )
 
 
 def _deep_merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> None:
