@@ -128,3 +128,13 @@ def test_set_aside_broken_jobs_are_still_reported_with_a_problem_outside_the_job
     with pytest.raises(ConfigErrors) as caught:
         load_project(path, env={}, keep_broken_jobs=True)
     assert [line.split(": ")[0] for line in caught.value.lines()] == [f"{path}:2", f"{path}:9"]
+
+
+def test_a_misnamed_table_whose_sub_table_is_right_says_what_that_one_misses_in_one_line(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(MINIMAL + '[job.pig]\nengine = "pig"\n[jobs.pig.vars]\noutput = "o"\n')
+    assert _errors(path) == [
+        f"{path}:5: unknown table [job.pig] (did you mean [jobs.pig]?)",
+        f"{path}:7: [jobs.pig] is missing required keys 'engine', 'template', 'stream'",
+    ]

@@ -189,14 +189,11 @@ def check_table(
                 ConfigError(unknown_key(path, dotted, fields), where=loc.where(*keys, *path))
             )
     out: dict[str, Any] = {}
+    missing = []
     for key, spec in fields.items():
         if key not in table or table[key] is None:
             if spec.required:
-                problems.add(
-                    ConfigError(
-                        f"[{dotted}] is missing required key {key!r}", where=loc.where(*keys)
-                    )
-                )
+                missing.append(key)
             out[key] = copy.deepcopy(spec.default)
             continue
         value = table[key]
@@ -205,6 +202,11 @@ def check_table(
         with problems.noted():
             _check_type(value, spec, f"{dotted}.{key}", where)
         out[key] = value
+    if missing:  # one line for them all: a misnamed table leaves its sub-table without any
+        names = ", ".join(map(repr, missing))
+        plural = "s" if len(missing) > 1 else ""
+        message = f"[{dotted}] is missing required key{plural} {names}"
+        problems.add(ConfigError(message, where=loc.where(*keys)))
     problems.raise_any()
     return out
 
