@@ -42,6 +42,25 @@ class ConfigError(UsageError):
     """kiter.toml, an environment variable or a flag holds a bad value."""
 
 
+class ConfigErrors(ConfigError):
+    """Several problems of one configuration, reported together, one a line (up to `LIMIT`:
+    past it, the rest are mostly the first ones' consequences)."""
+
+    LIMIT = 20
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        shown = [str(error) for error in self.errors[: self.LIMIT]]
+        more = len(self.errors) - self.LIMIT
+        return shown + ([f"{more} more problems not shown: fix these first"] if more > 0 else [])
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class MissingTable(ConfigError):
     """A DynamoDB table kiter.toml names does not exist: setting up, not a service failure, so the
     same exit code whichever command found it (and `kiter run` stops instead of retrying)."""

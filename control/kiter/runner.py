@@ -229,10 +229,11 @@ class Runner:
             still_held=keeper.check,
         )
         if read.total_records == 0 and not read.rerun:
+            feed = "; `kiter local traffic` or `kiter local put` feed the local stack"
             self.echo(
                 f"warning: iteration {claim.iteration} of {claim.logical} read no records: "
                 f"stream {job.stream} had nothing new (recorded all the same, as the connector "
-                "does; `kiter local traffic` or `kiter local put` feed the local stack)"
+                f"does{feed if self.project.on_local_stack else ''})"
             )
         return read
 

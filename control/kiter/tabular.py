@@ -39,6 +39,12 @@ def format_rows(
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, ending with an ellipsis when it was cut (a cut that does
+    not say so reads as the whole message)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return NULL

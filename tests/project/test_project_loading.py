@@ -105,8 +105,10 @@ def test_an_unknown_key_names_file_line_and_a_likely_fix(write_project: WritePro
 
 def test_an_unknown_top_level_table_is_refused(write_project: WriteProject) -> None:
     path = write_project("[metastroe]\ntable = 'x'\n" + MINIMAL)
+    assert _error(path) == f"{path}:1: unknown table [metastroe] (did you mean [metastore]?)"
+    path = write_project("[frobnicate]\ntable = 'x'\n" + MINIMAL)
     assert _error(path) == (
-        f"{path}:1: unknown table or key 'metastroe' (expected one of: aws, metastore, staging, "
+        f"{path}:1: unknown table [frobnicate] (expected one of: aws, metastore, staging, "
         "local, targets, jobs, profiles)"
     )
 
@@ -263,3 +265,37 @@ def test_job_values_that_scripts_quote_are_checked_for_their_context(
     error = _error(path)
     assert message in error
     assert "\n" not in error
+
+
+def test_the_scaffolds_local_profile_puts_the_project_on_the_local_stack(tmp_path: Path) -> None:
+    from kiter.cli.init import scaffold
+
+    scaffold(tmp_path)
+    assert load_project(tmp_path / "kiter.toml", env={}, profile="local").on_local_stack
+    assert not load_project(tmp_path / "kiter.toml", env={}).on_local_stack
+
+
+def test_an_unknown_profile_says_that_the_aws_profile_is_another_flag(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(MINIMAL + '[profiles.local.aws]\nendpoint_url = "local"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_project(path, env={}, profile="prod")
+    assert str(caught.value) == (
+        f"{path}: no profile named 'prod' (profiles: local): --profile picks a [profiles.NAME] "
+        "table of kiter.toml; an AWS named profile is --aws-profile"
+    )
+
+
+def test_an_unknown_profile_from_the_environment_names_the_variables(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(MINIMAL + '[profiles.local.aws]\nendpoint_url = "local"\n')
+    with pytest.raises(ConfigError, match="KITER_PROFILE picks .*is KITER_AWS_PROFILE$"):
+        load_project(path, env={"KITER_PROFILE": "prod"})
+
+
+def test_a_misspelt_profile_gets_a_did_you_mean(write_project: WriteProject) -> None:
+    path = write_project(MINIMAL + '[profiles.local.aws]\nendpoint_url = "local"\n')
+    with pytest.raises(ConfigError, match=r"\(profiles: local; did you mean 'local'\?\)"):
+        load_project(path, env={}, profile="locl")

@@ -91,6 +91,16 @@ def test_an_undefined_name_reports_the_template_file_and_line(write_project: Wri
     ) or ("bad.hql.j2:3: undefined name: 'missing_var' is undefined" in message)
 
 
+def test_a_template_using_kiters_macros_without_importing_them_is_told_the_import(
+    write_project: WriteProject,
+) -> None:
+    message = _template_error(write_project, "{{ kiter.preamble() }}\nSELECT 1;\n")
+    assert message.endswith(
+        "bad.hql.j2:1: undefined name: 'kiter' is undefined (import kiter's macros first: "
+        '{% import "kiter/hive.j2" as kiter with context %})'
+    )
+
+
 def test_a_syntax_error_reports_the_template_file_and_line(write_project: WriteProject) -> None:
     message = _template_error(write_project, "SELECT 1;\n{% if %}\n")
     assert "bad.hql.j2:2: template syntax error:" in message

@@ -279,3 +279,19 @@ def test_a_ledger_table_of_its_own_is_created_beside_the_checkpoint_table(
     assert code == 0, err
     items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName="KiterLedger")
     assert {i["HashKey"]["S"] for i in items["Items"]} == {"kiter#top"}
+
+
+def test_a_long_reason_is_cut_with_an_ellipsis_in_the_table_and_whole_in_json(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    reason = "HiveServer2 said: " + "the table weblogs has no partition iteration=0 " * 3
+    ledger = ledger_as(Owner.current())
+    ledger.fail(ledger.claim("top"), reason)
+    ledger.fail(ledger.claim("other"), "x" * 60)
+    code, out, _ = kiter(project, "iterations", "top", capsys=capsys)
+    assert code == 0 and out.splitlines()[2].endswith(" " + reason[:59] + "\u2026")
+    code, out, _ = kiter(project, "iterations", "other", capsys=capsys)
+    assert code == 0 and out.splitlines()[2].endswith(" " + "x" * 60)  # it fits: shown whole
+    code, out, _ = kiter(project, "iterations", "top", "--json", capsys=capsys)
+    assert json.loads(out)[0]["reason"] == reason

@@ -291,3 +291,22 @@ def test_a_staged_iteration_of_nothing_says_so(
     )
     record = make_runner().ledger.get("top", 0)
     assert record is not None and record.state == "SUCCEEDED"  # recorded, as the connector does
+
+
+@pytest.mark.parametrize("endpoint", [None, "http://kinesis.example:4566", "local"])
+def test_an_empty_iteration_suggests_the_local_feeds_only_on_the_local_stack(
+    aws: Aws, project: Project, make_runner: MakeRunner, endpoint: str | None
+) -> None:
+    lines: list[str] = []
+    runner = make_runner(lines=lines)
+    runner.project = replace(project, aws=replace(project.aws, endpoint_url=endpoint))
+    runner.run(project.job("top"), project.targets["engine"])
+    (warning,) = [line for line in lines if "read no records" in line]
+    assert warning.endswith(
+        "(recorded all the same, as the connector does"
+        + (
+            "; `kiter local traffic` or `kiter local put` feed the local stack)"
+            if endpoint == "local"
+            else ")"
+        )
+    )

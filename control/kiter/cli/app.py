@@ -60,6 +60,15 @@ class App:
 
         return load_project(self.project_file, flags=self.flags, profile=self.profile)
 
+    def project_keeping_broken_jobs(self) -> Project:
+        """The project with the jobs that have problems of their own set aside in
+        `broken_jobs` (for `kiter jobs`, which lists every job); other problems still raise."""
+        from kiter.project import load_project
+
+        return load_project(
+            self.project_file, flags=self.flags, profile=self.profile, keep_broken_jobs=True
+        )
+
     @cached_property
     def renderer(self) -> Renderer:
         from kiter.render import Renderer
@@ -207,6 +216,7 @@ def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     last end (a rerun does not make an old iteration look recent), and its last attempt's time."""
     from kiter.durations import format_duration
     from kiter.metastore.iterations import epoch
+    from kiter.tabular import clip
 
     columns = [
         "iteration",
@@ -237,7 +247,7 @@ def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
                 took,
                 r.stats.get("submission_id") or r.submission_id,
                 r.stats.get("records", ""),
-                r.reason[:60],
+                clip(r.reason, 60),
             )
         )
     return columns, rows

@@ -16,6 +16,7 @@ from kiter.errors import (
     EXIT_INTERRUPTED,
     EXIT_SERVICE,
     EXIT_USAGE,
+    ConfigErrors,
     JobFailed,
     KiterError,
     UsageError,
@@ -142,13 +143,13 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
     except KiterError as exc:
-        message = str(exc)
+        lines = exc.lines() if isinstance(exc, ConfigErrors) else [str(exc)]
         if isinstance(exc, UsageError):
-            # One line: a value with a line break in it must not split the message.
-            message = message.replace("\r", "\\r").replace("\n", "\\n")
+            # One line each: a value with a line break in it must not split a message.
+            lines = [line.replace("\r", "\\r").replace("\n", "\\n") for line in lines]
         if isinstance(exc, JobFailed):
             _engine_tail()
-        _fail(f"kiter: error: {message}", exc.exit_code, debug)
+        _fail("\n".join(f"kiter: error: {line}" for line in lines), exc.exit_code, debug)
     except KeyboardInterrupt:
         _fail("kiter: interrupted", EXIT_INTERRUPTED, debug)
     except BrokenPipeError:

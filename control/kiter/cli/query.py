@@ -52,10 +52,18 @@ def query(app: App, sql: str | None, path: Any, target: str | None, quiet: bool,
     if sql is not None and path is not None:
         raise UsageError("give SQL as an argument or with -f, not both")
     text = sql if sql is not None else (path.read() if path is not None else None)
+    source = "the argument" if sql is not None else "stdin"
+    if path is not None and getattr(path, "name", "<stdin>") not in ("-", "<stdin>"):
+        source = path.name
     if text is None:
         if sys.stdin.isatty():
             raise UsageError("no SQL: give it as an argument, with -f FILE, or on stdin")
         text = sys.stdin.read()
+    from kiter.sqlsplit import split_statements
+
+    if not split_statements(text):
+        # Nothing would run and nothing would print: a silent exit 0 hides a wrong file or pipe.
+        raise UsageError(f"no SQL in {source}: it is empty or holds only comments")
     from kiter.targets.hiveserver2 import HiveServer2Target
 
     engine = app.target(app.project.query_target(target), app.progress(quiet))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -27,11 +29,17 @@ from kiter.project import parse_var_overrides
 def jobs(app: App, as_json: bool) -> None:
     """List the project's jobs: name, engine, stream, logical name, target, mode.
 
+    A job with a problem of its own (a missing template, a bad key) is listed too, its problems
+    said after the list; the exit code is then 2.
+
     \b
     Example:
       kiter jobs --json
     """
-    rows = [
+    from kiter.errors import ConfigError, ConfigErrors
+
+    project = app.project_keeping_broken_jobs()
+    rows: list[dict[str, Any]] = [
         {
             "name": job.name,
             "engine": job.engine,
@@ -41,15 +49,41 @@ def jobs(app: App, as_json: bool) -> None:
             "mode": job.mode,
             "template": job.template,
         }
-        for job in app.project.jobs.values()
+        for job in project.jobs.values()
     ]
+    problems: list[ConfigError] = []
+    for broken in project.broken_jobs.values():
+        rows.append(
+            _as_written(broken.name, broken.table) | {"problems": [str(p) for p in broken.problems]}
+        )
+        problems.extend(broken.problems)
     if as_json:
         out(json.dumps(rows, indent=2))
-        return
-    from kiter.tabular import format_rows
+    else:
+        from kiter.tabular import format_rows
 
-    columns = ["name", "engine", "stream", "logical_name", "target", "mode"]
-    out(format_rows(columns, [tuple(r[c] for c in columns) for r in rows], "table"))
+        columns = ["name", "engine", "stream", "logical_name", "target", "mode"]
+        out(format_rows(columns, [tuple(r[c] for c in columns) for r in rows], "table"))
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
+
+
+def _as_written(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    """A broken job's row: its table's text values, as written."""
+
+    def text(key: str, default: str = "") -> str:
+        value = table.get(key, default)
+        return value if isinstance(value, str) else default
+
+    return {
+        "name": name,
+        "engine": text("engine"),
+        "stream": text("stream"),
+        "logical_name": text("logical_name", name),
+        "target": text("target"),
+        "mode": text("mode", "connector"),
+        "template": text("template"),
+    }
 
 
 @click.command()

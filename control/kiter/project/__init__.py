@@ -1,8 +1,9 @@
 """The project: kiter.toml loaded, layered and checked into frozen config values.
 
 fields.py is the schema's vocabulary, model.py the config values (each setting declared once),
-loading.py the precedence and the checks with file:line. This room renders nothing and talks to
-no service.
+loading.py the precedence and the whole file's problems at once, checks.py each check with its
+file:line, hints.py the "did you mean" of a name the file does not take. This room renders
+nothing and talks to no service.
 """
 
 from kiter.project.fields import Field

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from kiter.aws import AwsSettings
-from kiter.errors import ConfigError
+from kiter.errors import ConfigError, ConfigErrors
 from kiter.project.fields import LOCATION_FORBIDDEN, Field
+from kiter.project.hints import closest, unknown_key, written_key
 from kiter.project.model import JobConfig, StagingConfig, TargetConfig
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -25,31 +27,111 @@ class Locator:
     """Finds the line of a table or key in kiter.toml for error messages."""
 
     _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-    _KEY = re.compile(r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)\s*=")
+    _PART = r"(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)"
+    _KEY = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
-        self.lines = text.splitlines()
+        # Every table header and key of the file by its full dotted path, in the file's order
+        # (`lease.seconds = 300` in [metastore] is metastore.lease.seconds), and which are headers.
+        self.entries: list[tuple[tuple[str, ...], int, bool]] = []
+        current: tuple[str, ...] = ()
+        for number, raw in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(raw)
+            if header:
+                current = _parts(header.group(1))
+                self.entries.append((current, number, True))
+                continue
+            match = self._KEY.match(raw)
+            if match:
+                self.entries.append(((*current, *_parts(match.group(1))), number, False))
 
     def where(self, *keys: str) -> str:
         line = self.line(*keys)
         return f"{self.path}:{line}" if line else str(self.path)
 
     def line(self, *keys: str) -> int | None:
-        table, key = list(keys[:-1]), keys[-1] if keys else None
-        current: list[str] = []
-        found_table = None
-        for number, raw in enumerate(self.lines, start=1):
-            header = self._HEADER.match(raw)
-            if header:
-                current = [p.strip().strip("\"'") for p in header.group(1).split(".")]
-                if current == list(keys):
-                    found_table = found_table or number
-                continue
-            match = self._KEY.match(raw)
-            if match and current == table and match.group(1).strip("\"'") == key:
-                return number
-        return found_table
+        """The line of the key or table; else of the first thing written under it (a sub-table
+        or dotted key makes a table of its first part)."""
+        exact = self.exact_line(*keys)
+        if exact is not None:
+            return exact
+        under = self.first_under(*keys)
+        return under[1] if under else None
+
+    def exact_line(self, *keys: str) -> int | None:
+        return next((line for path, line, _ in self.entries if path == keys), None)
+
+    def first_under(self, *keys: str) -> tuple[tuple[str, ...], int] | None:
+        """The path and line of the first table header or key below `keys`."""
+        for path, line, _ in self.entries:
+            if len(path) > len(keys) and path[: len(keys)] == keys:
+                return path, line
+        return None
+
+    def header_under(self, *keys: str) -> tuple[str, ...] | None:
+        """The first table header at or below `keys`, as written: how a user named the table."""
+        for path, _, header in self.entries:
+            if header and path[: len(keys)] == keys:
+                return path
+        return None
+
+
+def _parts(dotted: str) -> tuple[str, ...]:
+    """A dotted TOML key's parts, unquoted."""
+    return tuple(m.group(m.lastindex or 0) for m in _KEY_PART.finditer(dotted))
+
+
+_KEY_PART = re.compile(r'"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)')
+
+
+class Problems:
+    """The problems of one kiter.toml, collected so that a user sees them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def add(self, error: ConfigError) -> None:
+        self.errors.extend(error.errors if isinstance(error, ConfigErrors) else [error])
+
+    @contextmanager
+    def noted(self) -> Iterator[None]:
+        """Run a check; its problems are noted here instead of ending the load."""
+        try:
+            yield
+        except ConfigError as exc:
+            self.add(exc)
+
+    def raise_any(self) -> None:
+        """Raise the one problem, or all of them in the file's order."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ConfigErrors(sorted(self.errors, key=_file_order))
+
+
+def _file_order(error: ConfigError) -> tuple[int, int]:
+    line = re.search(r":(\d+)$", error.where or "")
+    return (0, int(line.group(1))) if line else (1, 0)
+
+
+def check_profile(profiles: Any, profile: str, chosen_by: str, loc: Locator) -> None:
+    """A kiter profile that kiter.toml lacks; people used to the aws CLI may have meant theirs."""
+    if isinstance(profiles, dict) and profile in profiles:
+        return
+    known = sorted(profiles) if isinstance(profiles, dict) else []
+    close = closest(profile, known)
+    hint = f"; did you mean {close!r}?" if close else ""
+    aws_flag = "--aws-profile" if chosen_by == "--profile" else "KITER_AWS_PROFILE"
+    raise ConfigError(
+        f"no profile named {profile!r} (profiles: {', '.join(known) or 'none'}{hint}): "
+        f"{chosen_by} picks a [profiles.NAME] table of kiter.toml; an AWS named profile is "
+        f"{aws_flag}",
+        where=str(loc.path),
+    )
 
 
 def check_endpoint(url: str | None, where: str) -> None:
@@ -62,19 +144,30 @@ def check_endpoint(url: str | None, where: str) -> None:
         )
 
 
-def named_tables(value: Any, section: str, loc: Locator) -> dict[str, dict[str, Any]]:
+def named_tables(
+    value: Any, section: str, loc: Locator, problems: Problems
+) -> dict[str, dict[str, Any]]:
+    """The [SECTION.NAME] tables of a section; a bad name or a non-table is noted and left out."""
     if not isinstance(value, dict):
-        raise ConfigError(f"[{section}] must be a table", where=loc.where(section))
+        problems.add(ConfigError(f"[{section}] must be a table", where=loc.where(section)))
+        return {}
+    tables = {}
     for name, table in value.items():
         if not _NAME_RE.match(name):
-            raise ConfigError(
-                f"bad name {name!r} in [{section}]: use letters, digits, _ and -, "
-                "starting with a letter",
-                where=loc.where(section, name),
+            problems.add(
+                ConfigError(
+                    f"bad name {name!r} in [{section}]: use letters, digits, _ and -, "
+                    "starting with a letter",
+                    where=loc.where(section, name),
+                )
             )
-        if not isinstance(table, dict):
-            raise ConfigError(f"{section}.{name} must be a table", where=loc.where(section, name))
-    return value
+        elif not isinstance(table, dict):
+            problems.add(
+                ConfigError(f"{section}.{name} must be a table", where=loc.where(section, name))
+            )
+        else:
+            tables[name] = table
+    return tables
 
 
 def check_table(
@@ -88,26 +181,33 @@ def check_table(
     dotted = ".".join(keys)
     if not isinstance(table, dict):
         raise ConfigError(f"[{dotted}] must be a table", where=loc.where(*keys))
-    for key in table:
+    problems = Problems()
+    for key, value in table.items():
         if key not in fields:
-            hint = _did_you_mean(key, fields)
-            raise ConfigError(
-                f"unknown key {key!r} in [{dotted}]{hint}", where=loc.where(*keys, key)
+            path = written_key(key, value)
+            problems.add(
+                ConfigError(unknown_key(path, dotted, fields), where=loc.where(*keys, *path))
             )
     out: dict[str, Any] = {}
+    missing = []
     for key, spec in fields.items():
         if key not in table or table[key] is None:
             if spec.required:
-                raise ConfigError(
-                    f"[{dotted}] is missing required key {key!r}", where=loc.where(*keys)
-                )
+                missing.append(key)
             out[key] = copy.deepcopy(spec.default)
             continue
         value = table[key]
         source = (origins or {}).get(f"{dotted}.{key}")
         where = source or loc.where(*keys, key)
-        _check_type(value, spec, f"{dotted}.{key}", where)
+        with problems.noted():
+            _check_type(value, spec, f"{dotted}.{key}", where)
         out[key] = value
+    if missing:  # one line for them all: a misnamed table leaves its sub-table without any
+        names = ", ".join(map(repr, missing))
+        plural = "s" if len(missing) > 1 else ""
+        message = f"[{dotted}] is missing required key{plural} {names}"
+        problems.add(ConfigError(message, where=loc.where(*keys)))
+    problems.raise_any()
     return out
 
 
@@ -141,13 +241,6 @@ _TYPE_NAMES = {
     dict: "a table",
     list: "an array",
 }
-
-
-def _did_you_mean(key: str, fields: Mapping[str, Field]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, list(fields), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def check_staged(job: JobConfig, aws: AwsSettings, loc: Locator) -> None:

@@ -23,10 +23,12 @@ from kiter.aws import AwsSettings, conventional_region
 from kiter.errors import ConfigError
 from kiter.project.checks import (
     Locator,
+    Problems,
     check_emr_serverless,
     check_endpoint,
     check_job_target,
     check_poll_seconds,
+    check_profile,
     check_staged,
     check_str_map,
     check_table,
@@ -35,15 +37,19 @@ from kiter.project.checks import (
     staging_url,
 )
 from kiter.project.fields import Field, schema
+from kiter.project.hints import unknown_top_level
 from kiter.project.model import (
     AWS_FIELDS,
     TARGET_KINDS,
+    BrokenJob,
     JobConfig,
     LocalConfig,
     MetastoreConfig,
     Project,
     StagingConfig,
     TargetConfig,
+    find_template,
+    template_dirs,
 )
 
 PROJECT_FILE = "kiter.toml"
@@ -76,8 +82,14 @@ def load_project(
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
     profile: str | None = None,
+    keep_broken_jobs: bool = False,
 ) -> Project:
-    """Read, layer and validate kiter.toml. `flags` maps "section.key" to command-line values."""
+    """Read, layer and validate kiter.toml. `flags` maps "section.key" to command-line values.
+
+    Every problem of the file is raised at once (a ConfigErrors when there are several). With
+    `keep_broken_jobs`, a job's own problems leave it out of `jobs` and in `broken_jobs` instead
+    (`kiter jobs` lists every job, the broken ones with their problems).
+    """
     env = os.environ if env is None else env
     text = _read(path)
     try:
@@ -85,14 +97,18 @@ def load_project(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from None
     loc = Locator(path, text)
+    chosen_by = "--profile" if profile else "KITER_PROFILE"
     profile = profile or env.get("KITER_PROFILE") or None
     profile_targets: tuple[str, ...] = ()
     if profile is not None and isinstance(doc.get("profiles", {}).get(profile), dict):
         overlay_targets = doc["profiles"][profile].get("targets", {})
         if isinstance(overlay_targets, dict):
             profile_targets = tuple(overlay_targets)
+    if profile is not None:
+        check_profile(doc.get("profiles", {}), profile, chosen_by, loc)
     doc, origins = _layer(doc, loc, env=env, flags=flags or {}, profile=profile)
-    return replace(_build(path, doc, loc, profile, origins), profile_targets=profile_targets)
+    project = _build(path, doc, loc, profile, origins, keep_broken_jobs)
+    return replace(project, profile_targets=profile_targets)
 
 
 def _read(path: Path) -> str:
@@ -117,11 +133,6 @@ def _layer(
     origins: dict[str, str] = {}
     profiles = doc.get("profiles", {})
     if profile is not None:
-        if not isinstance(profiles, dict) or profile not in profiles:
-            known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
-            raise ConfigError(
-                f"no profile named {profile!r} (profiles: {known or 'none'})", where=str(loc.path)
-            )
         overlay = profiles[profile]
         if not isinstance(overlay, dict):
             raise ConfigError("must be a table", where=loc.where("profiles", profile))
@@ -180,62 +191,114 @@ def _coerce_text(text: str, spec: Field, source: str) -> Any:
 
 
 def _build(
-    path: Path, doc: dict[str, Any], loc: Locator, profile: str | None, origins: dict[str, str]
+    path: Path,
+    doc: dict[str, Any],
+    loc: Locator,
+    profile: str | None,
+    origins: dict[str, str],
+    keep_broken_jobs: bool,
 ) -> Project:
-    for key in doc:
+    """Check the whole file, noting every problem before raising them all. A problem of one job
+    (its table, target, template) belongs to that job: kept aside with `keep_broken_jobs`."""
+    problems = Problems()
+    for key, value in doc.items():
         if key not in TOP_LEVEL:
-            raise ConfigError(
-                f"unknown table or key {key!r} (expected one of: {', '.join(TOP_LEVEL)})",
-                where=loc.where(key),
+            header = loc.header_under(key) if isinstance(value, dict) else None
+            message = unknown_top_level(key, header, TOP_LEVEL, SECTIONS)
+            problems.add(ConfigError(message, where=loc.where(key)))
+    sections: dict[str, dict[str, Any]] = {}
+    for name, fields in SECTIONS.items():
+        with problems.noted():
+            sections[name] = check_table(doc.get(name, {}), fields, loc, (name,), origins)
+    aws = AwsSettings(**sections["aws"]) if "aws" in sections else None
+    if aws is not None:
+        with problems.noted():
+            check_endpoint(
+                aws.endpoint_url,
+                origins.get("aws.endpoint_url") or loc.where("aws", "endpoint_url"),
             )
-    sections = {
-        name: check_table(doc.get(name, {}), fields, loc, (name,), origins)
-        for name, fields in SECTIONS.items()
-    }
-    aws = AwsSettings(**sections["aws"])
-    check_endpoint(
-        aws.endpoint_url, origins.get("aws.endpoint_url") or loc.where("aws", "endpoint_url")
-    )
-    metastore = MetastoreConfig(**sections["metastore"])
-    staging = StagingConfig(
-        location=staging_url(path.parent, sections["staging"]["location"], loc),
-        format=sections["staging"]["format"],
-    )
-    targets = {
-        name: _build_target(name, table, loc)
-        for name, table in named_tables(doc.get("targets", {}), "targets", loc).items()
-    }
-    jobs = {
-        name: _build_job(name, table, loc, staging, targets)
-        for name, table in named_tables(doc.get("jobs", {}), "jobs", loc).items()
-    }
+    staging = None
+    if "staging" in sections:
+        with problems.noted():
+            staging = StagingConfig(
+                location=staging_url(path.parent, sections["staging"]["location"], loc),
+                format=sections["staging"]["format"],
+            )
+    targets: dict[str, TargetConfig] = {}
+    target_tables = named_tables(doc.get("targets", {}), "targets", loc, problems)
+    for name, table in target_tables.items():
+        with problems.noted():
+            targets[name] = _build_target(name, table, loc)
+    job_tables = named_tables(doc.get("jobs", {}), "jobs", loc, problems)
+    jobs: dict[str, JobConfig] = {}
+    broken: dict[str, BrokenJob] = {}
+    dirs = template_dirs(path.parent.resolve())
+    for name, table in job_tables.items():
+        job_problems = Problems()
+        _check_template(name, table.get("template"), dirs, loc, job_problems)
+        with job_problems.noted():
+            job = _build_job(name, table, loc, staging, targets, known=set(target_tables))
+            _check_job(job, aws, staging, targets, loc, job_problems)
+            if not job_problems:
+                jobs[name] = job
+        if job_problems:
+            broken[name] = BrokenJob(name, table, tuple(job_problems.errors))
+    if problems or not keep_broken_jobs:
+        for kept in broken.values():
+            for error in kept.problems:
+                problems.add(error)
+    problems.raise_any()
+    assert aws is not None and staging is not None  # else a problem was raised
     for job in jobs.values():
         for key in job.vars:  # where each var was set, for warnings about it
             origins[f"jobs.{job.name}.vars.{key}"] = _var_where(loc, profile, job.name, key)
-    project = Project(
+    return Project(
         root=path.parent.resolve(),
         path=path,
         profile=profile,
         aws=aws,
-        metastore=metastore,
+        metastore=MetastoreConfig(**sections["metastore"]),
         staging=staging,
         local=LocalConfig(**sections["local"]),
         targets=targets,
         jobs=jobs,
         origins=origins,
+        broken_jobs=broken,
     )
-    for job in jobs.values():
-        check_staged(job, aws, loc)
-        if job.target is not None:
-            where = loc.where("jobs", job.name, "target")
-            check_job_target(job, targets[job.target], staging, where=where)
-        if project.find_template(job.template) is None:
-            searched = ", ".join(str(p) for p in project.template_dirs)
-            raise ConfigError(
-                f"template {job.template!r} of job {job.name!r} not found (searched: {searched})",
-                where=loc.where("jobs", job.name, "template"),
+
+
+def _check_job(
+    job: JobConfig,
+    aws: AwsSettings | None,
+    staging: StagingConfig | None,
+    targets: Mapping[str, TargetConfig],
+    loc: Locator,
+    problems: Problems,
+) -> None:
+    """What a job asks of the rest of the file (a piece with a problem of its own is not asked
+    again)."""
+    if aws is not None:
+        with problems.noted():
+            check_staged(job, aws, loc)
+    target = targets.get(job.target or "")
+    if target is not None and staging is not None:
+        with problems.noted():
+            check_job_target(job, target, staging, where=loc.where("jobs", job.name, "target"))
+
+
+def _check_template(
+    job: str, template: Any, dirs: list[Path], loc: Locator, problems: Problems
+) -> None:
+    """The job's template is found (whatever else its table holds: a typo elsewhere in it must
+    not hide a missing file)."""
+    if isinstance(template, str) and find_template(dirs, template) is None:
+        searched = ", ".join(str(p) for p in dirs)
+        problems.add(
+            ConfigError(
+                f"template {template!r} of job {job!r} not found (searched: {searched})",
+                where=loc.where("jobs", job, "template"),
             )
-    return project
+        )
 
 
 def _var_where(loc: Locator, profile: str | None, job: str, key: str) -> str:
@@ -245,8 +308,9 @@ def _var_where(loc: Locator, profile: str | None, job: str, key: str) -> str:
     if profile is not None:
         places = [("profiles", profile, *keys) for keys in places] + places
     for keys in places:
-        if loc.line(*keys):
-            return loc.where(*keys)
+        line = loc.exact_line(*keys)
+        if line is not None:
+            return f"{loc.path}:{line}"
     return str(loc.path)
 
 
@@ -292,9 +356,12 @@ def _build_job(
     name: str,
     table: dict[str, Any],
     loc: Locator,
-    staging: StagingConfig,
+    staging: StagingConfig | None,
     targets: Mapping[str, TargetConfig],
+    known: set[str],
 ) -> JobConfig:
+    """A [jobs.NAME] table; `known` are all the target names the file has, `targets` those that
+    loaded (a job aimed at a broken target is not told that the target does not exist)."""
     if any(k.lower() in ("access_key", "secret_key", "accesskey", "secretkey") for k in table):
         raise ConfigError(
             f"jobs.{name} must not hold Kinesis keys: set cross_account = true and export "
@@ -303,12 +370,12 @@ def _build_job(
         )
     values = check_table(table, JOB_FIELDS, loc, ("jobs", name))
     values["logical_name"] = values["logical_name"] or name
-    values["staging_format"] = values["staging_format"] or staging.format
+    values["staging_format"] = values["staging_format"] or (staging.format if staging else "lines")
     target = values["target"]
-    if target is not None and target not in targets:
-        known = ", ".join(sorted(targets)) or "none"
+    if target is not None and target not in known:
+        names = ", ".join(sorted(known)) or "none"
         raise ConfigError(
-            f"jobs.{name}.target names no [targets.{target}] (targets: {known})",
+            f"jobs.{name}.target names no [targets.{target}] (targets: {names})",
             where=loc.where("jobs", name, "target"),
         )
     check_vars(values["vars"], name, loc)

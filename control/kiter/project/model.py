@@ -222,6 +222,29 @@ class JobConfig:
 
 
 @dataclass(frozen=True)
+class BrokenJob:
+    """A [jobs.NAME] table that did not load, as written, with its problems."""
+
+    name: str
+    table: Mapping[str, Any]
+    problems: tuple[ConfigError, ...]
+
+
+def template_dirs(root: Path) -> list[Path]:
+    """The Jinja search path: the project's own folders first, then the built-ins."""
+    own = [root / name for name in ("hiveql", "piglatin", "templates")]
+    return [p for p in own if p.is_dir()] + builtin_dirs()
+
+
+def find_template(dirs: list[Path], name: str) -> Path | None:
+    for folder in dirs:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
 class Project:
     root: Path
     path: Path
@@ -234,6 +257,8 @@ class Project:
     jobs: Mapping[str, JobConfig]
     origins: Mapping[str, str] = field(default_factory=dict)
     profile_targets: tuple[str, ...] = ()  # targets the selected profile defines or changes
+    # Jobs left out of `jobs` for their own problems (only when loaded with keep_broken_jobs).
+    broken_jobs: Mapping[str, BrokenJob] = field(default_factory=dict)
 
     def job(self, name: str) -> JobConfig:
         if name not in self.jobs:
@@ -286,16 +311,17 @@ class Project:
     @cached_property
     def template_dirs(self) -> list[Path]:
         """The Jinja search path: the project's own folders first, then the built-ins."""
-        own = [self.root / name for name in ("hiveql", "piglatin", "templates")]
-        return [p for p in own if p.is_dir()] + builtin_dirs()
+        return template_dirs(self.root)
 
     def find_template(self, name: str) -> Path | None:
-        for folder in self.template_dirs:
-            candidate = folder / name
-            if candidate.is_file():
-                return candidate
-        return None
+        return find_template(self.template_dirs, name)
 
     @property
     def local_dir(self) -> Path:
         return self.root / ".kiter" / "local"
+
+    @property
+    def on_local_stack(self) -> bool:
+        """Whether the project's AWS endpoint is the embedded stack (`endpoint_url = "local"`, as
+        the scaffold's `local` profile sets it), whose streams `kiter local` commands feed."""
+        return self.aws.endpoint_url == "local"

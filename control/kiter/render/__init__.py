@@ -178,7 +178,7 @@ class Renderer:
         """What the job's template, and what it imports or includes, reads."""
         key = (job.template, job.engine)
         if key not in self._reads:
-            with _jinja_errors(job.template):
+            with _jinja_errors(job.template, job.engine):
                 self._reads[key] = template_reads(self.env, job.template, job.engine, KITER_NAMES)
         return self._reads[key]
 
@@ -282,7 +282,7 @@ class Renderer:
         )
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:
-        with _jinja_errors(name):
+        with _jinja_errors(name, context.get("engine")):
             template = self._templates.get((name, checking))
             if template is None:
                 env = self._environment(checking=checking)
@@ -292,9 +292,9 @@ class Renderer:
 
 
 @contextmanager
-def _jinja_errors(name: str) -> Iterator[None]:
+def _jinja_errors(name: str, engine: str | None = None) -> Iterator[None]:
     """Jinja's errors (and Python's, from a template's expressions) as TemplateErrors naming the
-    template's file:line."""
+    template's file:line (and, for kiter's macros used without their import, the import)."""
     import jinja2
 
     try:
@@ -308,9 +308,12 @@ def _jinja_errors(name: str) -> Iterator[None]:
             where=_template_frame(exc, name),
         ) from None
     except jinja2.UndefinedError as exc:
+        hint = "define it in the job's vars or pass --var"
+        if exc.message == "'kiter' is undefined":  # the macros are imported, not given
+            macros = f'"kiter/{"pig" if engine == "pig" else "hive"}.j2"'
+            hint = f"import kiter's macros first: {{% import {macros} as kiter with context %}}"
         raise TemplateError(
-            f"undefined name: {exc.message} (define it in the job's vars or pass --var)",
-            where=_template_frame(exc, name),
+            f"undefined name: {exc.message} ({hint})", where=_template_frame(exc, name)
         ) from None
     except UsageError as exc:
         raise TemplateError(exc.message, where=_template_frame(exc, name)) from None
