@@ -453,6 +453,19 @@ def test_other_describe_step_errors_become_one_line_service_errors(
             target.follow(Handle("s-1"), Unwatched())
 
 
+def test_explain_turns_a_refused_describe_step_into_a_one_line_service_error(
+    make_target: MakeTarget, emr: Any
+) -> None:
+    target = make_target()
+    with Stubber(emr) as stub:
+        stub.add_client_error("describe_step", "AccessDeniedException", "not allowed", 400)
+
+        with pytest.raises(
+            ServiceError, match="describe step s-1: AccessDeniedException: not allowed"
+        ):
+            target.explain("s-1")
+
+
 def test_an_add_step_error_after_emr_took_the_step_reuses_it_instead_of_adding_again(
     make_target: MakeTarget, emr: Any, cluster_id: str, hive_script: Script, echoed: list[str]
 ) -> None:
