@@ -1,5 +1,6 @@
 """What the test rooms share: a fake clock, moto (in process or as a server), an EMR cluster,
-kiter run as a process.
+kiter run as a process; for the remote targets' tests, their buckets and a few plain helpers
+(their fixtures are in tests/targets/conftest.py).
 
 tests/ is on sys.path (pytest's pythonpath), so every test folder imports this as
 `kiter_support`; bench/ puts tests/ on its path to use the same cluster helper.
@@ -14,7 +15,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from kiter.targets.base import Handle, Script
 
 
 class FakeTime:
@@ -188,3 +192,68 @@ def paused_holders(
             second[point],
         )
     return results
+
+
+# -- the remote AWS targets (tests/targets/emr/, tests/targets/emr_serverless/) ------------------
+
+REGION = "us-east-1"
+SCRIPT_BUCKET = "kiter-scripts"
+LOG_BUCKET = "kiter-logs"
+# A cross-account secret key a script may hold (AWS's documented example key).
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def require_moto(version: str, reader: str) -> None:
+    """Refuse to load `reader`, which reads moto's internals, on any moto but `version`."""
+    import moto
+
+    if moto.__version__ != version:
+        raise RuntimeError(f"{reader} reads moto internals of {version} only")
+
+
+def with_secret(script: Script) -> Script:
+    """The script with a secret-holding SET line, and its masked copy to keep on record."""
+    from dataclasses import replace
+
+    text = script.text + f"SET kinesis.secretKey={SECRET_KEY};\n"
+    return replace(script, text=text, record_text=text.replace(SECRET_KEY, "****"))
+
+
+def interrupt(*_args: object) -> NoReturn:
+    """A sleep (or a FakeTime hook) that is Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+class LostLease:
+    """A Watch whose lease is gone: a follower must stop at its next look."""
+
+    def fence(self) -> None:
+        raise AssertionError("nothing may start under a lost lease")
+
+    def held(self) -> bool:
+        return False
+
+    def moved(self, handle: Handle) -> None:
+        raise AssertionError(f"remote runs do not move ({handle.id})")
+
+
+class CallLog(list[str]):
+    """A Watch whose fences are logged among the AWS operations of the clients it listens to."""
+
+    def __init__(self, *clients: Any) -> None:
+        super().__init__()
+        for client in clients:
+            # Fires for stubbed calls too (botocore's Stubber answers later, at before-call).
+            client.meta.events.register("before-parameter-build", self._called)
+
+    def _called(self, model: Any, **_kwargs: Any) -> None:
+        self.append(str(model.name))
+
+    def fence(self) -> None:
+        self.append("fence")
+
+    def held(self) -> bool:
+        return True
+
+    def moved(self, handle: Handle) -> None:
+        del handle

@@ -202,7 +202,8 @@ CREDENTIALS_HINT = (
 
 
 def service_error(exc: ClientError | Exception, action: str) -> ServiceError:
-    """Turn a botocore error into kiter's ServiceError with the AWS message, not a repr."""
+    """Turn a botocore error into kiter's ServiceError with the AWS message, not a repr; the
+    error keeps the AWS code and HTTP status of the answer (`ServiceError.code`, `.status`)."""
     from botocore.exceptions import NoCredentialsError, PartialCredentialsError
 
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
@@ -216,7 +217,10 @@ def service_error(exc: ClientError | Exception, action: str) -> ServiceError:
             status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
             message = f"the endpoint answered HTTP {status} with an HTML page, not an AWS answer"
         kind = Unfixable if code in UNFIXABLE_CODES else ServiceError
-        return kind(f"{action}: {code}: {message}".rstrip(": "))
+        error = kind(f"{action}: {code}: {message}".rstrip(": "))
+        error.code = code
+        error.status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return error
     return ServiceError(f"{action}: {exc}")
 
 

@@ -115,6 +115,10 @@ class ServiceError(KiterError):
     """An AWS API or a HiveServer2 could not be reached or answered with an error."""
 
     exit_code = EXIT_SERVICE
+    # What an AWS API answered, for callers that act on it (a throttle, a missing thing): its
+    # error code and HTTP status ('' and 0 when it did not answer).
+    code = ""
+    status = 0
 
 
 class Unfixable(ServiceError):

@@ -114,13 +114,6 @@ class StepFiles:
         except _S3Error as exc:
             raise service_error(exc, f"clean up s3://{self.bucket}/{prefix}") from None
 
-    def delete_run_copy(self, step: dict[str, Any]) -> None:
-        """The step is over: the secret-holding copy of its script goes."""
-        args = step.get("Config", {}).get("Args", [])
-        url = next((a for a in args if f"/{RUN_COPY_FOLDER}/" in str(a)), None)
-        if url is not None:
-            self.delete_run_copy_at(str(url))
-
     def delete_run_copy_at(self, url: str) -> None:
         """The run reading the script at `url` is over: a secret-holding copy there goes."""
         if f"/{RUN_COPY_FOLDER}/" not in url:

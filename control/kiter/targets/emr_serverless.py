@@ -1,47 +1,28 @@
 """The EMR Serverless target: a Hive script goes to S3, StartJobRun runs it on a HIVE application.
 
-This room speaks the two-phase protocol of `targets/base.py` for job runs, as `targets/emr.py`
-does for steps: it finds an active run of an iteration by the tag in its name (any attempt),
-uploads the rendered script (same key layout as EMR steps, `emr_s3.py`), starts one job run with
-a client token derived from (logical name, iteration, attempt), follows it with backoff, cancels
-it on Ctrl-C, and explains a failure from the Hive driver's logs under the run's log URI. It takes
-boto3 clients from its caller, knows nothing of the ledger or of rendering, and prints nothing:
-progress goes through the injected `Echo`. Pig does not run here (EMR Serverless has no Pig).
+This room fills in `targets/remote.py`'s skeleton for job runs, as `targets/emr.py` does for
+steps: the application found by name and started when it is not, StartJobRun as the start call
+with a client token derived from (logical name, iteration, attempt) so that a retry cannot start
+a second run, GetJobRun as the look, and a failure explained from the Hive driver's logs under
+the run's log URI. The script goes to S3 as for EMR steps (`emr_s3.py`). It takes boto3 clients
+from its caller, knows nothing of the ledger or of rendering, and prints nothing: progress goes
+through the injected `Echo`. Pig does not run here (EMR Serverless has no Pig).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Unpack
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from kiter import pausepoints
-from kiter.aws import error_code, service_error
 from kiter.durations import format_duration
-from kiter.errors import ConfigError, Interrupted, KiterError, ServiceError, UsageError
-from kiter.targets.base import (
-    UNWATCHED,
-    Abandoned,
-    Echo,
-    Handle,
-    Outcome,
-    Script,
-    Watch,
-    no_echo,
-)
-from kiter.targets.emr_s3 import StepFiles, split_s3_url
-from kiter.targets.polling import (
-    THROTTLE_CODES,
-    Backoff,
-    cancel_quietly,
-    checked_poll_seconds,
-    only_named,
-)
-from kiter.targets.steplogs import probable_cause
+from kiter.errors import ConfigError, ServiceError, UsageError
+from kiter.targets.base import Handle, Script
+from kiter.targets.emr_api import ServerlessApi
+from kiter.targets.emr_s3 import split_s3_url
+from kiter.targets.polling import THROTTLE_CODES, Backoff
+from kiter.targets.remote import RemoteOptions, RemoteTarget, Run
 
 # The ledger's submission id of a job run: the prefix tells `kiter logs` and `attach` it is one.
 SUBMISSION_PREFIX = "emr-serverless:"
@@ -49,7 +30,6 @@ SUBMISSION_PREFIX = "emr-serverless:"
 ACTIVE_STATES = ["SUBMITTED", "PENDING", "SCHEDULED", "QUEUED", "RUNNING", "CANCELLING"]
 FAILED_STATES = frozenset({"FAILED", "CANCELLED"})
 KNOWN_STATES = frozenset({*ACTIVE_STATES, "SUCCESS", *FAILED_STATES})
-LIVE_APPLICATION_STATES = ["CREATING", "CREATED", "STARTING", "STARTED", "STOPPING", "STOPPED"]
 # StartJobRun's limits: the job run's name, and the Hive parameters string.
 MAX_NAME_CHARS = 256
 MAX_PARAMETERS_CHARS = 102_400
@@ -63,7 +43,6 @@ DRIVER_LOGS = ("stderr", "stdout")
 # Progress says how long a run has been in its state at least this often.
 HEARTBEAT_SECONDS = 300
 
-_SlsError = (ClientError, BotoCoreError)
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _PARAMETER = re.compile(r"--(hiveconf|hivevar) +([A-Za-z_][A-Za-z0-9_.:-]*=\S*)")
 
@@ -92,98 +71,66 @@ def check_parameters(text: str, *, where: str) -> str:
     return " ".join(text.split())
 
 
-class EmrServerlessTarget:
+class EmrServerlessTarget(RemoteTarget):
     """Runs Hive scripts as EMR Serverless job runs on a HIVE application."""
 
     kind = "emr-serverless"
-    detachable = True
+    service = "EMR Serverless"
+    noun = "job run"
+    look_call = "GetJobRun"
+    starting = "starting job run"
+    took_anyway = "starting job run {name} reported an error, but it is {found}"
+    unchecked = "could not check whether it started: look for job run {name}"
+    not_started = "EMR Serverless had not started it"
+    active_states = ACTIVE_STATES
+    succeeded = "SUCCESS"
+    failed_states = FAILED_STATES
+    # EMR Serverless answers a repeat of the token with the run it started, but look first: an
+    # emulator may not. A run that already ended counts too.
+    taken_states = None
+    start_tries = START_TRIES
+    heartbeat_seconds = HEARTBEAT_SECONDS
+
+    place = "application"
+    live_place = "EMR Serverless application"
+    live_listing = "applications"
 
     def __init__(
         self,
         name: str,
         *,
-        s3: Any,
         emr_serverless: Any,
+        execution_role_arn: str,
+        log_uri: str,
         application_id: str | None = None,
         application_name: str | None = None,
-        execution_role_arn: str,
-        script_prefix: str,
-        log_uri: str,
         execution_timeout_minutes: int | None = None,
         configuration: Mapping[str, str] | None = None,
         parameters: str = "",
-        echo: Echo = no_echo,
-        poll_seconds: tuple[float, float] = (15, 30),
-        log_wait_seconds: float = 600,
         start_wait_seconds: float = 600,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        **remote: Unpack[RemoteOptions],
     ) -> None:
         if bool(application_id) == bool(application_name):
             raise ConfigError(
                 "an EMR Serverless target needs application_id or application_name (one of them)",
                 where=name,
             )
-        self.poll_seconds = checked_poll_seconds(poll_seconds, where=name)
+        super().__init__(name, place_id=application_id, place_name=application_name, **remote)
         bucket, prefix = split_s3_url(log_uri, what="log_uri", where=name)
-        self.name = name
-        self.s3 = s3
-        self.sls = emr_serverless
-        self._application_id = application_id
-        self.application_name = application_name
+        self.api = ServerlessApi(emr_serverless)
         self.execution_role_arn = execution_role_arn
         self.log_uri = f"s3://{bucket}/{prefix}".rstrip("/")
         self.execution_timeout_minutes = execution_timeout_minutes
         self.configuration = {k: str(v) for k, v in (configuration or {}).items()}
         self.parameters = check_parameters(parameters, where=name)
-        self.echo = echo
-        self.log_wait_seconds = log_wait_seconds
         self.start_wait_seconds = start_wait_seconds
-        self.clock = clock
-        self.sleep = sleep
-        longest = self.poll_seconds[1]
-        self.files = StepFiles(
-            s3, script_prefix, name=name, echo=echo, longest_poll=longest, clock=clock, sleep=sleep
-        )
 
     # -- the application ------------------------------------------------------------------------
 
     @property
     def application_id(self) -> str:
         """The application's id, looked up once by name among applications not TERMINATED."""
-        if self._application_id is None:
-            self._application_id = self._find_application(self.application_name or "")
-        return self._application_id
-
-    def _find_application(self, wanted: str) -> str:
-        try:
-            pages = self.sls.get_paginator("list_applications").paginate(
-                states=LIVE_APPLICATION_STATES
-            )
-            apps = [a for page in pages for a in page.get("applications", [])]
-        except _SlsError as exc:
-            raise service_error(exc, "list EMR Serverless applications") from None
-        return only_named(
-            [(str(a.get("name")), str(a["id"])) for a in apps],
-            wanted,
-            many="EMR Serverless applications",
-            one="EMR Serverless application",
-            listing="applications",
-            key="application_id",
-            where=self.name,
-        )
-
-    def _application(self) -> dict[str, Any]:
-        try:
-            return dict(self.sls.get_application(applicationId=self.application_id)["application"])
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                raise ConfigError(
-                    f"EMR Serverless has no application {self.application_id}", where=self.name
-                ) from None
-            raise service_error(exc, f"get application {self.application_id}") from None
-        except BotoCoreError as exc:
-            raise service_error(exc, f"get application {self.application_id}") from None
+        return self.place_id
 
     def ensure_started(self) -> None:
         """A HIVE application in STARTED state; a CREATED or STOPPED one is started (progress)."""
@@ -192,7 +139,9 @@ class EmrServerlessTarget:
         deadline = self.clock() + self.start_wait_seconds
         told = ""
         while True:
-            app = self._application()
+            app = self.api.application(app_id)
+            if app is None:
+                raise ConfigError(f"EMR Serverless has no application {app_id}", where=self.name)
             kind = str(app.get("type", "")).upper()
             if kind != "HIVE":
                 raise ConfigError(
@@ -209,7 +158,7 @@ class EmrServerlessTarget:
                 raise ConfigError(f"application {app_id} is TERMINATED", where=self.name)
             if state != told:
                 if state in ("CREATED", "STOPPED"):
-                    self._start_application(app_id)
+                    self.api.start_application(app_id)
                     self.echo(f"application {app_id} was {state}: starting it")
                 else:
                     self.echo(f"application {app_id} is {state}: waiting for it to start")
@@ -220,16 +169,7 @@ class EmrServerlessTarget:
                 )
             backoff.wait()
 
-    def _start_application(self, app_id: str) -> None:
-        try:
-            self.sls.start_application(applicationId=app_id)
-        except _SlsError as exc:
-            raise service_error(exc, f"start application {app_id}") from None
-
-    # -- submit ---------------------------------------------------------------------------------
-
-    def script_url(self, script: Script) -> str:
-        return self.files.script_url(script)
+    # -- the job run's request ------------------------------------------------------------------
 
     def run_tag(self, script: Script) -> str:
         """The iteration's tag as job run names carry it (shortened to fit the name's limit)."""
@@ -238,9 +178,6 @@ class EmrServerlessTarget:
             digest = hashlib.sha256(tag.encode()).hexdigest()[:12]
             tag = f"{tag[: MAX_NAME_CHARS - 32]}~{digest}"
         return tag
-
-    def run_name(self, script: Script) -> str:
-        return f"{self.run_tag(script)}:{script.attempt}"
 
     def client_token(self, script: Script) -> str:
         """The same for every call that starts this attempt of this iteration; new per attempt."""
@@ -294,13 +231,7 @@ class EmrServerlessTarget:
             request["executionTimeoutMinutes"] = self.execution_timeout_minutes
         return request
 
-    # -- the two-phase protocol ------------------------------------------------------------------
-
-    def find(self, script: Script) -> Handle | None:
-        """An active job run of this iteration, whichever attempt started it."""
-        tag = self.run_tag(script)
-        run_id = self._run_named(lambda name: _tag_of(name) == tag, ACTIVE_STATES)
-        return Handle(submission_id(self.application_id, run_id)) if run_id else None
+    # -- the protocol's own parts ---------------------------------------------------------------
 
     def attach(self, submission: str) -> Handle | None:
         """The job run an earlier attempt recorded, if this application knows it."""
@@ -308,191 +239,19 @@ class EmrServerlessTarget:
         if ids is None or ids[0] != self.application_id:
             return None
         try:
-            self.sls.get_job_run(applicationId=ids[0], jobRunId=ids[1])
-        except ClientError as exc:
-            if error_code(exc) in ("ResourceNotFoundException", "ValidationException"):
+            run = self.api.job_run(*ids)
+        except ServiceError as exc:
+            if exc.code == "ValidationException":
                 return None
-            raise service_error(exc, f"get job run {ids[1]}") from None
-        except BotoCoreError as exc:
-            raise service_error(exc, f"get job run {ids[1]}") from None
-        return Handle(submission)
-
-    def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
-        """Start the application, upload the script, fence, start its job run; returns once EMR
-        Serverless gave the run an id."""
-        if script.engine != "hive":
-            raise ConfigError(
-                f"job {script.job} is a Pig job: EMR Serverless has no Pig; point it at an EMR "
-                "target",
-                where=self.name,
-            )
-        request = self.job_run_request(script)
-        name = request["name"]
-        self.ensure_started()
-        self.files.upload(script)
-        pausepoints.reach("after-upload")
-        try:
-            run_id = self._start_job_run(request, watch)
-        except KeyboardInterrupt:
-            # The call may have reached EMR Serverless: a run left behind would run unrecorded.
-            raise Interrupted(
-                f"interrupted while starting job run {name}; {self._cancel_started(name)}"
-            ) from None
-        self.echo(f"started job run {run_id} ({name}) on application {self.application_id}")
-        return Handle(submission_id(self.application_id, run_id))
-
-    def follow(self, handle: Handle, watch: Watch) -> Outcome:
-        """Follow the job run to its end; Ctrl-C cancels it and raises Interrupted."""
-        _, run_id = self._ids(handle)
-        try:
-            run, ran = self._poll_until_done(handle, watch)
-        except KeyboardInterrupt:
-            note = self._cancel_quietly(handle)
-            raise Interrupted(f"interrupted while waiting for job run {run_id}; {note}") from None
-        self.files.delete_run_copy_at(str(run.get("jobDriver", {}).get("hive", {}).get("query")))
-        if run["state"] == "SUCCESS":
-            return Outcome(state="SUCCEEDED", submission_id=handle.id)
-        try:
-            cause = self._explain_run(run, wait_for_logs=True, ran=ran)
-        except KeyboardInterrupt:
-            raise Interrupted(f"interrupted while fetching the logs of job run {run_id}") from None
-        return Outcome(state="FAILED", submission_id=handle.id, cause=cause)
+            raise
+        return Handle(submission) if run is not None else None
 
     def cancel(self, handle: Handle | str) -> str:
         """Ask EMR Serverless to cancel the job run; returns what it answered, for the record."""
         app_id, run_id = self._ids(handle)
-        try:
-            self.sls.cancel_job_run(applicationId=app_id, jobRunId=run_id)
-        except _SlsError as exc:
-            raise service_error(exc, f"cancel job run {run_id}") from None
+        self.api.cancel_job_run(app_id, run_id)
         self.echo(f"cancel of job run {run_id}: requested")
         return "CANCELLING"
-
-    # -- start ----------------------------------------------------------------------------------
-
-    def _start_job_run(self, request: dict[str, Any], watch: Watch) -> str:
-        name = request["name"]
-        for tries in range(1, START_TRIES + 1):
-            watch.fence()  # before every try: the backoff between tries may outlast the lease
-            try:
-                return str(self.sls.start_job_run(**request)["jobRunId"])
-            except _SlsError as exc:
-                # A call that timed out may have started the run. EMR Serverless answers a repeat
-                # of the token with that run, but look first: an emulator may not.
-                found = self._run_named(lambda found: found == name, None)
-                if found:
-                    self.echo(f"starting job run {name} reported an error, but it is {found}")
-                    return found
-                retryable = (
-                    not isinstance(exc, ClientError)
-                    or error_code(exc) in RETRYABLE_START_CODES
-                    or _status(exc) >= 500
-                )
-                if not retryable or tries == START_TRIES:
-                    raise service_error(
-                        exc, f"start job run {name} on application {self.application_id}"
-                    ) from None
-                self.echo(f"starting job run {name} failed ({exc}); again, with the same token")
-                self.sleep(self.poll_seconds[0])
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _run_named(self, wanted: Callable[[str], bool], states: list[str] | None) -> str:
-        """The id of a job run of this application whose name is wanted ('' when none)."""
-        kwargs: dict[str, Any] = {"applicationId": self.application_id}
-        if states:
-            kwargs["states"] = states
-        try:
-            for page in self.sls.get_paginator("list_job_runs").paginate(**kwargs):
-                for run in page.get("jobRuns", []):
-                    if wanted(str(run.get("name") or "")):
-                        return str(run["id"])
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return ""  # moto's answer for an application without runs; start() checks it
-            raise service_error(
-                exc, f"list job runs of application {self.application_id}"
-            ) from None
-        except BotoCoreError as exc:
-            raise service_error(
-                exc, f"list job runs of application {self.application_id}"
-            ) from None
-        return ""
-
-    def _cancel_started(self, name: str) -> str:
-        try:
-            run_id = self._run_named(lambda found: found == name, ACTIVE_STATES)
-        except (KiterError, KeyboardInterrupt):
-            return f"could not check whether it started: look for job run {name}"
-        if not run_id:
-            return "EMR Serverless had not started it"
-        return self._cancel_quietly(Handle(submission_id(self.application_id, run_id)))
-
-    # -- follow ---------------------------------------------------------------------------------
-
-    def _poll_until_done(self, handle: Handle, watch: Watch) -> tuple[dict[str, Any], bool]:
-        """The run once it ended, and whether it was seen RUNNING (it then has logs)."""
-        app_id, run_id = self._ids(handle)
-        backoff = Backoff(*self.poll_seconds, self.sleep)
-        since = told = self.clock()
-        last = ""
-        ran = False
-        while True:
-            try:
-                run = self._get_job_run(app_id, run_id)
-            except ClientError as exc:
-                if error_code(exc) not in THROTTLE_CODES:
-                    raise service_error(exc, f"get job run {run_id}") from None
-                delay = backoff.throttled()
-                self.echo(f"EMR Serverless is throttling GetJobRun; next look in {delay:.0f} s")
-                backoff.sleep_throttled()
-                continue
-            state = str(run.get("state", ""))
-            ran = ran or state == "RUNNING"
-            now = self.clock()
-            if state != last:
-                was = f" after {format_duration(now - since)} {last}" if last else ""
-                odd = "" if state in KNOWN_STATES else " (a state kiter does not know: waiting)"
-                self.echo(f"job run {run_id} ({run.get('name', '')}) {state}{was}{odd}")
-                last, since, told = state, now, now
-            elif now - told >= HEARTBEAT_SECONDS:
-                self.echo(f"job run {run_id} still {state}, {format_duration(now - since)} in it")
-                told = now
-            if state == "SUCCESS" or state in FAILED_STATES:
-                return run, ran
-            if not watch.held():
-                raise Abandoned(handle, f"stopped following job run {run_id}")
-            backoff.wait()
-
-    def _get_job_run(self, app_id: str, run_id: str) -> dict[str, Any]:
-        try:
-            return dict(self.sls.get_job_run(applicationId=app_id, jobRunId=run_id)["jobRun"])
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                raise ServiceError(
-                    f"EMR Serverless knows no job run {run_id} on application {app_id}"
-                ) from None
-            raise
-        except BotoCoreError as exc:
-            raise service_error(exc, f"get job run {run_id}") from None
-
-    def _cancel_quietly(self, handle: Handle) -> str:
-        return cancel_quietly(lambda: self.cancel(handle), "EMR Serverless")
-
-    # -- explain --------------------------------------------------------------------------------
-
-    def explain(self, submission: str, *, wait_seconds: float = 0) -> str:
-        """Why the job run failed, from stateDetails and the Hive driver's logs (`kiter logs`)."""
-        app_id, run_id = self._ids(submission)
-        try:
-            run = self._get_job_run(app_id, run_id)
-        except ClientError as exc:
-            raise service_error(exc, f"get job run {run_id}") from None
-        state = str(run.get("state", ""))
-        if state not in FAILED_STATES:
-            return f"job run {run_id} is {state}"
-        return self._explain_run(
-            run, wait_for_logs=wait_seconds > 0, wait_seconds=wait_seconds, ran=True
-        )
 
     def log_url(self, run: Mapping[str, Any]) -> str:
         """s3://.../applications/<app>/jobs/<run>/HIVE_DRIVER/ under the run's own logUri."""
@@ -501,35 +260,83 @@ class EmrServerlessTarget:
         base = str(base).rstrip("/")
         return f"{base}/applications/{run['applicationId']}/jobs/{run['jobRunId']}/{DRIVER_FOLDER}/"
 
-    def _explain_run(
-        self,
-        run: Mapping[str, Any],
-        *,
-        wait_for_logs: bool,
-        ran: bool,
-        wait_seconds: float | None = None,
+    # -- the skeleton's parts, for job runs ------------------------------------------------------
+
+    def _live_places(self) -> list[tuple[str, str]]:
+        return self.api.live_applications()
+
+    def _listed(self, states: list[str] | None) -> Iterator[tuple[str, str]]:
+        for run in self.api.job_runs(self.application_id, states):
+            yield str(run.get("name") or ""), str(run["id"])
+
+    def _handle(self, run_id: str) -> Handle:
+        return Handle(submission_id(self.application_id, run_id))
+
+    def _run_id(self, handle: Handle | str) -> str:
+        return self._ids(handle)[1]
+
+    def _look(self, handle: Handle | str) -> Run:
+        app_id, run_id = self._ids(handle)
+        run = self.api.job_run(app_id, run_id)
+        if run is None:
+            raise ServiceError(f"EMR Serverless knows no job run {run_id} on application {app_id}")
+        return run
+
+    def _state(self, run: Run) -> str:
+        return str(run.get("state", ""))
+
+    def _request(self, script: Script) -> dict[str, Any]:
+        if script.engine != "hive":
+            raise ConfigError(
+                f"job {script.job} is a Pig job: EMR Serverless has no Pig; point it at an EMR "
+                "target",
+                where=self.name,
+            )
+        return self.job_run_request(script)
+
+    def _ready(self) -> None:
+        self.ensure_started()
+
+    def _start_call(self, request: dict[str, Any]) -> str:
+        return self.api.start_job_run(request)
+
+    def _may_start_again(self, error: ServiceError) -> bool:
+        # No answer at all (a timeout), a throttle or a server error.
+        return error.status == 0 or error.code in RETRYABLE_START_CODES or error.status >= 500
+
+    def _started(self, run_id: str, name: str) -> str:
+        return f"started job run {run_id} ({name}) on application {self.application_id}"
+
+    def _state_line(self, run: Run, state: str, last: str, in_last: float, age: float) -> str:
+        was = f" after {format_duration(in_last)} {last}" if last else ""
+        odd = "" if state in KNOWN_STATES else " (a state kiter does not know: waiting)"
+        return f"job run {run['jobRunId']} ({run.get('name', '')}) {state}{was}{odd}"
+
+    def _script_url_of(self, run: Run) -> str:
+        return str(run.get("jobDriver", {}).get("hive", {}).get("query"))
+
+    def _explain(
+        self, run: Run, *, wait_for_logs: bool, seen_running: bool, wait_seconds: float | None
     ) -> str:
         lines = [f"job run {run['jobRunId']} ({run.get('name', '')}) {run.get('state')}"]
         if run.get("stateDetails"):
             lines.append(f"stateDetails: {' '.join(str(run['stateDetails']).split())}")
         url = self.log_url(run)
-        # A run cancelled or refused before it ran has no driver logs to wait for.
-        started = ran or bool(run.get("startedAt"))
-        budget = self.log_wait_seconds if wait_seconds is None else wait_seconds
-        wait = budget if wait_for_logs and started else 0
-        logs = self.files.fetch_logs(url, wait, names=DRIVER_LOGS, what="Hive driver logs")
+        logs, budget, waited = self._logs(
+            url,
+            ran=seen_running or bool(run.get("startedAt")),
+            wait_for_logs=wait_for_logs,
+            wait_seconds=wait_seconds,
+            names=DRIVER_LOGS,
+            what="Hive driver logs",
+        )
         if not logs:
-            if wait:
+            if waited and budget:
                 lines.append(f"Hive driver logs not available after {budget:.0f} s at {url}")
             else:
                 lines.append(f"Hive driver logs not (yet) at {url}")
             return "\n".join(lines)
-        cause = probable_cause(logs)
-        if cause:
-            lines.append("probable cause:")
-            lines.extend(f"  {line}" for line in cause.splitlines())
-        else:
-            lines.append("no error lines found in the Hive driver logs")
+        lines += self._cause_lines(logs) or ["no error lines found in the Hive driver logs"]
         lines.append(f"logs: {url}")
         return "\n".join(lines)
 
@@ -539,12 +346,3 @@ class EmrServerlessTarget:
         if ids is None:
             raise UsageError(f"{submission!r} is not an EMR Serverless job run", where=self.name)
         return ids
-
-
-def _tag_of(run_name: str) -> str:
-    """The iteration's tag in a job run name `<tag>:<attempt>`."""
-    return run_name.rsplit(":", 1)[0]
-
-
-def _status(exc: ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)

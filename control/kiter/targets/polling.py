@@ -2,8 +2,8 @@
 cancel that must not raise while kiter is already stopping, and finding the one resource
 (cluster, application) a target names.
 
-Shared by the targets that poll AWS for a run's state (EMR steps, EMR Serverless job runs). It
-only sleeps through the sleep it is given and knows nothing of any service.
+Used by the remote targets' skeleton (`remote.py`: EMR steps, EMR Serverless job runs). It only
+sleeps through the sleep it is given and knows nothing of any service.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Explain a failed EMR step from its logs: the few lines a user must read, not the whole log.
 
 Pure functions over log text (Hive CLI, Pig Grunt, Hadoop and EMR's step controller). This room does
-no I/O and knows nothing of S3 or EMR: `targets/emr.py` fetches the logs and hands them over here.
+no I/O and knows nothing of S3 or EMR: the remote targets (`targets/remote.py`) fetch the logs and
+hand them over here.
 It must never return a whole log, nor a secret the logs may echo (kinesis.accessKey / secretKey).
 """
 

@@ -1,9 +1,9 @@
-"""moto-side helpers for the EMR target tests: constants, a step-state driver, the cluster.
+"""moto-side helpers for the EMR target tests: a step-state driver, the cluster.
 
 moto 5.2.5 leaves steps RUNNING/PENDING forever, never reports FailureDetails and has no
 cancel_steps (FACTS.md §4). `StepDriver` moves step states through moto's backend; it reads moto
 internals (`emr_backends[...].clusters[id].steps`, `Step.state`, `Step.status`, `Step.start()`), so
-it is pinned to moto 5.2.5 (conftest checks the version).
+it is pinned to moto 5.2.5 (this module refuses to load on another).
 """
 
 from __future__ import annotations
@@ -15,14 +15,11 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emr.models import Step, emr_backends
 
 import kiter_support as support
-from kiter_support import FakeTime
+from kiter_support import LOG_BUCKET, REGION, SCRIPT_BUCKET, FakeTime
 
-REGION = "us-east-1"
-SCRIPT_BUCKET = "kiter-scripts"
-LOG_BUCKET = "kiter-emr-logs"
-PINNED_MOTO = "5.2.5"
+support.require_moto("5.2.5", "StepDriver")
 
-__all__ = ["FakeTime", "StepDriver", "start_cluster"]
+__all__ = ["LOG_BUCKET", "SCRIPT_BUCKET", "FakeTime", "StepDriver", "start_cluster"]
 
 
 class _FailedStep(Step):

@@ -11,8 +11,9 @@ from botocore.stub import Stubber
 from emr_moto import LOG_BUCKET, SCRIPT_BUCKET, FakeTime, StepDriver
 
 from kiter.errors import ConfigError, Interrupted, ServiceError, UsageError
-from kiter.targets.base import Handle, Script, Unwatched
+from kiter.targets.base import Abandoned, Handle, Script, Unwatched
 from kiter.targets.emr import EmrTarget
+from kiter_support import CallLog, LostLease, interrupt, with_secret
 
 pytestmark = pytest.mark.functional
 
@@ -108,6 +109,17 @@ def test_attach_knows_a_recorded_step_of_this_cluster_and_nothing_else(
     assert target.attach(step.id) == Handle(step.id)
     assert target.attach("s-NOT-A-STEP") is None
     assert target.attach("hs2:host:10000") is None
+
+
+def test_a_named_cluster_is_looked_up_before_the_fence_which_the_add_follows_alone(
+    make_target: MakeTarget, s3: Any, emr: Any, hive_script: Script
+) -> None:
+    log = CallLog(s3, emr)
+
+    make_target(cluster_id=None, cluster_name="kiter-test").start(hive_script, log)
+
+    assert log[-2:] == ["fence", "AddJobFlowSteps"]
+    assert {"ListClusters", "PutObject"} <= set(log[:-2])
 
 
 def test_step_arguments_over_emr_limit_are_refused_before_anything_is_uploaded(
@@ -375,9 +387,6 @@ def describe_answer(step_id: str, state: str) -> dict[str, Any]:
 def test_ctrl_c_while_following_cancels_the_step_and_raises_interrupted(
     make_target: MakeTarget, emr: Any, cluster_id: str, echoed: list[str]
 ) -> None:
-    def interrupt(_seconds: float) -> None:
-        raise KeyboardInterrupt
-
     target = make_target(sleep=interrupt)
     with Stubber(emr) as stub:
         stub.add_response(
@@ -404,9 +413,6 @@ def test_ctrl_c_while_following_cancels_the_step_and_raises_interrupted(
 def test_a_refused_cancel_is_reported_in_the_interruption(
     make_target: MakeTarget, emr: Any, cluster_id: str
 ) -> None:
-    def interrupt(_seconds: float) -> None:
-        raise KeyboardInterrupt
-
     target = make_target(sleep=interrupt)
     with Stubber(emr) as stub:
         stub.add_response("describe_step", describe_answer("s-1", "PENDING"))
@@ -445,6 +451,19 @@ def test_other_describe_step_errors_become_one_line_service_errors(
             ServiceError, match="describe step s-1: AccessDeniedException: not allowed"
         ):
             target.follow(Handle("s-1"), Unwatched())
+
+
+def test_explain_turns_a_refused_describe_step_into_a_one_line_service_error(
+    make_target: MakeTarget, emr: Any
+) -> None:
+    target = make_target()
+    with Stubber(emr) as stub:
+        stub.add_client_error("describe_step", "AccessDeniedException", "not allowed", 400)
+
+        with pytest.raises(
+            ServiceError, match="describe step s-1: AccessDeniedException: not allowed"
+        ):
+            target.explain("s-1")
 
 
 def test_an_add_step_error_after_emr_took_the_step_reuses_it_instead_of_adding_again(
@@ -496,12 +515,6 @@ def test_a_target_needs_exactly_one_of_cluster_id_and_cluster_name(
 # -- secrets and leases ---------------------------------------------------------------------------
 
 
-def _with_secret(script: Script) -> Script:
-    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-    text = script.text + f"SET kinesis.secretKey={secret};\n"
-    return Script(**{**script.__dict__, "text": text, "record_text": text.replace(secret, "****")})
-
-
 def test_a_script_with_secrets_runs_from_a_copy_deleted_when_its_step_ends(
     make_target: MakeTarget,
     s3: Any,
@@ -510,7 +523,7 @@ def test_a_script_with_secrets_runs_from_a_copy_deleted_when_its_step_ends(
     steps: StepDriver,
     hive_script: Script,
 ) -> None:
-    script = _with_secret(hive_script)
+    script = with_secret(hive_script)
     target = make_target()
     handle = target.start(script)
 
@@ -540,21 +553,9 @@ def test_a_new_attempt_removes_run_copies_an_earlier_crash_left(
 def test_follow_stops_without_cancelling_once_the_lease_is_lost(
     make_target: MakeTarget, emr: Any, cluster_id: str, hive_script: Script
 ) -> None:
-    from kiter.targets.base import Abandoned
-
-    class Lost:
-        def fence(self) -> None:
-            pass
-
-        def held(self) -> bool:
-            return False
-
-        def moved(self, handle: Handle) -> None:
-            raise AssertionError("EMR steps do not move")
-
     target = make_target()
     handle = target.start(hive_script)
     with pytest.raises(Abandoned, match="stopped following step") as caught:
-        target.follow(handle, Lost())
+        target.follow(handle, LostLease())
     assert caught.value.handle == handle
     assert only_step(emr, cluster_id)["Status"]["State"] in ("PENDING", "RUNNING")

@@ -1,33 +1,18 @@
-"""Fixtures for the EMR Serverless target: fresh moto S3 + EMR Serverless per test, a HIVE
-application, a fake clock, a job-run driver."""
+"""Fixtures for the EMR Serverless target: moto EMR Serverless per test, a HIVE application, a
+job-run driver, the target on the shared remote fixtures (tests/targets/conftest.py), driver logs."""
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from sls_moto import LOG_BUCKET, PINNED_MOTO, REGION, ROLE, SCRIPT_BUCKET, FakeTime, RunDriver
+from sls_moto import LOG_BUCKET, REGION, ROLE, RunDriver
 
-from kiter.targets.base import Script
 from kiter.targets.emr_serverless import EmrServerlessTarget
 
-
-@pytest.fixture(autouse=True)
-def _moto_version_is_pinned() -> None:
-    import moto
-
-    assert moto.__version__ == PINNED_MOTO, "RunDriver reads moto internals of 5.2.5 only"
-
-
-@pytest.fixture
-def s3(in_process_moto: None) -> Any:
-    client = boto3.client("s3", region_name=REGION)
-    client.create_bucket(Bucket=SCRIPT_BUCKET)
-    client.create_bucket(Bucket=LOG_BUCKET)
-    return client
+PushLogs = Callable[[str, dict[str, str]], None]
 
 
 @pytest.fixture
@@ -56,60 +41,28 @@ def runs(application_id: str) -> RunDriver:
 
 
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def echoed() -> list[str]:
-    return []
-
-
-@pytest.fixture
 def make_target(
-    s3: Any, sls: Any, application_id: str, fake_time: FakeTime, echoed: list[str]
+    remote_options: dict[str, Any], sls: Any, application_id: str
 ) -> Callable[..., EmrServerlessTarget]:
     def make(**overrides: Any) -> EmrServerlessTarget:
-        kwargs: dict[str, Any] = {
-            "s3": s3,
+        kwargs = {
+            **remote_options,
             "emr_serverless": sls,
             "application_id": application_id,
             "execution_role_arn": ROLE,
-            "script_prefix": f"s3://{SCRIPT_BUCKET}/kiter/scripts/",
             "log_uri": f"s3://{LOG_BUCKET}/hive-logs/",
-            "echo": echoed.append,
-            "clock": fake_time.clock,
-            "sleep": fake_time.sleep,
+            **overrides,
         }
-        kwargs.update(overrides)
         return EmrServerlessTarget("sls-test", **kwargs)
 
     return make
 
 
 @pytest.fixture
-def hive_script() -> Script:
-    return Script(
-        job="hourly_counts",
-        engine="hive",
-        text="SELECT COUNT(*) FROM staged_weblogs;\n",
-        logical_name="hourly",
-        iteration=7,
-        attempt=2,
-        variables={"OUTPUT": "s3://out/hourly/7", "DAY": "2024-05-01"},
-    )
-
-
-@pytest.fixture
-def push_driver_logs(s3: Any, application_id: str) -> Callable[[str, dict[str, str]], None]:
+def push_driver_logs(put_logs: PushLogs, application_id: str) -> PushLogs:
     """Put gzipped logs where EMR Serverless does: <logUri>/applications/<app>/jobs/<run>/HIVE_DRIVER/."""
 
     def push(job_run_id: str, logs: dict[str, str]) -> None:
-        for name, text in logs.items():
-            s3.put_object(
-                Bucket=LOG_BUCKET,
-                Key=f"hive-logs/applications/{application_id}/jobs/{job_run_id}/HIVE_DRIVER/{name}.gz",
-                Body=gzip.compress(text.encode()),
-            )
+        put_logs(f"hive-logs/applications/{application_id}/jobs/{job_run_id}/HIVE_DRIVER", logs)
 
     return push

@@ -1,9 +1,9 @@
-"""moto-side helpers for the EMR Serverless tests: constants, a job-run state driver, log samples.
+"""moto-side helpers for the EMR Serverless tests: a job-run state driver, a driver log sample.
 
 moto 5.2.5 makes every job run SUCCESS at once and never deduplicates clientToken (FACTS.md §4).
 `RunDriver` moves job runs to the states real EMR Serverless reports through moto's backend
 (`emrserverless_backends[...].job_runs[app]`, `JobRun.state`, `.state_details`, `.started_at`),
-so it is pinned to moto 5.2.5 (conftest checks the version).
+so it is pinned to moto 5.2.5 (this module refuses to load on another).
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.emrserverless.models import JobRun, emrserverless_backends
 
-from kiter_support import FakeTime
+from kiter_support import LOG_BUCKET, REGION, SCRIPT_BUCKET, FakeTime, require_moto
 
-REGION = "us-east-1"
-SCRIPT_BUCKET = "kiter-scripts"
-LOG_BUCKET = "kiter-sls-logs"
+require_moto("5.2.5", "RunDriver")
+
 ROLE = "arn:aws:iam::123456789012:role/kiter-job-runs"
-PINNED_MOTO = "5.2.5"
 
-__all__ = ["FakeTime", "RunDriver"]
+__all__ = ["LOG_BUCKET", "REGION", "ROLE", "SCRIPT_BUCKET", "FakeTime", "RunDriver"]
 
 # What the Hive driver of a failed job run writes to HIVE_DRIVER/stderr.gz (Hive CLI on Tez).
 HIVE_DRIVER_STDERR = """\

@@ -14,6 +14,7 @@ from sls_moto import HIVE_DRIVER_STDERR, LOG_BUCKET, ROLE, SCRIPT_BUCKET, FakeTi
 from kiter.errors import ConfigError, Interrupted, ServiceError, UsageError
 from kiter.targets.base import Abandoned, Handle, Script, Unwatched
 from kiter.targets.emr_serverless import EmrServerlessTarget, submission_id
+from kiter_support import CallLog, LostLease, interrupt, with_secret
 
 pytestmark = pytest.mark.functional
 
@@ -138,6 +139,27 @@ def test_a_retried_start_after_a_server_error_sends_the_same_client_token(
         stub.assert_no_pending_responses()
 
     assert handle.id == "emr-serverless:00app/00run"
+
+
+def test_every_start_try_is_fenced_after_the_upload_and_right_before_start_job_run(
+    make_target: MakeTarget, s3: Any, sls: Any, hive_script: Script
+) -> None:
+    target = make_target(application_id="00app")
+    log = CallLog(s3, sls)
+    with Stubber(sls) as stub:
+        stub.add_response("get_application", {"application": _app("STARTED")})
+        stub.add_client_error("start_job_run", "InternalServerException", "try again", 500)
+        stub.add_response("list_job_runs", {"jobRuns": []})
+        stub.add_response(
+            "start_job_run",
+            {"applicationId": "00app", "jobRunId": "00run", "arn": _run("RUNNING")["arn"]},
+        )
+
+        target.start(hive_script, log)
+
+    first = log.index("fence")
+    assert log[first:] == ["fence", "StartJobRun", "ListJobRuns", "fence", "StartJobRun"]
+    assert {"GetApplication", "PutObject"} <= set(log[:first])
 
 
 def test_a_refused_start_is_a_service_error_without_a_second_try(
@@ -496,22 +518,12 @@ def test_following_an_unknown_run_is_a_service_error(
 def test_follow_stops_without_cancelling_once_the_lease_is_lost(
     make_target: MakeTarget, runs: RunDriver, sls: Any, application_id: str, hive_script: Script
 ) -> None:
-    class Lost:
-        def fence(self) -> None:
-            pass
-
-        def held(self) -> bool:
-            return False
-
-        def moved(self, handle: Handle) -> None:
-            raise AssertionError("job runs do not move")
-
     target = make_target()
     handle = target.start(hive_script)
     runs.set_state(run_id_of(handle), "RUNNING")
 
     with pytest.raises(Abandoned, match="stopped following job run") as caught:
-        target.follow(handle, Lost())
+        target.follow(handle, LostLease())
     assert caught.value.handle == handle
     assert only_run(sls, application_id)["state"] == "RUNNING"
 
@@ -528,9 +540,6 @@ def test_ctrl_c_while_following_cancels_the_run_and_raises_interrupted(
     fake_time: FakeTime,
     echoed: list[str],
 ) -> None:
-    def interrupt() -> None:
-        raise KeyboardInterrupt
-
     target = make_target()
     handle = target.start(hive_script)
     runs.set_state(run_id_of(handle), "RUNNING")
@@ -545,9 +554,6 @@ def test_ctrl_c_while_following_cancels_the_run_and_raises_interrupted(
 def test_a_refused_cancel_is_reported_in_the_interruption(
     make_target: MakeTarget, sls: Any
 ) -> None:
-    def interrupt(_seconds: float) -> None:
-        raise KeyboardInterrupt
-
     target = make_target(sleep=interrupt)
     with Stubber(sls) as stub:
         stub.add_response("get_job_run", {"jobRun": _run("RUNNING")})
@@ -599,15 +605,11 @@ def test_other_get_job_run_errors_become_one_line_service_errors(
 def test_a_script_with_secrets_runs_from_a_copy_deleted_when_its_run_ends(
     make_target: MakeTarget, s3: Any, runs: RunDriver, hive_script: Script
 ) -> None:
-    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-    text = hive_script.text + f"SET kinesis.secretKey={secret};\n"
-    script = Script(
-        **{**hive_script.__dict__, "text": text, "record_text": text.replace(secret, "****")}
-    )
+    script = with_secret(hive_script)
     target = make_target()
     handle = target.start(script)
     run_key = "kiter/scripts/hourly/7/2/_run/hourly_counts.hql"
-    assert s3.get_object(Bucket=SCRIPT_BUCKET, Key=run_key)["Body"].read().decode() == text
+    assert s3.get_object(Bucket=SCRIPT_BUCKET, Key=run_key)["Body"].read().decode() == script.text
 
     assert target.follow(handle, Unwatched()).state == "SUCCEEDED"
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=SCRIPT_BUCKET).get("Contents", [])]
