@@ -1,4 +1,5 @@
-"""The connector's kinesis.* settings as one validated value, written in Hive's or Pig's dialect.
+"""The connector's kinesis.* settings as one validated value, written in Hive's or Pig's dialect,
+and the names of the settings the connector knows.
 
 Values are checked, never escaped: a value that would break a `SET` line or that the connector
 would misread is refused with a message naming the setting. Credentials are not settings here:
@@ -149,3 +150,35 @@ def set_line(key: str, value: str, engine: str) -> str:
 
 def set_block(items: list[tuple[str, str]], engine: str) -> str:
     return "\n".join(set_line(key, value, engine) for key, value in items)
+
+
+# The settings the connector reads; any other kinesis.* key it ignores without a word.
+KNOWN_KINESIS_KEYS: tuple[str, ...] = (
+    "kinesis.checkpoint.enabled",
+    "kinesis.checkpoint.metastore.table.name",
+    "kinesis.checkpoint.metastore.hash.key.name",
+    "kinesis.checkpoint.metastore.range.key.name",
+    "kinesis.checkpoint.metastore.hash.range.name",
+    "kinesis.checkpoint.logical.name",
+    "kinesis.checkpoint.iteration.no",
+    "kinesis.rerun.iteration.without.wait",
+    "kinesis.nodata.timeout",
+    "kinesis.iteration.timeout",
+    "kinesis.records.batchsize",
+    "kinesis.endpoint.region",
+    "kinesis.accessKey",
+    "kinesis.secretKey",
+)
+
+# How close a key must be to a known one to be called a typo of it. The real typos (the missing
+# `metastore.` infix) score about 0.86; unrelated kinesis.* keys stay below 0.75.
+_NEAR_MISS_CUTOFF = 0.8
+
+
+def near_miss(key: str) -> str | None:
+    """The known kinesis.* key `key` is probably a typo of, or None."""
+    import difflib
+
+    lowered = {k.lower(): k for k in KNOWN_KINESIS_KEYS}
+    matches = difflib.get_close_matches(key.lower(), lowered, n=1, cutoff=_NEAR_MISS_CUTOFF)
+    return lowered[matches[0]] if matches else None
