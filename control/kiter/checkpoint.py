@@ -60,6 +60,12 @@ def check_iteration(value: object, setting: str = "kinesis.checkpoint.iteration.
     return value
 
 
+# Settings already checked, but for the iteration: every render builds the settings of its job
+# anew, and checking the same names again was most of a render's own cost.
+_CHECKED: set[tuple[object, ...]] = set()
+_CHECKED_MAX = 1024
+
+
 @dataclass(frozen=True)
 class CheckpointSettings:
     """Everything the connector needs to checkpoint one iteration of one logical name."""
@@ -76,6 +82,25 @@ class CheckpointSettings:
     batch_size: int | None = None
 
     def __post_init__(self) -> None:
+        nodata, timeout, batch = self.nodata_timeout, self.iteration_timeout, self.batch_size
+        checked = (
+            self.table,
+            self.hash_key,
+            self.range_key,
+            self.logical_name,
+            self.endpoint_region,
+            *(nodata, timeout, batch),
+            *(type(nodata), type(timeout), type(batch)),  # True == 1, but only 1 is a number here
+        )
+        if checked in _CHECKED:
+            check_iteration(self.iteration)
+            return
+        self._check()
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED.add(checked)
+
+    def _check(self) -> None:
         check_value("kinesis.checkpoint.metastore.table.name", self.table)
         if not _TABLE_RE.fullmatch(self.table):
             raise SettingError(
@@ -149,7 +174,10 @@ def set_line(key: str, value: str, engine: str) -> str:
 
 
 def set_block(items: list[tuple[str, str]], engine: str) -> str:
-    return "\n".join(set_line(key, value, engine) for key, value in items)
+    """SET statements of `items`, one per line, as `set_line` writes each."""
+    if engine == "hive":
+        return "\n".join([f"SET {key}={value};" for key, value in items])
+    return "\n".join([f"SET {key} {value};" for key, value in items])
 
 
 # The settings the connector reads; any other kinesis.* key it ignores without a word.

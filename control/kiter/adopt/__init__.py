@@ -9,7 +9,7 @@ rewrites: what a script says is read by `kiter.scripts`. It never renders, submi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiter.adopt.owned import TakenOver, is_owned, take_over
 from kiter.adopt.staged import staged_hive, staged_pig
@@ -28,8 +28,7 @@ from kiter.secrets import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from kiter.sourcemap import template_line
 
 
-@dataclass(frozen=True)
-class Adopted:
+class Adopted(NamedTuple):
     text: str
     notes: tuple[str, ...]  # one line per owned setting taken over, with the template's file:line
 
@@ -62,6 +61,8 @@ def adopt_script(
         )
     _check_stream(text, lowered, engine, stream, found, locate)
     loader_arguments = engine == "pig" and may_give_loader_arguments(text, found)
+    if not (found.settings or loader_arguments or mode == "staged"):
+        return Adopted(text, ())  # a script on kiter's own macros: nothing to take over
     taken: list[TakenOver] = []
     if found.settings:  # every key kiter owns begins with `kinesis`
         text, taken = take_over(text, engine, settings)

@@ -163,6 +163,7 @@ class Renderer:
         """Render `job` for `iteration`. `secrets` (cross-account keys) reach only submit_text."""
         settings = self.settings(job, iteration, rerun=rerun)
         items = settings.items()
+        checkpoint = dict(items)
         if job.cross_account:
             real = dict(secrets or {})
             items += [(key, real.get(key, MASK)) for key in SECRET_KEYS]
@@ -186,7 +187,7 @@ class Renderer:
             "stream": job.stream,
             "logical_name": job.logical_name,
             "iteration": iteration,
-            "checkpoint": settings.as_dict(),
+            "checkpoint": checkpoint,
             "staging": staging_locations(self.project, job, iteration),
             "campaign_table": job.campaign_table,
             "kiter_preamble": kiter_preamble,
