@@ -116,3 +116,14 @@ def test_masking_replaces_every_copy_of_each_secret() -> None:
     masked = mask_values(text, ["abc123", "AKIA1", ""])
     assert "abc123" not in masked and "AKIA1" not in masked
     assert masked.count("****") == 3
+
+
+@pytest.mark.parametrize("field", ["batch_size", "nodata_timeout", "iteration_timeout"])
+def test_settings_checked_before_are_still_refused_in_another_type_or_iteration(
+    field: str,
+) -> None:
+    settings(**{field: 1})  # checked once: the same names are not checked again
+    with pytest.raises(SettingError, match="must be a whole number from 1"):
+        settings(**{field: True})  # True == 1, but is no number of records or minutes
+    with pytest.raises(SettingError, match="iteration.no must be a whole number >= 0"):
+        settings(**{field: 1, "iteration": -1})

@@ -1,4 +1,5 @@
-"""The connector's kinesis.* settings as one validated value, written in Hive's or Pig's dialect.
+"""The connector's kinesis.* settings as one validated value, written in Hive's or Pig's dialect,
+and the names of the settings the connector knows.
 
 Values are checked, never escaped: a value that would break a `SET` line or that the connector
 would misread is refused with a message naming the setting. Credentials are not settings here:
@@ -59,6 +60,12 @@ def check_iteration(value: object, setting: str = "kinesis.checkpoint.iteration.
     return value
 
 
+# Settings already checked, but for the iteration: every render builds the settings of its job
+# anew, and checking the same names again was most of a render's own cost.
+_CHECKED: set[tuple[object, ...]] = set()
+_CHECKED_MAX = 1024
+
+
 @dataclass(frozen=True)
 class CheckpointSettings:
     """Everything the connector needs to checkpoint one iteration of one logical name."""
@@ -75,6 +82,25 @@ class CheckpointSettings:
     batch_size: int | None = None
 
     def __post_init__(self) -> None:
+        nodata, timeout, batch = self.nodata_timeout, self.iteration_timeout, self.batch_size
+        checked = (
+            self.table,
+            self.hash_key,
+            self.range_key,
+            self.logical_name,
+            self.endpoint_region,
+            *(nodata, timeout, batch),
+            *(type(nodata), type(timeout), type(batch)),  # True == 1, but only 1 is a number here
+        )
+        if checked in _CHECKED:
+            check_iteration(self.iteration)
+            return
+        self._check()
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED.add(checked)
+
+    def _check(self) -> None:
         check_value("kinesis.checkpoint.metastore.table.name", self.table)
         if not _TABLE_RE.fullmatch(self.table):
             raise SettingError(
@@ -148,4 +174,39 @@ def set_line(key: str, value: str, engine: str) -> str:
 
 
 def set_block(items: list[tuple[str, str]], engine: str) -> str:
-    return "\n".join(set_line(key, value, engine) for key, value in items)
+    """SET statements of `items`, one per line, as `set_line` writes each."""
+    if engine == "hive":
+        return "\n".join([f"SET {key}={value};" for key, value in items])
+    return "\n".join([f"SET {key} {value};" for key, value in items])
+
+
+# The settings the connector reads; any other kinesis.* key it ignores without a word.
+KNOWN_KINESIS_KEYS: tuple[str, ...] = (
+    "kinesis.checkpoint.enabled",
+    "kinesis.checkpoint.metastore.table.name",
+    "kinesis.checkpoint.metastore.hash.key.name",
+    "kinesis.checkpoint.metastore.range.key.name",
+    "kinesis.checkpoint.metastore.hash.range.name",
+    "kinesis.checkpoint.logical.name",
+    "kinesis.checkpoint.iteration.no",
+    "kinesis.rerun.iteration.without.wait",
+    "kinesis.nodata.timeout",
+    "kinesis.iteration.timeout",
+    "kinesis.records.batchsize",
+    "kinesis.endpoint.region",
+    "kinesis.accessKey",
+    "kinesis.secretKey",
+)
+
+# How close a key must be to a known one to be called a typo of it. The real typos (the missing
+# `metastore.` infix) score about 0.86; unrelated kinesis.* keys stay below 0.75.
+_NEAR_MISS_CUTOFF = 0.8
+
+
+def near_miss(key: str) -> str | None:
+    """The known kinesis.* key `key` is probably a typo of, or None."""
+    import difflib
+
+    lowered = {k.lower(): k for k in KNOWN_KINESIS_KEYS}
+    matches = difflib.get_close_matches(key.lower(), lowered, n=1, cutoff=_NEAR_MISS_CUTOFF)
+    return lowered[matches[0]] if matches else None

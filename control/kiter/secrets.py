@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from kiter.errors import UsageError
+from kiter.scripts import set_lines
 
 MASK = "****"
 SECRET_KEYS = ("kinesis.accessKey", "kinesis.secretKey")
@@ -57,11 +58,10 @@ def cross_account_secrets(env: Mapping[str, str] | None = None) -> dict[str, str
     return {"kinesis.accessKey": access, "kinesis.secretKey": secret}
 
 
-# Where scripts carry credentials: Hive's `SET k=v` (the value runs to the end of the line, as Hive
-# keeps it), Pig's `SET k v`, TBLPROPERTIES' `"k"="v"` and the Pig loader's `'k=v'` arguments.
-_IN_SCRIPT = (
-    re.compile(rf"^\s*SET\s+(?:hiveconf:)?{_KEY}\s*=(?P<value>[^\n]*)", re.IGNORECASE | re.M),
-    re.compile(rf"^\s*SET\s+{_KEY}\s+(?P<value>'[^'\n]*'|\"[^\"\n]*\"|[^\s;]+)", re.I | re.M),
+# Where scripts carry credentials: SET lines (read as Hive's and as Pig's, so either form in either
+# kind of script is found), TBLPROPERTIES' `"k"="v"` and the Pig loader's `'k=v'` arguments (any
+# quoted pair, whatever holds it).
+_QUOTED_PAIRS = (
     re.compile(rf"[\"']{_KEY}[\"']\s*=\s*[\"'](?P<value>[^\"'\n]*)[\"']", re.IGNORECASE),
     re.compile(rf"[\"']{_KEY}\s*=(?P<value>[^\"'\n]*)[\"']", re.IGNORECASE),
 )
@@ -70,14 +70,27 @@ _IN_SCRIPT = (
 def script_secrets(text: str) -> set[str]:
     """The credential values a script's text sets, in every form Hive and Pig accept."""
     found: set[str] = set()
-    for pattern in _IN_SCRIPT:
-        for match in pattern.finditer(text):
-            value = match["value"]
-            for candidate in (value, value.split("--")[0]):
-                candidate = candidate.strip().rstrip(";").strip()
-                found.update(v for v in (candidate, candidate.strip("'\"")) if v)
+    for value in _secret_values(text):
+        # Hive keeps a trailing comment in the value; the secret is what stands before it.
+        for candidate in (value, value.split("--")[0], value.split("\n")[0]):
+            candidate = candidate.strip().rstrip(";").strip()
+            found.update(v for v in (candidate, candidate.strip("'\"")) if v)
+        if "\n" in value:
+            # A value over several lines (a `;` left out) may hold more SET lines: masking what
+            # they set too is the safe side.
+            found |= script_secrets(value.split("\n", 1)[1])
     found.discard(MASK)
     return found
+
+
+def _secret_values(text: str) -> list[str]:
+    values = [
+        setting.value
+        for dialect in ("hive", "pig")
+        for setting in set_lines(text, dialect)
+        if SECRET_NAME.search(setting.key)
+    ]
+    return values + [m["value"] for pattern in _QUOTED_PAIRS for m in pattern.finditer(text)]
 
 
 def mask_values(text: str, values: Iterable[str]) -> str:

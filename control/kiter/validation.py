@@ -27,14 +27,8 @@ class JobCheck:
 
 
 def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobCheck:
-    from kiter.lint import (
-        Problem,
-        check_checkpoint,
-        check_hiveql,
-        check_piglatin,
-        set_statements_hive,
-        set_statements_pig,
-    )
+    from kiter.lint import Problem, check_checkpoint, check_hiveql, check_piglatin
+    from kiter.scripts import effective_settings
 
     script = f"{job.name}/{iteration}.{job.extension}"
     try:
@@ -47,12 +41,12 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
     }
     if job.engine == "hive":
         problems = check_hiveql(rendered.text, known)
-        found = set_statements_hive(rendered.text)
+        found = effective_settings(rendered.text, "hive")
     else:
         problems = check_piglatin(
             rendered.text, reads_stream=job.mode == "connector", parameters=job.vars
         )
-        found = set_statements_pig(rendered.text)
+        found = effective_settings(rendered.text, "pig")
     problems += check_checkpoint(found, expected)
     for key in SECRET_KEYS:
         if key in found and found[key][0] != MASK:

@@ -9,10 +9,9 @@ import pytest
 
 from kiter.adopt.owned import check_effective_settings
 from kiter.errors import SettingError, TemplateError
-from kiter.lint import set_statements_hive, set_statements_pig
 from kiter.project import load_project
 from kiter.render import Renderer
-from kiter.sqlsplit import split_statements
+from kiter.scripts import effective_settings, split_statements
 from kiter.validation import validate_job
 from sample_projects import WriteProject
 
@@ -80,7 +79,7 @@ def test_every_owned_line_is_replaced_and_reported_with_its_line(
     check_effective_settings(
         rendered.submit_text, engine, renderer.settings(project.job("imported"), 5)
     )
-    found = (set_statements_hive if engine == "hive" else set_statements_pig)(rendered.submit_text)
+    found = effective_settings(rendered.submit_text, engine)
     assert found["kinesis.checkpoint.iteration.no"][0] == "5"
     assert found["kinesis.checkpoint.logical.name"][0] == "imported"
 

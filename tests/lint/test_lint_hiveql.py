@@ -1,4 +1,4 @@
-"""check_hiveql and set_statements_hive on realistic and broken HiveQL."""
+"""check_hiveql on realistic and broken HiveQL."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiter.lint import Problem, check_hiveql, set_statements_hive
+from kiter.lint import Problem, check_hiveql
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
@@ -103,27 +103,6 @@ def test_pig_style_set_in_hive_is_reported() -> None:
 
 def test_explained_statement_is_checked_too() -> None:
     assert lines_of(check_hiveql("EXPLAIN\nSELECT a FROM;")) == [2]
-
-
-def test_set_statements_keep_values_as_hive_passes_them() -> None:
-    script = (
-        "SET kinesis.checkpoint.logical.name = access-log ;\n"
-        "-- a comment line\n"
-        "SET kinesis.checkpoint.metastore.table.name='MyTable';\n"
-        "SET kinesis.checkpoint.iteration.no=4 -- fourth\n;\n"
-        "SET -v;\nSET kinesis.nodata.timeout;\n"
-    )
-    assert set_statements_hive(script) == {
-        "kinesis.checkpoint.logical.name": ("access-log", 1),
-        "kinesis.checkpoint.metastore.table.name": ("'MyTable'", 3),
-        "kinesis.checkpoint.iteration.no": ("4 -- fourth", 4),
-    }
-
-
-def test_set_statements_record_a_key_set_again() -> None:
-    found = set_statements_hive("SET a=1;\nSET b=2;\nSET a=3;\n")
-    assert found["a"] == ("3", 3)
-    assert found.repeats == [("a", "3", 3)]
 
 
 def test_a_semicolon_inside_a_comment_is_flagged_because_the_hive_cli_splits_there() -> None:

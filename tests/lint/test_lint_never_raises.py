@@ -5,13 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiter.lint import (
-    Problem,
-    check_hiveql,
-    check_piglatin,
-    set_statements_hive,
-    set_statements_pig,
-)
+from kiter.lint import Problem, check_hiveql, check_piglatin
+from kiter.scripts import effective_settings
 
 # Fragments that steer random text towards the tokenizers' corners.
 FRAGMENTS = st.sampled_from(
@@ -76,5 +71,5 @@ def test_check_piglatin_never_raises(text: str, reads_stream: bool) -> None:
 @CHECK
 @given(TEXTS)
 def test_set_extraction_never_raises(text: str) -> None:
-    for found in (set_statements_hive(text), set_statements_pig(text)):
+    for found in (effective_settings(text, "hive"), effective_settings(text, "pig")):
         assert all(line >= 1 for _, line in found.values())

@@ -1,10 +1,10 @@
-"""check_piglatin and set_statements_pig on a realistic script and on each kind of mistake."""
+"""check_piglatin on a realistic script and on each kind of mistake."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kiter.lint import Problem, check_piglatin, set_statements_pig
+from kiter.lint import Problem, check_piglatin
 
 SCRIPTS = Path(__file__).parent / "scripts"
 TOP10 = (SCRIPTS / "top10_errors.pig").read_text()
@@ -179,19 +179,6 @@ def test_misspelt_operator_and_statement_are_reported_with_suggestions() -> None
 def test_grunt_commands_are_accepted() -> None:
     script = "fs -rm -r -f s3://bucket/out;\nREGISTER s3://bucket/udfs.jar;\nrmf /tmp/x;\n"
     assert check_piglatin(script, reads_stream=False) == []
-
-
-def test_set_statements_unquote_values_and_give_lines() -> None:
-    found = set_statements_pig(TOP10)
-    assert found["kinesis.checkpoint.metastore.table.name"] == ("MyEMRKinesisTable", 5)
-    assert found["kinesis.checkpoint.iteration.no"] == ("4", 9)
-    assert found["kinesis.checkpoint.logical.name"] == ("top10-errors", 8)
-
-
-def test_set_statements_leave_out_hive_style_sets_and_record_repeats() -> None:
-    found = set_statements_pig("SET a=1;\nSET b 'x';\nset b 'y';\n")
-    assert dict(found) == {"b": ("y", 3)}
-    assert found.repeats == [("b", "y", 3)]
 
 
 def test_macros_inline_operators_and_blocks_without_semicolon_pass() -> None:

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 
 from kiter.errors import TemplateError, UsageError
-from kiter.lint import set_statements_hive
 from kiter.project import load_project
 from kiter.render import Renderer
 from kiter.render.values import Value, hive_string, identifier, pig_string
-from kiter.sqlsplit import split_statements
+from kiter.scripts import effective_settings, split_statements
 from sample_projects import MINIMAL, WriteProject
 
 HOSTILE = "x'); SET kinesis.checkpoint.iteration.no=0;\nDROP TABLE y; -- ${hiveconf:z} \\"
@@ -64,7 +63,7 @@ def test_the_hive_string_filter_makes_any_text_one_literal_of_one_statement(
     statements = split_statements(rendered.text)
     assert [s.text.split()[0] for s in statements] == ["SET"] * len(rendered.settings) + ["SELECT"]
     assert "${" not in rendered.text and "DROP TABLE y; --" not in rendered.text
-    assert set_statements_hive(rendered.text)["kinesis.checkpoint.iteration.no"][0] == "3"
+    assert effective_settings(rendered.text, "hive")["kinesis.checkpoint.iteration.no"][0] == "3"
 
 
 def test_hive_string_escapes_quotes_backslashes_breaks_semicolons_and_dollars() -> None:

@@ -2,27 +2,33 @@
 the credentials they must not hold, and (in staged mode) reading a staged iteration instead.
 
 `adopt_script` is what the renderer runs on every rendered body before kiter's checkpoint block
-goes in. Reads and rewrites text only (through `kiter.lint`'s readers); never renders, submits or
-talks to AWS.
+goes in; each of its readings runs only where the body can hold what it looks for. This room only
+rewrites: what a script says is read by `kiter.scripts`. It never renders, submits or talks to AWS.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiter.adopt.owned import TakenOver, is_owned, take_over
-from kiter.adopt.script import HIVE_HANDLER, credential_lines, kinesis_loads
 from kiter.adopt.staged import staged_hive, staged_pig
 from kiter.checkpoint import CheckpointSettings
 from kiter.errors import UsageError
+from kiter.scripts import (
+    HIVE_HANDLER,
+    Mentions,
+    credential_lines,
+    kinesis_loads,
+    may_give_loader_arguments,
+    mentions,
+    streams_named,
+)
 from kiter.secrets import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from kiter.sourcemap import template_line
 
 
-@dataclass(frozen=True)
-class Adopted:
+class Adopted(NamedTuple):
     text: str
     notes: tuple[str, ...]  # one line per owned setting taken over, with the template's file:line
 
@@ -43,21 +49,25 @@ def adopt_script(
     `template` and `source()` are the template's path and text, to say where a line came from.
     """
     lowered = text.lower()
-    if "kinesis" not in lowered:
+    found = mentions(lowered)
+    if found is None:
         return Adopted(text, ())  # nothing of the connector's in it: the common, fast case
     locate = _Locator(template, source, text)
-    for line in credential_lines(text) if "accesskey" in lowered or "secretkey" in lowered else ():
+    for line in credential_lines(text) if found.credentials else ():
         raise UsageError(
             f"{locate(line)}: the script holds Kinesis credentials (kinesis.accessKey / "
             f"kinesis.secretKey): remove them, set cross_account = true in the job and export "
             f"{ACCESS_KEY_ENV} and {SECRET_KEY_ENV}"
         )
-    _check_stream(text, lowered, engine, stream, locate)
+    _check_stream(text, lowered, engine, stream, found, locate)
+    loader_arguments = engine == "pig" and may_give_loader_arguments(text, found)
+    if not (found.settings or loader_arguments or mode == "staged"):
+        return Adopted(text, ())  # a script on kiter's own macros: nothing to take over
     taken: list[TakenOver] = []
-    if _OWNED_SET.search(lowered):
+    if found.settings:  # every key kiter owns begins with `kinesis`
         text, taken = take_over(text, engine, settings)
     notes = [f"{locate(took.line)}: {took.describe()}" for took in taken]
-    if engine == "pig" and _LOADER_ARGUMENTS.search(text):  # only with arguments in quotes
+    if loader_arguments:
         text, dropped = _drop_owned_loader_arguments(text)
         notes += [
             f"{locate(line)}: kiter owns {argument.split('=')[0]}: the loader argument "
@@ -74,20 +84,11 @@ def adopt_script(
     return Adopted(text, tuple(notes))
 
 
-# Where a script names the stream it reads: a Kinesis table's property, a Kinesis load's path.
-# Found from a literal (fast), then read from the text around it.
-_PROPERTY_VALUE = re.compile(r"""["']\s*=\s*["']([^"']*)["']""")
-_LOAD_BEFORE = re.compile(
-    r"""LOAD\s+'([^']*)'\s+USING\s+(?:com\.amazon\.emr\.kinesis\.pig\.)?KinesisStreamLoader""",
-    re.I,
-)
-_OWNED_SET = re.compile(r"set\s+(?:hiveconf:)?kinesis\.")
-_LOADER_ARGUMENTS = re.compile(r"KinesisStreamLoader\s*\(\s*['\"]")
-
-
-def _check_stream(text: str, lowered: str, engine: str, stream: str, locate: _Locator) -> None:
+def _check_stream(
+    text: str, lowered: str, engine: str, stream: str, found: Mentions, locate: _Locator
+) -> None:
     """One stream per logical name: the script may read no other stream than the job's."""
-    for name, offset in _streams_named(text, engine, lowered):
+    for name, offset in streams_named(text, lowered, engine, found):
         if name != stream:
             line = text.count("\n", 0, offset) + 1
             raise UsageError(
@@ -95,23 +96,6 @@ def _check_stream(text: str, lowered: str, engine: str, stream: str, locate: _Lo
                 f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
                 "this script a job of its own)"
             )
-
-
-def _streams_named(text: str, engine: str, lowered: str) -> list[tuple[str, int]]:
-    """(stream, offset) of each Kinesis table property or Kinesis load of the script."""
-    found: list[tuple[str, int]] = []
-    literal = "kinesis.stream.name" if engine == "hive" else "kinesisstreamloader"
-    at = lowered.find(literal)
-    while at >= 0:
-        if engine == "hive":
-            match = _PROPERTY_VALUE.match(text, at + len(literal))
-        else:
-            load = lowered.rfind("load", max(0, at - 400), at)
-            match = _LOAD_BEFORE.match(text, load) if load >= 0 else None
-        if match:
-            found.append((match.group(1), at))
-        at = lowered.find(literal, at + len(literal))
-    return found
 
 
 def _drop_owned_loader_arguments(text: str) -> tuple[str, list[tuple[int, str]]]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiter.adopt.owned import is_owned
-from kiter.adopt.script import assignments, kinesis_loads, kinesis_tables
 from kiter.errors import ConfigError, UsageError
+from kiter.scripts import kinesis_loads, kinesis_tables, set_lines
 
 ENGINES = {".q": "hive", ".hql": "hive", ".sql": "hive", ".pig": "pig"}
 _FOLDERS = {"hive": "hiveql", "pig": "piglatin"}
@@ -89,7 +89,7 @@ def plan_import(
     copy_to = folder / source.name
     if copy_to.exists() and copy_to.read_text(encoding="utf-8") != text:
         raise UsageError(f"{copy_to} exists with other content: rename the script to import it")
-    owned = tuple((a.line, a.key, a.value) for a in assignments(text, engine) if is_owned(a.key))
+    owned = tuple((a.line, a.key, a.value) for a in set_lines(text, engine) if is_owned(a.key))
     loader_settings = [
         (argument.split("=", 1)[0], argument.split("=", 1)[1])
         for load in (kinesis_loads(text) if engine == "pig" else [])
@@ -192,7 +192,7 @@ def _stream_of(text: str, engine: str, source: Path) -> str:
 def _logical_name_of(text: str, engine: str) -> str | None:
     names = [
         a.value
-        for a in assignments(text, engine)
+        for a in set_lines(text, engine)
         if a.key.lower().removeprefix("hiveconf:") == "kinesis.checkpoint.logical.name"
     ]
     return names[-1] if names else None

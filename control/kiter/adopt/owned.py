@@ -4,15 +4,18 @@ kiter owns `kinesis.checkpoint.*`, `kinesis.rerun.iteration.without.wait` and th
 injects from the job. Whatever a template does, the runner reads the *effective* settings of the
 final text (the last SET of a key wins, as the engine applies them; `SET hiveconf:k` is `SET k`)
 and refuses to submit a script whose logical name, iteration, table or key names are not the
-claim's: the ledger and the connector must never disagree about what ran.
+claim's: the ledger and the connector must never disagree about what ran. The rewriter
+(`take_over`) and that check read a script's SET lines through the same function
+(`kiter.scripts.set_lines`), so they cannot disagree about what a script sets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiter.checkpoint import CheckpointSettings
+from kiter.checkpoint import KNOWN_KINESIS_KEYS, CheckpointSettings, near_miss
 from kiter.errors import SettingError
+from kiter.scripts import effective_settings, kinesis_loads, set_lines
 
 OWNED_KEYS = (
     "kinesis.rerun.iteration.without.wait",
@@ -39,9 +42,7 @@ def is_owned(key: str) -> bool:
 
 def check_effective_settings(text: str, engine: str, settings: CheckpointSettings) -> None:
     """Raise SettingError unless the script's effective identity settings are the claim's."""
-    from kiter.lint import set_statements_hive, set_statements_pig
-
-    found = set_statements_hive(text) if engine == "hive" else set_statements_pig(text)
+    found = effective_settings(text, engine)
     wanted = settings.as_dict()
     seen = set()
     for key, (value, line) in found.items():
@@ -55,8 +56,6 @@ def check_effective_settings(text: str, engine: str, settings: CheckpointSetting
                 f"{name}={wanted[name]}: nothing was submitted"
             )
     if engine == "pig":
-        from kiter.adopt.script import kinesis_loads
-
         for load in kinesis_loads(text) if "KinesisStreamLoader" in text else []:
             for argument, start, _ in load.arguments:
                 key = argument.split("=", 1)[0].strip()
@@ -81,8 +80,6 @@ class TakenOver:
     ours: str | None  # None: kiter leaves the setting unset for this job
 
     def describe(self) -> str:
-        from kiter.lint.problems import KNOWN_KINESIS_KEYS, near_miss
-
         instead = f"kiter sets {self.ours}" if self.ours is not None else "kiter leaves it unset"
         text = f"kiter owns {self.key}: the script's {self.value!r} is replaced ({instead})"
         if self.key not in KNOWN_KINESIS_KEYS:
@@ -95,13 +92,11 @@ class TakenOver:
 
 def take_over(text: str, engine: str, settings: CheckpointSettings) -> tuple[str, list[TakenOver]]:
     """The script with every SET of an owned setting replaced by a comment (lines kept)."""
-    from kiter.adopt.script import assignments
-
     ours = {key.lower(): value for key, value in settings.items()}
     taken: list[TakenOver] = []
     pieces: list[str] = []
     position = 0
-    for setting in assignments(text, engine):
+    for setting in set_lines(text, engine):
         if not is_owned(setting.key):
             continue
         name = setting.key.lower().removeprefix("hiveconf:")

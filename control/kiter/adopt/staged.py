@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import re
 
-from kiter.adopt.script import KinesisLoad, KinesisTable, kinesis_loads, kinesis_tables
 from kiter.errors import UsageError
-from kiter.sqlsplit import split_statements
+from kiter.scripts import (
+    KinesisLoad,
+    KinesisTable,
+    kinesis_loads,
+    kinesis_tables,
+    split_statements,
+)
 
 
 def staged_hive(text: str, partition: str, *, where: str = "") -> str:

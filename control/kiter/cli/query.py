@@ -59,7 +59,7 @@ def query(app: App, sql: str | None, path: Any, target: str | None, quiet: bool,
         if sys.stdin.isatty():
             raise UsageError("no SQL: give it as an argument, with -f FILE, or on stdin")
         text = sys.stdin.read()
-    from kiter.sqlsplit import split_statements
+    from kiter.scripts import split_statements
 
     if not split_statements(text):
         # Nothing would run and nothing would print: a silent exit 0 hides a wrong file or pipe.

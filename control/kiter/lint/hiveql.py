@@ -1,11 +1,12 @@
-"""Offline checks of rendered HiveQL: does every statement parse, and which SETs does it make.
+"""Offline checks of rendered HiveQL: does every statement parse, is every SET one Hive applies.
 
 The parser is sqlglot's Hive dialect, imported lazily so `import kiter` stays fast. sqlglot is
 lenient where a linter must not be: text it cannot parse silently becomes an `exp.Command`, and a
 bare `FOO BAR` parses as a column alias. Both are reported here, except for the real Hive statements
 sqlglot does not model (ADD JAR, MSCK REPAIR TABLE, SET -v, ...). This room only reads text: it
 never sends anything (least of all sqlglot's re-generated SQL, which changes case and quoting) to a
-server, and it never raises on bad input.
+server, and it never raises on bad input. Statements, comments, SET lines and variables are read
+by `kiter.scripts`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from kiter.lint.problems import FoundSettings, Problem
-from kiter.sqlsplit import Statement, split_statements
+from kiter.scripts import (
+    Problem,
+    Statement,
+    effective_settings,
+    hive_set_mistake,
+    line_comment,
+    split_statements,
+    substitute_hive_variables,
+)
 
 # Words a Hive (or Spark SQL) statement can begin with. Anything else is a typo or stray text that
 # sqlglot would happily read as an expression.
@@ -98,11 +106,6 @@ _EXPLAIN = re.compile(
     re.IGNORECASE,
 )
 
-# Hive's SetProcessor splits at the first `=` and trims both sides; Spark keeps the rest verbatim.
-_SET_ASSIGN = re.compile(r"^SET\s+(?P<key>[^\s=]+)\s*=(?P<value>.*)$", re.IGNORECASE | re.DOTALL)
-# `SET key value` (Pig's form): Hive would print the variable and set nothing.
-_SET_PIG_FORM = re.compile(r"^SET\s+(?P<key>[^\s=-][^\s=]*)\s+[^\s=]", re.IGNORECASE)
-
 _TOKEN_REPR = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: \d+.*?>", re.DOTALL)
 _MISSING_PART = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*?(\w+)'>")
 _FIRST_LINE_WIDTH = 80
@@ -122,39 +125,12 @@ def check_hiveql(text: str, variables: Mapping[str, str] | None = None) -> list[
     except Exception as exc:  # never let a lint crash hide the script's real state
         return [Problem(1, f"cannot split the script into statements: {exc}")]
     known = dict(variables or {})
-    known.update({f"hiveconf:{k}": v for k, (v, _) in set_statements_hive(text).items()})
+    known.update({f"hiveconf:{k}": v for k, (v, _) in effective_settings(text, "hive").items()})
     for statement in statements:
-        substituted = substitute_variables(statement.text, known)
+        substituted = substitute_hive_variables(statement.text, known)
         problems.extend(_check_statement(Statement(substituted, statement.line)))
         problems.extend(_semicolon_in_comment(statement))
     return problems
-
-
-_VARIABLE = re.compile(r"\$\{(?:(hiveconf|hivevar|env|system):)?([^}\s]+)\}")
-
-
-def hivevar_names(text: str) -> set[str]:
-    """The variables `text` leaves to Hive that a `-d`/`--hivevar` value fills: `${hivevar:K}` and
-    `${K}` (hiveconf:, env: and system: read other namespaces)."""
-    return {m.group(2) for m in _VARIABLE.finditer(text) if m.group(1) in (None, "hivevar")}
-
-
-def substitute_variables(text: str, known: Mapping[str, str]) -> str:
-    """`text` with Hive's variables replaced as Hive would, unknown ones by a placeholder name."""
-
-    def value(match: re.Match[str]) -> str:
-        namespace, name = match.group(1), match.group(2)
-        candidates = {
-            "hiveconf": (f"hiveconf:{name}", name),
-            "hivevar": (f"hivevar:{name}", name),
-            None: (f"hivevar:{name}", name, f"hiveconf:{name}"),
-        }.get(namespace, (f"{namespace}:{name}",))
-        for key in candidates:
-            if key in known:
-                return known[key]
-        return "kiter_variable"
-
-    return _VARIABLE.sub(value, text) if "${" in text else text
 
 
 def _semicolon_in_comment(statement: Statement) -> list[Problem]:
@@ -162,7 +138,7 @@ def _semicolon_in_comment(statement: Statement) -> list[Problem]:
     HiveServer2 splitter does not. The same script would mean two things."""
     problems = []
     for offset, raw in enumerate(statement.text.splitlines()):
-        comment = _comment(raw)
+        comment = line_comment(raw)
         if comment is not None and ";" in comment:
             problems.append(
                 Problem(
@@ -173,42 +149,6 @@ def _semicolon_in_comment(statement: Statement) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _comment(line: str) -> str | None:
-    """The text after a line's `--` comment marker (quotes respected), None without one."""
-    quote = ""
-    for i, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"`":
-            quote = ch
-        elif line.startswith("--", i):
-            return line[i + 2 :]
-    return None
-
-
-def set_statements_hive(text: str) -> FoundSettings:
-    """The `SET key=value` statements of a HiveQL script: key → (value, line) of the last one.
-
-    Values are what Hive hands the connector: everything after the first `=`, trimmed, with quotes
-    and trailing comments kept. `SET hiveconf:k=v` is the same setting as `SET k=v` to Hive, and
-    is recorded under `k`. Keys set again are listed in `.repeats`.
-    """
-    found = FoundSettings()
-    try:
-        statements = split_statements(text)
-    except Exception:
-        return found
-    for statement in statements:
-        match = _SET_ASSIGN.match(statement.text)
-        if match:
-            key = match["key"]
-            if key.lower().startswith("hiveconf:"):
-                key = key[len("hiveconf:") :]
-            found.record(key, match["value"].strip(), statement.line)
-    return found
 
 
 def _check_statement(statement: Statement) -> list[Problem]:
@@ -222,15 +162,9 @@ def _check_statement(statement: Statement) -> list[Problem]:
     word = first.group(0).upper() if first else ""
     if word not in _STATEMENT_WORDS and word != "(":
         return [Problem(line, f"not a HiveQL statement: {shown}")]
-    pig_set = _SET_PIG_FORM.match(body)
-    if pig_set and "=" not in body:
-        return [
-            Problem(
-                line,
-                f"SET {pig_set['key']} ... has no '=': that is Pig's form; "
-                "Hive needs SET key=value",
-            )
-        ]
+    mistake = hive_set_mistake(body)
+    if mistake:
+        return [Problem(line, mistake)]
     explain = _EXPLAIN.match(body)
     if explain:
         # Check the statement being explained; its lines start on the same line as EXPLAIN.

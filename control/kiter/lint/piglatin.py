@@ -1,22 +1,29 @@
-"""Offline checks of rendered Pig Latin, without Pig: a tokenizer and a few structural rules.
+"""Offline checks of rendered Pig Latin, without Pig: a few structural rules over its tokens.
 
 No Pig runs on the machine, so this is not a parser. It catches what users of the Kinesis connector
 actually got wrong: a missing `;`, an unclosed quote or bracket, Hive's `SET key=value` in a Pig
 script, a relation used before it is defined, and (when the script should read the stream) a
-missing `KinesisStreamLoader`. It only reads text and never raises on bad input.
+missing `KinesisStreamLoader`. It only reads text and never raises on bad input; tokens,
+statements, SET lines and parameters are read by `kiter.scripts`.
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
-import re
 from collections.abc import Iterable
 
-from kiter.lint.pigtokens import Statement, Token, split_statements, tokenize, unquote
-from kiter.lint.problems import FoundSettings, Problem
-
-KINESIS_LOADER = "com.amazon.emr.kinesis.pig.KinesisStreamLoader"
+from kiter.scripts import (
+    PIG_LOADER,
+    PigStatement,
+    Problem,
+    Token,
+    pig_declared,
+    pig_parameters,
+    pig_set,
+    pig_statements,
+    tokenize,
+)
 
 # Operators that make a relation (`alias = OP ...`, or a bare `OP ...;` whose result is dropped).
 _SINGLE_INPUT = frozenset(
@@ -117,7 +124,7 @@ def check_piglatin(
     problems: list[Problem] = []
     try:
         tokens = tokenize(text, problems)
-        statements = split_statements(tokens, problems)
+        statements = pig_statements(tokens, problems)
         _check_statements(statements, text, reads_stream, problems)
         if parameters is not None:
             problems.extend(_undefined_parameters(text, set(parameters)))
@@ -126,63 +133,31 @@ def check_piglatin(
     return sorted(problems, key=lambda p: p.line)
 
 
-_DECLARED = re.compile(r"^\s*%(?:declare|default)\s+([A-Za-z_]\w*)", re.I | re.M)
-# A parameter (not a positional field like $0), outside comments; \$ is a literal dollar.
-_PARAMETER = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
-
-
-def parameter_names(text: str) -> set[str]:
-    """The parameters (`$K`, `${K}`) `text` leaves to Pig, which a `-p K=V` value fills."""
-    return {m.group(1) or m.group(2) for m in _PARAMETER.finditer(text)}
-
-
 def _undefined_parameters(text: str, given: set[str]) -> list[Problem]:
-    defined = given | set(_DECLARED.findall(text))
+    defined = given | pig_declared(text)
     problems = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        code = raw.split("--", 1)[0]
-        for match in _PARAMETER.finditer(code):
-            name = match.group(1) or match.group(2)
-            if name not in defined:
-                problems.append(
-                    Problem(
-                        number,
-                        f"parameter ${name} has no value: pass it as a job var, or %declare it",
-                        "warning",
-                    )
+    for name, number in pig_parameters(text):
+        if name not in defined:
+            problems.append(
+                Problem(
+                    number,
+                    f"parameter ${name} has no value: pass it as a job var, or %declare it",
+                    "warning",
                 )
-                defined.add(name)  # once per name
+            )
+            defined.add(name)  # once per name
     return problems
 
 
-def set_statements_pig(text: str) -> FoundSettings:
-    """The `SET key value;` statements of a Pig script: key → (value, line) of the last one.
-
-    Quoted values are unquoted, as Pig does. Malformed SETs (Hive's `SET key=value;`, no value)
-    are left out: Pig would not apply them. Keys set again are listed in `.repeats`.
-    """
-    found = FoundSettings()
-    scratch: list[Problem] = []
-    try:
-        statements = split_statements(tokenize(text, scratch), scratch)
-        for statement in statements:
-            setting = parse_set(statement, text)
-            if isinstance(setting, tuple):
-                found.record(setting[0], setting[1], statement.line)
-    except Exception:
-        pass  # settings of a script this broken are reported by check_piglatin
-    return found
-
-
 def _check_statements(
-    statements: list[Statement], text: str, reads_stream: bool, problems: list[Problem]
+    statements: list[PigStatement], text: str, reads_stream: bool, problems: list[Problem]
 ) -> None:
     first_definition: dict[str, int] = {}
     for statement in statements:
         for name in _defined_names(statement.tokens):
             first_definition.setdefault(name.text, name.line)
     defined: set[str] = set()
-    loaders = {KINESIS_LOADER}
+    loaders = {PIG_LOADER}
     loader_seen = False
     for statement in statements:
         tokens = statement.tokens
@@ -194,7 +169,7 @@ def _check_statements(
             if defines_loader and tokens[op_at + 2].text in loaders:
                 loaders.add(tokens[op_at + 1].text)
         elif head.upper == "SET":
-            setting = parse_set(statement, text)
+            setting = pig_set(statement, text)
             if isinstance(setting, Problem):
                 problems.append(setting)
         elif head.upper in _INSPECT or head.upper == "SPLIT":
@@ -209,7 +184,7 @@ def _check_statements(
         problems.append(
             Problem(
                 1,
-                f"the script never reads the stream: no LOAD ... USING {KINESIS_LOADER}(...)",
+                f"the script never reads the stream: no LOAD ... USING {PIG_LOADER}(...)",
             )
         )
 
@@ -326,40 +301,10 @@ def _uses_loader(tokens: list[Token], loaders: set[str], problems: list[Problem]
                 found = True
             elif "kinesis" in name.text.lower():
                 problems.append(
-                    Problem(
-                        name.line, f"unknown loader {name.text}: did you mean {KINESIS_LOADER}?"
-                    )
+                    Problem(name.line, f"unknown loader {name.text}: did you mean {PIG_LOADER}?")
                 )
             break
     return found
-
-
-def parse_set(statement: Statement, text: str) -> tuple[str, str] | Problem | None:
-    """(key, value) of a well-formed SET, a Problem for a malformed one, None for a bare SET."""
-    tokens = statement.tokens
-    if not tokens or tokens[0].upper != "SET":
-        return None
-    if len(tokens) == 1:
-        return None  # Grunt lists every setting
-    key = tokens[1]
-    if key.kind != "word" and key.kind != "string":
-        return Problem(key.line, f"SET needs a key, found {key.text!r}")
-    key_text = unquote(key.text) if key.kind == "string" else key.text
-    values = tokens[2:]
-    if any(token.text == "=" for token in values):
-        return Problem(
-            key.line,
-            f"SET {key_text}=... is Hive syntax; Pig needs SET {key_text} value (no '=')",
-        )
-    if not values:
-        return Problem(key.line, f"SET {key_text} has no value")
-    if len(values) == 1 and values[0].kind == "string":
-        return key_text, unquote(values[0].text)
-    end = statement.end if statement.end >= 0 else values[-1].end
-    raw = text[values[0].start : end].strip()
-    if any(a.end < b.start for a, b in itertools.pairwise(values)):
-        return Problem(key.line, f"SET {key_text}: a value with spaces must be quoted")
-    return key_text, raw
 
 
 def _not_a_statement(tokens: list[Token]) -> str:

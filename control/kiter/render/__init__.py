@@ -216,6 +216,7 @@ class Renderer:
         self.check_overrides(job, overrides or {})
         settings = self.settings(job, iteration, rerun=rerun)
         items = settings.items()
+        checkpoint = dict(items)
         if job.cross_account:
             real = dict(secrets or {})
             items += [(key, real.get(key, MASK)) for key in SECRET_KEYS]
@@ -238,7 +239,7 @@ class Renderer:
             "stream": job.stream,
             "logical_name": job.logical_name,
             "iteration": iteration,
-            "checkpoint": settings.as_dict(),
+            "checkpoint": checkpoint,
             "staging": staging_locations(self.project, job, iteration),
             "campaign_table": job.campaign_table,
             "kiter_preamble": kiter_preamble,

@@ -45,11 +45,10 @@ def template_reads(
     context's own names, which a var of the same name cannot reach at the top level."""
     from jinja2 import TemplateNotFound, meta
 
-    from kiter.lint.hiveql import hivevar_names
-    from kiter.lint.piglatin import parameter_names
+    from kiter.scripts.variables import hive_variable_names, pig_parameter_names
 
     assert env.loader is not None
-    script_names = hivevar_names if engine == "hive" else parameter_names
+    script_names = hive_variable_names if engine == "hive" else pig_parameter_names
     names: set[str] = set()
     every = False
     todo, seen = [name], set()

@@ -30,8 +30,8 @@ from TCLIService.ttypes import TOperationState
 from thrift.transport.TTransport import TBufferedTransport
 
 from kiter.errors import Interrupted, JobFailed, ServiceError, UsageError
+from kiter.scripts import Statement, hive_set, split_statements
 from kiter.secrets import MASK, Redactor, is_secret_key, script_secrets
-from kiter.sqlsplit import Statement, split_statements
 from kiter.targets.base import (
     UNWATCHED,
     Abandoned,
@@ -45,7 +45,6 @@ from kiter.targets.base import (
 )
 from kiter.targets.hs2_thrift import (
     RUNNING_STATES,
-    SET_ASSIGNMENT,
     TRANSPORT_ERRORS,
     Auth,
     Hs2Connection,
@@ -445,8 +444,8 @@ class HiveServer2Target:
 
 def _first_line(statement: Statement, redact: Redactor) -> str:
     """The statement's first line for progress and errors: secrets masked, at most 80 wide."""
-    match = SET_ASSIGNMENT.match(statement.text)
-    if match and is_secret_key(match.group(1)):
-        return f"SET {match.group(1)}={MASK}"
+    setting = hive_set(statement.text)
+    if setting and is_secret_key(setting[0]):
+        return f"SET {setting[0]}={MASK}"
     line = redact(statement.first_line)
     return line if len(line) <= _FIRST_LINE_WIDTH else line[: _FIRST_LINE_WIDTH - 3] + "..."

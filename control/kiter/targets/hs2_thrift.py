@@ -30,8 +30,8 @@ from thrift.transport.TSocket import TSocket
 from thrift.transport.TTransport import TBufferedTransport, TTransportException
 
 from kiter.errors import ServiceError
+from kiter.scripts import Statement, hive_set
 from kiter.secrets import NO_SECRETS, Redactor
-from kiter.sqlsplit import Statement
 from kiter.targets.messages import clean_server_message, transport_message
 
 Auth = Literal["NONE", "NOSASL", "LDAP", "KERBEROS"]
@@ -47,7 +47,6 @@ RUNNING_STATES = {
 }
 # Errors that mean the server is unreachable or the connection broke, not that SQL failed.
 TRANSPORT_ERRORS = (TTransportException, OSError, EOFError)
-SET_ASSIGNMENT = re.compile(r"\s*SET\s+([^=\s]+)\s*=(.*)", re.I | re.S)
 # A recorded operation: hs2:<host>:<port>/op/<guid hex>/<secret hex>/<operation type>
 _OPERATION_ID = re.compile(
     r"^hs2:(?P<address>[^/]+)/op/(?P<guid>[0-9a-f]+)/(?P<secret>[0-9a-f]+)/(?P<type>\d+)$"
@@ -181,7 +180,7 @@ def result_rows(
     cursor: hive.Cursor, statement: Statement
 ) -> tuple[list[str] | None, list[tuple[Any, ...]]]:
     description = cursor.description
-    if not description or SET_ASSIGNMENT.match(statement.text):
+    if not description or hive_set(statement.text) is not None:
         # `SET k=v` echoes its pair back; that is not a result a user asked for.
         return None, []
     columns = [str(col[0]) for col in description]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from kiter.errors import Interrupted
-from kiter.lint.pigtokens import split_statements, tokenize, unquote
+from kiter.scripts import pig_statements, substitute_pig_parameters, tokenize, unquote
 from kiter.targets.base import (
     UNWATCHED,
     Abandoned,
@@ -267,7 +267,7 @@ def last_store(text: str, variables: Mapping[str, str]) -> tuple[str, str] | Non
     """(location, field delimiter) of the script's last `STORE alias INTO 'location'`."""
     problems: list[Any] = []
     found = None
-    for statement in split_statements(tokenize(text, problems), problems):
+    for statement in pig_statements(tokenize(text, problems), problems):
         words = statement.tokens
         if len(words) >= 4 and words[0].upper == "STORE" and words[2].upper == "INTO":
             if words[3].kind != "string":
@@ -280,7 +280,7 @@ def last_store(text: str, variables: Mapping[str, str]) -> tuple[str, str] | Non
                     delimiter = _unescaped(words[at + 2].text[1:-1]) or "\t"
             elif "USING" in uses:
                 continue  # another storer: its files are not delimited text
-            found = (_substituted(unquote(words[3].text), variables), delimiter)
+            found = (substitute_pig_parameters(unquote(words[3].text), variables), delimiter)
     return found
 
 
@@ -297,12 +297,6 @@ def _unescaped(body: str) -> str:
         return _ESCAPES.get(escape, escape)
 
     return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", one, body)
-
-
-def _substituted(text: str, variables: Mapping[str, str]) -> str:
-    for key, value in sorted(variables.items(), key=lambda item: -len(item[0])):
-        text = text.replace("${" + key + "}", value).replace("$" + key, value)
-    return text
 
 
 def _schema(folder: Path) -> tuple[list[str], list[int]]:

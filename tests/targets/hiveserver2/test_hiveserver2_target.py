@@ -11,8 +11,8 @@ import pytest
 
 from kiter.errors import ServiceError, UsageError
 from kiter.local.processes import free_port
+from kiter.scripts import split_statements
 from kiter.secrets import Redactor, script_secrets
-from kiter.sqlsplit import split_statements
 from kiter.targets.base import Script
 from kiter.targets.hiveserver2 import HiveServer2Target, _first_line
 from kiter.targets.messages import clean_server_message

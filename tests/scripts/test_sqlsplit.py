@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiter.sqlsplit import Statement, split_statements
+from kiter.scripts import Statement, split_statements
 
 
 def texts(script: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Split a HiveQL script into statements the way the Hive CLI does.
+"""Split a HiveQL script into statements the way the Hive CLI does, and find its `--` comments.
 
 Semicolons end statements unless they sit inside quotes, inside a `--` comment, or are escaped as
 `\\;`. HiveServer2 (and Spark's Thrift server) take one statement per call, so the client splits.
@@ -99,3 +99,17 @@ def _flush(
     text = "".join(buf).rstrip()
     if text:
         statements.append(Statement(text=text, line=start_line, start=start, end=end))
+
+
+def line_comment(line: str) -> str | None:
+    """The text after one line's `--` comment marker (quotes respected), None without one."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif line.startswith("--", i):
+            return line[i + 2 :]
+    return None

@@ -1,8 +1,11 @@
-"""Reading a connector script: its SET lines, its Kinesis tables and loads, where each one stands.
+"""Where a script uses the EMR Kinesis connector: tables stored by its storage handler, loads
+through its stream loader, the stream each one names, the credentials it must not hold.
 
-Pure text: Hive statements come from kiter's own splitter (as the Hive CLI splits them), Pig
-statements from the Pig tokenizer. Every piece carries its offsets in the text, so a caller can
-replace exactly it, and its line, so a message can say where it was.
+Pure text: Hive statements come from the Hive CLI's splitter, Pig statements from the Pig
+tokenizer. Every piece carries its offsets in the text, so a caller can replace exactly it, and its
+line, so a message can say where it was. `mentions` and `streams_named` are the quick readings
+that run on every render; the full readers (`kinesis_tables`, `kinesis_loads`) run where a script
+is rewritten, checked before submit or imported.
 """
 
 from __future__ import annotations
@@ -10,58 +13,91 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from kiter.lint.piglatin import parse_set
-from kiter.lint.pigtokens import Token, split_statements, tokenize, unquote
-from kiter.sqlsplit import split_statements as split_hive
+from kiter.scripts.pigtokens import Token, pig_statements, tokenize, unquote
+from kiter.scripts.setlines import may_begin_key
+from kiter.scripts.sqlsplit import split_statements as split_hive
 
 HIVE_HANDLER = "com.amazon.emr.kinesis.hive.KinesisStorageHandler"
 PIG_LOADER = "com.amazon.emr.kinesis.pig.KinesisStreamLoader"
+_LOADER_NAME = PIG_LOADER.rsplit(".", 1)[-1]
 
-_HIVE_SET = re.compile(r"SET\s+(?:hiveconf:)?(?P<key>[^\s=]+)\s*=(?P<value>.*)", re.I | re.S)
 _CREDENTIAL = re.compile(r"kinesis\.(?:access|secret)key", re.I)
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """One `SET key value` of a script: the key as written (without `hiveconf:`), its span."""
-
-    key: str
-    value: str
-    line: int
-    start: int
-    end: int  # just past the statement's `;` (or its last character)
-
-
-def assignments(text: str, engine: str) -> list[Assignment]:
-    """Every well-formed SET of the script, in order."""
-    found: list[Assignment] = []
-    if engine == "hive":
-        for statement in split_hive(text):
-            match = _HIVE_SET.fullmatch(statement.text)
-            if match:
-                end = statement.end + (text[statement.end : statement.end + 1] == ";")
-                found.append(
-                    Assignment(
-                        match["key"],
-                        match["value"].strip(),
-                        statement.line,
-                        statement.start,
-                        end,
-                    )
-                )
-        return found
-    for pig in split_statements(tokenize(text, []), []):
-        setting = parse_set(pig, text)
-        if isinstance(setting, tuple):
-            end = pig.end + 1 if pig.end >= 0 else pig.tokens[-1].end
-            found.append(Assignment(setting[0], setting[1], pig.line, pig.tokens[0].start, end))
-    return found
 
 
 def credential_lines(text: str) -> list[int]:
     """Lines that name a Kinesis access key or secret key (in any form, comments too)."""
     return sorted({text.count("\n", 0, m.start()) + 1 for m in _CREDENTIAL.finditer(text)})
+
+
+class Mentions(NamedTuple):
+    """Where a script's text names the connector, found in one pass: what tells a caller on the
+    render path which of the readers here (and `set_lines`) it needs to run at all."""
+
+    credentials: bool  # `kinesis.accessKey` / `kinesis.secretKey` appear (comments too)
+    settings: bool  # a word begins with `kinesis` where a SET's key can stand
+    stream_names: tuple[int, ...]  # offsets of `kinesis.stream.name`
+    loaders: tuple[int, ...]  # offsets of `KinesisStreamLoader` (any case)
+
+
+def mentions(lowered: str) -> Mentions | None:
+    """Where the script names the connector, None when it never does; `lowered` is its text in
+    lower case (as the connector's names are matched in any case)."""
+    at = lowered.find("kinesis")
+    if at < 0:
+        return None
+    credentials = settings = False
+    stream_names: list[int] = []
+    loaders: list[int] = []
+    while at >= 0:
+        settings = settings or may_begin_key(lowered, at)
+        after = at + len("kinesis")
+        if lowered.startswith(".stream.name", after):
+            stream_names.append(at)
+        elif lowered.startswith("streamloader", after):
+            loaders.append(at)
+        elif lowered.startswith((".accesskey", ".secretkey"), after):
+            credentials = True
+        at = lowered.find("kinesis", after)
+    return Mentions(credentials, settings, tuple(stream_names), tuple(loaders))
+
+
+# Where a script names the stream it reads: a Kinesis table's property, a Kinesis load's path.
+# Read from the text around the connector's names, without splitting the script.
+_PROPERTY_VALUE = re.compile(r"""["']\s*=\s*["']([^"']*)["']""")
+_LOAD_BEFORE = re.compile(
+    r"""LOAD\s+'([^']*)'\s+USING\s+(?:com\.amazon\.emr\.kinesis\.pig\.)?KinesisStreamLoader""",
+    re.I,
+)
+# What may follow the loader's name when it is given no arguments.
+_NO_ARGUMENTS = re.compile(r"\s*(?:\(\s*\)|;|AS\b)", re.I)
+
+
+def streams_named(text: str, lowered: str, dialect: str, found: Mentions) -> list[tuple[str, int]]:
+    """(stream, offset) of each Kinesis table property (Hive) or Kinesis load (Pig) of the script,
+    read at the names `found` located in `lowered` (this runs on every render)."""
+    streams: list[tuple[str, int]] = []
+    if dialect == "hive":
+        for at in found.stream_names:
+            match = _PROPERTY_VALUE.match(text, at + len("kinesis.stream.name"))
+            if match:
+                streams.append((match.group(1), at))
+        return streams
+    for at in found.loaders:
+        load = lowered.rfind("load", max(0, at - 400), at)
+        match = _LOAD_BEFORE.match(text, load) if load >= 0 else None
+        if match:
+            streams.append((match.group(1), at))
+    return streams
+
+
+def may_give_loader_arguments(text: str, found: Mentions) -> bool:
+    """Whether a Kinesis load of the script can give the loader arguments, without reading it:
+    only the loader's name followed by `()`, `AS` or `;` cannot (a comment there counts as
+    maybe)."""
+    end = len(_LOADER_NAME)
+    return any(not _NO_ARGUMENTS.match(text, at + end) for at in found.loaders)
 
 
 # ---- Hive: tables stored by the Kinesis storage handler ---------------------------------------
@@ -253,7 +289,7 @@ class KinesisLoad:
 def kinesis_loads(text: str) -> list[KinesisLoad]:
     """Every LOAD of the script that goes through the Kinesis stream loader."""
     loads = []
-    for statement in split_statements(tokenize(text, []), []):
+    for statement in pig_statements(tokenize(text, []), []):
         tokens = statement.tokens
         for index, token in enumerate(tokens):
             if token.upper == "LOAD" and index + 3 < len(tokens):
@@ -267,7 +303,7 @@ def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
     path, using, loader = tokens[index + 1], tokens[index + 2], tokens[index + 3]
     if path.kind != "string" or using.upper != "USING":
         return None
-    if loader.text not in (PIG_LOADER, PIG_LOADER.rsplit(".", 1)[-1]):
+    if loader.text not in (PIG_LOADER, _LOADER_NAME):
         return None
     at = index + 4
     arguments: list[tuple[str, int, int]] = []

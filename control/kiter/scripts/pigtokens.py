@@ -1,7 +1,8 @@
 """Pig Latin as tokens and statements, the way Grunt reads them: words, strings, parameters.
 
-Shared by the offline checks (piglatin.py) and by whatever needs a Pig script's statements
-without Pig: it only reads text and never raises on bad input (problems are collected).
+What needs a Pig script's statements without Pig reads them here (the offline checks, the SET
+lines, the Kinesis loads, the Pig target's last STORE). It only reads text and never raises on bad
+input (problems are collected).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kiter.lint.problems import Problem
+from kiter.scripts.problem import Problem
 
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -38,7 +39,7 @@ class Token:
 
 
 @dataclass
-class Statement:
+class PigStatement:
     tokens: list[Token] = field(default_factory=list)
     end: int = -1  # offset of the `;` that closed it, -1 when none did
 
@@ -130,9 +131,9 @@ _GRUNT_COMMANDS = frozenset(
 )  # fmt: skip
 
 
-def split_statements(tokens: list[Token], problems: list[Problem]) -> list[Statement]:
-    statements: list[Statement] = []
-    current = Statement()
+def pig_statements(tokens: list[Token], problems: list[Problem]) -> list[PigStatement]:
+    statements: list[PigStatement] = []
+    current = PigStatement()
     stack: list[tuple[Token, bool]] = []  # open brackets; bool: a FOREACH nested block
     command_line = 0  # the line of a Grunt command being read, else 0
     for index, token in enumerate(tokens):
@@ -142,7 +143,7 @@ def split_statements(tokens: list[Token], problems: list[Problem]) -> list[State
                 current.tokens.append(token)
                 continue
             statements.append(current)
-            current, command_line = Statement(), 0
+            current, command_line = PigStatement(), 0
             if token.text == ";":
                 continue
         if (
@@ -163,7 +164,7 @@ def split_statements(tokens: list[Token], problems: list[Problem]) -> list[State
                 )
             )
             statements.append(current)
-            current = Statement()
+            current = PigStatement()
         if token.kind == "punct" and token.text in "([{":
             nested = token.text == "{" and _opens_nested_block(current)
             stack.append((token, nested))
@@ -175,7 +176,7 @@ def split_statements(tokens: list[Token], problems: list[Problem]) -> list[State
                     current.tokens.append(token)
                     current.end = token.end
                     statements.append(current)
-                    current = Statement()
+                    current = PigStatement()
                     continue
             else:
                 problems.append(Problem(token.line, f"'{token.text}' has no matching opening"))
@@ -191,7 +192,7 @@ def split_statements(tokens: list[Token], problems: list[Problem]) -> list[State
             if current.tokens:
                 current.end = token.start
                 statements.append(current)
-            current = Statement()
+            current = PigStatement()
             continue
         current.tokens.append(token)
     for opener, _ in stack:
@@ -212,7 +213,7 @@ def _starts_statement(token: Token, following: Token | None) -> bool:
     return token.upper in _ONLY_AT_START or (following is not None and following.text == "=")
 
 
-def _opens_nested_block(current: Statement) -> bool:
+def _opens_nested_block(current: PigStatement) -> bool:
     tokens = current.tokens
     return len(tokens) >= 2 and tokens[-2].upper == "FOREACH"
 
