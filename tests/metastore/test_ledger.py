@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from kiter.errors import ConfigError, IterationBusy, Refused
-from kiter.metastore.ledger import HEAD, Ledger, Owner, iso
+from kiter.metastore.items import HEAD
+from kiter.metastore.ledger import Ledger, Owner, iso
 
 from .conftest import CONNECTOR_ITEMS, HASH, RANGE, TABLE, FakeClock, connector_items
 
@@ -212,7 +213,7 @@ def test_a_lease_keeper_fences_by_renewing_a_lease_that_ran_out_if_nobody_took_i
     keeper = LeaseKeeper(holder, holder.claim("orders"), "engine", lambda _: None)
     clock.advance(1000)  # stopped past its lease; nobody took the iteration over
     keeper.fence()
-    assert keeper.claim.lease_expires == clock.now + 300
+    assert keeper.held_claim.lease_expires == clock.now + 300
     clock.advance(301)
     make_ledger(host="beta", pid=202, run_id="run-b").claim("orders")
     with pytest.raises(LeaseLost, match=r"taken over by beta \(pid 202\)\): started nothing"):
