@@ -21,7 +21,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.kinesis.models import Shard
 
-from kiter.local import motorelief, motoserver
+from kiter.local import motodynamodb, motorelief, motoserver
 
 pytestmark = pytest.mark.functional
 REGION = "us-east-1"
@@ -33,11 +33,13 @@ _SHARD_METHODS = ("get_max_sequence_number", "get_min_sequence_number", "get_rec
 def moto_restored() -> Iterator[None]:
     """Each test leaves moto as it found it (the patches are process-wide)."""
     saved = {name: Shard.__dict__[name] for name in _SHARD_METHODS}
+    dynamodb = motodynamodb.installed()
     warnings.simplefilter("ignore", ResourceWarning)
     yield
     BaseModel.__new__ = _ORIGINAL_NEW  # type: ignore[method-assign]
     for name, function in saved.items():
         setattr(Shard, name, function)
+    (motodynamodb.install if dynamodb else motodynamodb.uninstall)()
 
 
 def an_item(n: int) -> Item:
@@ -179,6 +181,7 @@ def test_the_local_server_relieves_moto_every_n_requests_under_its_lock() -> Non
     server = motoserver.make_server("127.0.0.1", 0)
     app: motoserver.OneAtATime = server.app
     assert BaseModel.__dict__["__new__"] is not _ORIGINAL_NEW  # install() ran
+    assert motodynamodb.installed()
     calls: list[dict[str, int]] = []
 
     def relieve() -> None:
