@@ -408,20 +408,27 @@ def test_key_names_that_clash_with_ledger_attributes_are_refused(ddb: Any) -> No
 
 def test_claim_reads_once_and_writes_once(ddb: Any, ledger: Ledger) -> None:
     calls: list[str] = []
+    limits: list[int | None] = []
 
     def count(event_name: str, **_kw: Any) -> None:
         calls.append(event_name.rsplit(".", 1)[-1])
 
+    def limit(params: dict[str, Any], **_kw: Any) -> None:
+        limits.append(params.get("Limit"))
+
     for _ in range(5):
         _run(ledger)
     ddb.meta.events.register("before-call.dynamodb.*", count)
+    ddb.meta.events.register("before-parameter-build.dynamodb.Query", limit)
     try:
         claim = ledger.claim("orders")
         ledger.running(claim, "s", "t")
         ledger.succeed(claim, {})
     finally:
         ddb.meta.events.unregister("before-call.dynamodb.*", count)
+        ddb.meta.events.unregister("before-parameter-build.dynamodb.Query", limit)
     assert calls == ["Query", "TransactWriteItems", "UpdateItem", "TransactWriteItems"]
+    assert limits == [3]  # the head and the two newest iterations, however long the history
 
 
 def test_head_item_sorts_after_every_iteration() -> None:
