@@ -22,6 +22,8 @@ from moto.dynamodb.models.table import Table
 
 from kiter.local import motodynamodb
 
+from .conftest import make_table
+
 pytestmark = pytest.mark.functional
 REGION = "us-east-1"
 
@@ -46,26 +48,6 @@ def moto_restored() -> Iterator[None]:
 
 def digest(function: Any) -> str:
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
-
-
-def make_table(ddb: Any, name: str = "t", *, stream: bool = False) -> None:
-    ddb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "h", "KeyType": "HASH"},
-            {"AttributeName": "r", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "h", "AttributeType": "S"},
-            {"AttributeName": "r", "AttributeType": "S"},
-        ],
-        **(
-            {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
-            if stream
-            else {}
-        ),
-    )
 
 
 def fill(ddb: Any, hash_value: str, count: int, name: str = "t") -> None:

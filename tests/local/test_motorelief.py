@@ -23,6 +23,8 @@ from moto.kinesis.models import Shard
 
 from kiter.local import motodynamodb, motorelief, motoserver
 
+from .conftest import make_table
+
 pytestmark = pytest.mark.functional
 REGION = "us-east-1"
 _ORIGINAL_NEW = BaseModel.__dict__["__new__"]
@@ -48,18 +50,7 @@ def an_item(n: int) -> Item:
 
 def table_with_items(n: int) -> Any:
     ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="t",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "h", "KeyType": "HASH"},
-            {"AttributeName": "r", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "h", "AttributeType": "S"},
-            {"AttributeName": "r", "AttributeType": "S"},
-        ],
-    )
+    make_table(ddb)
     for i in range(n):
         ddb.put_item(TableName="t", Item={"h": {"S": "x"}, "r": {"S": f"{i:05d}"}})
     return ddb
