@@ -7,6 +7,10 @@ lease and the heartbeat never ran: the local clock then says the lease ran out, 
 tried before answering), and `moved()` records the run's new engine handle in the ledger. The
 runner alone decides what happens to a run whose lease is lost.
 
+Words: `Ledger.claim` takes a claim; the keeper's `held_claim` is the claim it holds; a
+`record_*` method writes something into the iteration's item (`record_handle` here,
+`record_boundaries` and `record_staged` on the ledger); a `record` is an `IterationRecord`.
+
 The one window left: a process stopped for longer than a third of its lease *between* a fence
 that succeeded and the start call right after it could still start an engine once its lease was
 taken over. Nothing runs in that window but the start call itself (no read, render or upload).
@@ -54,7 +58,8 @@ class LeaseKeeper:
         self._thread = threading.Thread(target=self._loop, name="kiter-heartbeat", daemon=True)
 
     @property
-    def claim(self) -> Claim:
+    def held_claim(self) -> Claim:
+        """The claim as last renewed (its lease_expires moves with every heartbeat)."""
         return self._claim
 
     @property
@@ -145,9 +150,9 @@ class LeaseKeeper:
 
     def moved(self, handle: Handle) -> None:
         """Record the run's new engine handle; Abandoned when the lease is gone."""
-        self.record(handle)
+        self.record_handle(handle)
 
-    def record(self, handle: Handle) -> None:
+    def record_handle(self, handle: Handle) -> None:
         """The run is `handle` now: the ledger says so before anyone waits for it."""
         try:
             with self._lock:

@@ -141,7 +141,7 @@ class Runner:
             read=read,
             seconds=timer.totals(),
         )
-        self._record_outcome(keeper.claim, result, target.name, rendered.sha256)
+        self._record_outcome(keeper.held_claim, result, target.name, rendered.sha256)
         return result
 
     def stage(
@@ -165,9 +165,9 @@ class Runner:
         with signals_deferred():
             if claim.prior is not None and claim.prior.state == "SUCCEEDED":
                 # Staging a finished iteration again changes nothing the ledger says happened.
-                self.ledger.restore(keeper.claim)
+                self.ledger.restore(keeper.held_claim)
             else:
-                self.ledger.fail(keeper.claim, f"{STAGED_NOT_RUN}: `kiter submit` runs it")
+                self.ledger.fail(keeper.held_claim, f"{STAGED_NOT_RUN}: `kiter submit` runs it")
         return read
 
     def preflight(
@@ -265,7 +265,7 @@ class Runner:
             raise
         except KeyboardInterrupt:
             keeper.stop()
-            self._record_failure(keeper.claim, "interrupted")
+            self._record_failure(keeper.held_claim, "interrupted")
             raise Interrupted(
                 f"iteration {claim.iteration} of {claim.logical} interrupted and marked FAILED"
             ) from None
@@ -273,11 +273,13 @@ class Runner:
             keeper.stop()
             _redact_error(exc, redact)
             interrupted = "interrupted: " if isinstance(exc, Interrupted) else ""
-            self._record_failure(keeper.claim, f"{interrupted}{exc}")
+            self._record_failure(keeper.held_claim, f"{interrupted}{exc}")
             raise
         except BaseException as exc:
             keeper.stop()
-            self._record_failure(keeper.claim, redact(f"kiter failed: {type(exc).__name__}: {exc}"))
+            self._record_failure(
+                keeper.held_claim, redact(f"kiter failed: {type(exc).__name__}: {exc}")
+            )
             raise
         keeper.stop()
 
@@ -286,7 +288,7 @@ class Runner:
     def _execute(self, engine: Target, keeper: LeaseKeeper, script: Script, wait: bool) -> Outcome:
         """Follow a run an earlier attempt left going, else start one; its handle is in the ledger
         before anyone waits for it."""
-        earlier = self._earlier_run(engine, keeper.claim, script)
+        earlier = self._earlier_run(engine, keeper.held_claim, script)
         if earlier is not None:
             self.echo(f"following {earlier.id}, started by an earlier attempt of this iteration")
             self._record_handle(engine, keeper, earlier)
@@ -312,15 +314,15 @@ class Runner:
 
     def _record_handle(self, engine: Target, keeper: LeaseKeeper, handle: Handle) -> None:
         try:
-            keeper.record(handle)
+            keeper.record_handle(handle)
         except Abandoned as exc:
-            self._let_go(engine, keeper.claim, exc.handle)
+            self._let_go(engine, keeper.held_claim, exc.handle)
 
     def _follow(self, engine: Target, keeper: LeaseKeeper, handle: Handle) -> Outcome:
         try:
             return engine.follow(handle, keeper)
         except Abandoned as exc:
-            self._let_go(engine, keeper.claim, exc.handle)
+            self._let_go(engine, keeper.held_claim, exc.handle)
 
     def _let_go(self, engine: Target, claim: Claim, handle: Handle) -> NoReturn:
         """The lease is gone: cancel what we started unless the new holder follows it."""

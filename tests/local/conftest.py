@@ -7,12 +7,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kiter.local.stack import LocalStack
 
 MakeStack = Callable[..., LocalStack]
+
+
+def make_table(ddb: Any, name: str = "t", *, stream: bool = False) -> None:
+    """A table keyed h (hash) and r (range), both strings, in moto (the relief tests' table)."""
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "h", "KeyType": "HASH"},
+            {"AttributeName": "r", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "h", "AttributeType": "S"},
+            {"AttributeName": "r", "AttributeType": "S"},
+        ],
+        **(
+            {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
+            if stream
+            else {}
+        ),
+    )
 
 
 @pytest.fixture

@@ -21,7 +21,9 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.kinesis.models import Shard
 
-from kiter.local import motorelief, motoserver
+from kiter.local import motodynamodb, motorelief, motoserver
+
+from .conftest import make_table
 
 pytestmark = pytest.mark.functional
 REGION = "us-east-1"
@@ -33,11 +35,13 @@ _SHARD_METHODS = ("get_max_sequence_number", "get_min_sequence_number", "get_rec
 def moto_restored() -> Iterator[None]:
     """Each test leaves moto as it found it (the patches are process-wide)."""
     saved = {name: Shard.__dict__[name] for name in _SHARD_METHODS}
+    dynamodb = motodynamodb.installed()
     warnings.simplefilter("ignore", ResourceWarning)
     yield
     BaseModel.__new__ = _ORIGINAL_NEW  # type: ignore[method-assign]
     for name, function in saved.items():
         setattr(Shard, name, function)
+    (motodynamodb.install if dynamodb else motodynamodb.uninstall)()
 
 
 def an_item(n: int) -> Item:
@@ -46,18 +50,7 @@ def an_item(n: int) -> Item:
 
 def table_with_items(n: int) -> Any:
     ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="t",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "h", "KeyType": "HASH"},
-            {"AttributeName": "r", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "h", "AttributeType": "S"},
-            {"AttributeName": "r", "AttributeType": "S"},
-        ],
-    )
+    make_table(ddb)
     for i in range(n):
         ddb.put_item(TableName="t", Item={"h": {"S": "x"}, "r": {"S": f"{i:05d}"}})
     return ddb
@@ -179,6 +172,7 @@ def test_the_local_server_relieves_moto_every_n_requests_under_its_lock() -> Non
     server = motoserver.make_server("127.0.0.1", 0)
     app: motoserver.OneAtATime = server.app
     assert BaseModel.__dict__["__new__"] is not _ORIGINAL_NEW  # install() ran
+    assert motodynamodb.installed()
     calls: list[dict[str, int]] = []
 
     def relieve() -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from kiter.errors import ConfigError, IterationBusy, Refused
-from kiter.metastore.ledger import HEAD, Ledger, Owner, iso
+from kiter.metastore.items import HEAD
+from kiter.metastore.ledger import Ledger, Owner, iso
 
 from .conftest import CONNECTOR_ITEMS, HASH, RANGE, TABLE, FakeClock, connector_items
 
@@ -212,7 +213,7 @@ def test_a_lease_keeper_fences_by_renewing_a_lease_that_ran_out_if_nobody_took_i
     keeper = LeaseKeeper(holder, holder.claim("orders"), "engine", lambda _: None)
     clock.advance(1000)  # stopped past its lease; nobody took the iteration over
     keeper.fence()
-    assert keeper.claim.lease_expires == clock.now + 300
+    assert keeper.held_claim.lease_expires == clock.now + 300
     clock.advance(301)
     make_ledger(host="beta", pid=202, run_id="run-b").claim("orders")
     with pytest.raises(LeaseLost, match=r"taken over by beta \(pid 202\)\): started nothing"):
@@ -407,20 +408,27 @@ def test_key_names_that_clash_with_ledger_attributes_are_refused(ddb: Any) -> No
 
 def test_claim_reads_once_and_writes_once(ddb: Any, ledger: Ledger) -> None:
     calls: list[str] = []
+    limits: list[int | None] = []
 
     def count(event_name: str, **_kw: Any) -> None:
         calls.append(event_name.rsplit(".", 1)[-1])
 
+    def limit(params: dict[str, Any], **_kw: Any) -> None:
+        limits.append(params.get("Limit"))
+
     for _ in range(5):
         _run(ledger)
     ddb.meta.events.register("before-call.dynamodb.*", count)
+    ddb.meta.events.register("before-parameter-build.dynamodb.Query", limit)
     try:
         claim = ledger.claim("orders")
         ledger.running(claim, "s", "t")
         ledger.succeed(claim, {})
     finally:
         ddb.meta.events.unregister("before-call.dynamodb.*", count)
+        ddb.meta.events.unregister("before-parameter-build.dynamodb.Query", limit)
     assert calls == ["Query", "TransactWriteItems", "UpdateItem", "TransactWriteItems"]
+    assert limits == [3]  # the head and the two newest iterations, however long the history
 
 
 def test_head_item_sorts_after_every_iteration() -> None:

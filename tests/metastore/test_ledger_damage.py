@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from kiter.errors import ConfigError, LedgerDamaged
-from kiter.metastore.ledger import HEAD, Ledger
+from kiter.metastore.items import HEAD
+from kiter.metastore.ledger import Ledger
 
 from .conftest import HASH, RANGE, TABLE
 

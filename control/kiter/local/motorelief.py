@@ -23,9 +23,10 @@ What moto keeps for ever or does in O(everything), and what this module does abo
    (2 ``MetricDatum`` per call) into ``CloudWatchBackend.metric_data``, a list never trimmed.
    ``trim_cloudwatch()`` drops data points older than ``keep_seconds``.
 
-Left alone: ``DynamoDBBackend.transact_write_items`` deep-copies every table it names for its
-rollback, O(table) per transaction; with the registry off those copies are freed at once, and the
-ledger's tables stay small (one head and one item per iteration).
+4. DynamoDB. ``transact_write_items`` deep-copies every table it names (for its rollback) and
+   ``Table.query`` sorts the whole table: both O(table) per request, so the ledger's per-iteration
+   cost grew with its history. ``kiter.local.motodynamodb`` makes them O(what they touch);
+   ``install()`` switches it on.
 
 Call ``install()`` once at start-up and ``relieve()`` periodically with the server's request
 lock held (moto's backends have no locks of their own).
@@ -195,9 +196,13 @@ def trim_cloudwatch(now: float | None = None, keep_seconds: float = CLOUDWATCH_K
 
 
 def install() -> None:
-    """Once, before serving: stop the registry, make Kinesis puts and reads O(1)/O(returned)."""
+    """Once, before serving: stop the registry, make Kinesis puts and reads O(1)/O(returned),
+    DynamoDB transactions and queries O(the items they touch)."""
+    from kiter.local import motodynamodb
+
     stop_model_tracking()
     patch_kinesis_shard()
+    motodynamodb.install()
 
 
 def relieve(now: float | None = None) -> dict[str, int]:

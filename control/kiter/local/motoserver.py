@@ -1,8 +1,8 @@
 """The local stack's AWS endpoint: moto's server, answering one request at a time.
 
-moto's own server handles requests on many threads with no lock around its backends, and a
-DynamoDB transaction whose condition fails restores a copy of the table taken when it began,
-erasing writes that landed meanwhile. DynamoDB's writes are atomic, and kiter's ledger relies on
+moto's own server handles requests on many threads with no lock around its backends, and
+(moto as it is) a DynamoDB transaction whose condition fails restores a copy of the table taken
+when it began, erasing writes that landed meanwhile. DynamoDB's writes are atomic, and kiter's ledger relies on
 that, so the embedded endpoint serialises requests. It also keeps moto's memory bounded for a stack
 left up for days (see kiter.local.motorelief): every RELIEVE_EVERY requests, under the same lock.
 Run: python -m kiter.local.motoserver -p PORT

@@ -1,37 +1,38 @@
 """Holding a claimed iteration in the ledger: heartbeats, the run's handle, boundaries, outcomes.
 
 Every write here is conditional on the claim's lease token: a holder whose lease was taken over
-gets `LeaseLost` and changes nothing its successor wrote.
+gets `LeaseLost` and changes nothing its successor wrote. This part takes no claim (claiming.py
+does) and reads only to say who took a lost lease over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from kiter.errors import LeaseLost, Refused
-from kiter.metastore.dynamo import ConditionFailed, Dynamo, to_av
-from kiter.metastore.items import HEAD, REMOVE_LEASE, LedgerItems
-from kiter.metastore.iterations import Claim, Lease, iso
+from kiter.metastore.dynamo import ConditionFailed, to_av
+from kiter.metastore.items import HEAD, REMOVE_LEASE
+from kiter.metastore.iterations import Claim, iso
+from kiter.metastore.ledgertable import LedgerTable
+from kiter.metastore.reads import LedgerReads
 
 
-class HoldingWrites:
-    """The ledger's writes under a claim (mixed into Ledger, which provides what is declared)."""
+class LedgerHolding:
+    """The ledger's writes under a claim, on the table the ledger hands it."""
 
-    db: Dynamo
-    items: LedgerItems
-    clock: Callable[[], float]
-    lease_seconds: int
-    table: str
-
-    def lease(self, logical: str) -> Lease | None: ...  # Ledger's
+    def __init__(self, table: LedgerTable, reads: LedgerReads) -> None:
+        self.table = table
+        self.db = table.db  # the table's own, not copies
+        self.items = table.items
+        self.reads = reads
 
     # ---- holding ------------------------------------------------------------------------------
 
     def _lost(self, claim: Claim) -> LeaseLost:
-        lease = self.lease(claim.logical)
-        if lease is not None and lease.token != claim.token and lease.expires > self.clock():
+        lease = self.reads.lease(claim.logical)
+        if lease is not None and lease.token != claim.token and lease.expires > self.table.clock():
             return LeaseLost(lease.busy_message())
         return LeaseLost(
             f"iteration {claim.iteration} of {claim.logical} is no longer held by this run: "
@@ -60,7 +61,7 @@ class HoldingWrites:
 
     def heartbeat(self, claim: Claim) -> Claim:
         """Extend the lease by lease_seconds from now; LeaseLost when it was lost."""
-        expires = self.clock() + self.lease_seconds
+        expires = self.table.clock() + self.table.lease_seconds
         values = {":token": claim.token, ":expires": expires, ":one": 1}
         try:
             self.db.transact(
@@ -95,7 +96,7 @@ class HoldingWrites:
             claim,
             f"confirm the lease on iteration {claim.iteration} of {claim.logical}",
             "SET #fenced = :now",
-            {":now": iso(self.clock()), ":until": until},
+            {":now": iso(self.table.clock()), ":until": until},
             condition="#token = :token AND #expires >= :until",
         )
 
@@ -103,7 +104,7 @@ class HoldingWrites:
         self, claim: Claim, submission_id: str, target: str, *, script_sha256: str = ""
     ) -> None:
         """The run was started (or is followed) as `submission_id`: state RUNNING."""
-        now = iso(self.clock())
+        now = iso(self.table.clock())
         self._item_update(
             claim,
             f"mark iteration {claim.iteration} of {claim.logical} RUNNING",
@@ -202,7 +203,7 @@ class HoldingWrites:
         if prior is None:
             item_write: dict[str, Any] = {
                 "Delete": {
-                    "TableName": self.table,
+                    "TableName": self.table.name,
                     "Key": key,
                     "ConditionExpression": "#token = :token",
                     "ExpressionAttributeNames": self.db.names_for("#token"),
@@ -250,7 +251,7 @@ class HoldingWrites:
         *,
         submission_id: str = "",
     ) -> None:
-        now = iso(self.clock())
+        now = iso(self.table.clock())
         item_set = "SET #state = :state, #reason = :reason"
         if state != "RUNNING":
             item_set += ", #finished = :now"

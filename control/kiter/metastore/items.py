@@ -132,8 +132,12 @@ class LedgerItems:
                 f"logical name {logical!r} starts with kiter's reserved prefix {self.prefix!r}"
             )
 
+    def hash_value(self, logical: str) -> dict[str, str]:
+        """The hash key's AttributeValue for every item of `logical`."""
+        return {"S": self.prefix + logical}
+
     def key(self, logical: str, range_value: str) -> dict[str, Any]:
-        return {self.hash_key: {"S": self.prefix + logical}, self.range_key: {"S": range_value}}
+        return {self.hash_key: self.hash_value(logical), self.range_key: {"S": range_value}}
 
     def item_key(self, logical: str, iteration: int) -> dict[str, Any]:
         return self.key(logical, f"{iteration:010d}")
@@ -155,7 +159,8 @@ class LedgerItems:
             f"ledger item {which} of {logical} in table {self.table} is damaged: {why}"
         )
 
-    def record(self, logical: str, item: Mapping[str, Any]) -> IterationRecord:
+    def parse_record(self, logical: str, item: Mapping[str, Any]) -> IterationRecord:
+        """The iteration record an iteration item holds; LedgerDamaged when it is malformed."""
         which = self.range_of(item)
         try:
             values = from_item(item)
@@ -188,7 +193,8 @@ class LedgerItems:
         except (_Damage, KeyError, ValueError, TypeError) as exc:
             raise self._damaged(logical, f"{which!r} (iteration)", str(exc)) from None
 
-    def head(self, logical: str, item: Mapping[str, Any]) -> Head:
+    def parse_head(self, logical: str, item: Mapping[str, Any]) -> Head:
+        """The head a head item holds; LedgerDamaged when it is malformed."""
         try:
             values = from_item(item)
             lease = None

@@ -13,7 +13,11 @@ This room never reads or writes the connector's own items (their layout is undoc
 key it builds starts with the prefix, every Query names a `kiter#` hash key, and the one Scan
 (`summary`, `any_running`) filters on the prefix and ignores range keys that are not kiter's.
 It knows nothing of targets, rendering or the stream; the runner sequences it with them.
-Keys and parsing are items.py's; the writes under a held claim are holding.py's.
+
+`Ledger` owns three parts that share one `LedgerTable` (ledgertable.py: the table's calls and
+keys, owner, clock, lease length, each stored once): `reads` (reads.py), `claiming`
+(claiming.py: taking an iteration under a lease) and `holding` (holding.py: the writes under a
+held claim). Its methods are the rest of kiter's one way in; keys and parsing are items.py's.
 
 Invariant: head.next = (last SUCCEEDED iteration in sequence) + 1, from head.first (0 unless the
 logical name ran elsewhere before kiter took it over). A claim without an explicit number takes
@@ -24,25 +28,12 @@ refused otherwise: iteration N > first starts where iteration N-1 ended, or not 
 
 from __future__ import annotations
 
-import contextlib
-import random
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from kiter.errors import ConfigError, IterationBusy, LedgerDamaged, Refused, ServiceError
-from kiter.metastore.dynamo import ConditionFailed, Dynamo, from_item
-from kiter.metastore.holding import HoldingWrites
-from kiter.metastore.items import (
-    ATTRIBUTES,
-    BINDING,
-    BINDING_WRITE,
-    HEAD,
-    LedgerItems,
-    attribute,
-)
+from kiter.metastore.claiming import LedgerClaiming
+from kiter.metastore.holding import LedgerHolding
 from kiter.metastore.iterations import (
     Claim,
     Head,
@@ -52,6 +43,7 @@ from kiter.metastore.iterations import (
     epoch,
     iso,
 )
+from kiter.metastore.ledgertable import LedgerTable
 from kiter.metastore.reads import LedgerReads
 
 __all__ = [
@@ -66,25 +58,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class _ClaimPlan:
-    """Everything one claim attempt read, and the iteration it is about to take."""
-
-    logical: str
-    iteration: int
-    head: Head | None
-    existing: IterationRecord | None  # the iteration as it stands (None: never claimed)
-    previous: IterationRecord | None  # iteration - 1
-    now: float
-    target: str
-    notes: tuple[str, ...]
-
-    @property
-    def next(self) -> int:
-        return self.head.next if self.head else 0
-
-
-class Ledger(LedgerReads, HoldingWrites):
+class Ledger:
     """The iteration ledger of every logical name in one table."""
 
     def __init__(
@@ -102,296 +76,90 @@ class Ledger(LedgerReads, HoldingWrites):
         max_races: int = 8,
         checkpoint_table: str | None = None,
     ) -> None:
-        self.items = LedgerItems(table, hash_key, range_key, prefix)
-        self.table = table
-        self.hash_key = hash_key
-        self.range_key = range_key
-        self.owner = owner
-        self.lease_seconds = lease_seconds
-        self.clock = clock
-        self.prefix = prefix
-        self.sleep = sleep
-        self.max_races = max_races
-        # Where the binding item lives: the checkpoint table the connector's items are in.
-        self.checkpoint_table = checkpoint_table or table
-        self.db = Dynamo(client, table, {"#hk": hash_key, "#rk": range_key} | ATTRIBUTES)
-
-    # ---- claiming -----------------------------------------------------------------------------
-
-    def claim(
-        self,
-        logical: str,
-        iteration: int | None = None,
-        *,
-        target: str = "",
-    ) -> Claim:
-        """Take the next iteration of `logical` (or iteration `iteration`) under a lease.
-
-        Raises IterationBusy while another claim's lease is live, Refused for an iteration past
-        the next one, LedgerDamaged when the items it must start from are missing or malformed,
-        ConfigError for a negative one.
-        """
-        self.items.check_logical(logical)
-        if iteration is not None and iteration < 0:
-            raise ConfigError(f"iteration {iteration} of {logical}: iterations count from 0")
-        for race in range(self.max_races):
-            plan = self._plan_claim(logical, iteration, target)
-            try:
-                return self._write_claim(plan)
-            except ConditionFailed as lost:
-                if BINDING_WRITE in lost.failed:
-                    raise self._bound_elsewhere(logical) from None
-                # Someone changed the head or the item since we read them: read again.
-                self.sleep(random.uniform(0.005, 0.02) * (race + 1))
-        lease = self.lease(logical)
-        if lease is not None and lease.expires > self.clock():
-            raise IterationBusy(lease.busy_message())
-        raise ServiceError(
-            f"could not claim an iteration of {logical}: the ledger changed under "
-            f"{self.max_races} attempts in a row"
-        )
-
-    def _plan_claim(self, logical: str, iteration: int | None, target: str) -> _ClaimPlan:
-        head, items = self._top(logical)
-        notes: tuple[str, ...] = ()
-        if head is None and items:
-            head = self._rebuild_head(logical)
-            notes = (
-                f"the ledger head of {logical} was missing: rebuilt from its items "
-                f"(next iteration {head.next})",
-            )
-        now = self.clock()
-        if head is not None and head.lease is not None and head.lease.expires > now:
-            raise IterationBusy(head.lease.busy_message())
-        next_n = head.next if head else 0
-        first = head.first if head else 0
-        number = next_n if iteration is None else iteration
-        if number > next_n:
-            raise Refused(
-                f"iteration {number} of {logical} cannot start: iteration {next_n} has not "
-                f"SUCCEEDED yet (iterations run in order; the next one is {next_n})"
-            )
-        if number < first:
-            raise Refused(
-                f"iteration {number} of {logical} ran before kiter kept its ledger "
-                f"(kiter's first iteration of it is {first})"
-            )
-        # The Query returned the two highest items, so next and next-1 are known when they
-        # exist; only a re-run of an older iteration needs another read.
-        missing = [n for n in (number, number - 1) if first <= n < next_n and n not in items]
-        if missing:
-            items |= self._get_many(logical, missing)
-        if number < next_n and number not in items:
-            raise LedgerDamaged(
-                f"iteration {number} of {logical} is missing from the ledger although the next "
-                f"iteration is {next_n}: it cannot be run again"
-            )
-        if number - 1 >= first and number - 1 not in items:
-            raise LedgerDamaged(
-                f"iteration {number - 1} of {logical} is missing from the ledger: iteration "
-                f"{number} starts where it ended, so it cannot run (restore the item, or start "
-                "a new logical name)"
-            )
-        return _ClaimPlan(
-            logical=logical,
-            iteration=number,
-            head=head,
-            existing=self.items.record(logical, items[number]) if number in items else None,
-            previous=self.items.record(logical, items[number - 1]) if number - 1 in items else None,
-            now=now,
-            target=target,
-            notes=notes,
-        )
-
-    def _rebuild_head(self, logical: str) -> Head:
-        """A head from the iteration items (it was deleted), or LedgerDamaged when they have gaps.
-
-        By the invariant, the highest item is the frontier: SUCCEEDED means next is the one
-        after it, anything else means it is next. Written only if no head appeared meanwhile.
-        """
-        records = self.history(logical)
-        numbers = [r.iteration for r in records]
-        first, last = numbers[0], numbers[-1]
-        gaps = sorted(set(range(first, last + 1)) - set(numbers))
-        if gaps:
-            raise LedgerDamaged(
-                f"the ledger head of {logical} is missing and iteration {gaps[0]} is too: "
-                "kiter cannot tell where the logical name stands"
-            )
-        now = self.clock()
-        held = [r for r in records if r.lease_expires and r.lease_expires > now and r.owner]
-        if held:
-            owner = held[-1].owner
-            assert owner is not None
-            raise IterationBusy(
-                f"iteration {held[-1].iteration} of {logical} is running on {owner.host} "
-                f"(pid {owner.pid}); its ledger head is missing and is rebuilt after it ends"
-            )
-        next_n = last + 1 if records[-1].state == "SUCCEEDED" else last
-        body = self.db.update(
-            self.items.key(logical, HEAD),
-            "SET #next = :next, #first = :first, #version = :one",
-            "attribute_not_exists(#hk)",
-            {":next": next_n, ":first": first, ":one": 1},
-        )
-        with contextlib.suppress(ConditionFailed):  # another claimer rebuilt it first
-            self.db.update_item(f"rebuild the ledger head of {logical}", body)
-        head = self.head(logical)
-        assert head is not None
-        return head
-
-    def _write_claim(self, plan: _ClaimPlan) -> Claim:
-        logical, number, head = plan.logical, plan.iteration, plan.head
-        lease = head.lease if head else None
-        token = uuid.uuid4().hex
-        expires = plan.now + self.lease_seconds
-        stamp = iso(plan.now)
-        owner = self.owner
-        head_values = {
-            ":next": plan.next,
-            ":token": token,
-            ":number": number,
-            ":host": owner.host,
-            ":pid": owner.pid,
-            ":run": owner.run_id,
-            ":since": stamp,
-            ":expires": expires,
-        }
-        take_lease = (
-            "#next = :next, #token = :token, #lease_iteration = :number, #lease_host = :host, "
-            "#lease_pid = :pid, #lease_run = :run, #lease_since = :since, #expires = :expires"
-        )
-        if head is None:
-            head_write = self.db.update(
-                self.items.key(logical, HEAD),
-                f"SET {take_lease}, #version = :one",
-                "attribute_not_exists(#hk)",
-                head_values | {":one": 1},
-            )
-        else:
-            head_write = self.db.update(
-                self.items.key(logical, HEAD),
-                f"SET {take_lease}, #version = :version_after",
-                "#version = :version",
-                head_values | {":version": head.version, ":version_after": head.version + 1},
-            )
-        existing = plan.existing
-        attempt = (existing.attempts if existing else 0) + 1
-        took_over = (
-            f"took over the expired lease of {lease.owner.host} (pid {lease.owner.pid})"
-            if lease is not None and lease.iteration == number and existing is not None
-            else ""
-        )
-        item_write = self.db.update(
-            self.items.item_key(logical, number),
-            "SET #state = :claimed, #attempts = :attempt, #owner = :owner, #token = :token, "
-            "#expires = :expires, #target = :target, #sha = :empty, "
-            "#created = if_not_exists(#created, :now), #claimed = :now, #started = :empty, "
-            "#finished = :empty, #submission = :empty, #reason = :note",
-            "#attempts = :attempts_before" if existing else "attribute_not_exists(#hk)",
-            {
-                ":claimed": "CLAIMED",
-                ":attempt": attempt,
-                ":owner": owner.to_json(),
-                ":token": token,
-                ":expires": expires,
-                ":target": plan.target,
-                ":now": stamp,
-                ":empty": "",
-                ":note": took_over,
-                ":attempts_before": existing.attempts if existing else 0,
-            },
-        )
-        writes = [head_write, item_write, self._binding_write(logical)]
-        if lease is not None and lease.iteration != number:
-            # The expired holder was on another iteration (a re-run of an old one): close it.
-            writes.append(
-                self.db.update(
-                    self.items.item_key(logical, lease.iteration),
-                    "SET #state = :failed, #reason = :why, #finished = :now "
-                    "REMOVE #token, #expires",
-                    "attribute_exists(#hk) AND #token = :old",
-                    {
-                        ":failed": "FAILED",
-                        ":why": f"lease of {lease.owner.host} (pid {lease.owner.pid}) expired",
-                        ":now": stamp,
-                        ":old": lease.token,
-                    },
-                )
-            )
-        self.db.transact(f"claim iteration {number} of {logical}", *writes)
-        record = replace(
-            existing or IterationRecord(logical=logical, iteration=number, state="", created=stamp),
-            state="CLAIMED",
-            attempts=attempt,
+        self.table = LedgerTable.open(
+            client,
+            table,
+            hash_key,
+            range_key,
             owner=owner,
-            lease_expires=expires,
-            target=plan.target,
-            script_sha256="",
-            claimed=stamp,
-            started="",
-            finished="",
-            submission_id="",
-            reason=took_over,
+            lease_seconds=lease_seconds,
+            clock=clock,
+            prefix=prefix,
+            checkpoint_table=checkpoint_table,
         )
-        return Claim(
-            logical=logical,
-            iteration=number,
-            attempt=attempt,
-            rerun=existing is not None,
-            previous=plan.previous,
-            record=record,
-            owner=owner,
-            token=token,
-            lease_expires=expires,
-            advances=number == plan.next,
-            prior=existing,
-            notes=plan.notes,
-        )
+        self.reads = LedgerReads(self.table)
+        self.claiming = LedgerClaiming(self.table, self.reads, sleep=sleep, max_races=max_races)
+        self.holding = LedgerHolding(self.table, self.reads)
+
+    @property
+    def owner(self) -> Owner:
+        return self.table.owner
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.table.clock
+
+    @property
+    def lease_seconds(self) -> int:
+        return self.table.lease_seconds
+
+    # ---- claiming (claiming.py) ---------------------------------------------------------------
+
+    def claim(self, logical: str, iteration: int | None = None, *, target: str = "") -> Claim:
+        return self.claiming.claim(logical, iteration, target=target)
 
     def start_at(self, logical: str, first: int) -> None:
-        """Begin kiter's ledger of a logical name that ran elsewhere up to iteration first-1
-        (`kiter import --next-iteration`): its first claim takes `first`. Refused when kiter
-        already has history for it."""
-        self.items.check_logical(logical)
-        head, items = self._top(logical)
-        if head is not None or items:
-            raise Refused(
-                f"kiter already has a ledger for {logical} (next iteration "
-                f"{head.next if head else max(items)}): --next-iteration starts new ones only"
-            )
-        body = self.db.update(
-            self.items.key(logical, HEAD),
-            "SET #next = :first, #first = :first, #version = :one",
-            "attribute_not_exists(#hk)",
-            {":first": first, ":one": 1},
-        )
-        try:
-            self.db.update_item(f"start the ledger of {logical} at {first}", body)
-        except ConditionFailed:
-            raise Refused(f"kiter already has a ledger for {logical}") from None
+        self.claiming.start_at(logical, first)
 
-    def _binding_write(self, logical: str) -> dict[str, Any]:
-        """The checkpoint table's note of which ledger table keeps this logical name."""
-        return self.db.update(
-            self.items.key(logical, BINDING),
-            "SET #ledger_table = :mine",
-            "attribute_not_exists(#hk) OR #ledger_table = :mine",
-            {":mine": self.table},
-            table=self.checkpoint_table,
-        )
+    # ---- holding a claim (holding.py) ---------------------------------------------------------
 
-    def _bound_elsewhere(self, logical: str) -> ConfigError:
-        item = self.db.call(
-            "get_item",
-            f"read the ledger binding of {logical}",
-            TableName=self.checkpoint_table,
-            Key=self.items.key(logical, BINDING),
-            ConsistentRead=True,
-        ).get("Item", {})
-        other = from_item(item).get(attribute("#ledger_table"), "another table")
-        return ConfigError(
-            f"logical name {logical} of checkpoint table {self.checkpoint_table} is kept by the "
-            f"ledger in table {other}, not {self.table}: two ledgers would run its iterations "
-            "twice; use the same [metastore] ledger_table, or another logical name"
-        )
+    def heartbeat(self, claim: Claim) -> Claim:
+        return self.holding.heartbeat(claim)
+
+    def confirm(self, claim: Claim, *, until: float) -> None:
+        self.holding.confirm(claim, until=until)
+
+    def running(
+        self, claim: Claim, submission_id: str, target: str, *, script_sha256: str = ""
+    ) -> None:
+        self.holding.running(claim, submission_id, target, script_sha256=script_sha256)
+
+    def record_boundaries(self, claim: Claim, shards: Mapping[str, Mapping[str, Any]]) -> None:
+        self.holding.record_boundaries(claim, shards)
+
+    def record_staged(self, claim: Claim, name: str, facts: Mapping[str, Any]) -> None:
+        self.holding.record_staged(claim, name, facts)
+
+    def succeed(self, claim: Claim, stats: Mapping[str, Any]) -> None:
+        self.holding.succeed(claim, stats)
+
+    def fail(self, claim: Claim, reason: str) -> None:
+        self.holding.fail(claim, reason)
+
+    def detach(self, claim: Claim, submission_id: str) -> None:
+        self.holding.detach(claim, submission_id)
+
+    def restore(self, claim: Claim) -> None:
+        self.holding.restore(claim)
+
+    # ---- reading (reads.py) -------------------------------------------------------------------
+
+    def get(self, logical: str, n: int) -> IterationRecord | None:
+        return self.reads.get(logical, n)
+
+    def head(self, logical: str) -> Head | None:
+        return self.reads.head(logical)
+
+    def lease(self, logical: str) -> Lease | None:
+        return self.reads.lease(logical)
+
+    def history(
+        self, logical: str, *, newest_first: bool = False, limit: int | None = None
+    ) -> list[IterationRecord]:
+        return self.reads.history(logical, newest_first=newest_first, limit=limit)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        return self.reads.summary()
+
+    def any_running(self) -> list[Lease]:
+        return self.reads.any_running()

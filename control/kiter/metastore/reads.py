@@ -1,40 +1,39 @@
 """Reading the ledger: one iteration, a head, a history page by page, a summary of the table.
 
-Every Query names a `kiter#` hash key; the one Scan (`summary`, `any_running`) filters on the
+Every Query names a `kiter#` hash key and reads a bounded key range (the head and the two newest
+iterations; history a page at a time); the one Scan (`summary`, `any_running`) filters on the
 prefix and skips range keys that are not kiter's. Reads are consistent: a claim decides on them.
+This part writes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from kiter.metastore.dynamo import Dynamo, to_av
-from kiter.metastore.items import HEAD, HIGH, LOW, STATES, LedgerItems
+from kiter.metastore.dynamo import to_av
+from kiter.metastore.items import HEAD, HIGH, LOW, STATES
 from kiter.metastore.iterations import Head, IterationRecord, Lease
+from kiter.metastore.ledgertable import LedgerTable
 
 
 class LedgerReads:
-    """The ledger's reads (mixed into Ledger, which provides what is declared)."""
+    """The ledger's reads, on the table the ledger hands it."""
 
-    db: Dynamo
-    items: LedgerItems
-    table: str
-    hash_key: str
-    range_key: str
-    prefix: str
+    def __init__(self, table: LedgerTable) -> None:
+        self.table = table
+        self.db = table.db  # the table's own, not copies
+        self.items = table.items
 
-    clock: Callable[[], float]
-
-    def _top(self, logical: str) -> tuple[Head | None, dict[int, dict[str, Any]]]:
+    def top(self, logical: str) -> tuple[Head | None, dict[int, dict[str, Any]]]:
         """The head item and the two highest-numbered iteration items, in one Query."""
         out = self.db.call(
             "query",
             f"read the ledger of {logical}",
-            TableName=self.table,
+            TableName=self.table.name,
             KeyConditionExpression="#hk = :h",
-            ExpressionAttributeNames={"#hk": self.hash_key},
-            ExpressionAttributeValues={":h": {"S": self.prefix + logical}},
+            ExpressionAttributeNames=self.db.names_for("#hk"),
+            ExpressionAttributeValues={":h": self.items.hash_value(logical)},
             ScanIndexForward=False,
             Limit=3,
             ConsistentRead=True,
@@ -44,12 +43,12 @@ class LedgerReads:
         for item in out.get("Items", []):
             which = self.items.range_of(item)
             if which == HEAD:
-                head = self.items.head(logical, item)
+                head = self.items.parse_head(logical, item)
             elif self.items.is_iteration_key(which):
                 items[int(which)] = item
         return head, items
 
-    def _get_many(self, logical: str, numbers: list[int]) -> dict[int, dict[str, Any]]:
+    def get_many(self, logical: str, numbers: list[int]) -> dict[int, dict[str, Any]]:
         keys = [self.items.item_key(logical, n) for n in numbers if n >= 0]
         found = self.db.get_many(f"read the ledger of {logical}", keys)
         return {int(self.items.range_of(item)): item for item in found}
@@ -58,13 +57,13 @@ class LedgerReads:
         """Iteration `n` of `logical`, or None when it was never claimed."""
         self.items.check_logical(logical)
         item = self.db.get(f"read iteration {n} of {logical}", self.items.item_key(logical, n))
-        return self.items.record(logical, item) if item else None
+        return self.items.parse_record(logical, item) if item else None
 
     def head(self, logical: str) -> Head | None:
         """The head of `logical` (next iteration, first iteration, lease), None before any claim."""
         self.items.check_logical(logical)
         item = self.db.get(f"read the ledger of {logical}", self.items.key(logical, HEAD))
-        return self.items.head(logical, item) if item else None
+        return self.items.parse_head(logical, item) if item else None
 
     def lease(self, logical: str) -> Lease | None:
         """The lease the head item of `logical` records (live or expired), if any."""
@@ -78,7 +77,7 @@ class LedgerReads:
         self.items.check_logical(logical)
         records: list[IterationRecord] = []
         for item in self._iteration_items(logical, newest_first=newest_first, page=limit):
-            records.append(self.items.record(logical, item))
+            records.append(self.items.parse_record(logical, item))
             if limit is not None and len(records) >= limit:
                 break
         return records
@@ -88,9 +87,9 @@ class LedgerReads:
     ) -> Iterator[dict[str, Any]]:
         args: dict[str, Any] = {
             "KeyConditionExpression": "#hk = :h AND #rk BETWEEN :lo AND :hi",
-            "ExpressionAttributeNames": {"#hk": self.hash_key, "#rk": self.range_key},
+            "ExpressionAttributeNames": self.db.names_for("#hk #rk"),
             "ExpressionAttributeValues": {
-                ":h": {"S": self.prefix + logical},
+                ":h": self.items.hash_value(logical),
                 ":lo": {"S": LOW},
                 ":hi": {"S": HIGH},
             },
@@ -104,16 +103,16 @@ class LedgerReads:
     def _scan(self, extra_filter: str = "", values: dict[str, Any] | None = None) -> Iterator[Any]:
         expression = "begins_with(#hk, :p)" + (f" AND {extra_filter}" if extra_filter else "")
         yield from self.db.scan(
-            f"scan the ledger in {self.table}",
+            f"scan the ledger in {self.table.name}",
             FilterExpression=expression,
             ExpressionAttributeNames=self.db.names_for(expression),
-            ExpressionAttributeValues={":p": {"S": self.prefix}}
+            ExpressionAttributeValues={":p": {"S": self.items.prefix}}
             | {k: to_av(v) for k, v in (values or {}).items()},
         )
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Per logical name: iterations per state, total attempts, next iteration, live lease."""
-        now = self.clock()
+        now = self.table.clock()
         result: dict[str, dict[str, int]] = {}
         for item in self._scan():
             logical = self.items.logical_of(item)
@@ -124,11 +123,11 @@ class LedgerReads:
                 logical, {s: 0 for s in STATES} | {"attempts": 0, "next": 0, "running": 0}
             )
             if which == HEAD:
-                head = self.items.head(logical, item)
+                head = self.items.parse_head(logical, item)
                 counts["next"] = head.next
                 counts["running"] = int(head.lease is not None and head.lease.expires > now)
             else:
-                record = self.items.record(logical, item)
+                record = self.items.parse_record(logical, item)
                 if record.state in counts:
                     counts[record.state] += 1
                 counts["attempts"] += record.attempts
@@ -138,9 +137,9 @@ class LedgerReads:
         """Live leases in the whole table (the guard before deleting it)."""
         leases = []
         for item in self._scan(
-            "#rk = :head AND #expires > :now", {":head": HEAD, ":now": self.clock()}
+            "#rk = :head AND #expires > :now", {":head": HEAD, ":now": self.table.clock()}
         ):
-            lease = self.items.head(self.items.logical_of(item), item).lease
+            lease = self.items.parse_head(self.items.logical_of(item), item).lease
             if lease is not None:
                 leases.append(lease)
         return leases
