@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "logs": ("kiter.cli.logs", "logs", "Explain a failed EMR step from its logs."),
     "iterations": ("kiter.cli.iterations", "iterations", "Show a job's iteration ledger."),
     "status": ("kiter.cli.status", "status", "Where every job stands: last run, now, backlog."),
+    "report": (
+        "kiter.cli.report",
+        "report",
+        "Write the iterations of jobs as charts in one HTML file.",
+    ),
     "run": ("kiter.cli.run", "run", "Run iterations on a cadence, retrying failures."),
     "demo": ("kiter.cli.demo", "demo", "Run the end-to-end demo on the embedded local stack."),
     "local": ("kiter.cli.local", "local", "Start, stop or show the embedded local stack."),
