@@ -320,12 +320,6 @@ class EmrServerlessTarget:
     def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
         """Start the application, upload the script, fence, start its job run; returns once EMR
         Serverless gave the run an id."""
-        if script.engine != "hive":
-            raise ConfigError(
-                f"job {script.job} is a Pig job: EMR Serverless has no Pig; point it at an EMR "
-                "target",
-                where=self.name,
-            )
         request = self.job_run_request(script)
         name = request["name"]
         self.ensure_started()
