@@ -176,7 +176,9 @@ class Runner:
         """What refuses a run before anything is claimed or started (exit 2): a target that
         cannot run the job, a `--var` no template reads, a scaffold placeholder where the job
         writes. `kiter run` asks it of every job before its first tick."""
-        _refuse_mismatch(job, target)
+        refusal = target.accepts.refusal(job, target, self.project.staging)
+        if refusal:
+            raise ConfigError(refusal)
         self.renderer.check_overrides(job, overrides or {})
         refuse_placeholders(job_placeholders(self.project, job, target, overrides))
 
@@ -368,25 +370,6 @@ class Runner:
             self.ledger.fail(claim, reason[:2000])
         except KiterError as exc:
             self.echo(f"warning: could not record the failure in the ledger: {exc}")
-
-
-def _refuse_mismatch(job: JobConfig, target: TargetConfig) -> None:
-    """A job only goes to a target that runs its language, in a mode it supports."""
-    if job.engine == "pig" and target.kind == "hiveserver2":
-        raise ConfigError(
-            f"job {job.name} is a Pig job: Pig scripts run as EMR steps or on the local Pig "
-            f'engine, not on HiveServer2; point it at a target with kind = "emr" or "pig"'
-        )
-    if target.kind == "pig" and job.engine != "pig":
-        raise ConfigError(
-            f"job {job.name} is a {job.engine} job and target {target.name} is the local Pig "
-            "engine: point it at a HiveServer2 or EMR target"
-        )
-    if target.kind == "pig" and job.mode != "staged":
-        raise ConfigError(
-            f"job {job.name} runs in connector mode, but target {target.name} (local Pig) has no "
-            'Kinesis loader: set mode = "staged" for it (kiter reads the stream)'
-        )
 
 
 def script_for(

@@ -47,7 +47,7 @@ target = "engine"
 engine = "pig"
 template = "top_errors.pig.j2"
 stream = "weblogs"
-target = "engine"
+target = "emr"
 vars = { output = "s3://out/top" }
 """
 

@@ -23,7 +23,7 @@ PROJECT = """\
 region = "us-east-1"
 
 [staging]
-location = "staging"
+location = "s3://kiter-staging/staged"
 
 [targets.hive]
 kind = "hiveserver2"

@@ -35,6 +35,8 @@ def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
     Example:
       kiter logs top_errors --iteration 41
     """
+    from kiter.project.accepts import kind_of_submission
+
     project = app.project
     config = project.job(job)
     record = app.ledger.get(config.logical_name, iteration)
@@ -42,7 +44,7 @@ def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
         raise UsageError(f"the ledger has no iteration {iteration} of {config.logical_name}")
     step_id = record.stats.get("submission_id") or record.submission_id
     target_config = project.targets.get(record.target) if record.target else None
-    kind = _kind_of(str(step_id))
+    kind = kind_of_submission(str(step_id))
     if target_config is None or kind is None or target_config.kind != kind:
         raise UsageError(
             f"iteration {iteration} of {config.logical_name} ran on {record.target or 'no target'}"
@@ -55,14 +57,3 @@ def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
     engine = app.target(target_config, note)
     assert isinstance(engine, EmrTarget | EmrServerlessTarget)
     out(engine.explain(str(step_id), wait_seconds=wait_seconds))
-
-
-def _kind_of(submission_id: str) -> str | None:
-    """The target kind whose runs are recorded under ids like this one."""
-    from kiter.targets.emr_serverless import SUBMISSION_PREFIX
-
-    if submission_id.startswith("s-"):
-        return "emr"
-    if submission_id.startswith(SUBMISSION_PREFIX):
-        return "emr-serverless"
-    return None

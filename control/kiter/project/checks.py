@@ -264,28 +264,10 @@ def check_staged(job: JobConfig, aws: AwsSettings, loc: Locator) -> None:
 def check_job_target(
     job: JobConfig, target: TargetConfig, staging: StagingConfig, *, where: str
 ) -> None:
-    """What a target cannot run: EMR Serverless runs staged Hive jobs staged to S3 only."""
-    if target.kind != "emr-serverless":
-        return
-    if job.engine != "hive":
-        raise ConfigError(
-            f"job {job.name} is a Pig job and target {target.name} is EMR Serverless, which has "
-            'no Pig: point the job at a target with kind = "emr"',
-            where=where,
-        )
-    if job.mode != "staged":
-        raise ConfigError(
-            f"job {job.name} runs in connector mode, but no document shows the Kinesis connector "
-            f'on EMR Serverless (target {target.name}): set mode = "staged" for it (kiter reads '
-            "the stream and stages each iteration to S3)",
-            where=where,
-        )
-    if not staging.location.startswith("s3://"):
-        raise ConfigError(
-            f"job {job.name} is staged to {staging.location}, which job runs on EMR Serverless "
-            f"(target {target.name}) cannot read: set staging.location to an s3:// URL",
-            where=where,
-        )
+    """What the target's kind declares it cannot run (see kiter.project.accepts)."""
+    refusal = target.accepts.refusal(job, target, staging)
+    if refusal:
+        raise ConfigError(refusal, where=where)
 
 
 def check_emr_serverless(name: str, options: Mapping[str, Any], loc: Locator) -> None:

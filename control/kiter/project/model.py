@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from kiter.aws import AwsSettings
 from kiter.errors import ConfigError, UsageError
 from kiter.library import builtin_dirs
+from kiter.project.accepts import Accepts
 from kiter.project.fields import (
     PLAIN_SHAPE,
     PLAIN_VALUE,
@@ -77,7 +78,10 @@ class LocalConfig:
 
 @dataclass(frozen=True)
 class TargetConfig:
-    """A [targets.NAME] table; one subclass per kind holds its settings."""
+    """A [targets.NAME] table; one subclass per kind holds its settings and declares, in
+    `accepts`, the jobs it runs."""
+
+    accepts: ClassVar[Accepts]
 
     name: str
     kind: str = setting(str, choices=("hiveserver2", "emr", "emr-serverless", "pig"))
@@ -85,6 +89,8 @@ class TargetConfig:
 
 @dataclass(frozen=True)
 class HiveServer2Config(TargetConfig):
+    accepts = Accepts("HiveServer2", frozenset({"hive"}), queries=True)
+
     host: str = setting(str, help="HiveServer2 host, or 'local' for the embedded stack")
     port: int = setting(int, 10000, low=1, high=65535)
     username: str = setting(str, "kiter")
@@ -101,6 +107,14 @@ class HiveServer2Config(TargetConfig):
 @dataclass(frozen=True)
 class EmrServerlessConfig(TargetConfig):
     """A HIVE application on EMR Serverless: staged jobs only (no connector there)."""
+
+    accepts = Accepts(
+        "EMR Serverless",
+        frozenset({"hive"}),
+        no_connector="no document shows the Kinesis connector on EMR Serverless (target {target})",
+        staging=frozenset({"s3"}),
+        submission_prefix="emr-serverless:",
+    )
 
     application_id: str | None = setting(str, None)
     application_name: str | None = setting(str, None, help="looked up among live applications")
@@ -127,6 +141,10 @@ class EmrServerlessConfig(TargetConfig):
 
 @dataclass(frozen=True)
 class EmrConfig(TargetConfig):
+    accepts = Accepts(
+        "EMR steps", frozenset({"hive", "pig"}), staging=frozenset({"s3"}), submission_prefix="s-"
+    )
+
     cluster_id: str | None = setting(str, None)
     cluster_name: str | None = setting(str, None, help="looked up among running clusters")
     script_prefix: str = setting(str, help="s3://bucket/prefix for rendered scripts")
@@ -142,6 +160,13 @@ class EmrConfig(TargetConfig):
 @dataclass(frozen=True)
 class PigConfig(TargetConfig):
     """The local Pig engine (Pig 0.17.0 in local mode), installed by `kiter local up`."""
+
+    accepts = Accepts(
+        "the local Pig engine",
+        frozenset({"pig"}),
+        no_connector="target {target} (local Pig) has no Kinesis loader",
+        staging=frozenset({"file"}),
+    )
 
     heap: str = setting(
         str,
@@ -276,16 +301,17 @@ class Project:
         if name not in self.targets:
             known = ", ".join(sorted(self.targets)) or "none"
             raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
-        from kiter.project.checks import check_job_target
-
-        check_job_target(job, self.targets[name], self.staging, where=str(self.path))
-        return self.targets[name]
+        target = self.targets[name]
+        refusal = target.accepts.refusal(job, target, self.staging)
+        if refusal:
+            raise ConfigError(refusal, where=str(self.path))
+        return target
 
     def query_target(self, name: str | None = None) -> HiveServer2Config:
         """The HiveServer2 target of an ad-hoc query: the one named, else the only one, or the
         only one the selected profile defines (`--profile local` means the local stack's)."""
         if name is None:
-            names = [n for n, t in self.targets.items() if isinstance(t, HiveServer2Config)]
+            names = [n for n, t in self.targets.items() if t.accepts.queries]
             if len(names) > 1:
                 names = [n for n in names if n in self.profile_targets] or names
             if len(names) != 1:
@@ -302,9 +328,9 @@ class Project:
             known = ", ".join(sorted(self.targets)) or "none"
             raise UsageError(f"no target named {name!r} (targets: {known})")
         target = self.targets[name]
-        if not isinstance(target, HiveServer2Config):
+        if not target.accepts.queries or not isinstance(target, HiveServer2Config):
             raise UsageError(
-                f"target {name} is an EMR target: kiter query needs a HiveServer2 target"
+                f"target {name} is {target.accepts.label}: kiter query needs a HiveServer2 target"
             )
         return target
 

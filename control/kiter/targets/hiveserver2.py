@@ -186,11 +186,6 @@ class HiveServer2Target:
     def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
         """Open the run's session; the statements run in follow(), the first one fenced."""
         del watch  # nothing runs on the engine yet: follow() fences its first statement
-        if script.engine == "pig":
-            raise UsageError(
-                f"Pig scripts run as EMR steps: point job {script.job} at a target with "
-                f'kind = "emr" (target {self.name} is a HiveServer2)'
-            )
         session = self._open(script.text, script.variables)
         return Handle(f"hs2:{self.address}", live=session)
 

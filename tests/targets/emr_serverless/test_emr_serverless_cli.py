@@ -78,7 +78,10 @@ def test_a_pig_job_aimed_at_emr_serverless_is_a_config_error_naming_job_and_targ
     pig = JOB.replace('engine = "hive"', 'engine = "pig"').replace(".hql.j2", ".pig.j2")
     path = write(tmp_path, STAGING + TARGET + pig)
 
-    with pytest.raises(ConfigError, match="job top is a Pig job and target sls is EMR Serverless"):
+    with pytest.raises(
+        ConfigError,
+        match="job top is a pig job and target sls is EMR Serverless, which runs hive jobs",
+    ):
         load_project(path, env={})
 
 

@@ -176,16 +176,6 @@ def test_a_refused_start_is_a_service_error_without_a_second_try(
         stub.assert_no_pending_responses()
 
 
-def test_a_pig_script_is_refused_before_anything_is_uploaded(
-    make_target: MakeTarget, s3: Any, hive_script: Script
-) -> None:
-    pig = Script(**{**hive_script.__dict__, "engine": "pig"})
-
-    with pytest.raises(ConfigError, match="has no Pig"):
-        make_target().start(pig)
-    assert s3.list_objects_v2(Bucket=SCRIPT_BUCKET).get("KeyCount") == 0
-
-
 def test_a_variable_holding_white_space_is_refused_before_anything_is_uploaded(
     make_target: MakeTarget, s3: Any, hive_script: Script
 ) -> None:

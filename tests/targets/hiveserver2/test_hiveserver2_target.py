@@ -13,7 +13,6 @@ from kiter.errors import ServiceError, UsageError
 from kiter.local.processes import free_port
 from kiter.scripts import split_statements
 from kiter.secrets import Redactor, script_secrets
-from kiter.targets.base import Script
 from kiter.targets.hiveserver2 import HiveServer2Target, _first_line
 from kiter.targets.messages import clean_server_message
 
@@ -25,16 +24,6 @@ SPARK_ERROR = (
     "(HiveThriftServerErrors.scala:43)\n"
     "\tat java.base/java.lang.Thread.run(Thread.java:840)\n"
 )
-
-
-def test_a_pig_script_is_refused_with_a_pointer_to_the_emr_target() -> None:
-    target = HiveServer2Target("local", host="127.0.0.1", port=free_port())
-    script = Script(job="clicks", engine="pig", text="x = LOAD 's';", logical_name="l", iteration=0)
-    with pytest.raises(UsageError, match="Pig scripts run as EMR steps") as caught:
-        target.start(script)
-    assert 'Pig scripts run as EMR steps: point job clicks at a target with kind = "emr"' in str(
-        caught.value
-    )
 
 
 def test_ldap_without_a_password_is_a_usage_error() -> None:
