@@ -23,19 +23,9 @@ class Engine:
     def run_one(self, job: str) -> None:
         self.attempt += 1
         failed = self.attempt <= self.fails.get(self.iteration, 0)
-        self.alerts.attempt_ended(
-            AttemptReport(
-                job,
-                "top",
-                self.iteration,
-                self.attempt,
-                "engine",
-                "FAILED" if failed else "SUCCEEDED",
-                "boom" if failed else "",
-                0.0,
-                1.0,
-            )  # fmt: skip
-        )
+        state, cause = ("FAILED", "boom") if failed else ("SUCCEEDED", "")
+        report = AttemptReport(job, "top", self.iteration, self.attempt, "e", state, cause, 0, 1)
+        self.alerts.attempt_ended(report)
         if failed:
             raise JobFailed(f"iteration {self.iteration} of top failed on engine")
         self.iteration, self.attempt = self.iteration + 1, 0
