@@ -121,18 +121,19 @@ class Aws:
             raise ConfigError(NO_REGION)
         return self.settings.region
 
-    def client(self, service: str, *, retries: bool = True) -> Any:
+    def client(self, service: str, *, retries: bool = True, region: str | None = None) -> Any:
         """A client for `service` with kiter's region, endpoint and bounded retries.
 
         `retries=False`: botocore tries each call once, for callers that retry themselves.
+        `region`: another region than kiter's, for a resource an ARN places there (an SNS topic).
         """
-        key = service if retries else f"{service}#once"
+        key = (service if retries else f"{service}#once") + (f"@{region}" if region else "")
         with _CLIENTS_LOCK:  # a session builds clients one at a time (jobs run side by side)
             if key not in self._clients:
-                self._clients[key] = self._new_client(service, retries)
+                self._clients[key] = self._new_client(service, retries, region)
         return self._clients[key]
 
-    def _new_client(self, service: str, retries: bool) -> Any:
+    def _new_client(self, service: str, retries: bool, region: str | None = None) -> Any:
         from botocore.config import Config
 
         config = Config(
@@ -146,7 +147,7 @@ class Aws:
         endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
         session: Any = self.session()  # a missing AWS profile is said before a missing region
         return session.create_client(
-            service, region_name=self.region, endpoint_url=endpoint, config=config
+            service, region_name=region or self.region, endpoint_url=endpoint, config=config
         )
 
 

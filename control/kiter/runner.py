@@ -29,6 +29,7 @@ from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.stopping import NEVER, Stop
 from kiter.targets.base import Abandoned, Handle, Outcome, Script, Target
+from kiter.watch import NOBODY, AttemptStarted, Seen, Watcher
 
 if TYPE_CHECKING:
     from kiter.aws import Aws
@@ -87,8 +88,10 @@ class Runner:
         clock: Callable[[], float] = time.time,
         env: Mapping[str, str] | None = None,
         stop: Stop = NEVER,
+        watcher: Watcher = NOBODY,
     ) -> None:
         self.project = project
+        self.watcher = watcher  # told of every attempt's start and end (run log, metrics)
         self.stop = stop
         self.aws = aws
         self.renderer = renderer
@@ -110,17 +113,33 @@ class Runner:
         engine = self.make_target(target, lambda line: self.echo(redact(line)))
         timer = _Timer()
         claim = self._claim(job, options.iteration, target.name)
+        with self._watched(job, claim, target.name, redact, timer) as seen:
+            return self._attempt(job, target, options, claim, engine, secrets, timer, seen)
+
+    def _attempt(
+        self,
+        job: JobConfig,
+        target: TargetConfig,
+        options: RunOptions,
+        claim: Claim,
+        engine: Target,
+        secrets: Mapping[str, str],
+        timer: _Timer,
+        seen: Seen,
+    ) -> IterationResult:
+        """The attempt after its claim: guard, (stage,) render, check, start, follow, record."""
+        redact = seen.redact
         self._guard_retention(job, claim, options.force)
         with self._holding(claim, target.name, redact) as keeper:
             pausepoints.reach("after-claim")
             read = None
             if job.mode == "staged":
-                read = timer.time("read", self._stage, job, claim, keeper)
+                read = seen.read = timer.time("read", self._stage, job, claim, keeper)
                 keeper.check("staging")
             rendered = self._render(job, claim, options, secrets)
             pausepoints.reach("after-render")
             keeper.check("rendering")
-            keeper.script_sha256 = rendered.sha256
+            keeper.script_sha256 = seen.sha256 = rendered.sha256
             script = script_for(
                 job,
                 rendered,
@@ -131,6 +150,7 @@ class Runner:
             )
             outcome = timer.time("submit", self._execute, engine, keeper, script, options.wait)
         outcome.cause = redact(outcome.cause)
+        seen.outcome = outcome
         result = IterationResult(
             job=job.name,
             logical_name=claim.logical,
@@ -251,6 +271,23 @@ class Runner:
         settings = self.renderer.settings(job, claim.iteration)
         check_effective_settings(rendered.submit_text, job.engine, settings)
         return rendered
+
+    @contextmanager
+    def _watched(
+        self, job: JobConfig, claim: Claim, target: str, redact: Redactor, timer: _Timer
+    ) -> Iterator[Seen]:
+        """Tell the watcher of the attempt's start, and of its end however it ends."""
+        started = AttemptStarted(
+            job.name, claim.logical, claim.iteration, claim.attempt, target, self.clock()
+        )
+        self.watcher.attempt_started(started, redact)
+        seen = Seen(started, redact)
+        try:
+            yield seen
+        except BaseException as exc:
+            self.watcher.attempt_ended(seen.ended(self.clock(), timer.totals(), exc))
+            raise
+        self.watcher.attempt_ended(seen.ended(self.clock(), timer.totals()))
 
     @contextmanager
     def _holding(self, claim: Claim, target: str, redact: Redactor) -> Iterator[LeaseKeeper]:

@@ -88,6 +88,9 @@ class Scheduler:
     zone: tzinfo = UTC  # the zone wake times are shown in
     max_parallel: int = 1
     stop: Stop = field(default_factory=Stop)  # what the runner's iterations are asked to heed
+    # Told of each final outcome (a success; a give-up or an error no retry mends), never of a
+    # retry: (job, None) or (job, error). Runs in the loop's thread (alerts: kiter.alerts).
+    on_final: Callable[[str, BaseException | None], None] = lambda _job, _error: None
 
     def loop(self) -> int:
         """Run until every job has had `iterations` successful ticks or gave up (exit 1 if one
@@ -159,6 +162,7 @@ class Scheduler:
         if error is None:
             job.completed += 1
             job.retries = 0
+            self.on_final(job.name, None)
             if self.iterations is not None and job.completed >= self.iterations:
                 job.done = True
             else:
@@ -179,6 +183,7 @@ class Scheduler:
                     f"iteration: {error}"
                 )
                 job.gave_up = job.done = True
+                self.on_final(job.name, error)
                 return None
             wait = self.retry.backoff(job.retries)
             self.echo(
@@ -188,6 +193,7 @@ class Scheduler:
             job.due = now + wait
             return None
         job.done = True  # credentials, permissions, bad configuration: waiting mends nothing
+        self.on_final(job.name, error)
         return error
 
     def _due(self, job: _Job, when: float, what: str) -> None:

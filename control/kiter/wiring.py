@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kiter.metastore.ledger import Ledger
     from kiter.render import Renderer
     from kiter.runner import Runner
+    from kiter.watch import Watcher
 
 LOCAL = "local"
 # The embedded stack's region when nothing names one: its moto server is no AWS account, and
@@ -172,8 +173,10 @@ def make_runner(
     echo: Echo = no_echo,
     log: Echo = no_echo,
     stop: Stop = NEVER,
+    watcher: Watcher | None = None,
 ) -> Runner:
     from kiter.runner import Runner
+    from kiter.watch import NOBODY
 
     def target(config: TargetConfig, run_echo: Echo) -> Target:
         sleep = time.sleep if stop is NEVER else stop.sleep
@@ -187,6 +190,7 @@ def make_runner(
         make_target=target,
         echo=echo,
         stop=stop,
+        watcher=watcher or NOBODY,
     )
 
 

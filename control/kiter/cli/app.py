@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from kiter.cli import lines
+
 if TYPE_CHECKING:
     from kiter.aws import Aws
     from kiter.echo import Echo
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from kiter.runner import Runner
     from kiter.stopping import Stop
     from kiter.targets.base import Target
+    from kiter.watch import Watcher
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,7 +100,7 @@ class App:
         """Where the engines' log lines go: stderr with --verbose; else kept, the last of them
         shown when a run fails."""
         if self.verbose and not (self.quiet or quiet):
-            return note
+            return engine_note
         return ENGINE_TAIL.append
 
     def target(self, config: TargetConfig, echo: Echo | None = None) -> Target:
@@ -107,9 +110,18 @@ class App:
             self.project, config, self.aws, echo or self.progress(), log=self.engine_log()
         )
 
-    def runner(self, echo: Echo, stop: Stop | None = None) -> Runner:
-        """A runner; `stop` for one of several that run side by side in worker threads."""
+    def runner(
+        self,
+        echo: Echo,
+        stop: Stop | None = None,
+        *,
+        log: Echo | None = None,
+        watcher: Watcher | None = None,
+    ) -> Runner:
+        """A runner; `stop` for one of several that run side by side in worker threads; `log`
+        for the engines' lines (default: `engine_log`); `watcher` told of every attempt."""
         from kiter.stopping import NEVER
+        from kiter.watch import NOBODY
         from kiter.wiring import make_runner
 
         return make_runner(
@@ -118,8 +130,9 @@ class App:
             self.renderer,
             self.ledger,
             echo,
-            log=self.engine_log(),
+            log=log or self.engine_log(),
             stop=stop or NEVER,
+            watcher=watcher or NOBODY,
         )
 
 
@@ -133,11 +146,20 @@ def out(text: str = "", *, nl: bool = True) -> None:
 
 
 def note(text: str) -> None:
-    """Progress, logs and warnings go to stderr, without colour when NO_COLOR is set or not a TTY."""
-    click.echo(text, err=True, color=_colour())
+    """Progress, logs and warnings go to stderr, without colour when NO_COLOR is set or not a TTY
+    (stamped or as JSON when the command asked: kiter.cli.lines)."""
+    click.echo(lines.shown(text), err=True, color=_colour())
+
+
+def engine_note(text: str) -> None:
+    """An engine's own log line on stderr (-v)."""
+    click.echo(lines.shown(text, source="engine"), err=True, color=_colour())
 
 
 def warn(text: str) -> None:
+    if lines.is_json():
+        click.echo(lines.shown(text, "warning"), err=True)
+        return
     note(click.style(f"warning: {text}", fg="yellow") if _colour() else f"warning: {text}")
 
 

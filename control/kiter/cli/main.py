@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "submit": ("kiter.cli.submit", "submit", "Run one iteration of a job and record it."),
     "stage": ("kiter.cli.stage", "stage", "Read and stage one iteration without running it."),
     "query": ("kiter.cli.query", "query", "Run ad-hoc HiveQL on a HiveServer2 target."),
-    "logs": ("kiter.cli.logs", "logs", "Explain a failed EMR step from its logs."),
+    "logs": ("kiter.cli.logs", "logs", "Show an iteration's run logs; explain a failed EMR step."),
     "iterations": ("kiter.cli.iterations", "iterations", "Show a job's iteration ledger."),
     "status": ("kiter.cli.status", "status", "Where every job stands: last run, now, backlog."),
     "report": (
@@ -175,15 +175,19 @@ def _fail(message: str, code: int, debug: bool) -> NoReturn:
         import traceback
 
         traceback.print_exc()
-    click.echo(message, err=True)
+    from kiter.cli.lines import shown
+
+    click.echo(shown(message, "error"), err=True)
     sys.exit(code)
 
 
 def _engine_tail() -> None:
     """The engine's last log lines, when a run failed and they were not shown (-v shows all)."""
     from kiter.cli.app import ENGINE_TAIL
+    from kiter.cli.lines import is_json, shown
 
     if ENGINE_TAIL:
-        click.echo("the engine's last log lines (kiter -v shows them all):", err=True)
+        click.echo(shown("the engine's last log lines (kiter -v shows them all):"), err=True)
         for line in ENGINE_TAIL:
-            click.echo(f"  {line}", err=True)
+            text = shown(line, source="engine") if is_json() else f"  {line}"
+            click.echo(text, err=True)

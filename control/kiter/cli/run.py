@@ -15,6 +15,7 @@ from kiter.cli.app import (
     target_option,
     warn,
 )
+from kiter.cli.watching import WatchOptions, start_watching, watch_options
 from kiter.errors import KiterError, UsageError
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
 )
 @target_option
 @quiet_option
+@watch_options(stamped=True)
 @pass_app
 def run(
     app: App,
@@ -97,6 +99,7 @@ def run(
     max_parallel: int | None,
     target: str | None,
     quiet: bool,
+    watch: WatchOptions,
 ) -> None:
     """Run iterations of JOB (or --all) on a cadence, retrying failures with the same number.
 
@@ -106,6 +109,9 @@ def run(
     --max-retries that job gives up, the others go on, and kiter exits 1 when they are done. An
     iteration another process runs (another kiter run, on any host) is skipped for that tick. Iteration N+1 never starts before N succeeded. SIGTERM or Ctrl-C
     cancels the running iteration, records it FAILED, releases its lease and exits 130.
+    Lines carry their UTC time; each attempt keeps its log in .kiter/logs/ (kiter logs shows
+    it); --metrics-file and --metrics write metrics after every attempt; --on-success,
+    --on-failure and --notify fire once per final outcome, never per retry.
     Without --every or --cron, iterations run back to back. --every starts at once; --cron
     waits for its first tick (--now: one round at once first). A cron expression that never
     fires, or a bad one, is refused (exit 2) before anything runs.
@@ -116,6 +122,8 @@ def run(
       kiter run --all --cron "*/5 * * * *"
       kiter run top_errors --cron "0 9 * * MON-FRI" --tz Europe/Paris --now
       kiter --profile local run top_errors --iterations 3
+      kiter run --all --every 5m --metrics-file /var/lib/node_exporter/kiter.prom \\
+        --on-failure 'notify-send "kiter: $KITER_JOB failed"'
     """
     import time
 
@@ -146,8 +154,9 @@ def run(
     workers, too_many = parallelism(max_parallel, len(jobs), _sized_for(app, jobs))
     if too_many:
         warn(too_many)
+    watching = start_watching(app, jobs, watch, quiet=quiet)
     runners = {
-        name: app.runner(echo if len(names) == 1 else _labelled(echo, name), stop=stop)
+        name: watching.runner(app, name, echo if len(names) == 1 else _labelled(echo, name), stop)
         for name in names
     }
     for job in jobs:  # every job's refusals before any job runs
@@ -169,6 +178,7 @@ def run(
         zone=tz,
         max_parallel=workers,
         stop=stop,
+        on_final=watching.final,
     )
     raise SystemExit(scheduler.loop())
 

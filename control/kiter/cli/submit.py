@@ -16,6 +16,7 @@ from kiter.cli.app import (
     target_option,
     var_option,
 )
+from kiter.cli.watching import WatchOptions, start_watching, watch_options
 from kiter.project import parse_var_overrides
 
 
@@ -28,6 +29,7 @@ from kiter.project import parse_var_overrides
 @click.option("--force", is_flag=True, help="Run even if the retention guard refuses.")
 @quiet_option
 @format_option
+@watch_options(stamped=False)
 @pass_app
 def submit(
     app: App,
@@ -39,18 +41,22 @@ def submit(
     force: bool,
     quiet: bool,
     fmt: str,
+    watch: WatchOptions,
 ) -> None:
     """Run one iteration of JOB: claim it, (stage it), render, submit, wait, record.
 
     Without --iteration it runs the ledger's next iteration: the FAILED one if any (same number,
     same records), else the last SUCCEEDED + 1. Exit 0 only when the engine reports success;
     3 when another run holds the logical name; 130 after Ctrl-C/SIGTERM (cancelled, FAILED).
+    Each attempt keeps its log in .kiter/logs/ (kiter logs shows it); --metrics-file, --metrics,
+    --on-success, --on-failure and --notify report the outcome (see README, "Watching runs").
 
     \b
     Example:
       kiter submit top_errors
       kiter --profile local submit top_errors --format csv
       kiter submit top_errors_pig --target emr --no-wait
+      kiter submit top_errors --metrics-file /var/lib/node_exporter/kiter.prom
     """
     from kiter.runner import RunOptions
 
@@ -64,6 +70,10 @@ def submit(
         force=force,
         overrides=parse_var_overrides(variables),
     )
-    result = app.runner(app.progress(quiet)).run(config, target_config, options)
+    watching = start_watching(app, [config], watch, quiet=quiet)
+    with watching.outcome(config.name):
+        result = watching.runner(app, config.name, app.progress(quiet)).run(
+            config, target_config, options
+        )
     print_rows(result.outcome.columns, result.outcome.rows, fmt)
     note(result.summary())
