@@ -7,7 +7,7 @@ import pytest
 from runner_support import MakeRunner, ScriptedTarget, put
 
 from kiter.aws import Aws
-from kiter.errors import Interrupted, JobFailed, ServiceError
+from kiter.errors import ConfigError, Interrupted, JobFailed, ServiceError
 from kiter.project import Project
 from kiter.secrets import Redactor
 from kiter.targets.base import Outcome
@@ -102,6 +102,6 @@ def test_nothing_is_reported_for_a_run_refused_before_its_claim(
 ) -> None:
     runner, seen = make_runner(), Recorder()
     runner.watcher = seen
-    with pytest.raises(Exception, match="Pig"):
+    with pytest.raises(ConfigError, match="job pig is a pig job and target engine is HiveServer2"):
         runner.run(project.job("pig"), project.targets["engine"])
     assert (seen.started, seen.ended) == ([], [])
