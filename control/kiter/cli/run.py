@@ -87,8 +87,9 @@ def run(
 
     A failed iteration is retried with the same iteration number (and
     kinesis.rerun.iteration.without.wait=true) after a doubling backoff; after --max-retries the
-    loop stops with exit 1. Iteration N+1 never starts before N succeeded. SIGTERM or Ctrl-C
-    cancels the running iteration, records it FAILED, releases its lease and exits 130.
+    loop stops with exit 1. Iteration N+1 never starts before N succeeded. Ctrl-C or SIGTERM
+    cancels the running iteration, records it FAILED, releases its lease and exits 130 (Ctrl-C)
+    or 143 (SIGTERM); an iteration that had just finished keeps its recorded outcome.
     Without --every or --cron, iterations run back to back. --every starts at once; --cron
     waits for its first tick (--now: one round at once first). A cron expression that never
     fires, or a bad one, is refused (exit 2) before anything runs.
@@ -103,6 +104,7 @@ def run(
     import time
 
     from kiter.durations import parse_duration
+    from kiter.runner import InterruptedAfterRecording
     from kiter.scheduler import RetryPolicy, Scheduler, make_cadence, shared_streams
 
     cadence, tz = make_cadence(every=every, cron=cron, zone=zone, now=time.time())
@@ -125,7 +127,11 @@ def run(
     runner = app.runner(echo)
 
     def run_one(name: str) -> None:
-        result = runner.run(project.job(name), targets[name])
+        try:
+            result = runner.run(project.job(name), targets[name])
+        except InterruptedAfterRecording as exc:
+            note(f"{name}: {exc.result.summary()}")  # finished and recorded before the stop
+            raise
         note(f"{name}: {result.summary()}")
 
     sigterm_as_interrupt()

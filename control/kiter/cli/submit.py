@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from kiter.cli.app import (
@@ -17,6 +19,9 @@ from kiter.cli.app import (
     var_option,
 )
 from kiter.project import parse_var_overrides
+
+if TYPE_CHECKING:
+    from kiter.runner import IterationResult
 
 
 @click.command()
@@ -44,7 +49,9 @@ def submit(
 
     Without --iteration it runs the ledger's next iteration: the FAILED one if any (same number,
     same records), else the last SUCCEEDED + 1. Exit 0 only when the engine reports success;
-    3 when another run holds the logical name; 130 after Ctrl-C/SIGTERM (cancelled, FAILED).
+    3 when another run holds the logical name; 130 after Ctrl-C, 143 after SIGTERM: a running
+    iteration is cancelled and recorded FAILED, one already finished keeps what was recorded
+    (its summary is printed first).
 
     \b
     Example:
@@ -52,7 +59,7 @@ def submit(
       kiter --profile local submit top_errors --format csv
       kiter submit top_errors_pig --target emr --no-wait
     """
-    from kiter.runner import RunOptions
+    from kiter.runner import InterruptedAfterRecording, RunOptions
 
     sigterm_as_interrupt()
     project = app.project
@@ -64,6 +71,15 @@ def submit(
         force=force,
         overrides=parse_var_overrides(variables),
     )
-    result = app.runner(app.progress(quiet)).run(config, target_config, options)
+    try:
+        result = app.runner(app.progress(quiet)).run(config, target_config, options)
+    except InterruptedAfterRecording as exc:
+        # The iteration finished and is recorded: it is shown as any finished one, then the stop.
+        _show(exc.result, fmt)
+        raise
+    _show(result, fmt)
+
+
+def _show(result: IterationResult, fmt: str) -> None:
     print_rows(result.outcome.columns, result.outcome.rows, fmt)
     note(result.summary())
