@@ -13,7 +13,10 @@ EXIT_USAGE = 2  # bad command line, kiter.toml, template or variable
 EXIT_BUSY = 3  # another holder's lease is live on this logical name
 EXIT_REFUSED = 4  # a guard refused: expired stream data, delete while running, ...
 EXIT_SERVICE = 5  # an AWS endpoint or HiveServer2 could not be reached or refused us
-EXIT_INTERRUPTED = 130  # Ctrl-C / SIGTERM: the iteration was cancelled and marked FAILED
+# Stopped by a signal before the command was done, 128 + the signal's number as shells report a
+# process it killed: what became of the iteration is said on the line before.
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (systemctl stop, docker stop)
 
 
 class KiterError(Exception):
@@ -22,6 +25,8 @@ class KiterError(Exception):
     exit_code = EXIT_FAILED
     # Whether the same iteration tried again later may go through (`kiter run` retries those).
     retryable = True
+    # The one line reads `kiter: <kind>: <message>`.
+    kind = "error"
 
     def __init__(self, message: str, *, where: str | None = None) -> None:
         super().__init__(message)
@@ -128,6 +133,7 @@ class Unfixable(ServiceError):
 
 
 class Interrupted(KiterError):
-    """The user or the system asked kiter to stop (SIGINT / SIGTERM)."""
+    """The user or the system asked kiter to stop (SIGINT / SIGTERM); the command line exits 143
+    when SIGTERM asked."""
 
     exit_code = EXIT_INTERRUPTED

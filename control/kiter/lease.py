@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from kiter import pausepoints
@@ -193,13 +194,28 @@ class LeaseKeeper:
 
 @contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends (main thread only; elsewhere a no-op)."""
+    """Hold SIGINT and SIGTERM until the block ends, then take them as they would have been
+    taken (main thread only; elsewhere a no-op).
+
+    The OS may hand a signal to any thread that does not block it (a reader, a heartbeat thread
+    whose join returned a moment before it exited), while Python runs every handler in the main
+    thread: so the handlers are swapped for one that notes the signal, rather than the signals
+    blocked in this thread alone.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    noted: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        noted.append(signum)
+
+    previous = {held: signal.signal(held, note) for held in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for held, handler in previous.items():
+            # None: a handler not installed from Python, which cannot be put back; the default.
+            signal.signal(held, signal.SIG_DFL if handler is None else handler)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)

@@ -8,7 +8,8 @@ dictionary lookup. Nothing here imports anything else from kiter.
 
 The points, in the order an iteration reaches them: after-claim, after-read (records read from
 the stream, nothing staged yet), after-stage, after-render, after-upload (a remote target's script
-in S3), before-start (the target is about to fence and start its engine).
+in S3), before-start (the target is about to fence and start its engine), before-record (the
+engine's outcome is known and about to be written, Ctrl-C and SIGTERM held off).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ POINTS = (
     "after-render",
     "after-upload",
     "before-start",
+    "before-record",
 )
 
 

@@ -72,6 +72,24 @@ class IterationResult:
         return ", ".join(parts)
 
 
+class InterruptedAfterRecording(Interrupted):
+    """Ctrl-C or SIGTERM came while the outcome was being written: signals wait for that write,
+    so the outcome is in the ledger, and `result` goes along for the command to show."""
+
+    kind = "interrupted"
+
+    def __init__(self, result: IterationResult) -> None:
+        state = result.outcome.state
+        recorded = {"SUCCEEDED": state, "SUBMITTED": "RUNNING (not waited for)"}.get(
+            state, "FAILED"
+        )
+        super().__init__(
+            f"iteration {result.iteration} of {result.logical_name} was recorded {recorded} "
+            "before the signal was handled"
+        )
+        self.result = result
+
+
 class Runner:
     """Runs iterations of a project's jobs, one at a time or several from worker threads (each
     iteration's state lives in its own call; a `Stop` reaches the threads that signals do not)."""
@@ -161,7 +179,12 @@ class Runner:
             read=read,
             seconds=timer.totals(),
         )
-        self._record_outcome(keeper.held_claim, result, target.name, rendered.sha256)
+        try:
+            self._record_outcome(keeper.held_claim, result, target.name, rendered.sha256)
+        except KeyboardInterrupt as exc:
+            if exc.__context__ is not None:
+                raise  # the write itself failed: nothing was recorded
+            raise InterruptedAfterRecording(result) from None
         return result
 
     def stage(
@@ -389,6 +412,7 @@ class Runner:
         """Write the outcome, with Ctrl-C and SIGTERM held off: a success must not be lost."""
         outcome = result.outcome
         with signals_deferred():
+            pausepoints.reach("before-record")
             if outcome.state == "SUCCEEDED":
                 self.ledger.succeed(claim, _stats(result, sha256))
                 return

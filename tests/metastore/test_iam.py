@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from kiter.errors import ConfigError
-from kiter.metastore.iam import iam_policy
+from kiter.errors import ConfigError, UsageError
+from kiter.metastore.iam import check_account, iam_policy, step_logs
 
 
 def _by_sid(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -122,3 +122,64 @@ def test_a_ledger_table_of_its_own_and_read_only_tables_get_their_own_grants() -
     assert "dynamodb:PutItem" not in reads["Action"] and "dynamodb:Scan" in reads["Action"]
     s3_actions = {a for s in policy["Statement"] for a in s["Action"] if a.startswith("s3:")}
     assert "s3:DeleteObject" in s3_actions  # staging commits remove temporary objects
+
+
+def test_the_checkpoint_table_may_be_updated_but_not_deleted() -> None:
+    policy = iam_policy(region="us-east-1", table="T", streams=[], s3_prefixes=[], emr_clusters=[])
+    actions = _by_sid(policy)["KiterCheckpointTable"]["Action"]
+    # --update-capacity raises capacity and switches billing; deleting is an administrator's.
+    assert "dynamodb:UpdateTable" in actions and "dynamodb:DeleteTable" not in actions
+
+
+def test_a_cluster_looked_up_by_name_adds_list_clusters_on_star_only() -> None:
+    by_id = iam_policy(
+        region="us-east-1", table="T", streams=[], s3_prefixes=[], emr_clusters=["j-ABC"]
+    )
+    by_name = iam_policy(
+        region="us-east-1", table="T", streams=[], s3_prefixes=[], emr_clusters=["*", "j-ABC"]
+    )
+    assert "KiterEmrLookup" not in _by_sid(by_id)
+    lookup = _by_sid(by_name)["KiterEmrLookup"]
+    assert (lookup["Action"], lookup["Resource"]) == (["elasticmapreduce:ListClusters"], "*")
+
+
+def test_step_logs_are_read_only_and_listed_under_their_own_prefix() -> None:
+    policy = iam_policy(
+        region="us-east-1",
+        table="T",
+        streams=[],
+        s3_prefixes=["s3://logs/kiter/scripts"],
+        emr_clusters=["j-ABC"],
+        emr_logs=[step_logs("s3://logs/emr/", "j-ABC")],
+    )
+    s = _by_sid(policy)
+    assert s["KiterS3ReadLogs"]["Action"] == ["s3:GetObject"]
+    assert s["KiterS3ReadLogs"]["Resource"] == ["arn:aws:s3:::logs/emr/j-ABC/steps/*"]
+    assert s["KiterS3List0"]["Condition"]["StringLike"]["s3:prefix"] == [
+        "emr/j-ABC/steps",
+        "emr/j-ABC/steps/*",
+        "kiter/scripts",
+        "kiter/scripts/*",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("log_uri", "cluster", "folder"),
+    [
+        ("s3://logs/emr/", "j-ABC", "s3://logs/emr/j-ABC/steps/"),
+        ("s3n://logs", "j-ABC", "s3://logs/j-ABC/steps/"),
+        ("s3://logs/a/b", "j-*", "s3://logs/a/b/j-*/steps/"),
+    ],
+)
+def test_step_logs_are_where_emr_pushes_them(log_uri: str, cluster: str, folder: str) -> None:
+    assert step_logs(log_uri, cluster) == folder
+
+
+@pytest.mark.parametrize("account", ["*", "123456789012", "000000000001"])
+def test_an_account_is_twelve_digits_or_any(account: str) -> None:
+    assert check_account(account) == account
+
+
+def test_an_account_of_other_characters_is_a_usage_error_naming_the_option() -> None:
+    with pytest.raises(UsageError, match=r"^--account '12-34' is not an AWS account id"):
+        check_account("12-34")

@@ -46,8 +46,12 @@ def clock() -> FakeTime:
 
 @pytest.fixture
 def make_runner(aws: Aws, project: Project, target: ScriptedTarget, clock: FakeTime) -> MakeRunner:
-    def make(env: dict[str, str] | None = None, lines: list[str] | None = None) -> Runner:
-        ledger = Ledger(
+    def make(
+        env: dict[str, str] | None = None,
+        lines: list[str] | None = None,
+        ledger_class: type[Ledger] = Ledger,
+    ) -> Runner:
+        ledger = ledger_class(
             aws.client("dynamodb"),
             "MyEMRKinesisTable",
             "HashKey",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runner_support import FakeTime, MakeRunner, ScriptedTarget, put, start_cluster
 
 from kiter.aws import Aws
-from kiter.errors import Interrupted, JobFailed, Refused, TemplateError
+from kiter.errors import Interrupted, JobFailed, KiterError, Refused, TemplateError
+from kiter.metastore.ledger import Claim, Ledger
 from kiter.project import Project
+from kiter.runner import InterruptedAfterRecording
 from kiter.targets.base import Handle, Outcome, Watch
 
 pytestmark = pytest.mark.functional
@@ -116,6 +120,49 @@ def test_an_interrupt_marks_the_iteration_failed_and_releases_the_lease(
     assert record is not None and record.state == "FAILED" and "interrupted" in record.reason
     assert runner.ledger.lease("conn") is None
     assert runner.run(project.job("connector"), project.targets["engine"]).iteration == 0
+
+
+class CtrlCWhileRecording(Ledger):
+    """A ledger whose writes of an outcome are where the user presses Ctrl-C."""
+
+    def succeed(self, claim: Claim, stats: dict[str, Any]) -> None:
+        signal.raise_signal(signal.SIGINT)
+        super().succeed(claim, stats)
+
+    def fail(self, claim: Claim, reason: str) -> None:
+        signal.raise_signal(signal.SIGINT)
+        super().fail(claim, reason)
+
+
+@pytest.mark.parametrize(
+    ("answer", "recorded"),
+    [
+        (Outcome("SUCCEEDED", "hs2:x"), "SUCCEEDED"),
+        (Outcome("FAILED", "hs2:x", cause="boom"), "FAILED"),
+    ],
+)
+def test_ctrl_c_while_an_outcome_is_written_leaves_it_written_and_says_what_it_was(
+    project: Project,
+    make_runner: MakeRunner,
+    target: ScriptedTarget,
+    answer: Outcome,
+    recorded: str,
+) -> None:
+    runner = make_runner(ledger_class=CtrlCWhileRecording)
+    target.answers = [answer]
+    raised: BaseException | None = None
+    try:
+        runner.run(project.job("connector"), project.targets["engine"])
+    except (KiterError, KeyboardInterrupt) as exc:
+        raised = exc
+    assert isinstance(raised, InterruptedAfterRecording)
+    assert str(raised) == (
+        f"iteration 0 of conn was recorded {recorded} before the signal was handled"
+    )
+    assert raised.result.outcome is answer and raised.exit_code == 130
+    record = runner.ledger.get("conn", 0)
+    assert record is not None and record.state == recorded
+    assert runner.ledger.lease("conn") is None
 
 
 def test_a_template_error_after_the_claim_leaves_the_iteration_failed_not_stuck(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -217,13 +218,27 @@ def iteration_option(func: F) -> F:
     )(func)
 
 
+# Set once SIGTERM arrived: the stop it asks for is Ctrl-C's, its exit code is its own (143).
+TERMINATED = threading.Event()
+
+
 def sigterm_as_interrupt() -> None:
-    """SIGTERM gets the same clean stop as Ctrl-C: cancel on the engine, record FAILED, exit 130."""
+    """SIGTERM gets the same clean stop as Ctrl-C: cancel on the engine, record FAILED; the exit
+    code says which signal it was (130 Ctrl-C, 143 SIGTERM)."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        TERMINATED.set()
         raise KeyboardInterrupt
 
+    TERMINATED.clear()
     signal.signal(signal.SIGTERM, handler)
+
+
+def interrupted_exit_code() -> int:
+    """The exit code of a command a signal stopped."""
+    from kiter.errors import EXIT_INTERRUPTED, EXIT_TERMINATED
+
+    return EXIT_TERMINATED if TERMINATED.is_set() else EXIT_INTERRUPTED
 
 
 def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:

@@ -13,10 +13,10 @@ from typing import Any, NoReturn
 import click
 
 from kiter.errors import (
-    EXIT_INTERRUPTED,
     EXIT_SERVICE,
     EXIT_USAGE,
     ConfigErrors,
+    Interrupted,
     JobFailed,
     KiterError,
     UsageError,
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        _fail("kiter: interrupted", EXIT_INTERRUPTED, debug)
+        _fail("kiter: interrupted", _interrupted(), debug)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
@@ -154,9 +154,10 @@ def main(argv: list[str] | None = None) -> Any:
             lines = [line.replace("\r", "\\r").replace("\n", "\\n") for line in lines]
         if isinstance(exc, JobFailed):
             _engine_tail()
-        _fail("\n".join(f"kiter: error: {line}" for line in lines), exc.exit_code, debug)
+        code = _interrupted() if isinstance(exc, Interrupted) else exc.exit_code
+        _fail("\n".join(f"kiter: {exc.kind}: {line}" for line in lines), code, debug)
     except KeyboardInterrupt:
-        _fail("kiter: interrupted", EXIT_INTERRUPTED, debug)
+        _fail("kiter: interrupted", _interrupted(), debug)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:
@@ -168,6 +169,13 @@ def main(argv: list[str] | None = None) -> Any:
         from kiter.aws import service_error
 
         _fail(f"kiter: error: {service_error(exc, 'AWS')}", EXIT_SERVICE, debug)
+
+
+def _interrupted() -> int:
+    """130 after Ctrl-C, 143 after SIGTERM (the commands that run iterations treat it as Ctrl-C)."""
+    from kiter.cli.app import interrupted_exit_code
+
+    return interrupted_exit_code()
 
 
 def _fail(message: str, code: int, debug: bool) -> NoReturn:

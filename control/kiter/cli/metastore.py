@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 import click
 
 from kiter.cli.app import App, json_option, note, out, pass_app, warn
-from kiter.errors import EXIT_FAILED, MissingTable, Refused, UsageError
+from kiter.errors import EXIT_FAILED, ConfigError, KiterError, MissingTable, Refused, UsageError
 
 if TYPE_CHECKING:
     from kiter.metastore.sizing import Sizing
     from kiter.metastore.table import CheckpointTable, TableInfo
+    from kiter.project import EmrConfig, Project
 
 
 @click.group()
@@ -207,30 +208,47 @@ def delete(app: App, yes: bool) -> None:
 
 
 @click.command("iam-policy")
-@click.option("--account", default="*", help="AWS account id for the ARNs.")
+@click.option("--account", default="*", help="AWS account id for the ARNs (12 digits).")
+@click.option(
+    "--log-uri",
+    default=None,
+    metavar="S3URL",
+    help="The LogUri of the EMR targets' clusters (default: asked of EMR with DescribeCluster).",
+)
 @pass_app
-def iam_policy(app: App, account: str) -> None:
+def iam_policy(app: App, account: str, log_uri: str | None) -> None:
     """Print the least-privilege IAM policy the project needs, built from kiter.toml.
+
+    An EMR target's step logs are read where its cluster pushes them: the cluster's LogUri, asked
+    of EMR unless --log-uri gives it. Names still holding the scaffold's placeholders are warned
+    about on stderr.
 
     \b
     Example:
       kiter iam-policy --account 123456789012 > kiter-policy.json
+      kiter iam-policy --account 123456789012 --log-uri s3://my-logs/emr/
     """
-    from kiter.metastore.iam import ServerlessGrant
+    from kiter.metastore.iam import ServerlessGrant, check_account
     from kiter.metastore.iam import iam_policy as build
     from kiter.project import EmrConfig, EmrServerlessConfig
 
+    check_account(account)
     project = app.project
     emr = [t for t in project.targets.values() if isinstance(t, EmrConfig)]
-    prefixes = [t.script_prefix for t in emr]
     serverless = [t for t in project.targets.values() if isinstance(t, EmrServerlessConfig)]
-    prefixes += [t.script_prefix for t in serverless]
+    placeholders = _placeholders(project, log_uri)
+    for key, value in placeholders.items():
+        warn(
+            f"{key} is still the scaffold's placeholder {value!r}: the policy names it as it "
+            "is; edit kiter.toml and print the policy again"
+        )
+    prefixes = [t.script_prefix for t in emr] + [t.script_prefix for t in serverless]
+    if project.staging.location.startswith("s3://"):
+        prefixes.append(project.staging.location)
     grants = [
         ServerlessGrant(t.application_id or "*", t.execution_role_arn, t.log_uri)
         for t in serverless
     ]
-    if project.staging.location.startswith("s3://"):
-        prefixes.append(project.staging.location)
     policy = build(
         region=app.aws.region,
         account=account,
@@ -241,5 +259,63 @@ def iam_policy(app: App, account: str) -> None:
         s3_prefixes=prefixes,
         emr_clusters=sorted({t.cluster_id or "*" for t in emr}),
         serverless=grants,
+        emr_logs=_step_logs(app, emr, log_uri, skip=set(placeholders.values())),
     )
     out(json.dumps(policy, indent=2))
+
+
+def _placeholders(project: Project, log_uri: str | None) -> dict[str, str]:
+    """The names the policy would carry that are still `kiter init`'s placeholders, by key."""
+    from kiter.project import EmrConfig, EmrServerlessConfig
+    from kiter.project.placeholders import is_placeholder
+
+    named: dict[str, str | None] = {"--log-uri": log_uri}
+    if project.staging.location.startswith("s3://"):
+        named["staging.location"] = project.staging.location
+    for t in project.targets.values():
+        if isinstance(t, EmrConfig):
+            named[f"targets.{t.name}.cluster_id"] = t.cluster_id
+            named[f"targets.{t.name}.script_prefix"] = t.script_prefix
+        if isinstance(t, EmrServerlessConfig):
+            named[f"targets.{t.name}.script_prefix"] = t.script_prefix
+            named[f"targets.{t.name}.log_uri"] = t.log_uri
+    return {key: value for key, value in named.items() if value and is_placeholder(value)}
+
+
+def _step_logs(
+    app: App, targets: list[EmrConfig], log_uri: str | None, skip: set[str]
+) -> list[str]:
+    """Where each EMR target's cluster pushes its step logs; a cluster whose LogUri cannot be
+    known is said, and its logs are left out of the policy."""
+    from kiter.metastore.iam import ANY_CLUSTER, cluster_log_uri, step_logs
+    from kiter.targets.emr import EmrTarget
+
+    if log_uri is not None:
+        try:
+            return [step_logs(log_uri, t.cluster_id or ANY_CLUSTER) for t in targets]
+        except ConfigError:
+            raise UsageError(f"--log-uri {log_uri!r} is not an s3://bucket/prefix URL") from None
+    found: list[str] = []
+    for target in targets:
+        if target.cluster_id in skip:
+            continue  # the scaffold's placeholder: nothing to ask EMR
+        cluster = target.cluster_id or f"named {target.cluster_name!r}"
+        try:
+            cluster_id = target.cluster_id
+            if cluster_id is None:
+                # Looked up as a run looks it up: the one RUNNING/WAITING cluster of that name.
+                engine = app.target(target)
+                assert isinstance(engine, EmrTarget)
+                cluster_id = engine.cluster_id
+            uri = cluster_log_uri(app.aws.client("emr"), cluster_id)
+        except KiterError as exc:
+            warn(
+                f"targets.{target.name}: the policy grants no read of step logs: the LogUri of "
+                f"cluster {cluster} is unknown ({exc}); --log-uri gives it"
+            )
+            continue
+        if uri is None:
+            note(f"cluster {cluster} was created without LogUri: its steps leave no logs to read")
+            continue
+        found.append(step_logs(uri, target.cluster_id or ANY_CLUSTER))
+    return found

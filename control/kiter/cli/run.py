@@ -107,11 +107,13 @@ def run(
     once); a line of output names its job. A failed iteration is retried with the same iteration
     number (and kinesis.rerun.iteration.without.wait=true) after a doubling backoff; after
     --max-retries that job gives up, the others go on, and kiter exits 1 when they are done. An
-    iteration another process runs (another kiter run, on any host) is skipped for that tick. Iteration N+1 never starts before N succeeded. SIGTERM or Ctrl-C
-    cancels the running iteration, records it FAILED, releases its lease and exits 130.
-    Lines carry their UTC time; each attempt keeps its log in .kiter/logs/ (kiter logs shows
-    it); --metrics-file and --metrics write metrics after every attempt; --on-success,
-    --on-failure and --notify fire once per final outcome, never per retry.
+    iteration another process runs (another kiter run, on any host) is skipped for that tick.
+    Iteration N+1 never starts before N succeeded. Ctrl-C or SIGTERM cancels every running
+    iteration, records it FAILED, releases its lease and exits 130 (Ctrl-C) or 143 (SIGTERM); an
+    iteration that had just finished keeps its recorded outcome. Lines carry their UTC time; each
+    attempt keeps its log in .kiter/logs/ (kiter logs shows it); --metrics-file and --metrics
+    write metrics after every attempt; --on-success, --on-failure and --notify fire once per
+    final outcome, never per retry.
     Without --every or --cron, iterations run back to back. --every starts at once; --cron
     waits for its first tick (--now: one round at once first). A cron expression that never
     fires, or a bad one, is refused (exit 2) before anything runs.
@@ -130,6 +132,7 @@ def run(
     from kiter.cadence import make_cadence
     from kiter.durations import parse_duration
     from kiter.metastore.sizing import parallelism
+    from kiter.runner import InterruptedAfterRecording
     from kiter.scheduler import RetryPolicy, Scheduler, shared_streams
     from kiter.stopping import Stop
 
@@ -163,7 +166,11 @@ def run(
         runners[job.name].preflight(job, targets[job.name])
 
     def run_one(name: str) -> None:
-        result = runners[name].run(project.job(name), targets[name])
+        try:
+            result = runners[name].run(project.job(name), targets[name])
+        except InterruptedAfterRecording as exc:
+            note(f"{name}: {exc.result.summary()}")  # finished and recorded before the stop
+            raise
         note(f"{name}: {result.summary()}")
 
     sigterm_as_interrupt()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from kiter.cli.app import (
@@ -18,6 +20,9 @@ from kiter.cli.app import (
 )
 from kiter.cli.watching import WatchOptions, start_watching, watch_options
 from kiter.project import parse_var_overrides
+
+if TYPE_CHECKING:
+    from kiter.runner import IterationResult
 
 
 @click.command()
@@ -47,9 +52,11 @@ def submit(
 
     Without --iteration it runs the ledger's next iteration: the FAILED one if any (same number,
     same records), else the last SUCCEEDED + 1. Exit 0 only when the engine reports success;
-    3 when another run holds the logical name; 130 after Ctrl-C/SIGTERM (cancelled, FAILED).
-    Each attempt keeps its log in .kiter/logs/ (kiter logs shows it); --metrics-file, --metrics,
-    --on-success, --on-failure and --notify report the outcome (see README, "Watching runs").
+    3 when another run holds the logical name; 130 after Ctrl-C, 143 after SIGTERM: a running
+    iteration is cancelled and recorded FAILED, one already finished keeps what was recorded
+    (its summary is printed first). Each attempt keeps its log in .kiter/logs/ (kiter logs shows
+    it); --metrics-file, --metrics, --on-success, --on-failure and --notify report the outcome
+    (see README, "Watching runs").
 
     \b
     Example:
@@ -58,7 +65,7 @@ def submit(
       kiter submit top_errors_pig --target emr --no-wait
       kiter submit top_errors --metrics-file /var/lib/node_exporter/kiter.prom
     """
-    from kiter.runner import RunOptions
+    from kiter.runner import InterruptedAfterRecording, RunOptions
 
     sigterm_as_interrupt()
     project = app.project
@@ -71,9 +78,18 @@ def submit(
         overrides=parse_var_overrides(variables),
     )
     watching = start_watching(app, [config], watch, quiet=quiet)
-    with watching.outcome(config.name):
-        result = watching.runner(app, config.name, app.progress(quiet)).run(
-            config, target_config, options
-        )
+    try:
+        with watching.outcome(config.name):
+            result = watching.runner(app, config.name, app.progress(quiet)).run(
+                config, target_config, options
+            )
+    except InterruptedAfterRecording as exc:
+        # The iteration finished and is recorded: it is shown as any finished one, then the stop.
+        _show(exc.result, fmt)
+        raise
+    _show(result, fmt)
+
+
+def _show(result: IterationResult, fmt: str) -> None:
     print_rows(result.outcome.columns, result.outcome.rows, fmt)
     note(result.summary())

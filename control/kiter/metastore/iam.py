@@ -1,7 +1,9 @@
 """A least-privilege IAM policy for what a kiter project touches.
 
-Pure data: builds a policy document from names in kiter.toml, calls no AWS API and prints nothing.
-Statements with no resources are left out rather than widened to "*".
+`iam_policy` is pure data: it builds a policy document from names in kiter.toml and prints nothing.
+Statements with no resources are left out rather than widened to "*". The one thing kiter.toml
+does not say, where an EMR cluster pushes its step logs, is asked of EMR by `cluster_log_uri`
+(the call kiter itself makes before it reads them).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kiter.errors import ConfigError
+from kiter.errors import ConfigError, UsageError
 
 DYNAMODB_ITEM_ACTIONS = [
     "dynamodb:GetItem",
@@ -23,7 +25,9 @@ DYNAMODB_ITEM_ACTIONS = [
     "dynamodb:Query",
     "dynamodb:Scan",
 ]
-DYNAMODB_TABLE_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:CreateTable"]
+# UpdateTable: `metastore create --update-capacity` raises capacity or switches billing. Not
+# DeleteTable: deleting every checkpoint (`metastore delete`) is left to an administrator.
+DYNAMODB_TABLE_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:CreateTable", "dynamodb:UpdateTable"]
 KINESIS_ACTIONS = [
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -46,6 +50,11 @@ EMR_ACTIONS = [
     "elasticmapreduce:CancelSteps",
     "elasticmapreduce:DescribeCluster",
 ]
+# A cluster given by cluster_name is looked up among the account's clusters; ListClusters takes
+# no resource but "*".
+EMR_LOOKUP_ACTIONS = ["elasticmapreduce:ListClusters"]
+# Where a cluster found by name pushes its step logs: its id is known only at run time.
+ANY_CLUSTER = "j-*"
 
 
 # On the application: look at it, start it, start and list its job runs; on its job runs: follow
@@ -76,6 +85,38 @@ def partition(region: str) -> str:
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+def check_account(account: str, *, option: str = "--account") -> str:
+    """An AWS account id is 12 digits ("*" when none is given: any account)."""
+    if account == "*" or re.fullmatch(r"\d{12}", account):
+        return account
+    raise UsageError(
+        f"{option} {account!r} is not an AWS account id: give its 12 digits (e.g. 123456789012)"
+    )
+
+
+def step_logs(log_uri: str, cluster_id: str = ANY_CLUSTER) -> str:
+    """Where EMR pushes a cluster's step logs: `<LogUri>/<cluster-id>/steps/` (any cluster's
+    under that LogUri for a cluster found by name, whose id changes with each new cluster)."""
+    bucket, prefix = _split_s3(log_uri)
+    folder = "/".join(p for p in (prefix.strip("/"), cluster_id, "steps") if p)
+    return f"s3://{bucket}/{folder}/"
+
+
+def cluster_log_uri(emr: Any, cluster_id: str) -> str | None:
+    """The LogUri EMR reports for a cluster, as s3:// (None: created without one)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from kiter.aws import service_error
+
+    try:
+        cluster = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]
+    except (ClientError, BotoCoreError) as exc:
+        raise service_error(exc, f"describe cluster {cluster_id}") from None
+    log_uri = cluster.get("LogUri")
+    # EMR reports LogUri as given at creation, often s3n://.
+    return "s3://" + str(log_uri).split("://", 1)[-1] if log_uri else None
 
 
 def _split_s3(uri: str) -> tuple[str, str]:
@@ -200,11 +241,14 @@ def iam_policy(
     ledger_table: str | None = None,
     read_tables: list[str] | None = None,
     serverless: list[ServerlessGrant] | None = None,
+    emr_logs: list[str] | None = None,
 ) -> dict[str, Any]:
     """The policy document (Version 2012-10-17) that lets kiter and the connector do their work.
 
     `ledger_table`: kiter's ledger when it has a table of its own; `read_tables`: tables jobs
-    only read (the engagement job's campaigns); `serverless`: the EMR Serverless targets.
+    only read (the engagement job's campaigns); `serverless`: the EMR Serverless targets;
+    `emr_clusters`: cluster ids, "*" for a cluster looked up by name; `emr_logs`: the S3 prefixes
+    EMR pushes step logs to (`step_logs`), read when a step failed.
     """
     part = partition(region)
     statements: list[dict[str, Any]] = []
@@ -247,7 +291,8 @@ def iam_policy(
             }
         )
     grants = serverless or []
-    statements.extend(_s3_statements(part, s3_prefixes, [g.log_uri for g in grants]))
+    reads = [g.log_uri for g in grants] + list(emr_logs or [])
+    statements.extend(_s3_statements(part, s3_prefixes, reads))
     cluster_arns = [
         f"arn:{part}:elasticmapreduce:{region}:{account}:cluster/{c}"
         for c in dict.fromkeys(emr_clusters)
@@ -259,6 +304,15 @@ def iam_policy(
                 "Effect": "Allow",
                 "Action": EMR_ACTIONS,
                 "Resource": cluster_arns,
+            }
+        )
+    if "*" in emr_clusters:
+        statements.append(
+            {
+                "Sid": "KiterEmrLookup",
+                "Effect": "Allow",
+                "Action": EMR_LOOKUP_ACTIONS,
+                "Resource": "*",
             }
         )
     statements.extend(_serverless_statements(part, region, account, grants))
