@@ -22,7 +22,7 @@ from kiter.durations import format_duration
 from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
 from kiter.lease import LeaseKeeper, signals_deferred
-from kiter.metastore.iterations import STAGED_NOT_RUN
+from kiter.metastore.records import STAGED_NOT_RUN
 from kiter.project import JobConfig, Project, TargetConfig
 from kiter.project.placeholders import job_placeholders, refuse_placeholders
 from kiter.render import Renderer

@@ -17,7 +17,7 @@ from kiter import pausepoints
 from kiter.echo import Echo
 from kiter.errors import Refused
 from kiter.layout import campaigns_logical
-from kiter.metastore.iterations import Claim
+from kiter.metastore.records import Claim
 from kiter.project import JobConfig
 from kiter.stream.formats import RecordFormat
 from kiter.stream.plan import (
