@@ -424,7 +424,7 @@ def script_for(
     variables = {k: str(v) for k, v in job.vars.items()} | dict(overrides or {})
     return Script(
         job=job.name,
-        engine="hive" if job.engine == "hive" else "pig",
+        engine=job.engine,
         text=rendered.submit_text,
         logical_name=job.logical_name,
         iteration=iteration,
