@@ -32,6 +32,7 @@ from kiter.choices import TARGET_KINDS as TARGET_KIND_NAMES
 from kiter.errors import ConfigError, UsageError
 from kiter.library import builtin_dirs
 from kiter.project.accepts import Accepts
+from kiter.project.accepts import kind_of_submission as submission_kind
 from kiter.project.fields import (
     PLAIN_SHAPE,
     PLAIN_VALUE,
@@ -201,6 +202,19 @@ TARGET_KINDS: dict[str, type[TargetConfig]] = {
     "pig": PigConfig,
 }
 
+# Every kind's declaration of what it runs (kiter.project.accepts), by kind.
+ACCEPTED: dict[str, Accepts] = {kind: config.accepts for kind, config in TARGET_KINDS.items()}
+
+
+def refusal(job: JobConfig, target: TargetConfig, staging: StagingConfig) -> str:
+    """Why `target` cannot run `job` ("" when it can), as its kind declares."""
+    return target.accepts.refusal(job, target.name, staging.location, ACCEPTED)
+
+
+def kind_of_submission(submission_id: str) -> str | None:
+    """The kind of target whose runs `kiter logs` explains under ids like this one, if any."""
+    return submission_kind(submission_id, ACCEPTED)
+
 
 @dataclass(frozen=True)
 class JobConfig:
@@ -316,9 +330,9 @@ class Project:
             known = ", ".join(sorted(self.targets)) or "none"
             raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
         target = self.targets[name]
-        refusal = target.accepts.refusal(job, target, self.staging)
-        if refusal:
-            raise ConfigError(refusal, where=str(self.path))
+        refused = refusal(job, target, self.staging)
+        if refused:
+            raise ConfigError(refused, where=str(self.path))
         return target
 
     def query_target(self, name: str | None = None) -> HiveServer2Config:
