@@ -22,8 +22,8 @@ from kiter.durations import format_duration
 from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
 from kiter.lease import LeaseKeeper, signals_deferred
-from kiter.metastore.iterations import STAGED_NOT_RUN
-from kiter.project import JobConfig, Project, TargetConfig
+from kiter.metastore.records import STAGED_NOT_RUN
+from kiter.project.model import JobConfig, Project, TargetConfig, refusal
 from kiter.project.placeholders import job_placeholders, refuse_placeholders
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
@@ -219,9 +219,9 @@ class Runner:
         """What refuses a run before anything is claimed or started (exit 2): a target that
         cannot run the job, a `--var` no template reads, a scaffold placeholder where the job
         writes. `kiter run` asks it of every job before its first tick."""
-        refusal = target.accepts.refusal(job, target, self.project.staging)
-        if refusal:
-            raise ConfigError(refusal)
+        refused = refusal(job, target, self.project.staging)
+        if refused:
+            raise ConfigError(refused)
         self.renderer.check_overrides(job, overrides or {})
         refuse_placeholders(job_placeholders(self.project, job, target, overrides))
 
@@ -448,7 +448,7 @@ def script_for(
     variables = {k: str(v) for k, v in job.vars.items()} | dict(overrides or {})
     return Script(
         job=job.name,
-        engine="hive" if job.engine == "hive" else "pig",
+        engine=job.engine,
         text=rendered.submit_text,
         logical_name=job.logical_name,
         iteration=iteration,

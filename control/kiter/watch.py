@@ -173,7 +173,7 @@ def ended_by(error: BaseException) -> str:
 
 def oldest(arrivals: Iterable[str | None]) -> float | None:
     """The earliest of the stream reader's ISO-8601 arrival times, as epoch seconds."""
-    from kiter.metastore.iterations import epoch
+    from kiter.metastore.records import epoch
 
     times = [t for a in arrivals if a and (t := epoch(a)) is not None]
     return min(times, default=None)

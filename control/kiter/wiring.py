@@ -127,7 +127,7 @@ def make_target(
         port=port,
         username=config.username,
         database=config.database,
-        auth=config.auth,  # type: ignore[arg-type]  # checked against the choices on load
+        auth=config.auth,
         password=password,
         kerberos_service_name=config.kerberos_service_name,
         configuration={k: str(v) for k, v in config.configuration.items()},

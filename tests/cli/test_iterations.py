@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiter.cli.app import ledger_rows
-from kiter.metastore.iterations import IterationRecord
+from kiter.metastore.records import IterationRecord
 
 
 def took(claimed: str, finished: str) -> str:

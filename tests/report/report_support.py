@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from kiter.metastore.iterations import STAGED_NOT_RUN
 from kiter.metastore.ledger import Ledger
+from kiter.metastore.records import STAGED_NOT_RUN
 from kiter_support import FakeTime
 
 

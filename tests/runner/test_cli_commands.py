@@ -295,3 +295,21 @@ def test_a_long_reason_is_cut_with_an_ellipsis_in_the_table_and_whole_in_json(
     assert code == 0 and out.splitlines()[2].endswith(" " + "x" * 60)  # it fits: shown whole
     code, out, _ = kiter(project, "iterations", "top", "--json", capsys=capsys)
     assert json.loads(out)[0]["reason"] == reason
+
+
+def test_iterations_shows_the_newest_screenful_by_default_and_every_one_when_asked(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert kiter(project, "metastore", "create", "--on-demand", capsys=capsys)[0] == 0
+    ledger = ledger_as(Owner("alpha", 1, "run-a"))
+    for _ in range(25):
+        ledger.succeed(ledger.claim("other"), {})
+
+    def shown(*args: str) -> list[int]:
+        code, out, err = kiter(project, "iterations", "other", *args, capsys=capsys)
+        assert code == 0, err
+        return [record["iteration"] for record in json.loads(out)]
+
+    assert shown("--json") == list(range(5, 25))  # the newest 20, oldest first
+    assert shown("--json", "--last", "3") == [22, 23, 24]
+    assert shown("--json", "--all") == list(range(25))

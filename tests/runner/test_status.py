@@ -12,9 +12,9 @@ from runner_support import FakeTime, MakeRunner, ScriptedTarget, put, start_clus
 
 from kiter.aws import Aws
 from kiter.errors import JobFailed
+from kiter.jobstatus import JobStatus, job_status, status_rows
 from kiter.metastore.ledger import Ledger, Owner
 from kiter.project import Project
-from kiter.status import JobStatus, job_status, status_rows
 from kiter.targets.base import Outcome
 from sample_projects import run
 

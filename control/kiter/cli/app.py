@@ -252,7 +252,7 @@ def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The ledger as `kiter iterations` and the demo show it: each iteration's first start and
     last end (a rerun does not make an old iteration look recent), and its last attempt's time."""
     from kiter.durations import format_duration
-    from kiter.metastore.iterations import epoch
+    from kiter.metastore.records import epoch
     from kiter.tabular import clip
 
     columns = [

@@ -18,17 +18,32 @@ from kiter.cli.app import (
 
 @click.command()
 @click.argument("job")
+@click.option(
+    "--last",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="The newest N iterations (one Query of N items, however long the history).",
+)
+@click.option("--all", "everything", is_flag=True, help="Every iteration the ledger holds.")
 @json_option
 @pass_app
-def iterations(app: App, job: str, as_json: bool) -> None:
-    """Show the ledger of JOB's logical name: number, state, attempts, times, submission, records.
+def iterations(app: App, job: str, last: int, everything: bool, as_json: bool) -> None:
+    """Show the ledger of JOB's logical name: number, state, attempts, times, submission, records,
+    oldest first: the newest --last N iterations, or --all.
 
     \b
     Example:
       kiter iterations top_errors --json
+      kiter iterations top_errors --last 200
     """
     config = app.project.job(job)
-    records = app.ledger.history(config.logical_name)
+    if everything:
+        records = app.ledger.history(config.logical_name)
+    else:
+        newest = app.ledger.history(config.logical_name, newest_first=True, limit=last)
+        records = newest[::-1]
     if as_json:
         out(json.dumps([r.to_json() for r in records], indent=2))
         return

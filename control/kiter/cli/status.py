@@ -41,7 +41,7 @@ def status(app: App, job_names: tuple[str, ...], max_age: str | None, as_json: b
       kiter status top_errors --max-age 15m --json
     """
     from kiter.durations import parse_duration
-    from kiter.status import job_status, status_rows
+    from kiter.jobstatus import job_status, status_rows
 
     project = app.project
     limit = parse_duration(max_age, option="--max-age") if max_age else None

@@ -14,9 +14,9 @@ from typing import Any
 from kiter.errors import LeaseLost, Refused
 from kiter.metastore.dynamo import ConditionFailed, to_av
 from kiter.metastore.items import HEAD, REMOVE_LEASE
-from kiter.metastore.iterations import Claim, iso
 from kiter.metastore.ledgertable import LedgerTable
 from kiter.metastore.reads import LedgerReads
+from kiter.metastore.records import Claim, iso
 
 
 class LedgerHolding:

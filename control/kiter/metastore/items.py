@@ -12,7 +12,7 @@ from typing import Any
 
 from kiter.errors import ConfigError, LedgerDamaged
 from kiter.metastore.dynamo import from_item
-from kiter.metastore.iterations import Head, IterationRecord, Lease, Owner
+from kiter.metastore.records import Head, IterationRecord, Lease, Owner
 
 HEAD = "~head"
 # Sorts before every iteration number, so the Query for the head and top items never sees it.

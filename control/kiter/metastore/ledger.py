@@ -34,7 +34,9 @@ from typing import Any
 
 from kiter.metastore.claiming import LedgerClaiming
 from kiter.metastore.holding import LedgerHolding
-from kiter.metastore.iterations import (
+from kiter.metastore.ledgertable import LedgerTable
+from kiter.metastore.reads import LedgerReads
+from kiter.metastore.records import (
     Claim,
     Head,
     IterationRecord,
@@ -43,8 +45,6 @@ from kiter.metastore.iterations import (
     epoch,
     iso,
 )
-from kiter.metastore.ledgertable import LedgerTable
-from kiter.metastore.reads import LedgerReads
 
 __all__ = [
     "Claim",

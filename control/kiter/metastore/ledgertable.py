@@ -13,7 +13,7 @@ from typing import Any
 
 from kiter.metastore.dynamo import Dynamo
 from kiter.metastore.items import ATTRIBUTES, LedgerItems
-from kiter.metastore.iterations import Owner
+from kiter.metastore.records import Owner
 
 
 @dataclass(frozen=True)

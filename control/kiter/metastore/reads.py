@@ -13,8 +13,8 @@ from typing import Any
 
 from kiter.metastore.dynamo import to_av
 from kiter.metastore.items import HEAD, HIGH, LOW, STATES
-from kiter.metastore.iterations import Head, IterationRecord, Lease
 from kiter.metastore.ledgertable import LedgerTable
+from kiter.metastore.records import Head, IterationRecord, Lease
 
 
 class LedgerReads:

@@ -14,7 +14,7 @@ from typing import Any
 from kiter.aws import error_code, in_region
 from kiter.echo import Echo
 from kiter.errors import Refused, ServiceError
-from kiter.metastore.iterations import Claim, IterationRecord, epoch, iso
+from kiter.metastore.records import Claim, IterationRecord, epoch, iso
 
 # The shortest retention a Kinesis stream can have.
 MIN_RETENTION_HOURS = 24

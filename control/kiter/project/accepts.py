@@ -5,19 +5,26 @@ dbt's adapter plugins declare their credentials type), asked by everything that 
 job may go: the load-time checks, `Project.target_for` (the runner's way to a target),
 `kiter query` (which kinds run ad-hoc HiveQL) and `kiter logs` (which kinds' runs it explains,
 known by their submission ids). Adding a kind of target is a config class with its `accepts`
-and one line in model.TARGET_KINDS; nothing here changes.
+and one line in model.TARGET_KINDS; nothing here changes, and nothing here imports the model:
+the kinds come in as a mapping.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from kiter.project.model import JobConfig, StagingConfig, TargetConfig
-
+from typing import Protocol
 
 _LOCATIONS = {"s3": "an s3:// URL", "file": "a local folder (a path or a file:// URL)"}
+
+
+class _Job(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def engine(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -34,41 +41,37 @@ class Accepts:
     submission_prefix: str = ""  # the start of its runs' submission ids, when `kiter logs`
     # explains them ("": it does not)
 
-    def refusal(self, job: JobConfig, target: TargetConfig, staging: StagingConfig) -> str:
-        """Why `target` cannot run `job` ("" when it can)."""
-        from kiter.project.model import TARGET_KINDS
-
+    def refusal(self, job: _Job, target: str, staging: str, kinds: Mapping[str, Accepts]) -> str:
+        """Why target `target` (of this kind) cannot run `job` staged at `staging` ("" when it
+        can); `kinds` are every kind's declarations, to say which would."""
         if job.engine not in self.engines:
-            kinds = [k for k, c in TARGET_KINDS.items() if job.engine in c.accepts.engines]
+            others = [kind for kind, accepts in kinds.items() if job.engine in accepts.engines]
             return (
-                f"job {job.name} is a {job.engine} job and target {target.name} is "
-                f"{self.label}, which runs {' and '.join(sorted(self.engines))} jobs: point it at "
-                "a target with " + " or ".join(f'kind = "{k}"' for k in kinds)
+                f"job {job.name} is a {job.engine} job and target {target} is {self.label}, "
+                f"which runs {' and '.join(sorted(self.engines))} jobs: point it at a target "
+                "with " + " or ".join(f'kind = "{k}"' for k in others)
             )
         if job.mode == "connector" and self.no_connector:
             return (
                 f"job {job.name} runs in connector mode, but "
-                + self.no_connector.format(target=target.name)
+                + self.no_connector.format(target=target)
                 + ': set mode = "staged" for it (kiter reads the stream'
                 + (" and stages each iteration to S3)" if self.staging == {"s3"} else ")")
             )
-        scheme = staging.location.split("://", 1)[0]
+        scheme = staging.split("://", 1)[0]
         if job.mode == "staged" and scheme not in self.staging:
             return (
-                f"job {job.name} is staged to {staging.location}, which job runs on {self.label} "
-                f"(target {target.name}) cannot read: set staging.location to "
+                f"job {job.name} is staged to {staging}, which job runs on {self.label} "
+                f"(target {target}) cannot read: set staging.location to "
                 + " or ".join(_LOCATIONS[s] for s in sorted(self.staging))
             )
         return ""
 
 
-def kind_of_submission(submission_id: str) -> str | None:
+def kind_of_submission(submission_id: str, kinds: Mapping[str, Accepts]) -> str | None:
     """The kind of target whose runs are recorded under ids like this one (None: no kind
     `kiter logs` explains)."""
-    from kiter.project.model import TARGET_KINDS
-
-    for kind, config in TARGET_KINDS.items():
-        prefix = config.accepts.submission_prefix
-        if prefix and submission_id.startswith(prefix):
+    for kind, accepts in kinds.items():
+        if accepts.submission_prefix and submission_id.startswith(accepts.submission_prefix):
             return kind
     return None

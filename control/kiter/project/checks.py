@@ -18,7 +18,7 @@ from kiter.aws import AwsSettings
 from kiter.errors import ConfigError, ConfigErrors
 from kiter.project.fields import LOCATION_FORBIDDEN, Field
 from kiter.project.hints import closest, unknown_key, written_key
-from kiter.project.model import JobConfig, StagingConfig, TargetConfig
+from kiter.project.model import JobConfig, StagingConfig, TargetConfig, refusal
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -265,9 +265,9 @@ def check_job_target(
     job: JobConfig, target: TargetConfig, staging: StagingConfig, *, where: str
 ) -> None:
     """What the target's kind declares it cannot run (see kiter.project.accepts)."""
-    refusal = target.accepts.refusal(job, target, staging)
-    if refusal:
-        raise ConfigError(refusal, where=where)
+    refused = refusal(job, target, staging)
+    if refused:
+        raise ConfigError(refused, where=where)
 
 
 def check_emr_serverless(name: str, options: Mapping[str, Any], loc: Locator) -> None:

@@ -13,9 +13,26 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kiter.aws import AwsSettings
+from kiter.choices import (
+    ACTIONS_ON_FAILURE,
+    AUTHS,
+    ENGINES,
+    FORMATS,
+    INITIAL_POSITIONS,
+    MODES,
+    ActionOnFailure,
+    Auth,
+    Engine,
+    FormatName,
+    InitialPositionName,
+    Mode,
+    TargetKind,
+)
+from kiter.choices import TARGET_KINDS as TARGET_KIND_NAMES
 from kiter.errors import ConfigError, UsageError
 from kiter.library import builtin_dirs
 from kiter.project.accepts import Accepts
+from kiter.project.accepts import kind_of_submission as submission_kind
 from kiter.project.fields import (
     PLAIN_SHAPE,
     PLAIN_VALUE,
@@ -63,7 +80,7 @@ class StagingConfig:
     location: str = setting(
         str, ".kiter/staging", help="file:// or s3:// root of staged iterations"
     )
-    format: str = setting(str, "lines", choices=("lines", "jsonl"), help="staged record format")
+    format: FormatName = setting(str, "lines", choices=FORMATS, help="staged record format")
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,7 @@ class TargetConfig:
     accepts: ClassVar[Accepts]
 
     name: str
-    kind: str = setting(str, choices=("hiveserver2", "emr", "emr-serverless", "pig"))
+    kind: TargetKind = setting(str, choices=TARGET_KIND_NAMES)
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ class HiveServer2Config(TargetConfig):
     port: int = setting(int, 10000, low=1, high=65535)
     username: str = setting(str, "kiter")
     database: str = setting(str, "default")
-    auth: str = setting(str, "NONE", choices=("NONE", "NOSASL", "LDAP", "KERBEROS"))
+    auth: Auth = setting(str, "NONE", choices=AUTHS)
     password_env: str = setting(
         str, "KITER_HS2_PASSWORD", help="env variable holding the LDAP password"
     )
@@ -148,9 +165,7 @@ class EmrConfig(TargetConfig):
     cluster_id: str | None = setting(str, None)
     cluster_name: str | None = setting(str, None, help="looked up among running clusters")
     script_prefix: str = setting(str, help="s3://bucket/prefix for rendered scripts")
-    action_on_failure: str = setting(
-        str, "CONTINUE", choices=("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER")
-    )
+    action_on_failure: ActionOnFailure = setting(str, "CONTINUE", choices=ACTIONS_ON_FAILURE)
     log_wait_seconds: float = setting((int, float), 600, low=0, high=86_400)
     poll_seconds: list[float] = setting(
         list, [15, 30], help="first and longest wait between DescribeStep calls, seconds"
@@ -187,11 +202,24 @@ TARGET_KINDS: dict[str, type[TargetConfig]] = {
     "pig": PigConfig,
 }
 
+# Every kind's declaration of what it runs (kiter.project.accepts), by kind.
+ACCEPTED: dict[str, Accepts] = {kind: config.accepts for kind, config in TARGET_KINDS.items()}
+
+
+def refusal(job: JobConfig, target: TargetConfig, staging: StagingConfig) -> str:
+    """Why `target` cannot run `job` ("" when it can), as its kind declares."""
+    return target.accepts.refusal(job, target.name, staging.location, ACCEPTED)
+
+
+def kind_of_submission(submission_id: str) -> str | None:
+    """The kind of target whose runs `kiter logs` explains under ids like this one, if any."""
+    return submission_kind(submission_id, ACCEPTED)
+
 
 @dataclass(frozen=True)
 class JobConfig:
     name: str
-    engine: str = setting(str, choices=("hive", "pig"))
+    engine: Engine = setting(str, choices=ENGINES)
     template: str = setting(
         str, help="template file, found in the project's folders, then built-ins"
     )
@@ -204,7 +232,7 @@ class JobConfig:
         help="checkpoint logical name (default: the job's name)",
     )
     target: str | None = setting(str, None, help="name of a [targets.NAME] table")
-    mode: str = setting(str, "connector", choices=("connector", "staged"))
+    mode: Mode = setting(str, "connector", choices=MODES)
     description: str = setting(str, "")
     vars: Mapping[str, Any] = setting(dict, {}, help="template variables")
     nodata_timeout: int | None = setting(
@@ -224,8 +252,8 @@ class JobConfig:
         help="kinesis.endpoint.region",
     )
     cross_account: bool = setting(bool, False, help="take kinesis.accessKey/secretKey from the env")
-    initial_position: str = setting(str, "TRIM_HORIZON", choices=("TRIM_HORIZON", "LATEST"))
-    staging_format: str = setting(str, None, choices=("lines", "jsonl"))
+    initial_position: InitialPositionName = setting(str, "TRIM_HORIZON", choices=INITIAL_POSITIONS)
+    staging_format: FormatName = setting(str, None, choices=FORMATS)
     escape_newlines: bool = setting(bool, False)
     max_records: int | None = setting(
         int, None, low=1, help="staged: stop an iteration after this many records"
@@ -302,9 +330,9 @@ class Project:
             known = ", ".join(sorted(self.targets)) or "none"
             raise ConfigError(f"no target named {name!r} (targets: {known})", where=str(self.path))
         target = self.targets[name]
-        refusal = target.accepts.refusal(job, target, self.staging)
-        if refusal:
-            raise ConfigError(refusal, where=str(self.path))
+        refused = refusal(job, target, self.staging)
+        if refused:
+            raise ConfigError(refused, where=str(self.path))
         return target
 
     def query_target(self, name: str | None = None) -> HiveServer2Config:

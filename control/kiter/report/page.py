@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from kiter.durations import format_duration
-from kiter.metastore.iterations import iso
+from kiter.metastore.records import iso
 from kiter.report.series import IterationPoint, JobSeries
 from kiter.report.svg import (
     COLOURS,

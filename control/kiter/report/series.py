@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kiter.metastore.iterations import IterationRecord, epoch
+from kiter.metastore.records import IterationRecord, epoch
 from kiter.project import JobConfig
 
 # The state a chart shows: the ledger's, except that an iteration `kiter stage` read and left

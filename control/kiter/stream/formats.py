@@ -24,11 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _json_str
-from typing import Any, Literal
+from typing import Any
 
+from kiter.choices import FormatName
 from kiter.errors import JobFailed, UsageError
-
-FormatName = Literal["lines", "jsonl"]
 
 # The KPL's framing: 4 magic bytes, a protobuf AggregatedRecord, its MD5 digest.
 KPL_MAGIC = b"\xf3\x89\x9a\xc2"

@@ -17,7 +17,7 @@ from kiter import pausepoints
 from kiter.echo import Echo
 from kiter.errors import Refused
 from kiter.layout import campaigns_logical
-from kiter.metastore.iterations import Claim
+from kiter.metastore.records import Claim
 from kiter.project import JobConfig
 from kiter.stream.formats import RecordFormat
 from kiter.stream.plan import (
@@ -71,7 +71,7 @@ def stage_claimed_iteration(
         location, s3_client=clients("s3") if location.startswith("s3://") else None
     )
     exact, previous = _start(claim)
-    fmt = RecordFormat(job.staging_format, escape_newlines=job.escape_newlines)  # type: ignore[arg-type]
+    fmt = RecordFormat(job.staging_format, escape_newlines=job.escape_newlines)
     with staging.partition(job.logical_name, claim.iteration, fmt) as writer:
         read = read_iteration(
             clients("kinesis", retries=False),

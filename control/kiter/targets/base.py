@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from kiter.choices import Engine
 from kiter.echo import Echo, no_echo
 from kiter.errors import KiterError, UsageError
 from kiter.sourcemap import template_line
@@ -46,7 +47,6 @@ __all__ = [
     "no_echo",
 ]
 
-Engine = Literal["hive", "pig"]
 _PIG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 State = Literal["SUCCEEDED", "FAILED", "SUBMITTED", "CANCELLED"]
 

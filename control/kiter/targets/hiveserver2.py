@@ -29,6 +29,7 @@ from pyhive import hive
 from TCLIService.ttypes import TOperationState
 from thrift.transport.TTransport import TBufferedTransport
 
+from kiter.choices import Auth
 from kiter.errors import Interrupted, JobFailed, ServiceError, UsageError
 from kiter.scripts import Statement, hive_set, split_statements
 from kiter.secrets import MASK, Redactor, is_secret_key, script_secrets
@@ -46,7 +47,6 @@ from kiter.targets.base import (
 from kiter.targets.hs2_thrift import (
     RUNNING_STATES,
     TRANSPORT_ERRORS,
-    Auth,
     Hs2Connection,
     Result,
     fetch_logs,

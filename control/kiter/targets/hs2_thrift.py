@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pyhive import hive
 from TCLIService.ttypes import (
@@ -29,12 +29,11 @@ from TCLIService.ttypes import (
 from thrift.transport.TSocket import TSocket
 from thrift.transport.TTransport import TBufferedTransport, TTransportException
 
+from kiter.choices import Auth
 from kiter.errors import ServiceError
 from kiter.scripts import Statement, hive_set
 from kiter.secrets import NO_SECRETS, Redactor
 from kiter.targets.messages import clean_server_message, transport_message
-
-Auth = Literal["NONE", "NOSASL", "LDAP", "KERBEROS"]
 
 # Thrift logs a traceback of its own for every failed connect; kiter says it in one line.
 logging.getLogger("thrift").addHandler(logging.NullHandler())

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from kiter.durations import format_duration
-from kiter.metastore.iterations import IterationRecord, Lease, epoch, iso
+from kiter.metastore.records import IterationRecord, Lease, epoch, iso
 from kiter.project import JobConfig
 from kiter.stream.kinesis import call_with_backoff, list_shards
 from kiter.stream.plan import ShardBoundary, closed_at
