@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiter.cli.main import COMMANDS
-from kiter.project import JOB_FIELDS, SECTIONS, TARGET_FIELDS
+from kiter.project import JOB_ENGINE_FIELDS, JOB_FIELDS, SECTIONS, TARGET_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -23,6 +23,7 @@ KEYS = sorted(
     {key for fields in SECTIONS.values() for key in fields}
     | {key for fields in TARGET_FIELDS.values() for key in fields}
     | set(JOB_FIELDS)
+    | {key for fields in JOB_ENGINE_FIELDS.values() for key in fields}
 )
 
 

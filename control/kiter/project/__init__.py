@@ -7,6 +7,7 @@ no service.
 
 from kiter.project.fields import Field
 from kiter.project.loading import (
+    JOB_ENGINE_FIELDS,
     JOB_FIELDS,
     PROJECT_FILE,
     SECTIONS,
@@ -18,17 +19,22 @@ from kiter.project.loading import (
 from kiter.project.model import (
     EmrConfig,
     EmrServerlessConfig,
+    HadoopConfig,
+    HadoopJobConfig,
     HiveServer2Config,
+    JarJobConfig,
     JobConfig,
     LocalConfig,
     MetastoreConfig,
     PigConfig,
     Project,
     StagingConfig,
+    StreamingJobConfig,
     TargetConfig,
 )
 
 __all__ = [
+    "JOB_ENGINE_FIELDS",
     "JOB_FIELDS",
     "PROJECT_FILE",
     "SECTIONS",
@@ -36,13 +42,17 @@ __all__ = [
     "EmrConfig",
     "EmrServerlessConfig",
     "Field",
+    "HadoopConfig",
+    "HadoopJobConfig",
     "HiveServer2Config",
+    "JarJobConfig",
     "JobConfig",
     "LocalConfig",
     "MetastoreConfig",
     "PigConfig",
     "Project",
     "StagingConfig",
+    "StreamingJobConfig",
     "TargetConfig",
     "find_project",
     "load_project",

@@ -16,6 +16,7 @@ from typing import Any
 from kiter.aws import AwsSettings
 from kiter.errors import ConfigError
 from kiter.project.fields import LOCATION_FORBIDDEN, Field
+from kiter.project.hadoopconfig import check_engine_on_target
 from kiter.project.model import JobConfig, StagingConfig, TargetConfig
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -172,6 +173,7 @@ def check_job_target(
     job: JobConfig, target: TargetConfig, staging: StagingConfig, *, where: str
 ) -> None:
     """What a target cannot run: EMR Serverless runs staged Hive jobs staged to S3 only."""
+    check_engine_on_target(job, target, where=where)
     if target.kind != "emr-serverless":
         return
     if job.engine != "hive":

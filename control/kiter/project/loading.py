@@ -35,9 +35,12 @@ from kiter.project.checks import (
     staging_url,
 )
 from kiter.project.fields import Field, schema
+from kiter.project.hadoopconfig import check_hadoop_job
 from kiter.project.model import (
     AWS_FIELDS,
+    JOB_ENGINES,
     TARGET_KINDS,
+    HadoopJobConfig,
     JobConfig,
     LocalConfig,
     MetastoreConfig,
@@ -56,6 +59,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
 }
 TARGET_FIELDS = {kind: schema(cls) for kind, cls in TARGET_KINDS.items()}
 JOB_FIELDS = schema(JobConfig)
+# The keys of each engine's jobs (streaming and jar jobs have no template, and keys of their own).
+JOB_ENGINE_FIELDS = {engine: schema(cls) for engine, cls in JOB_ENGINES.items()}
 TOP_LEVEL = (*SECTIONS, "targets", "jobs", "profiles")
 # Settings that environment variables and flags may override, as KITER_<SECTION>_<KEY>.
 LAYERED_SECTIONS = ("aws", "metastore", "staging")
@@ -229,7 +234,9 @@ def _build(
         if job.target is not None:
             where = loc.where("jobs", job.name, "target")
             check_job_target(job, targets[job.target], staging, where=where)
-        if project.find_template(job.template) is None:
+        if isinstance(job, HadoopJobConfig):
+            check_hadoop_job(job, loc)
+        elif project.find_template(job.template) is None:
             searched = ", ".join(str(p) for p in project.template_dirs)
             raise ConfigError(
                 f"template {job.template!r} of job {job.name!r} not found (searched: {searched})",
@@ -273,7 +280,7 @@ def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfi
                 f"targets.{name}.script_prefix must be an s3:// URL",
                 where=loc.where("targets", name, "script_prefix"),
             )
-    elif kind == "pig":
+    elif kind in ("pig", "hadoop"):
         check_str_map(
             options["properties"],
             f"targets.{name}.properties",
@@ -301,7 +308,8 @@ def _build_job(
             "KITER_KINESIS_ACCESS_KEY and KITER_KINESIS_SECRET_KEY at submit time",
             where=loc.where("jobs", name),
         )
-    values = check_table(table, JOB_FIELDS, loc, ("jobs", name))
+    fields = JOB_ENGINE_FIELDS.get(str(table.get("engine")), JOB_FIELDS)
+    values = check_table(table, fields, loc, ("jobs", name))
     values["logical_name"] = values["logical_name"] or name
     values["staging_format"] = values["staging_format"] or staging.format
     target = values["target"]
@@ -312,7 +320,7 @@ def _build_job(
             where=loc.where("jobs", name, "target"),
         )
     check_vars(values["vars"], name, loc)
-    return JobConfig(name=name, **values)
+    return JOB_ENGINES[values["engine"]](name=name, **values)
 
 
 def parse_var_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
