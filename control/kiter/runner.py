@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from kiter import pausepoints
 from kiter.adopt.owned import check_effective_settings
@@ -28,7 +28,7 @@ from kiter.project.placeholders import job_placeholders, refuse_placeholders
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.stopping import NEVER, Stop
-from kiter.targets.base import Abandoned, Handle, Outcome, Script, Target
+from kiter.targets.base import Abandoned, Engine, Handle, Outcome, Script, Target
 
 if TYPE_CHECKING:
     from kiter.aws import Aws
@@ -246,7 +246,12 @@ class Runner:
         for note in rendered.notes:
             self.echo(f"warning: {note}")
         settings = self.renderer.settings(job, claim.iteration)
-        check_effective_settings(rendered.submit_text, job.engine, settings)
+        if rendered.command is not None:
+            from kiter.render.commands import check_command_settings
+
+            check_command_settings(rendered.command, settings)
+        else:
+            check_effective_settings(rendered.submit_text, job.engine, settings)
         return rendered
 
     @contextmanager
@@ -369,6 +374,9 @@ class Runner:
 
 def _refuse_mismatch(job: JobConfig, target: TargetConfig) -> None:
     """A job only goes to a target that runs its language, in a mode it supports."""
+    from kiter.project.hadoopconfig import check_engine_on_target
+
+    check_engine_on_target(job, target, where=None)
     if job.engine == "pig" and target.kind == "hiveserver2":
         raise ConfigError(
             f"job {job.name} is a Pig job: Pig scripts run as EMR steps or on the local Pig "
@@ -401,7 +409,7 @@ def script_for(
     variables = {k: str(v) for k, v in job.vars.items()} | dict(overrides or {})
     return Script(
         job=job.name,
-        engine="hive" if job.engine == "hive" else "pig",
+        engine=cast(Engine, job.engine),
         text=rendered.submit_text,
         logical_name=job.logical_name,
         iteration=iteration,
@@ -410,6 +418,7 @@ def script_for(
         record_text=rendered.text if has_secrets else None,
         template=rendered.template_path,
         template_source=_template_source(rendered.template_path),
+        command=rendered.command,
     )
 
 

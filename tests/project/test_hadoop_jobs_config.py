@@ -217,3 +217,17 @@ def test_streaming_and_jar_jobs_need_no_template_file(
     project = load_project(write_project(TARGETS + STREAMING + WORDCOUNT), env={})
     assert sorted(project.jobs) == ["status", "wordcount"]
     assert not (tmp_path / "streaming").exists()  # programs are kiter validate's to find
+
+
+def test_a_streaming_job_sent_to_hiveserver2_with_target_is_refused_in_one_line(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_project(TARGETS + STREAMING)
+
+    code, out, err = run(["-C", str(path.parent), "submit", "status", "--target", "hive"], capsys)
+
+    assert (code, out) == (2, "")
+    assert err == (
+        f"kiter: error: {path}: job status is a streaming job and target hive is HiveServer2, "
+        'which runs HiveQL only: point it at a target with kind = "hadoop"\n'
+    )

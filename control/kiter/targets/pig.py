@@ -11,17 +11,14 @@ rows of the script's last STORE into a local folder are read back as the run's r
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import re
 import shutil
-import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from kiter.errors import Interrupted
 from kiter.lint.pigtokens import split_statements, tokenize, unquote
@@ -35,13 +32,13 @@ from kiter.targets.base import (
     Watch,
     no_echo,
 )
+from kiter.targets.localrun import drain, spawn
 from kiter.targets.pigerrors import PigError, read_failure
 
 if TYPE_CHECKING:
     from kiter.local.pigengine import PigEngine  # built by wiring: targets do not import local/
 
 ROWS_SHOWN = 1000
-_PR_SET_PDEATHSIG = 1
 # Pig's type codes in .pig_schema (org.apache.pig.data.DataType) that read back as numbers.
 _INTEGER_TYPES, _FLOAT_TYPES = {10, 15}, {20, 25}
 
@@ -101,7 +98,7 @@ class PigTarget:
             heap=self.heap,
         )
         watch.fence()
-        run = _Run(script, run_dir, _spawn(command, self.workdir), self._log)
+        run = _Run(script, run_dir, spawn(command, self.workdir), self._log)
         self._echo(f"Pig {run.process.pid} running {script.job} in {run_dir}")
         return Handle(f"pig:{run_dir}", live=run)
 
@@ -139,8 +136,8 @@ class _Run:
         self._log = log
         self._stderr: list[str] = []
         self._readers = [
-            _drain(process.stderr, self._error_line),
-            _drain(process.stdout, log),  # DUMP and DESCRIBE print here
+            drain(process.stderr, self._error_line, "pig-output"),
+            drain(process.stdout, log, "pig-output"),  # DUMP and DESCRIBE print here
         ]
         self._log_offset = 0
 
@@ -324,36 +321,3 @@ def _typed(cell: str, types: list[int], index: int) -> Any:
     except ValueError:
         return cell
     return cell
-
-
-def _drain(stream: IO[str] | None, sink: Callable[[str], Any]) -> threading.Thread:
-    def read() -> None:
-        if stream is None:
-            return
-        for line in stream:
-            sink(line.rstrip("\n"))
-
-    thread = threading.Thread(target=read, name="pig-output", daemon=True)
-    thread.start()
-    return thread
-
-
-def _spawn(command: list[str], workdir: Path) -> subprocess.Popen[str]:
-    """Start the JVM so that it gets SIGTERM if kiter dies (even by kill -9), and with default
-    signal handling (a JVM that inherits an ignored SIGINT cannot be interrupted)."""
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
-
-    def in_child() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return subprocess.Popen(
-        command,
-        cwd=workdir,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        preexec_fn=in_child,  # one C call, no Python locks: safe beside threads
-        restore_signals=True,
-    )
