@@ -123,3 +123,13 @@ def program_command(path: str) -> str:
     python3 (a file from S3 or a checkout need not be executable), anything else as it is."""
     name = PurePosixPath(path).name
     return f"python3 {name}" if name.endswith(".py") else name
+
+
+def manifest_main_class(manifest: str) -> str | None:
+    """The Main-Class a jar's META-INF/MANIFEST.MF names, or None."""
+    # Manifest lines longer than 72 bytes continue on lines that start with a space.
+    for line in manifest.replace("\r\n", "\n").replace("\n ", "").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "main-class" and value.strip():
+            return value.strip()
+    return None

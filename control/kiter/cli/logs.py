@@ -1,6 +1,9 @@
-"""`kiter logs`: explain a failed EMR step or EMR Serverless job run of an iteration from its logs."""
+"""`kiter logs`: explain a failed EMR step, EMR Serverless job run or local Hadoop run of an
+iteration from its logs."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -28,8 +31,8 @@ from kiter.errors import UsageError
 )
 @pass_app
 def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
-    """Fetch the logs of an iteration of JOB (EMR step or EMR Serverless job run), explain why
-    it failed.
+    """Fetch the logs of an iteration of JOB (EMR step, EMR Serverless job run or local Hadoop
+    run), explain why it failed.
 
     \b
     Example:
@@ -41,13 +44,18 @@ def logs(app: App, job: str, iteration: int, wait_seconds: float) -> None:
     if record is None:
         raise UsageError(f"the ledger has no iteration {iteration} of {config.logical_name}")
     step_id = record.stats.get("submission_id") or record.submission_id
+    from kiter.targets.hadoop import SUBMISSION_PREFIX, explain_run
+
+    if str(step_id).startswith(SUBMISSION_PREFIX):  # a local run: its folder keeps its logs
+        out(explain_run(Path(str(step_id).removeprefix(SUBMISSION_PREFIX)), project.root))
+        return
     target_config = project.targets.get(record.target) if record.target else None
     kind = _kind_of(str(step_id))
     if target_config is None or kind is None or target_config.kind != kind:
         raise UsageError(
             f"iteration {iteration} of {config.logical_name} ran on {record.target or 'no target'}"
-            f" ({step_id or 'no submission'}): kiter logs explains EMR steps and EMR Serverless "
-            "job runs"
+            f" ({step_id or 'no submission'}): kiter logs explains EMR steps, EMR Serverless "
+            "job runs and local Hadoop runs"
         )
     from kiter.targets.emr import EmrTarget
     from kiter.targets.emr_serverless import EmrServerlessTarget

@@ -160,12 +160,14 @@ def _render(
         problem = f"{type(exc).__name__}: {exc}"
     else:
         if not rendered.strip() and key == "output":
-            raise TemplateError(f"{name} = {text!r} renders empty", where=_where(project, job))
+            raise TemplateError(
+                f"{name} = {text!r} renders empty", where=job_key_where(project, job)
+            )
         return rendered
-    raise TemplateError(f"{name} = {text!r}: {problem}", where=_where(project, job, key))
+    raise TemplateError(f"{name} = {text!r}: {problem}", where=job_key_where(project, job, key))
 
 
-def _where(project: Project, job: HadoopJobConfig, key: str = "output") -> str:
+def job_key_where(project: Project, job: HadoopJobConfig, key: str = "output") -> str:
     """kiter.toml:line of the job's key (an `args[N]` is on the `args` line)."""
     from kiter.project.checks import Locator
 
@@ -204,7 +206,7 @@ def _check_output(project: Project, job: HadoopJobConfig, output: str) -> None:
                 f"jobs.{job.name}.output is {folder}, which a rerun replaces, and "
                 + ("holds" if place not in path.parents else "is inside")
                 + f" {place}: choose a folder of its own",
-                where=_where(project, job),
+                where=job_key_where(project, job),
             )
 
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
 from kiter.errors import Interrupted, UsageError
-from kiter.hadoopcommand import HadoopCommand, local_folder
+from kiter.hadoopcommand import HadoopCommand, local_folder, manifest_main_class
 from kiter.targets.base import UNWATCHED, Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.hadooperrors import failure_cause
 from kiter.targets.localrun import drain, spawn, stop_group
@@ -116,7 +116,7 @@ class HadoopTarget:
         if command.jar.startswith("s3://"):
             raise UsageError(f"{command.jar}: the local Hadoop engine runs jars of the project")
         libraries = _unpacked_libraries(jar, run_dir / "tmp" / "jar-lib")
-        main = command.main_class or manifest_main_class(jar)
+        main = command.main_class or jar_main_class(jar)
         if main is None:
             raise UsageError(f"{jar} has no Main-Class in its manifest: set main_class")
         return self.engine.jar_command(
@@ -256,19 +256,15 @@ def _typed(cell: str) -> Any:
     return cell
 
 
-def manifest_main_class(jar: Path) -> str | None:
+def jar_main_class(jar: Path) -> str | None:
     """The Main-Class of a jar's manifest, or None."""
     try:
         with zipfile.ZipFile(jar) as archive:
-            manifest = archive.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+            return manifest_main_class(
+                archive.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+            )
     except (OSError, KeyError, zipfile.BadZipFile):
         return None
-    # Manifest lines longer than 72 bytes continue on lines that start with a space.
-    for line in manifest.replace("\r\n", "\n").replace("\n ", "").splitlines():
-        key, _, value = line.partition(":")
-        if key.strip().lower() == "main-class" and value.strip():
-            return value.strip()
-    return None
 
 
 def _unpacked_libraries(jar: Path, into: Path) -> list[Path]:
