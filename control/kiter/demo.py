@@ -210,7 +210,7 @@ def run_demo(
                 if not isinstance(hadoop, str):
                     with progress(f"iteration {n} on Hadoop Streaming: the same staged records"):
                         rows = _rows(runner.renderer, hadoop, "top_errors_streaming", n)
-                        result.streaming_rows[n] = _top_ten(rows)
+                        result.streaming_rows[n] = streaming_top_ten(rows)
         result.produced = producer.snapshot()
         if iterations > 1:
             with progress("rerunning iteration 1: the same records, the same answer"):
@@ -291,7 +291,7 @@ def _rows(
     return outcome.rows
 
 
-def _top_ten(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+def streaming_top_ten(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
     """The first 10 of the streaming reducers' rows, in the Hive job's ORDER BY."""
     return sorted(rows, key=lambda r: (-int(str(r[4])), *map(str, r[:3]), int(str(r[3]))))[:10]
 
