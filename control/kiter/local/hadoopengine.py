@@ -27,7 +27,7 @@ from pathlib import Path
 from kiter.errors import UsageError
 from kiter.local import maven
 from kiter.local.maven import EngineFiles
-from kiter.local.processes import java_executable, java_version
+from kiter.local.processes import java_executable, require_java_between
 
 HADOOP_VERSION = "2.10.2"
 # Hadoop 2.10's UserGroupInformation calls Subject.getSubject, which Java 24 removed.
@@ -112,15 +112,8 @@ def require(root: Path | None = None) -> HadoopEngine:
 
 
 def require_java() -> int:
-    version = java_version()
-    low, high = JAVA_RANGE
-    if version is None or not low <= version <= high:
-        found = "no java found" if version is None else f"found Java {version}"
-        raise UsageError(
-            f"the local Hadoop engine (Hadoop {HADOOP_VERSION}) needs Java {low} to {high} "
-            f"({found}): set JAVA_HOME to such a JDK"
-        )
-    return version
+    engine = f"the local Hadoop engine (Hadoop {HADOOP_VERSION})"
+    return require_java_between(*JAVA_RANGE, engine)
 
 
 def install(

@@ -22,11 +22,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
-from kiter.errors import Interrupted, UsageError
+from kiter.errors import UsageError
 from kiter.hadoopcommand import HadoopCommand, local_folder, manifest_main_class
-from kiter.targets.base import UNWATCHED, Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
+from kiter.targets.base import UNWATCHED, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.hadooperrors import failure_cause
-from kiter.targets.localrun import drain, spawn, stop_group
+from kiter.targets.localrun import LogTail, drain, spawn, stop_group, wait_for
 
 if TYPE_CHECKING:
     from kiter.local.hadoopengine import (
@@ -125,14 +125,8 @@ class HadoopTarget:
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:
         run: _Run = handle.live
-        try:
-            while run.process.poll() is None:
-                if not watch.held():
-                    raise Abandoned(handle, f"the lease is gone while Hadoop ran {run.script.job}")
-                run.pump()
-                self._sleep(self.poll_interval)
-        except KeyboardInterrupt:
-            raise Interrupted(f"cancelled the Hadoop run in {run.run_dir} ({run.stop()})") from None
+        what = f"Hadoop ran {run.script.job}"
+        wait_for(run, handle, watch, what=what, sleep=self._sleep, interval=self.poll_interval)
         run.finish()
         if run.process.returncode != 0:
             return Outcome("FAILED", handle.id, cause=explain_run(run.run_dir, self.workdir))
@@ -159,7 +153,7 @@ class _Run:
             drain(process.stderr, self._error_line, "hadoop-output"),
             drain(process.stdout, log, "hadoop-output"),
         ]
-        self._log_offset = 0
+        self._run_log = LogTail(run_dir / RUN_LOG, log)
 
     def _error_line(self, line: str) -> None:
         self._stderr.write(line + "\n")
@@ -168,17 +162,7 @@ class _Run:
 
     def pump(self) -> None:
         """Forward what Hadoop added to its run log since the last call."""
-        path = self.run_dir / RUN_LOG
-        try:
-            with path.open("rb") as handle:
-                handle.seek(self._log_offset)
-                chunk = handle.read()
-        except FileNotFoundError:
-            return
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self._log_offset += len(complete)
-        for line in complete.decode("utf-8", "replace").splitlines():
-            self._log(line)
+        self._run_log.pump()
 
     def finish(self) -> None:
         for reader in self._readers:

@@ -10,7 +10,6 @@ rows of the script's last STORE into a local folder are read back as the run's r
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -20,11 +19,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiter.errors import Interrupted
 from kiter.lint.pigtokens import split_statements, tokenize, unquote
 from kiter.targets.base import (
     UNWATCHED,
-    Abandoned,
     Echo,
     Handle,
     Outcome,
@@ -32,7 +29,7 @@ from kiter.targets.base import (
     Watch,
     no_echo,
 )
-from kiter.targets.localrun import drain, spawn
+from kiter.targets.localrun import LogTail, drain, spawn, wait_for
 from kiter.targets.pigerrors import PigError, read_failure
 
 if TYPE_CHECKING:
@@ -104,14 +101,8 @@ class PigTarget:
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:
         run: _Run = handle.live
-        try:
-            while run.process.poll() is None:
-                if not watch.held():
-                    raise Abandoned(handle, f"the lease is gone while Pig ran {run.script.job}")
-                run.pump()
-                self._sleep(self.poll_interval)
-        except KeyboardInterrupt:
-            raise Interrupted(f"cancelled the Pig run in {run.run_dir} ({run.stop()})") from None
+        what = f"Pig ran {run.script.job}"
+        wait_for(run, handle, watch, what=what, sleep=self._sleep, interval=self.poll_interval)
         run.finish()
         if run.process.returncode != 0:
             return Outcome("FAILED", handle.id, cause=run.failure())
@@ -139,7 +130,7 @@ class _Run:
             drain(process.stderr, self._error_line, "pig-output"),
             drain(process.stdout, log, "pig-output"),  # DUMP and DESCRIBE print here
         ]
-        self._log_offset = 0
+        self._run_log = LogTail(run_dir / "pig-run.log", log)
 
     def _error_line(self, line: str) -> None:
         self._stderr.append(line)
@@ -147,14 +138,7 @@ class _Run:
 
     def pump(self) -> None:
         """Forward what Pig added to its run log since the last call."""
-        path = self.run_dir / "pig-run.log"
-        with contextlib.suppress(FileNotFoundError), path.open("rb") as handle:
-            handle.seek(self._log_offset)
-            chunk = handle.read()
-            complete = chunk[: chunk.rfind(b"\n") + 1]
-            self._log_offset += len(complete)
-            for line in complete.decode("utf-8", "replace").splitlines():
-                self._log(line)
+        self._run_log.pump()
 
     def finish(self) -> None:
         for reader in self._readers:
