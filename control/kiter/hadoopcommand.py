@@ -67,11 +67,6 @@ class HadoopCommand:
         lines = [shlex.join(head)] + [shlex.join(group) for group in _grouped(self.argv())]
         return " \\\n  ".join(lines) + "\n"
 
-    def sets(self, key: str) -> list[str]:
-        """The values the arguments give setting `key` (`-D key=v`, `-Dkey=v`, `-jobconf key=v`),
-        beside kiter's own `settings`."""
-        return [value for name, value in argument_settings(self.arguments) if name == key]
-
 
 def argument_settings(arguments: Sequence[str]) -> list[tuple[str, str]]:
     """(key, value) of every Hadoop setting the arguments give: `-D k=v`, `-Dk=v`, `-jobconf k=v`."""

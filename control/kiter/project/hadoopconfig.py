@@ -122,9 +122,10 @@ def check_engine_on_target(job: JobConfig, target: TargetConfig, *, where: str |
             where=where,
         )
     if target.kind == "hadoop" and not hadoop:
+        instead = "a HiveServer2 or EMR target" if job.engine == "hive" else "an EMR or Pig target"
         raise ConfigError(
             f"{what} and target {target.name} is the local Hadoop engine, which runs streaming "
-            "and jar jobs: point it at a HiveServer2, EMR or Pig target",
+            f"and jar jobs: point it at {instead}",
             where=where,
         )
     if target.kind == "hadoop" and job.mode != "staged":
