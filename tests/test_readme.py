@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiter.cli.main import COMMANDS
-from kiter.project import JOB_FIELDS, SECTIONS, TARGET_FIELDS, load_project
+from kiter.project import JOB_ENGINE_FIELDS, JOB_FIELDS, SECTIONS, TARGET_FIELDS, load_project
 from kiter.render import Renderer
 from kiter.validation import validate_job
 
@@ -27,6 +27,7 @@ KEYS = sorted(
     {key for fields in SECTIONS.values() for key in fields}
     | {key for fields in TARGET_FIELDS.values() for key in fields}
     | set(JOB_FIELDS)
+    | {key for fields in JOB_ENGINE_FIELDS.values() for key in fields}
 )
 
 
@@ -58,12 +59,23 @@ def _examples(kind: str) -> list[tuple[str, str]]:
 
 TEMPLATES = _examples("template")
 TOMLS = _examples("toml")
+# Tables shown on their own (a job or two, no targets): TOML that parses, with known keys.
+FRAGMENTS = _examples("toml-fragment")
 
 
 def test_every_template_and_kiter_toml_example_is_announced_and_so_tested() -> None:
     assert {path.split("/")[0] for path, _ in TEMPLATES} == {"hiveql", "piglatin"}
     assert README.count("```jinja\n") == len(TEMPLATES)
-    assert TOMLS and README.count("```toml\n") == len(TOMLS)
+    assert TOMLS and README.count("```toml\n") == len(TOMLS) + len(FRAGMENTS)
+
+
+@pytest.mark.parametrize("fragment", [text for _, text in FRAGMENTS])
+def test_every_kiter_toml_fragment_parses_and_names_only_known_job_keys(fragment: str) -> None:
+    import tomllib
+
+    for name, job in tomllib.loads(fragment).get("jobs", {}).items():
+        known = set(JOB_FIELDS) | set(JOB_ENGINE_FIELDS.get(job.get("engine"), {}))
+        assert set(job) <= known, (name, set(job) - known)
 
 
 def _project(folder: Path, toml: str) -> Path:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Engine = Literal["hive", "pig"]
+Engine = Literal["hive", "pig", "streaming", "jar"]
 Mode = Literal["connector", "staged"]
-TargetKind = Literal["hiveserver2", "emr", "emr-serverless", "pig"]
+TargetKind = Literal["hiveserver2", "emr", "emr-serverless", "pig", "hadoop"]
 Auth = Literal["NONE", "NOSASL", "LDAP", "KERBEROS"]
 FormatName = Literal["lines", "jsonl"]
 InitialPositionName = Literal["TRIM_HORIZON", "LATEST"]

@@ -3,9 +3,10 @@
 Makes a project, brings up moto (Kinesis, DynamoDB) and Spark's Thrift Server (HiveServer2),
 creates a 4-shard stream with web-log traffic flowing in from a background producer, creates the
 checkpoint table, runs staged iterations of the top-10 errors job through PyHive, runs the same
-job written in Pig Latin over each iteration's staged records on the local Pig engine (when it can
-be installed) to show both languages agree, then reruns iteration 1 to show it answers the same.
-No AWS account is needed.
+job written in Pig Latin on the local Pig engine and as a Hadoop Streaming job (Python programs) on
+the local Hadoop engine over each iteration's staged records (when the engines can be installed)
+to show the three languages agree, then reruns iteration 1 to show it answers the same. No AWS
+account is needed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from kiter.local.traffic import Producer
     from kiter.metastore.ledger import IterationRecord
     from kiter.render import Renderer
+    from kiter.targets.base import Target
+    from kiter.targets.hadoop import HadoopTarget
     from kiter.targets.pig import PigTarget
 
 STREAM = "weblogs"
@@ -72,6 +75,21 @@ logical_name = "demo-top-errors-pig"
 target = "pig"
 mode = "staged"
 vars = {{ output = ".kiter/output/top-errors-pig" }}
+
+[targets.hadoop]
+kind = "hadoop"                 # the local Hadoop engine (Hadoop 2.10.2's local job runner)
+
+# The same job as Hadoop Streaming (Python programs in streaming/), over the same partitions.
+[jobs.top_errors_streaming]
+engine = "streaming"
+stream = "weblogs"
+logical_name = "demo-top-errors-streaming"
+target = "hadoop"
+mode = "staged"
+mapper = "streaming/top_errors_mapper.py"
+reducer = "streaming/top_errors_reducer.py"
+reducers = 2                    # each keeps its share's top 10: the answer is the first 10 of both
+output = ".kiter/output/top-errors-streaming/iteration={{{{ iteration }}}}"
 """
 
 Progress = Callable[[str], AbstractContextManager[None]]
@@ -92,12 +110,22 @@ class DemoResult:
     # iteration -> Pig's rows over the same staged records (empty without the Pig engine)
     pig_rows: dict[int, list[tuple[object, ...]]] = field(default_factory=dict)
     pig_skipped: str = ""  # why Pig did not run
+    # iteration -> the streaming job's top 10 over the same staged records
+    streaming_rows: dict[int, list[tuple[object, ...]]] = field(default_factory=dict)
+    streaming_skipped: str = ""  # why the local Hadoop engine did not run
 
     @property
     def pig_agrees(self) -> bool:
-        return bool(self.pig_rows) and all(
+        return self._agree(self.pig_rows)
+
+    @property
+    def streaming_agrees(self) -> bool:
+        return self._agree(self.streaming_rows)
+
+    def _agree(self, answers: dict[int, list[tuple[object, ...]]]) -> bool:
+        return bool(answers) and all(
             rows == [tuple(r) for r in self.iterations[n].outcome.rows]
-            for n, rows in self.pig_rows.items()
+            for n, rows in answers.items()
         )
 
     @property
@@ -117,6 +145,11 @@ def make_demo_project(folder: Path) -> Path:
     if path.exists() and path.read_text(encoding="utf-8") != text:
         raise UsageError(f"{path} exists and is not the demo's project: choose another folder")
     path.write_text(text, encoding="utf-8")
+    from kiter.library import builtin_dir
+
+    (folder / "streaming").mkdir(exist_ok=True)
+    for program in (builtin_dir("templates") / "kiter" / "streaming").glob("*.py"):
+        (folder / "streaming" / program.name).write_text(program.read_text(encoding="utf-8"))
     return path
 
 
@@ -146,6 +179,12 @@ def run_demo(
             pig = _pig_or_reason(project, echo)
         if isinstance(pig, str):
             result.pig_skipped = pig
+        with progress(
+            "installing the local Hadoop engine (once: Hadoop 2.10.2 from Maven Central)"
+        ):
+            hadoop = _hadoop_or_reason(project, echo)
+        if isinstance(hadoop, str):
+            result.streaming_skipped = hadoop
         runner = prepare(project, echo)
         kinesis, ledger = runner.aws.client("kinesis"), runner.ledger
         job, target = project.job(JOB), project.targets["local"]
@@ -167,7 +206,11 @@ def run_demo(
                 show(f"iteration {n}", outcome)
                 if not isinstance(pig, str):
                     with progress(f"iteration {n} in Pig Latin: the same staged records"):
-                        result.pig_rows[n] = _pig_rows(runner.renderer, pig, job.logical_name, n)
+                        result.pig_rows[n] = _rows(runner.renderer, pig, "top_errors_pig", n)
+                if not isinstance(hadoop, str):
+                    with progress(f"iteration {n} on Hadoop Streaming: the same staged records"):
+                        rows = _rows(runner.renderer, hadoop, "top_errors_streaming", n)
+                        result.streaming_rows[n] = streaming_top_ten(rows)
         result.produced = producer.snapshot()
         if iterations > 1:
             with progress("rerunning iteration 1: the same records, the same answer"):
@@ -215,22 +258,42 @@ def _pig_or_reason(project: Project, echo: Echo) -> PigTarget | str:
     return PigTarget("pig", engine=engine, runs=project.local_dir / "pig", workdir=project.root)
 
 
-def _pig_rows(
-    renderer: Renderer, target: PigTarget, logical: str, iteration: int
+def _hadoop_or_reason(project: Project, echo: Echo) -> HadoopTarget | str:
+    """The local Hadoop target, installed on first use, or why it cannot run here."""
+    from kiter.errors import KiterError
+    from kiter.local import hadoopengine
+    from kiter.targets.hadoop import HadoopTarget
+
+    try:
+        engine = hadoopengine.install(progress=echo)
+    except KiterError as exc:
+        return str(exc)
+    runs = project.local_dir / "hadoop"
+    return HadoopTarget("hadoop", engine=engine, runs=runs, workdir=project.root)
+
+
+def _rows(
+    renderer: Renderer, target: Target, name: str, iteration: int
 ) -> list[tuple[object, ...]]:
-    """Pig's answer for a staged iteration of another job (read outside the ledger: the Hive job
-    holds the iteration; Pig only reads its partition)."""
+    """Job `name`'s answer for a staged iteration of the Hive job (read outside the ledger: the
+    Hive job holds the iteration; this job only reads its partition)."""
     from dataclasses import replace
 
     from kiter.errors import JobFailed
     from kiter.targets.base import Unwatched
 
-    job = replace(renderer.project.job("top_errors_pig"), logical_name=logical)
+    project = renderer.project
+    job = replace(project.job(name), logical_name=project.job(JOB).logical_name)
     script = script_for(job, renderer.render(job, iteration), iteration=iteration)
-    outcome = target.follow(target.start(script), Unwatched())
+    outcome = target.follow(target.start(script, Unwatched()), Unwatched())
     if outcome.state != "SUCCEEDED":
-        raise JobFailed(f"Pig failed on iteration {iteration}: {outcome.cause}")
+        raise JobFailed(f"{name} failed on iteration {iteration}: {outcome.cause}")
     return outcome.rows
+
+
+def streaming_top_ten(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """The first 10 of the streaming reducers' rows, in the Hive job's ORDER BY."""
+    return sorted(rows, key=lambda r: (-int(str(r[4])), *map(str, r[:3]), int(str(r[3]))))[:10]
 
 
 def _wait_for(producer: Producer, records: int, timeout: float = 120.0) -> None:

@@ -292,7 +292,12 @@ class Runner:
         for note in rendered.notes:
             self.echo(f"warning: {note}")
         settings = self.renderer.settings(job, claim.iteration)
-        check_effective_settings(rendered.submit_text, job.engine, settings)
+        if rendered.command is not None:
+            from kiter.render.commands import check_command_settings
+
+            check_command_settings(rendered.command, settings)
+        else:
+            check_effective_settings(rendered.submit_text, job.engine, settings)
         return rendered
 
     @contextmanager
@@ -457,6 +462,7 @@ def script_for(
         record_text=rendered.text if has_secrets else None,
         template=rendered.template_path,
         template_source=_template_source(rendered.template_path),
+        command=rendered.command,
     )
 
 

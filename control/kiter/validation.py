@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiter.errors import KiterError
-from kiter.project import JobConfig
+from kiter.project import HadoopJobConfig, JobConfig
 from kiter.render import Rendered, Renderer
 from kiter.secrets import MASK, SECRET_KEYS
 
@@ -31,6 +31,8 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
     from kiter.scripts import effective_settings
 
     script = f"{job.name}/{iteration}.{job.extension}"
+    if isinstance(job, HadoopJobConfig):
+        return _validate_program_job(renderer, job, iteration, script)
     try:
         rendered = renderer.render(job, iteration)
     except KiterError as exc:
@@ -66,6 +68,27 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
         if pigs_word:
             return JobCheck(job.name, script, [*shown, pigs_word], failed=True)
     return JobCheck(job.name, script, shown, failed=failed)
+
+
+def _validate_program_job(
+    renderer: Renderer, job: HadoopJobConfig, iteration: int, script: str
+) -> JobCheck:
+    """A streaming or jar job: its programs (kiter.programs), then its command rendered."""
+    from kiter.programs import program_problems
+    from kiter.render.commands import check_command_settings
+
+    errors, warnings = program_problems(renderer.project, job)
+    try:
+        rendered = renderer.render(job, iteration)
+        assert rendered.command is not None
+        check_command_settings(rendered.command, renderer.settings(job, iteration))
+    except KiterError as exc:
+        errors.append(str(exc))
+        notes: list[str] = []
+    else:
+        notes = [f"warning: {note}" for note in rendered.notes]
+    shown = notes + [f"warning: {w}" for w in warnings] + _placeholders(renderer, job) + errors
+    return JobCheck(job.name, script, shown, failed=bool(errors))
 
 
 def _placeholders(renderer: Renderer, job: JobConfig) -> list[str]:

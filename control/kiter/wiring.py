@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from kiter.aws import Aws
 from kiter.echo import Echo, no_echo
-from kiter.project import EmrConfig, HiveServer2Config, PigConfig, Project, TargetConfig
+from kiter.project import (
+    EmrConfig,
+    HadoopConfig,
+    HiveServer2Config,
+    PigConfig,
+    Project,
+    TargetConfig,
+)
 from kiter.project.placeholders import refuse_placeholders, target_placeholders
 from kiter.stopping import NEVER, Stop
 from kiter.targets.base import Target
@@ -105,6 +112,21 @@ def make_target(
             config.name,
             engine=pigengine.require(),
             runs=project.local_dir / "pig",
+            workdir=project.root,
+            heap=config.heap,
+            properties={k: str(v) for k, v in config.properties.items()},
+            echo=echo,
+            log=log,
+            sleep=sleep,
+        )
+    if isinstance(config, HadoopConfig):
+        from kiter.local import hadoopengine
+        from kiter.targets.hadoop import HadoopTarget
+
+        return HadoopTarget(
+            config.name,
+            engine=hadoopengine.require(),
+            runs=project.local_dir / "hadoop",
             workdir=project.root,
             heap=config.heap,
             properties={k: str(v) for k, v in config.properties.items()},

@@ -52,6 +52,11 @@ def test_three_iterations_and_a_rerun_answer_what_the_producer_generated(tmp_pat
     assert sorted(result.pig_rows) == [0, 1, 2]
     assert result.pig_agrees
     assert (folder / ".kiter/output/top-errors-pig/iteration=2/part-r-00000").exists()
+    # And so did the Hadoop Streaming version (Python, two reducers) on real Hadoop.
+    assert result.streaming_skipped == ""
+    assert sorted(result.streaming_rows) == [0, 1, 2]
+    assert result.streaming_agrees
+    assert (folder / ".kiter/output/top-errors-streaming/iteration=2/part-00001").exists()
     assert [title for title, _ in shown] == [
         "iteration 0",
         "iteration 1",
@@ -81,6 +86,9 @@ def test_the_main_command_runs_the_demo_and_reports_identical_reruns(tmp_path: P
         assert done.returncode == 0, done.stderr[-3000:]
         assert "rerun of iteration 1: identical results" in done.stdout
         assert "the Pig Latin version, over the same records: the same top 10" in done.stdout
+        assert "the Hadoop Streaming version (Python), over the same records: the same top 10" in (
+            done.stdout
+        )
         assert "iteration 2 (SUCCEEDED" in done.stdout
         assert "ledger" in done.stdout and "Traceback" not in done.stderr
         state = LocalStack(folder / ".kiter" / "local").status()

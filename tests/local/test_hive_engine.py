@@ -22,7 +22,7 @@ def hive_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh scaffold whose local stack runs Hive's HiveServer2 (installed once with mvn)."""
     hiveengine.install()
     root = tmp_path_factory.mktemp("hive-project")
-    with local_scaffold(root, "--hive-engine", "hive", "--no-pig", "--shards", "2"):
+    with local_scaffold(root, "--hive-engine", "hive", "--no-pig", "--no-hadoop", "--shards", "2"):
         yield root
 
 

@@ -130,7 +130,10 @@ def test_a_missing_required_key_names_the_table(write_project: WriteProject) -> 
 
 def test_a_value_outside_its_choices_lists_them(write_project: WriteProject) -> None:
     path = write_project(MINIMAL.replace('"hive"', '"spark"'))
-    assert _error(path) == f"{path}:2: jobs.top.engine must be one of 'hive', 'pig', not 'spark'"
+    assert (
+        _error(path)
+        == f"{path}:2: jobs.top.engine must be one of 'hive', 'pig', 'streaming', 'jar', not 'spark'"
+    )
 
 
 def test_a_template_that_does_not_exist_names_the_job_key(write_project: WriteProject) -> None:

@@ -38,9 +38,10 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
 
     Makes a project in DIRECTORY, starts a moto server and Spark's Thrift Server on 127.0.0.1,
     creates a 4-shard stream fed with web-log traffic, runs staged iterations of the top-10 errors
-    job through PyHive, runs the job's Pig Latin version over the same staged records on the local
-    Pig engine (installed with mvn the first time), prints each result and the ledger, and reruns
-    iteration 1 to show the same records give the same answer. Needs Java 17+.
+    job through PyHive, runs the job's Pig Latin version on the local Pig engine and its Hadoop
+    Streaming version (Python) on the local Hadoop engine over the same staged records (both
+    installed with mvn the first time), prints each result and the ledger, and reruns iteration 1
+    to show the same records give the same answer. Needs Java 17+.
 
     \b
     Example:
@@ -84,6 +85,15 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
     else:
         out(
             f"the Pig Latin version, over the same records: the same top 10 ({iterations} iterations)"
+        )
+    if result.streaming_skipped:
+        note(f"the Hadoop Streaming version did not run: {result.streaming_skipped}")
+    elif not result.streaming_agrees:
+        raise JobFailed("the Hadoop Streaming version of the job answered differently from Hive")
+    else:
+        out(
+            "the Hadoop Streaming version (Python), over the same records: the same top 10 "
+            f"({iterations} iterations)"
         )
     if keep:
         note(f"the stack keeps running: `kiter -C {result.folder} local down` stops it")

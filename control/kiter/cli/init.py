@@ -13,7 +13,8 @@ from kiter.project import PROJECT_FILE
 
 
 def scaffold(folder: Path) -> list[Path]:
-    """Create kiter.toml (a sample Hive and a sample Pig job) and empty hiveql/ and piglatin/."""
+    """Create kiter.toml (a sample Hive, Pig and Hadoop Streaming job), empty hiveql/ and
+    piglatin/, and streaming/ with the streaming job's programs."""
     project_file = folder / PROJECT_FILE
     if project_file.exists():
         raise UsageError(f"{project_file} exists already; not overwriting it")
@@ -22,6 +23,13 @@ def scaffold(folder: Path) -> list[Path]:
     for name in ("hiveql", "piglatin"):
         (folder / name).mkdir(exist_ok=True)
         created.append(folder / name)
+    programs = builtin_dir("templates") / "kiter" / "streaming"
+    (folder / "streaming").mkdir(exist_ok=True)
+    for program in sorted(programs.glob("*.py")):
+        copy = folder / "streaming" / program.name
+        if not copy.exists():
+            copy.write_text(program.read_text(encoding="utf-8"), encoding="utf-8")
+            created.append(copy)
     sample = (builtin_dir("templates") / "kiter" / "project.toml").read_text(encoding="utf-8")
     project_file.write_text(sample, encoding="utf-8")
     gitignore = folder / ".gitignore"
@@ -35,8 +43,9 @@ def scaffold(folder: Path) -> list[Path]:
 def init(directory: str) -> None:
     """Scaffold a kiter project in DIRECTORY (default: here).
 
-    Writes kiter.toml with a sample Hive job and a sample Pig job (built-in templates) and comments
-    on every key, and empty hiveql/ and piglatin/ folders for your own templates.
+    Writes kiter.toml with a sample Hive job, a sample Pig job (built-in templates) and a sample
+    Hadoop Streaming job, with comments on every key; empty hiveql/ and piglatin/ folders for your
+    own templates, and streaming/ with the streaming job's Python mapper and reducer.
 
     \b
     Example:

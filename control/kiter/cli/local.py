@@ -1,5 +1,6 @@
 """`kiter local up | down | status | put | traffic`: the embedded stack of a project (a moto server
-and a HiveServer2: Spark's Thrift Server or Hive 3.1.3; the local Pig engine) and data into it.
+and a HiveServer2: Spark's Thrift Server or Hive 3.1.3; the local Pig and Hadoop engines) and data
+into it.
 
 A thin shell over `kiter.local`: `up` calls kiter.local.up, `down` and `status` kiter.local.stack;
 the stack lives in the project's `.kiter/local` folder, on the ports of its `[local]` table. What
@@ -43,6 +44,11 @@ def local() -> None:
     "--no-pig", is_flag=True, help="Do not install the local Pig engine (it needs mvn, once)."
 )
 @click.option(
+    "--no-hadoop",
+    is_flag=True,
+    help="Do not install the local Hadoop engine (it needs mvn, once).",
+)
+@click.option(
     "--hive-engine",
     type=click.Choice(["spark", "hive"]),
     default="spark",
@@ -65,7 +71,13 @@ def local() -> None:
 )
 @pass_app
 def up(
-    app: App, no_hive: bool, no_pig: bool, hive_engine: str, timeout: float, shards: int
+    app: App,
+    no_hive: bool,
+    no_pig: bool,
+    no_hadoop: bool,
+    hive_engine: str,
+    timeout: float,
+    shards: int,
 ) -> None:
     """Start the local stack and wait until it answers; a no-op when it already runs.
 
@@ -73,8 +85,9 @@ def up(
 
     Ports come from [local] moto_port and hiveserver2_port in kiter.toml (0: pick free ones).
     HiveServer2 needs Java 17+ and takes 15-40 s to start. The local Pig engine (Pig 0.17.0 for
-    `kind = "pig"` targets) is fetched from Maven Central with mvn the first time, about 26 MB
-    into ~/.cache/kiter/engines ($KITER_CACHE), and works offline after that.
+    `kind = "pig"` targets, 26 MB) and the local Hadoop engine (Hadoop 2.10.2 for `kind = "hadoop"`
+    targets, 20 MB) are fetched from Maven Central with mvn the first time into
+    ~/.cache/kiter/engines ($KITER_CACHE), and work offline after that.
 
     \b
     Example:
@@ -87,7 +100,12 @@ def up(
 
     project = app.project
     options = UpOptions(
-        hive=not no_hive, pig=not no_pig, hive_engine=hive_engine, timeout=timeout, shards=shards
+        hive=not no_hive,
+        pig=not no_pig,
+        hadoop=not no_hadoop,
+        hive_engine=hive_engine,
+        timeout=timeout,
+        shards=shards,
     )
     state = bring_up(
         make_local_stack(project, note),
@@ -150,7 +168,7 @@ MEMORY_WARNING_MB = 1536
 
 
 def _print_state(state: StackState) -> None:
-    from kiter.local import pigengine
+    from kiter.local import hadoopengine, pigengine
 
     for service in state.services:
         health = "up" if service.alive else "NOT ANSWERING"
@@ -162,9 +180,9 @@ def _print_state(state: StackState) -> None:
                 f"warning: {service.name} uses {memory:.0f} MB; `kiter local down` and "
                 "`kiter local up` start it afresh (moto's data is lost)"
             )
-    engine = pigengine.installed()
-    where = str(engine.home) if engine else "(kiter local up installs it)"
-    out(f"{'pig':<12} {'installed' if engine else 'not installed':<14} {where}")
+    for name, engine in (("pig", pigengine.installed()), ("hadoop", hadoopengine.installed())):
+        where = str(engine.home) if engine else "(kiter local up installs it)"
+        out(f"{name:<12} {'installed' if engine else 'not installed':<14} {where}")
 
 
 @local.command()

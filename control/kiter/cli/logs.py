@@ -1,7 +1,9 @@
-"""`kiter logs`: the run logs kept of an iteration's attempts, then, for an EMR step or EMR
-Serverless job run, its logs fetched and explained."""
+"""`kiter logs`: the run logs kept of an iteration's attempts, then, for an EMR step, EMR
+Serverless job run or local Hadoop run, its logs read and explained."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -38,8 +40,8 @@ from kiter.errors import KiterError, UsageError
 @pass_app
 def logs(app: App, job: str, iteration: int, attempt: int | None, wait_seconds: float) -> None:
     """Show the run log kept of each attempt of an iteration of JOB (any target: kiter's lines,
-    the engine's, the script's sha256, the outcome; .kiter/logs/), then, for an EMR step or EMR
-    Serverless job run, fetch its logs and explain why it failed.
+    the engine's, the script's sha256, the outcome; .kiter/logs/), then, for an EMR step, EMR
+    Serverless job run or local Hadoop run, read its logs and explain why it failed.
 
     \b
     Example:
@@ -74,15 +76,21 @@ def logs(app: App, job: str, iteration: int, attempt: int | None, wait_seconds: 
             f"of it is kept"
         )
     step_id = record.stats.get("submission_id") or record.submission_id
-    target_config = project.targets.get(record.target) if record.target else None
     kind = kind_of_submission(str(step_id))
+    if kind == "hadoop":  # a local run: its folder keeps its logs
+        from kiter.targets.hadoop import SUBMISSION_PREFIX, explain_run
+
+        out(explain_run(Path(str(step_id).removeprefix(SUBMISSION_PREFIX)), project.root))
+        return
+    target_config = project.targets.get(record.target) if record.target else None
     if target_config is None or kind is None or target_config.kind != kind:
         if kept:
             return  # nothing remote to fetch: the run log is all there is
         raise UsageError(
             f"iteration {iteration} of {config.logical_name} ran on {record.target or 'no target'}"
             f" ({step_id or 'no submission'}) and no run log of it is kept (.kiter/logs/, "
-            f"{KEEP_DAYS} days): kiter logs explains EMR steps and EMR Serverless job runs"
+            f"{KEEP_DAYS} days): kiter logs explains EMR steps, EMR Serverless job runs and "
+            "local Hadoop runs"
         )
     from kiter.targets.emr import EmrTarget
     from kiter.targets.emr_serverless import EmrServerlessTarget

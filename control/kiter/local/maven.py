@@ -1,10 +1,11 @@
 """Local JVM engines fetched once from Maven Central: a pinned pom, an ASM-built overlay, a cache.
 
 An engine is a folder `<cache>/<name>-<digest of its package files>/` holding `lib/` (the pom's
-jars), `tools/` (ASM, for the build only), the overlay jar its `Patch*.java` builds, its
-configuration files and a READY stamp. It is built beside its final name and renamed into place, so
-a half-fetched engine is never used; after that, runs need no network. The cache is
-$KITER_CACHE/engines, else $XDG_CACHE_HOME/kiter/engines, else ~/.cache/kiter/engines.
+jars), `tools/` (ASM, for the build only), the overlay jar its `Patch*.java` builds (an engine that
+runs on Java 17 as it is has none), its configuration files and a READY stamp. It is built beside
+its final name and renamed into place, so a half-fetched engine is never used; after that, runs
+need no network. The cache is $KITER_CACHE/engines, else $XDG_CACHE_HOME/kiter/engines, else
+~/.cache/kiter/engines.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class EngineFiles:
 
     name: str  # e.g. pig-0.17.0
     pom: str
-    patch: str  # the overlay's Patch*.java
+    patch: str | None  # the overlay's Patch*.java; None: the engine needs no overlay
     extra: tuple[str, ...]  # configuration files copied beside lib/
     # The overlay's build arguments after the output jar: jars of lib/ it patches.
     patched_jars: tuple[str, ...]
@@ -49,7 +50,7 @@ def cache_root(env: Mapping[str, str] | None = None) -> Path:
 
 def home(files: EngineFiles, root: Path) -> Path:
     digest = hashlib.sha256()
-    for name in (files.pom, files.patch, *files.extra):
+    for name in _package_files(files):
         digest.update((DATA / name).read_bytes())
     return root / f"{files.name}-{digest.hexdigest()[:12]}"
 
@@ -78,7 +79,7 @@ def install(
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     try:
-        for name in (files.pom, files.patch, *files.extra):
+        for name in _package_files(files):
             (building / name).write_bytes((DATA / name).read_bytes())
         started = time.monotonic()
         progress(f"fetching {what} from Maven Central (once)")
@@ -87,16 +88,8 @@ def install(
              f"-DoutputDirectory={building / 'lib'}"],
             f"mvn could not fetch {what}",
         )  # fmt: skip
-        tools = building / "tools"
-        tools.mkdir()
-        for jar in (building / "lib").glob(f"{_ASM}*.jar"):
-            jar.rename(tools / jar.name)
-        progress(f"building the Java 17 overlay for {what}")
-        _run(
-            [java_executable() or "java", "-cp", str(tools / "*"), str(building / files.patch),
-             *_patch_arguments(files, building)],
-            f"could not build the overlay jar of {what}",
-        )  # fmt: skip
+        if files.patch is not None:
+            _build_overlay(files, files.patch, building, progress, what)
         (building / READY).write_text(f"{time.monotonic() - started:.1f}s\n")
         try:
             building.rename(final)
@@ -107,6 +100,25 @@ def install(
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return final
+
+
+def _package_files(files: EngineFiles) -> list[str]:
+    return [files.pom, *([files.patch] if files.patch else []), *files.extra]
+
+
+def _build_overlay(
+    files: EngineFiles, patch: str, building: Path, progress: Callable[[str], None], what: str
+) -> None:
+    tools = building / "tools"
+    tools.mkdir()
+    for jar in (building / "lib").glob(f"{_ASM}*.jar"):
+        jar.rename(tools / jar.name)
+    progress(f"building the Java 17 overlay for {what}")
+    _run(
+        [java_executable() or "java", "-cp", str(tools / "*"), str(building / patch),
+         *_patch_arguments(files, building)],
+        f"could not build the overlay jar of {what}",
+    )  # fmt: skip
 
 
 def _patch_arguments(files: EngineFiles, building: Path) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from kiter.errors import UsageError
 from kiter.local import maven
 from kiter.local.maven import EngineFiles
-from kiter.local.processes import java_executable, java_version
+from kiter.local.processes import java_executable, require_java_between
 
 PIG_VERSION = "0.17.0"
 # Hadoop 2.10's UserGroupInformation calls Subject.getSubject, which Java 24 removed.
@@ -121,15 +121,8 @@ def require(root: Path | None = None) -> PigEngine:
 
 
 def require_java() -> int:
-    version = java_version()
-    low, high = JAVA_RANGE
-    if version is None or not low <= version <= high:
-        found = "no java found" if version is None else f"found Java {version}"
-        raise UsageError(
-            f"the local Pig engine (Pig {PIG_VERSION} on Hadoop 2.10) needs Java {low} to "
-            f"{high} ({found}): set JAVA_HOME to such a JDK"
-        )
-    return version
+    engine = f"the local Pig engine (Pig {PIG_VERSION} on Hadoop 2.10)"
+    return require_java_between(*JAVA_RANGE, engine)
 
 
 def install(

@@ -79,6 +79,18 @@ def require_java() -> int:
     return version
 
 
+def require_java_between(low: int, high: int, engine: str) -> int:
+    """The java major version when `engine` (e.g. "the local Pig engine (Pig 0.17.0 on Hadoop
+    2.10)") runs on it, else a UsageError saying what it needs."""
+    version = java_version()
+    if version is None or not low <= version <= high:
+        found = "no java found" if version is None else f"found Java {version}"
+        raise UsageError(
+            f"{engine} needs Java {low} to {high} ({found}): set JAVA_HOME to such a JDK"
+        )
+    return version
+
+
 # -- ports ----------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """What `kiter local up` does, in order: engines installed, services started, streams made.
 
-1. the local Pig engine installed once (unless the stack runs without Hive or Pig); without mvn
-   or a fitting Java a warning, and the rest goes on;
+1. the local Pig and Hadoop engines installed once (unless the stack runs without Hive, or
+   without them); without mvn or a fitting Java a warning, and the rest goes on;
 2. Hive 3.1.3 installed once when it is the HiveServer2 engine asked for;
 3. the stack started (kiter.local.stack: moto, then the HiveServer2 engine), or found running;
 4. the project's streams created on the local moto server when missing.
@@ -18,7 +18,7 @@ from typing import Any
 
 from kiter.echo import Echo
 from kiter.errors import UsageError
-from kiter.local import hiveengine, pigengine
+from kiter.local import hadoopengine, hiveengine, pigengine
 from kiter.local.stack import LocalStack
 from kiter.local.stackstate import StackState
 from kiter.local.streams import ensure_streams
@@ -30,6 +30,7 @@ class UpOptions:
 
     hive: bool = True  # False: moto alone (--no-hive)
     pig: bool = True  # False: no Pig install (--no-pig)
+    hadoop: bool = True  # False: no Hadoop install (--no-hadoop)
     hive_engine: str = "spark"  # a key of kiter.local.stack.ENGINES
     timeout: float = 180.0  # seconds for HiveServer2 to answer
     shards: int = 4  # of each stream created
@@ -46,7 +47,9 @@ def bring_up(
     """Bring the stack up as `options` say; `kinesis_at(url)` is a Kinesis client for the moto
     server at `url`, on which the missing `streams` are created. Returns what runs."""
     if options.hive and options.pig:
-        _install_pig(echo)
+        _install_engine(pigengine.install, echo)
+    if options.hive and options.hadoop:
+        _install_engine(hadoopengine.install, echo)
     if options.hive and options.hive_engine == hiveengine.NAME:
         hiveengine.install(progress=echo)
     state = stack.up(
@@ -61,9 +64,9 @@ def bring_up(
     return state
 
 
-def _install_pig(echo: Echo) -> None:
-    """Install the local Pig engine once; without mvn or a fitting Java, say so and go on."""
+def _install_engine(install: Callable[..., Any], echo: Echo) -> None:
+    """Install a local engine once; without mvn or a fitting Java, say so and go on."""
     try:
-        pigengine.install(progress=echo)
+        install(progress=echo)
     except UsageError as exc:
         echo(f"warning: {exc}")

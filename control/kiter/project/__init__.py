@@ -8,6 +8,7 @@ nothing and talks to no service.
 
 from kiter.project.fields import Field
 from kiter.project.loading import (
+    JOB_ENGINE_FIELDS,
     JOB_FIELDS,
     PROJECT_FILE,
     SECTIONS,
@@ -19,17 +20,22 @@ from kiter.project.loading import (
 from kiter.project.model import (
     EmrConfig,
     EmrServerlessConfig,
+    HadoopConfig,
+    HadoopJobConfig,
     HiveServer2Config,
+    JarJobConfig,
     JobConfig,
     LocalConfig,
     MetastoreConfig,
     PigConfig,
     Project,
     StagingConfig,
+    StreamingJobConfig,
     TargetConfig,
 )
 
 __all__ = [
+    "JOB_ENGINE_FIELDS",
     "JOB_FIELDS",
     "PROJECT_FILE",
     "SECTIONS",
@@ -37,13 +43,17 @@ __all__ = [
     "EmrConfig",
     "EmrServerlessConfig",
     "Field",
+    "HadoopConfig",
+    "HadoopJobConfig",
     "HiveServer2Config",
+    "JarJobConfig",
     "JobConfig",
     "LocalConfig",
     "MetastoreConfig",
     "PigConfig",
     "Project",
     "StagingConfig",
+    "StreamingJobConfig",
     "TargetConfig",
     "find_project",
     "load_project",

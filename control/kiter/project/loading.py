@@ -37,11 +37,14 @@ from kiter.project.checks import (
     staging_url,
 )
 from kiter.project.fields import Field, schema
+from kiter.project.hadoopconfig import check_hadoop_job
 from kiter.project.hints import unknown_top_level
 from kiter.project.model import (
     AWS_FIELDS,
+    JOB_ENGINES,
     TARGET_KINDS,
     BrokenJob,
+    HadoopJobConfig,
     JobConfig,
     LocalConfig,
     MetastoreConfig,
@@ -62,6 +65,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
 }
 TARGET_FIELDS = {kind: schema(cls) for kind, cls in TARGET_KINDS.items()}
 JOB_FIELDS = schema(JobConfig)
+# The keys of each engine's jobs (streaming and jar jobs have no template, and keys of their own).
+JOB_ENGINE_FIELDS = {engine: schema(cls) for engine, cls in JOB_ENGINES.items()}
 TOP_LEVEL = (*SECTIONS, "targets", "jobs", "profiles")
 # Settings that environment variables and flags may override, as KITER_<SECTION>_<KEY>.
 LAYERED_SECTIONS = ("aws", "metastore", "staging")
@@ -284,6 +289,9 @@ def _check_job(
     if target is not None and staging is not None:
         with problems.noted():
             check_job_target(job, target, staging, where=loc.where("jobs", job.name, "target"))
+    if isinstance(job, HadoopJobConfig):
+        with problems.noted():
+            check_hadoop_job(job, loc)
 
 
 def _check_template(
@@ -337,7 +345,7 @@ def _build_target(name: str, table: dict[str, Any], loc: Locator) -> TargetConfi
                 f"targets.{name}.script_prefix must be an s3:// URL",
                 where=loc.where("targets", name, "script_prefix"),
             )
-    elif kind == "pig":
+    elif kind in ("pig", "hadoop"):
         check_str_map(
             options["properties"],
             f"targets.{name}.properties",
@@ -368,7 +376,8 @@ def _build_job(
             "KITER_KINESIS_ACCESS_KEY and KITER_KINESIS_SECRET_KEY at submit time",
             where=loc.where("jobs", name),
         )
-    values = check_table(table, JOB_FIELDS, loc, ("jobs", name))
+    fields = JOB_ENGINE_FIELDS.get(str(table.get("engine")), JOB_FIELDS)
+    values = check_table(table, fields, loc, ("jobs", name))
     values["logical_name"] = values["logical_name"] or name
     values["staging_format"] = values["staging_format"] or (staging.format if staging else "lines")
     target = values["target"]
@@ -379,7 +388,7 @@ def _build_job(
             where=loc.where("jobs", name, "target"),
         )
     check_vars(values["vars"], name, loc)
-    return JobConfig(name=name, **values)
+    return JOB_ENGINES[values["engine"]](name=name, **values)
 
 
 def parse_var_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:

@@ -195,11 +195,37 @@ class PigConfig(TargetConfig):
     )
 
 
+@dataclass(frozen=True)
+class HadoopConfig(TargetConfig):
+    """The local Hadoop engine (Hadoop 2.10.2's local job runner), installed by `kiter local up`:
+    streaming and jar jobs, staged."""
+
+    accepts = Accepts(
+        "the local Hadoop engine",
+        frozenset({"streaming", "jar"}),
+        no_connector="target {target} (local Hadoop) has no Kinesis connector",
+        staging=frozenset({"file"}),
+        submission_prefix="hadoop:",
+    )
+
+    heap: str = setting(
+        str,
+        "1g",
+        pattern=r"[1-9][0-9]*[mg]",
+        shape="a size like 512m or 2g",
+        help="the JVM's -Xmx, e.g. 1g",
+    )
+    properties: Mapping[str, Any] = setting(
+        dict, {}, help="Hadoop properties passed as -D to every job (e.g. mapreduce.job.reduces)"
+    )
+
+
 TARGET_KINDS: dict[str, type[TargetConfig]] = {
     "hiveserver2": HiveServer2Config,
     "emr-serverless": EmrServerlessConfig,
     "emr": EmrConfig,
     "pig": PigConfig,
+    "hadoop": HadoopConfig,
 }
 
 # Every kind's declaration of what it runs (kiter.project.accepts), by kind.
@@ -272,6 +298,70 @@ class JobConfig:
     @property
     def extension(self) -> str:
         return "hql" if self.engine == "hive" else "pig"
+
+
+# A Java class name, as `main_class` and `input_format` name one.
+_JAVA_CLASS = r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*"
+_JAVA_CLASS_SHAPE = "a Java class name like org.example.Main"
+
+
+@dataclass(frozen=True)
+class HadoopJobConfig(JobConfig):
+    """A job that is a Hadoop program, not a script (engine = "streaming" or "jar"): it has no
+    template; `output` is where each iteration's result goes, a Jinja string rendered with it."""
+
+    template: str = field(default="", kw_only=True)  # no setting: these jobs have no template
+    output: str = setting(
+        str, help="where an iteration's result goes (Jinja: s3://b/out/iteration={{ iteration }})"
+    )
+
+    @property
+    def extension(self) -> str:
+        return "sh"  # what `kiter render` shows: the `hadoop jar ...` command
+
+
+@dataclass(frozen=True)
+class StreamingJobConfig(HadoopJobConfig):
+    """engine = "streaming": Hadoop Streaming with programs that are files of the project."""
+
+    mapper: str = setting(
+        str, help="the map program, a file in the project (a .py runs with python3)"
+    )
+    reducer: str | None = setting(str, None, help="the reduce program (none: a map-only job)")
+    combiner: str | None = setting(str, None, help="the combine program")
+    files: list[str] = setting(list, [], help="more project files shipped with the job (-files)")
+    reducers: int | None = setting(
+        int, None, low=1, high=100_000, help="reduce tasks (with a reducer; default 1)"
+    )
+    input_format: str | None = setting(
+        str,
+        None,
+        pattern=_JAVA_CLASS,
+        shape=_JAVA_CLASS_SHAPE,
+        help="connector mode: the connector's InputFormat class (-inputformat)",
+    )
+
+
+@dataclass(frozen=True)
+class JarJobConfig(HadoopJobConfig):
+    """engine = "jar": a MapReduce (or Cascading) program in a jar."""
+
+    jar: str = setting(str, help="the jar: a path in the project or an s3:// URL")
+    main_class: str | None = setting(
+        str, None, pattern=_JAVA_CLASS, shape=_JAVA_CLASS_SHAPE, help="else the manifest's"
+    )
+    args: list[str] = setting(
+        list, [], help="the program's arguments, Jinja strings ({{ input }}, {{ output }})"
+    )
+
+
+# The config type of each engine's jobs.
+JOB_ENGINES: dict[str, type[JobConfig]] = {
+    "hive": JobConfig,
+    "pig": JobConfig,
+    "streaming": StreamingJobConfig,
+    "jar": JarJobConfig,
+}
 
 
 @dataclass(frozen=True)

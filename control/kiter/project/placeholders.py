@@ -63,6 +63,14 @@ def job_placeholders(
         for key, value in overrides.items()
         if is_placeholder(value)
     ]
+    output = getattr(job, "output", None)  # a streaming or jar job's own key
+    if is_placeholder(output):
+        found.append(
+            Placeholder(
+                f"jobs.{job.name}.output is still the scaffold's placeholder {output!r}",
+                str(project.path),
+            )
+        )
     if job.mode == "staged" and is_placeholder(project.staging.location):
         found.append(
             Placeholder(

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 from kiter.adopt import adopt_script
 from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
+from kiter.hadoopcommand import HadoopCommand
 from kiter.layout import campaigns_logical, partition_url, table_url
-from kiter.project import JobConfig, Project
+from kiter.project import HadoopJobConfig, JobConfig, Project
 from kiter.render.reads import Reads, template_reads
 from kiter.render.values import (
     Value,
@@ -86,6 +87,8 @@ class Rendered:
     submit_text: str = field(repr=False)
     # Lines of the template that set what kiter owns, each with its file:line (see kiter.adopt).
     notes: tuple[str, ...] = ()
+    # A streaming or jar job's command (its `text` is the command as shown); None for scripts.
+    command: HadoopCommand | None = None
 
     @property
     def sha256(self) -> str:
@@ -93,7 +96,7 @@ class Rendered:
 
     @property
     def extension(self) -> str:
-        return "hql" if self.engine == "hive" else "pig"
+        return {"hive": "hql", "pig": "pig"}.get(self.engine, "sh")
 
     def manifest_entry(self) -> dict[str, Any]:
         return {
@@ -176,6 +179,10 @@ class Renderer:
 
     def reads(self, job: JobConfig) -> Reads:
         """What the job's template, and what it imports or includes, reads."""
+        if isinstance(job, HadoopJobConfig):
+            from kiter.render.commands import command_reads
+
+            return command_reads(self.env, job)
         key = (job.template, job.engine)
         if key not in self._reads:
             with _jinja_errors(job.template, job.engine):
@@ -215,6 +222,10 @@ class Renderer:
         """Render `job` for `iteration`. `secrets` (cross-account keys) reach only submit_text."""
         self.check_overrides(job, overrides or {})
         settings = self.settings(job, iteration, rerun=rerun)
+        if isinstance(job, HadoopJobConfig):
+            from kiter.render.commands import rendered_command
+
+            return rendered_command(self, job, settings, overrides or {})
         items = settings.items()
         checkpoint = dict(items)
         if job.cross_account:

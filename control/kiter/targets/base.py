@@ -32,6 +32,7 @@ from typing import Any, Literal, Protocol
 from kiter.choices import Engine
 from kiter.echo import Echo, no_echo
 from kiter.errors import KiterError, UsageError
+from kiter.hadoopcommand import HadoopCommand
 from kiter.sourcemap import template_line
 
 __all__ = [
@@ -53,7 +54,8 @@ State = Literal["SUCCEEDED", "FAILED", "SUBMITTED", "CANCELLED"]
 
 @dataclass(frozen=True)
 class Script:
-    """A rendered script and the iteration it belongs to."""
+    """A rendered script and the iteration it belongs to. A streaming or jar job's script is its
+    Hadoop command: `command` is what runs, `text` the command as shown."""
 
     job: str
     engine: Engine
@@ -68,6 +70,7 @@ class Script:
     # The template it was rendered from (a path) and its text, to name an engine's error line.
     template: str = ""
     template_source: str = field(default="", repr=False)
+    command: HadoopCommand | None = None
 
     def template_line(self, line: int) -> str:
         """`template:N` for line `line` of the rendered script ("" without a template)."""
@@ -77,7 +80,7 @@ class Script:
 
     @property
     def extension(self) -> str:
-        return "hql" if self.engine == "hive" else "pig"
+        return {"hive": "hql", "pig": "pig"}.get(self.engine, "sh")
 
     def pig_parameters(self) -> list[str]:
         """The variables as Pig's `-param`/`-p` values, each read back by Pig as exactly itself.

@@ -10,24 +10,18 @@ rows of the script's last STORE into a local folder are read back as the run's r
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import re
 import shutil
-import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from kiter.errors import Interrupted
 from kiter.scripts import pig_statements, substitute_pig_parameters, tokenize, unquote
 from kiter.targets.base import (
     UNWATCHED,
-    Abandoned,
     Echo,
     Handle,
     Outcome,
@@ -35,13 +29,13 @@ from kiter.targets.base import (
     Watch,
     no_echo,
 )
+from kiter.targets.localrun import LogTail, drain, spawn, wait_for
 from kiter.targets.pigerrors import PigError, read_failure
 
 if TYPE_CHECKING:
     from kiter.local.pigengine import PigEngine  # built by wiring: targets do not import local/
 
 ROWS_SHOWN = 1000
-_PR_SET_PDEATHSIG = 1
 # Pig's type codes in .pig_schema (org.apache.pig.data.DataType) that read back as numbers.
 _INTEGER_TYPES, _FLOAT_TYPES = {10, 15}, {20, 25}
 
@@ -101,20 +95,14 @@ class PigTarget:
             heap=self.heap,
         )
         watch.fence()
-        run = _Run(script, run_dir, _spawn(command, self.workdir), self._log)
+        run = _Run(script, run_dir, spawn(command, self.workdir), self._log)
         self._echo(f"Pig {run.process.pid} running {script.job} in {run_dir}")
         return Handle(f"pig:{run_dir}", live=run)
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:
         run: _Run = handle.live
-        try:
-            while run.process.poll() is None:
-                if not watch.held():
-                    raise Abandoned(handle, f"the lease is gone while Pig ran {run.script.job}")
-                run.pump()
-                self._sleep(self.poll_interval)
-        except KeyboardInterrupt:
-            raise Interrupted(f"cancelled the Pig run in {run.run_dir} ({run.stop()})") from None
+        what = f"Pig ran {run.script.job}"
+        wait_for(run, handle, watch, what=what, sleep=self._sleep, interval=self.poll_interval)
         run.finish()
         if run.process.returncode != 0:
             return Outcome("FAILED", handle.id, cause=run.failure())
@@ -139,10 +127,10 @@ class _Run:
         self._log = log
         self._stderr: list[str] = []
         self._readers = [
-            _drain(process.stderr, self._error_line),
-            _drain(process.stdout, log),  # DUMP and DESCRIBE print here
+            drain(process.stderr, self._error_line, "pig-output"),
+            drain(process.stdout, log, "pig-output"),  # DUMP and DESCRIBE print here
         ]
-        self._log_offset = 0
+        self._run_log = LogTail(run_dir / "pig-run.log", log)
 
     def _error_line(self, line: str) -> None:
         self._stderr.append(line)
@@ -150,14 +138,7 @@ class _Run:
 
     def pump(self) -> None:
         """Forward what Pig added to its run log since the last call."""
-        path = self.run_dir / "pig-run.log"
-        with contextlib.suppress(FileNotFoundError), path.open("rb") as handle:
-            handle.seek(self._log_offset)
-            chunk = handle.read()
-            complete = chunk[: chunk.rfind(b"\n") + 1]
-            self._log_offset += len(complete)
-            for line in complete.decode("utf-8", "replace").splitlines():
-                self._log(line)
+        self._run_log.pump()
 
     def finish(self) -> None:
         for reader in self._readers:
@@ -318,36 +299,3 @@ def _typed(cell: str, types: list[int], index: int) -> Any:
     except ValueError:
         return cell
     return cell
-
-
-def _drain(stream: IO[str] | None, sink: Callable[[str], Any]) -> threading.Thread:
-    def read() -> None:
-        if stream is None:
-            return
-        for line in stream:
-            sink(line.rstrip("\n"))
-
-    thread = threading.Thread(target=read, name="pig-output", daemon=True)
-    thread.start()
-    return thread
-
-
-def _spawn(command: list[str], workdir: Path) -> subprocess.Popen[str]:
-    """Start the JVM so that it gets SIGTERM if kiter dies (even by kill -9), and with default
-    signal handling (a JVM that inherits an ignored SIGINT cannot be interrupted)."""
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
-
-    def in_child() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return subprocess.Popen(
-        command,
-        cwd=workdir,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        preexec_fn=in_child,  # one C call, no Python locks: safe beside threads
-        restore_signals=True,
-    )

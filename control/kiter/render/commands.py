@@ -1,0 +1,259 @@
+"""Rendering a streaming or jar job: its Jinja strings (`output`, `args`) and its Hadoop command.
+
+Such a job has no template: what kiter renders for an iteration is its command
+(kiter.hadoopcommand). Its Jinja strings see the iteration: `input` (staged: the iteration's
+partition; connector: the stream's name), `output` (the job's own, rendered first), `iteration`,
+`logical_name`, `job`, `stream`, `mode` and `vars` (with `--var` overrides, also as top-level
+names), with StrictUndefined as for templates; an error names the kiter.toml key and line.
+
+kiter's settings go first, as `-D` generic options; a job argument that sets one of them itself
+(`-D kinesis.checkpoint.iteration.no=...`) is refused, naming it. A streaming job's vars reach its
+programs as environment variables (`-cmdenv K=V`). A relative `output` is a folder of the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiter.adopt.owned import IDENTITY_KEYS, is_owned
+from kiter.checkpoint import CheckpointSettings
+from kiter.errors import SettingError, TemplateError, UsageError
+from kiter.hadoopcommand import (
+    HadoopCommand,
+    argument_settings,
+    hadoop_location,
+    local_folder,
+    program_command,
+)
+from kiter.layout import partition_url
+from kiter.project import HadoopJobConfig, JarJobConfig, Project, StreamingJobConfig
+from kiter.project.hadoopconfig import shipped_programs
+from kiter.render.reads import Reads, _vars_reads
+from kiter.secrets import SECRET_KEYS
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from kiter.render import Rendered, Renderer
+
+# The names a streaming or jar job's Jinja strings see besides the vars.
+CONTEXT_NAMES = ("vars", "input", "output", "iteration", "logical_name", "job", "stream", "mode")
+
+
+def rendered_command(
+    renderer: Renderer,
+    job: HadoopJobConfig,
+    settings: CheckpointSettings,
+    overrides: Mapping[str, str],
+) -> Rendered:
+    """A streaming or jar job rendered: its command, shown as text (it has no template)."""
+    from kiter.render import Rendered
+
+    command = render_command(renderer.env, renderer.project, job, settings, overrides)
+    return Rendered(
+        job=job.name,
+        engine=job.engine,
+        iteration=settings.iteration,
+        template="",
+        template_path="",
+        text=command.text,
+        settings=settings.as_dict(),
+        submit_text=command.text,
+        notes=tuple(renderer.unread_vars(job)),
+        command=command,
+    )
+
+
+def render_command(
+    env: jinja2.Environment,
+    project: Project,
+    job: HadoopJobConfig,
+    settings: CheckpointSettings,
+    overrides: Mapping[str, str],
+) -> HadoopCommand:
+    """The job's command for the iteration `settings` name."""
+    iteration = settings.iteration
+    variables = {key: str(value) for key, value in job.vars.items()} | dict(overrides)
+    if job.mode == "staged":
+        source = hadoop_location(
+            partition_url(project.staging.location, job.logical_name, iteration)
+        )
+    else:
+        source = job.stream
+    context: dict[str, Any] = {
+        **variables,
+        "vars": variables,
+        "input": source,
+        "iteration": iteration,
+        "logical_name": job.logical_name,
+        "job": job.name,
+        "stream": job.stream,
+        "mode": job.mode,
+    }
+    output = _location(project, _render(env, project, job, "output", job.output, context))
+    _check_output(project, job, output)
+    context["output"] = output
+    if isinstance(job, StreamingJobConfig):
+        return HadoopCommand(
+            "streaming",
+            settings=tuple(settings.items()),
+            arguments=_streaming_arguments(job, variables, source, output),
+            input=source,
+            output=output,
+            # Once each: a combiner is often the reducer itself.
+            files=tuple(dict.fromkeys(str(project.root / p) for _, p in shipped_programs(job))),
+        )
+    assert isinstance(job, JarJobConfig)
+    args = tuple(
+        _render(env, project, job, f"args[{at}]", text, context) for at, text in enumerate(job.args)
+    )
+    _refuse_owned(job, args)
+    jar = job.jar if job.jar.startswith("s3://") else str(project.root / job.jar)
+    return HadoopCommand(
+        "jar",
+        settings=tuple(settings.items()),
+        arguments=args,
+        input=source,
+        output=output,
+        jar=jar,
+        main_class=job.main_class,
+    )
+
+
+def _streaming_arguments(
+    job: StreamingJobConfig, variables: Mapping[str, str], source: str, output: str
+) -> tuple[str, ...]:
+    arguments = ["-mapper", program_command(job.mapper)]
+    if job.combiner:
+        arguments += ["-combiner", program_command(job.combiner)]
+    if job.reducer:
+        arguments += ["-reducer", program_command(job.reducer)]
+    arguments += ["-numReduceTasks", str(job.reducers or 1) if job.reducer else "0"]
+    for key, value in variables.items():
+        arguments += ["-cmdenv", f"{key}={value}"]
+    if job.input_format:
+        arguments += ["-inputformat", job.input_format]
+    return (*arguments, "-input", source, "-output", output)
+
+
+def _render(
+    env: jinja2.Environment,
+    project: Project,
+    job: HadoopJobConfig,
+    key: str,
+    text: str,
+    context: Mapping[str, Any],
+) -> str:
+    import jinja2
+
+    name = f"jobs.{job.name}.{key}"
+    try:
+        rendered = env.from_string(text).render(context)
+    except jinja2.UndefinedError as exc:
+        names = ", ".join(CONTEXT_NAMES)
+        problem = f"undefined name: {exc.message} (it can read {names} and the job's vars)"
+    except jinja2.TemplateError as exc:
+        problem = f"template error: {exc}"
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    else:
+        if not rendered.strip() and key == "output":
+            raise TemplateError(
+                f"{name} = {text!r} renders empty", where=job_key_where(project, job)
+            )
+        return rendered
+    raise TemplateError(f"{name} = {text!r}: {problem}", where=job_key_where(project, job, key))
+
+
+def job_key_where(project: Project, job: HadoopJobConfig, key: str = "output") -> str:
+    """kiter.toml:line of the job's key (an `args[N]` is on the `args` line)."""
+    from kiter.project.checks import Locator
+
+    try:
+        text = project.path.read_text(encoding="utf-8")
+    except OSError:
+        return str(project.path)
+    return Locator(project.path, text).where("jobs", job.name, key.split("[")[0])
+
+
+def _location(project: Project, rendered: str) -> str:
+    """A rendered output as a Hadoop location; a path without a scheme is the project's."""
+    if "://" in rendered:
+        return hadoop_location(rendered)
+    return f"file://{Path(project.root, rendered).resolve()}"
+
+
+def _check_output(project: Project, job: HadoopJobConfig, output: str) -> None:
+    """A rerun replaces the output folder: it may not hold the project or the staged data."""
+    folder = local_folder(output)
+    if folder is None:
+        return
+    path = Path(folder)
+    # The project (or a folder above it) would go with it; the staged data, or what holds it, too.
+    held = [project.root]
+    staging = local_folder(project.staging.location)
+    if staging is not None:
+        held.append(Path(staging))
+    for place in held:
+        if (
+            path == place
+            or path in place.parents
+            or (place != project.root and place in path.parents)
+        ):
+            raise UsageError(
+                f"jobs.{job.name}.output is {folder}, which a rerun replaces, and "
+                + ("holds" if place not in path.parents else "is inside")
+                + f" {place}: choose a folder of its own",
+                where=job_key_where(project, job),
+            )
+
+
+def _refuse_owned(job: JarJobConfig, args: tuple[str, ...]) -> None:
+    for key, _ in argument_settings(args):
+        if is_owned(key) or key in SECRET_KEYS:
+            raise UsageError(
+                f"jobs.{job.name}.args sets {key}: kiter owns it (it passes the iteration's "
+                "checkpoint settings as -D options itself); remove it from args"
+            )
+
+
+def check_command_settings(command: HadoopCommand, settings: CheckpointSettings) -> None:
+    """The last look before a submit: the command's settings are the claim's, and no argument
+    sets one kiter owns."""
+    wanted = settings.as_dict()
+    given = dict(command.settings)
+    for key in IDENTITY_KEYS:
+        if given.get(key) != wanted[key]:
+            raise SettingError(
+                f"the command to submit sets {key}={given.get(key)}, but this run is "
+                f"{key}={wanted[key]}: nothing was submitted"
+            )
+    for key, _ in argument_settings(command.arguments):
+        if is_owned(key):
+            raise SettingError(
+                f"the command to submit sets {key} in its arguments: kiter owns it; nothing was "
+                "submitted"
+            )
+
+
+def command_reads(env: jinja2.Environment, job: HadoopJobConfig) -> Reads:
+    """What the job's Jinja strings read; a streaming job's programs get every var."""
+    from jinja2 import TemplateSyntaxError, meta
+
+    if isinstance(job, StreamingJobConfig):
+        return Reads(frozenset(), every=True)  # as -cmdenv: the programs may read any
+    texts = [job.output, *(job.args if isinstance(job, JarJobConfig) else [])]
+    names: set[str] = set()
+    every = False
+    for text in texts:
+        try:
+            ast = env.parse(text)
+        except TemplateSyntaxError:  # rendering names the key and the error
+            return Reads(frozenset(), every=True)
+        names |= meta.find_undeclared_variables(ast) - set(CONTEXT_NAMES)
+        read, whole = _vars_reads(ast)
+        names |= read
+        every = every or whole
+    return Reads(frozenset(names), every)

@@ -1,0 +1,263 @@
+"""Run streaming and jar jobs on the local Hadoop engine (Hadoop 2.10.2's local job runner).
+
+Each run is a JVM in a folder of its own, `<runs>/<logical>/<iteration>/<attempt>/`, and starts
+there: every file it writes stays in it (Hadoop's temporary, task and staging folders, the links
+to shipped programs, `hadoop-run.log` streamed to the log channel, the JVM's `stderr.log`). It
+dies with the process that started it (so it is not detachable) and Ctrl-C stops it with the
+programs it started. The job's output folder is replaced by the run itself: the spawned process
+removes it and then becomes the JVM, so nothing stands between the fence and the start.
+
+A failure is one line (kiter.targets.hadooperrors) and where the whole log is; after a success the
+`part-*` files of the output folder are the run's rows, tab-separated.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Any
+
+from kiter.errors import UsageError
+from kiter.hadoopcommand import HadoopCommand, local_folder, manifest_main_class
+from kiter.targets.base import UNWATCHED, Echo, Handle, Outcome, Script, Watch, no_echo
+from kiter.targets.hadooperrors import failure_cause
+from kiter.targets.localrun import LogTail, drain, spawn, stop_group, wait_for
+
+if TYPE_CHECKING:
+    from kiter.local.hadoopengine import (
+        HadoopEngine,
+    )  # built by wiring: targets do not import local/
+
+ROWS_SHOWN = 1000
+SUBMISSION_PREFIX = "hadoop:"
+RUN_LOG, STDERR_LOG = "hadoop-run.log", "stderr.log"
+# The spawned process: remove the output folder ($1), then become the JVM (exec keeps the pid).
+_REPLACE_OUTPUT = 'rm -rf -- "$1" && shift && exec "$@"'
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+class HadoopTarget:
+    kind = "hadoop"
+    detachable = False
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        engine: HadoopEngine,
+        runs: Path,
+        workdir: Path,
+        heap: str = "1g",
+        properties: Mapping[str, str] | None = None,
+        echo: Echo = no_echo,
+        log: Echo = no_echo,
+        poll_interval: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self.engine = engine
+        self.runs = runs
+        self.workdir = workdir  # the project folder: how errors name its files
+        self.heap = heap
+        self.properties = dict(properties or {})
+        self._echo = echo
+        self._log = log
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+
+    # -- the two-phase protocol ------------------------------------------------------------------
+
+    def find(self, script: Script) -> Handle | None:
+        del script  # a run dies with the process that started it: none outlives an attempt
+        return None
+
+    def attach(self, submission_id: str) -> Handle | None:
+        del submission_id
+        return None
+
+    def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
+        command = script.command
+        if command is None:
+            raise UsageError(
+                f"job {script.job} is a {script.engine} job: the local Hadoop engine runs "
+                "streaming and jar jobs"
+            )
+        output = local_folder(command.output)
+        if output is None:
+            raise UsageError(
+                f"job {script.job} writes to {command.output}: the local Hadoop engine writes "
+                "local folders only (a path or file:// URL)"
+            )
+        run_dir = self.runs / script.logical_name / str(script.iteration) / str(script.attempt)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        for folder in ("tmp", "home"):
+            (run_dir / folder).mkdir(parents=True)
+        _write_programs(run_dir, command)
+        java = self._java(command, run_dir)
+        watch.fence()
+        process = spawn(
+            ["/bin/sh", "-c", _REPLACE_OUTPUT, "kiter", output, *java], run_dir, session=True
+        )
+        run = _Run(script, run_dir, process, self._log)
+        self._echo(f"Hadoop {process.pid} running {script.job} in {run_dir}")
+        return Handle(f"{SUBMISSION_PREFIX}{run_dir}", live=run)
+
+    def _java(self, command: HadoopCommand, run_dir: Path) -> list[str]:
+        properties = sorted(self.properties.items())
+        argv = command.argv(properties=properties)
+        if command.engine == "streaming":
+            return self.engine.streaming_command(run_dir, argv, heap=self.heap)
+        jar = Path(command.jar)
+        if command.jar.startswith("s3://"):
+            raise UsageError(f"{command.jar}: the local Hadoop engine runs jars of the project")
+        libraries = _unpacked_libraries(jar, run_dir / "tmp" / "jar-lib")
+        main = command.main_class or jar_main_class(jar)
+        if main is None:
+            raise UsageError(f"{jar} has no Main-Class in its manifest: set main_class")
+        return self.engine.jar_command(
+            run_dir, jar, main, argv, heap=self.heap, libraries=libraries
+        )
+
+    def follow(self, handle: Handle, watch: Watch) -> Outcome:
+        run: _Run = handle.live
+        what = f"Hadoop ran {run.script.job}"
+        wait_for(run, handle, watch, what=what, sleep=self._sleep, interval=self.poll_interval)
+        run.finish()
+        if run.process.returncode != 0:
+            return Outcome("FAILED", handle.id, cause=explain_run(run.run_dir, self.workdir))
+        shutil.rmtree(run.run_dir / "tmp", ignore_errors=True)
+        assert run.script.command is not None
+        columns, rows = output_rows(run.script.command, self._echo)
+        return Outcome("SUCCEEDED", handle.id, columns=columns, rows=rows)
+
+    def cancel(self, handle: Handle) -> str:
+        run: _Run | None = handle.live
+        return run.stop() if run is not None else "not running here"
+
+
+class _Run:
+    """One Hadoop JVM: stderr kept in the run folder, the run log forwarded to the log channel."""
+
+    def __init__(self, script: Script, run_dir: Path, process: subprocess.Popen[str], log: Echo):
+        self.script = script
+        self.run_dir = run_dir
+        self.process = process
+        self._log = log
+        self._stderr: IO[str] = (run_dir / STDERR_LOG).open("w", encoding="utf-8")
+        self._readers = [
+            drain(process.stderr, self._error_line, "hadoop-output"),
+            drain(process.stdout, log, "hadoop-output"),
+        ]
+        self._run_log = LogTail(run_dir / RUN_LOG, log)
+
+    def _error_line(self, line: str) -> None:
+        self._stderr.write(line + "\n")
+        self._stderr.flush()
+        self._log(line)
+
+    def pump(self) -> None:
+        """Forward what Hadoop added to its run log since the last call."""
+        self._run_log.pump()
+
+    def finish(self) -> None:
+        for reader in self._readers:
+            reader.join(timeout=5)
+        self._stderr.close()
+        self.pump()
+
+    def stop(self) -> str:
+        """SIGTERM to the JVM and what it started; SIGKILL after 10 s."""
+        said = stop_group(self.process)
+        self.finish()
+        return said
+
+
+def _write_programs(run_dir: Path, command: HadoopCommand) -> None:
+    """Which shipped file came from where, for explaining a failure later (`kiter logs`)."""
+    lines = [f"{PurePosixPath(path).name}\t{path}" for path in command.files]
+    (run_dir / "programs.tsv").write_text("".join(f"{line}\n" for line in lines))
+
+
+def explain_run(run_dir: Path, workdir: Path) -> str:
+    """One line on why the run in `run_dir` failed, and where its whole log is."""
+    programs: dict[str, str] = {}
+    try:
+        for line in (run_dir / "programs.tsv").read_text().splitlines():
+            name, _, path = line.partition("\t")
+            programs[name] = _shown(Path(path), workdir)
+    except OSError:
+        pass
+    stderr = _read(run_dir / STDERR_LOG)
+    cause = failure_cause(stderr, _read(run_dir / RUN_LOG), programs)
+    return f"{cause} (whole log: {_shown(run_dir / RUN_LOG, workdir)}, and {STDERR_LOG} beside it)"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _shown(path: Path, workdir: Path) -> str:
+    try:
+        return str(path.relative_to(workdir))
+    except ValueError:
+        return str(path)
+
+
+def output_rows(
+    command: HadoopCommand, echo: Echo = no_echo
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Columns ($0, $1, ...) and rows of the output folder's `part-*` files, tab-separated;
+    cells that are numbers read back as numbers."""
+    folder = local_folder(command.output)
+    if folder is None:
+        return [], []
+    parts = sorted(p for p in Path(folder).glob("part-*") if p.is_file())
+    rows: list[tuple[Any, ...]] = []
+    total = 0
+    for part in parts:
+        with part.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                total += 1
+                if len(rows) < ROWS_SHOWN:
+                    rows.append(tuple(_typed(cell) for cell in line.rstrip("\n").split("\t")))
+    if total > ROWS_SHOWN:
+        echo(f"showing the first {ROWS_SHOWN} of {total} rows written to {folder}")
+    width = max((len(row) for row in rows), default=0)
+    return [f"${i}" for i in range(width)], rows
+
+
+def _typed(cell: str) -> Any:
+    if _NUMBER.fullmatch(cell):
+        return float(cell) if "." in cell else int(cell)
+    return cell
+
+
+def jar_main_class(jar: Path) -> str | None:
+    """The Main-Class of a jar's manifest, or None."""
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            return manifest_main_class(
+                archive.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+            )
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def _unpacked_libraries(jar: Path, into: Path) -> list[Path]:
+    """The jars a job jar holds under lib/, unpacked as `hadoop jar` does."""
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            names = [n for n in archive.namelist() if n.startswith("lib/") and n.endswith(".jar")]
+            for name in names:
+                archive.extract(name, into)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"cannot read the jar {jar}: {exc}") from None
+    return [into / name for name in names]

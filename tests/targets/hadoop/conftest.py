@@ -1,0 +1,51 @@
+"""The local Hadoop engine, installed once per test session (mvn, into the user's kiter cache), and
+a real third-party MapReduce jar: Hadoop's own examples, fetched from Maven Central."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kiter.local import hadoopengine, pigengine
+from kiter.local.hadoopengine import HADOOP_VERSION, HadoopEngine
+from kiter.local.pigengine import PigEngine
+
+EXAMPLES = f"org.apache.hadoop:hadoop-mapreduce-examples:{HADOOP_VERSION}"
+
+
+@pytest.fixture(scope="session")
+def hadoop_engine() -> HadoopEngine:
+    return hadoopengine.install()
+
+
+@pytest.fixture(scope="session")
+def examples_jar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """hadoop-mapreduce-examples-2.10.2.jar, as Maven Central has it."""
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        pytest.skip("mvn is not installed")
+    folder = tmp_path_factory.mktemp("examples")
+    subprocess.run(
+        [
+            mvn,
+            "-q",
+            "-B",
+            "dependency:copy",
+            f"-Dartifact={EXAMPLES}",
+            f"-DoutputDirectory={folder}",
+        ],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return folder / f"hadoop-mapreduce-examples-{HADOOP_VERSION}.jar"
+
+
+@pytest.fixture(scope="session")
+def pig_engine() -> PigEngine:
+    """The local Pig engine, for answers to compare with (tests/targets/pig has its own)."""
+    return pigengine.install()
