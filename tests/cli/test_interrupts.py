@@ -8,6 +8,7 @@ process resumed: the outcome is written, the signal taken, and what was recorded
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -113,7 +114,11 @@ def test_run_stopped_by_sigterm_as_it_records_a_success_says_so_and_exits_143(
     done = signalled_while_recording(root, cluster, signal.SIGTERM, "run", "conn", "--every", "1h")
 
     assert done.returncode == 143, done.stderr
-    last = done.stderr.splitlines()[-2:]
+    # kiter run's lines start with their UTC time (2026-12-04 21:49:44Z ...).
+    last = [
+        re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ ", "", line)
+        for line in done.stderr.splitlines()[-2:]
+    ]
     assert last[0].startswith("conn: iteration 0 of conn, attempt 1, SUCCEEDED, ")
     assert last[1].startswith("kiter: interrupted: iteration 0 of conn was recorded SUCCEEDED")
     assert recorded_state(moto_endpoint) == "SUCCEEDED"
