@@ -241,7 +241,7 @@ def test_stage_records_boundaries_and_leaves_the_iteration_to_submit(
     for i in range(12):
         kinesis.put_record(StreamName="weblogs", Data=f"line {i}".encode(), PartitionKey=str(i))
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    code, out, err = kiter(project, "stage", "top", capsys=capsys)
+    code, out, err = kiter(project, "stage", "top", "--json", capsys=capsys)
     assert code == 0, err
     staged = json.loads(out)
     assert staged["iteration"] == 0 and staged["records"] == 12

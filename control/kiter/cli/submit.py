@@ -10,6 +10,7 @@ from kiter.cli.app import (
     iteration_option,
     note,
     pass_app,
+    print_plans,
     print_rows,
     quiet_option,
     sigterm_as_interrupt,
@@ -27,6 +28,12 @@ from kiter.project import parse_var_overrides
 @var_option
 @click.option("--no-wait", is_flag=True, help="Return once the engine accepted the script.")
 @click.option("--force", is_flag=True, help="Run even if the retention guard refuses.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would run (iteration, attempt, shard starts, script sha256, where it goes) "
+    "and do nothing: no ledger write, no upload, no staging, no engine call.",
+)
 @quiet_option
 @format_option
 @watch_options(stamped=False)
@@ -39,6 +46,7 @@ def submit(
     variables: tuple[str, ...],
     no_wait: bool,
     force: bool,
+    dry_run: bool,
     quiet: bool,
     fmt: str,
     watch: WatchOptions,
@@ -57,6 +65,7 @@ def submit(
       kiter --profile local submit top_errors --format csv
       kiter submit top_errors_pig --target emr --no-wait
       kiter submit top_errors --metrics-file /var/lib/node_exporter/kiter.prom
+      kiter submit top_errors --dry-run --format json
     """
     from kiter.runner import RunOptions
 
@@ -64,6 +73,13 @@ def submit(
     project = app.project
     config = project.job(job)
     target_config = project.target_for(config, target)
+    if dry_run:
+        from kiter.dryrun import plan_submit
+
+        runner = app.runner(app.progress(quiet))
+        plan = plan_submit(runner, config, target_config, iteration, parse_var_overrides(variables))
+        print_plans([plan], fmt == "json", single=True)
+        return
     options = RunOptions(
         iteration=iteration,
         wait=not no_wait,
