@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from kiter.runner import Runner
     from kiter.targets.base import Script
 
-PLAN_SCHEMA = "kiter.plan/1"
-PLANS_SCHEMA = "kiter.plans/1"
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -44,8 +41,8 @@ class Plan:
     notes: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
+        """The plan's body (printed as schema kiter.plan/1, see kiter.jsondoc)."""
         return {
-            "schema": PLAN_SCHEMA,
             "job": self.job,
             "logical_name": self.logical_name,
             "target": self.target,

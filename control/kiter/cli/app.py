@@ -236,17 +236,14 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
 def print_plans(plans: list[Any], as_json: bool, *, single: bool = False) -> None:
     """Dry-run plans on stdout: text, or JSON (one `kiter.plan/1` object for `single`, else a
     `kiter.plans/1` object holding them)."""
-    import json
+    from kiter.jsondoc import document
 
     if as_json:
         if single:
             (plan,) = plans
-            out(json.dumps(plan.to_json(), indent=2))
+            out(document("plan", plan.to_json()))
         else:
-            from kiter.dryrun import PLANS_SCHEMA
-
-            body = {"schema": PLANS_SCHEMA, "plans": [p.to_json() for p in plans]}
-            out(json.dumps(body, indent=2))
+            out(document("plans", {"plans": [p.to_json() for p in plans]}))
         return
     out("\n\n".join("\n".join(plan.lines()) for plan in plans))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from kiter.cli.app import (
@@ -23,6 +21,8 @@ from kiter.cli.app import (
 def iterations(app: App, job: str, as_json: bool) -> None:
     """Show the ledger of JOB's logical name: number, state, attempts, times, submission, records.
 
+    --json prints every iteration whole (schema kiter.iterations/1, see README "JSON output").
+
     \b
     Example:
       kiter iterations top_errors --json
@@ -30,7 +30,14 @@ def iterations(app: App, job: str, as_json: bool) -> None:
     config = app.project.job(job)
     records = app.ledger.history(config.logical_name)
     if as_json:
-        out(json.dumps([r.to_json() for r in records], indent=2))
+        from kiter.jsondoc import document
+
+        body = {
+            "job": config.name,
+            "logical_name": config.logical_name,
+            "iterations": [r.to_json() for r in records],
+        }
+        out(document("iterations", body))
         return
     columns, rows = ledger_rows(records)
     print_rows(columns, rows, "table")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -45,7 +44,7 @@ def jobs(app: App, as_json: bool) -> None:
             "engine": job.engine,
             "stream": job.stream,
             "logical_name": job.logical_name,
-            "target": job.target or "",
+            "target": job.target or None,
             "mode": job.mode,
             "template": job.template,
         }
@@ -58,7 +57,9 @@ def jobs(app: App, as_json: bool) -> None:
         )
         problems.extend(broken.problems)
     if as_json:
-        out(json.dumps(rows, indent=2))
+        from kiter.jsondoc import document
+
+        out(document("jobs", {"jobs": rows}))
     else:
         from kiter.tabular import format_rows
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from kiter.cli.app import (
@@ -36,6 +34,8 @@ def stage(app: App, job: str, iteration: int | None, quiet: bool, as_json: bool)
       kiter stage top_errors --iteration 0
       kiter stage top_errors --json
     """
+    from kiter.jsondoc import document
+
     sigterm_as_interrupt()
     config = app.project.job(job)
     read = app.runner(app.progress(quiet)).stage(config, iteration)
@@ -46,7 +46,6 @@ def stage(app: App, job: str, iteration: int | None, quiet: bool, as_json: bool)
         )
         return
     body = {
-        "schema": "kiter.stage/1",
         "job": config.name,
         "logical_name": config.logical_name,
         "iteration": read.iteration,
@@ -54,4 +53,4 @@ def stage(app: App, job: str, iteration: int | None, quiet: bool, as_json: bool)
         "bytes": read.total_bytes,
         "shards": read.boundaries_dict(),
     }
-    out(json.dumps(body, indent=2))
+    out(document("stage", body))

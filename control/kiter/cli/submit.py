@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from kiter.cli.app import (
@@ -9,6 +11,7 @@ from kiter.cli.app import (
     format_option,
     iteration_option,
     note,
+    out,
     pass_app,
     print_plans,
     print_rows,
@@ -19,6 +22,9 @@ from kiter.cli.app import (
 )
 from kiter.cli.watching import WatchOptions, start_watching, watch_options
 from kiter.project import parse_var_overrides
+
+if TYPE_CHECKING:
+    from kiter.runner import IterationResult
 
 
 @click.command()
@@ -56,7 +62,8 @@ def submit(
     Without --iteration it runs the ledger's next iteration: the FAILED one if any (same number,
     same records), else the last SUCCEEDED + 1. Exit 0 only when the engine reports success;
     3 when another run holds the logical name; 130 after Ctrl-C/SIGTERM (cancelled, FAILED).
-    Each attempt keeps its log in .kiter/logs/ (kiter logs shows it); --metrics-file, --metrics,
+    --format json prints the outcome whatever the target (schema kiter.submit/1, its rows in
+    "rows"). Each attempt keeps its log in .kiter/logs/ (kiter logs shows it); --metrics-file, --metrics,
     --on-success, --on-failure and --notify report the outcome (see README, "Watching runs").
 
     \b
@@ -91,5 +98,32 @@ def submit(
         result = watching.runner(app, config.name, app.progress(quiet)).run(
             config, target_config, options
         )
-    print_rows(result.outcome.columns, result.outcome.rows, fmt)
+    if fmt == "json":
+        out(submit_document(result))
+    else:
+        print_rows(result.outcome.columns, result.outcome.rows, fmt)
     note(result.summary())
+
+
+def submit_document(result: IterationResult) -> str:
+    """`submit --format json`: the outcome whatever the target (EMR Serverless, or a script whose
+    last statement returns no rows, prints it too), its rows as the query gave them."""
+    from kiter.jsondoc import document
+
+    outcome = result.outcome
+    read = result.read
+    body = {
+        "job": result.job,
+        "logical_name": result.logical_name,
+        "iteration": result.iteration,
+        "attempt": result.attempt,
+        "rerun": result.rerun,
+        "state": outcome.state,
+        "submission_id": outcome.submission_id,
+        "cause": outcome.cause,
+        "records": read.total_records if read is not None else None,
+        "bytes": read.total_bytes if read is not None else None,
+        "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+    }
+    rows = [dict(zip(outcome.columns, row, strict=False)) for row in outcome.rows]
+    return document("submit", body, verbatim={"columns": list(outcome.columns), "rows": rows})
