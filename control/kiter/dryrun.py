@@ -18,6 +18,7 @@ from kiter.errors import KiterError
 from kiter.secrets import cross_account_secrets
 
 if TYPE_CHECKING:
+    from kiter.metastore.iterations import IterationRecord
     from kiter.metastore.ledger import Ledger
     from kiter.project import JobConfig, TargetConfig
     from kiter.runner import Runner
@@ -35,6 +36,7 @@ class Plan:
     iteration: int
     attempt: int
     rerun: bool
+    claim: str  # next, retry (of an iteration that has not SUCCEEDED) or rerun (of one that has)
     script_sha256: str
     destination: dict[str, str | None]
     shards: list[dict[str, Any]] | None = None  # staged jobs: where each shard's read starts
@@ -49,7 +51,7 @@ class Plan:
             "target_kind": self.target_kind,
             "iteration": self.iteration,
             "attempt": self.attempt,
-            "claim": "retry" if self.rerun else "next",
+            "claim": self.claim,
             "script_sha256": self.script_sha256,
             "destination": self.destination,
             "shards": self.shards,
@@ -58,7 +60,11 @@ class Plan:
 
     def lines(self) -> list[str]:
         """The plan as text, one fact a line."""
-        kind = "retry (rerun)" if self.rerun else "next"
+        kind = {
+            "next": "the next",
+            "retry": "a retry (rendered as a rerun)",
+            "rerun": "a rerun of a SUCCEEDED iteration",
+        }[self.claim]
         out = [
             f"job {self.job} (logical name {self.logical_name})",
             f"  would claim   iteration {self.iteration}, attempt {self.attempt}: {kind}",
@@ -121,6 +127,7 @@ def plan_submit(
         iteration=preview.iteration,
         attempt=preview.attempt,
         rerun=preview.rerun,
+        claim=_claim_kind(preview.existing),
         script_sha256=rendered.sha256,
         destination=_destination(runner, target, script),
         shards=shards,
@@ -141,6 +148,12 @@ def iteration_to_render(open_ledger: Callable[[], Ledger], logical: str) -> tupl
         preview.rerun,
         f"rendering iteration {preview.iteration} of {logical}: the ledger's next ({kind})",
     )
+
+
+def _claim_kind(existing: IterationRecord | None) -> str:
+    if existing is None:
+        return "next"
+    return "rerun" if existing.state == "SUCCEEDED" else "retry"
 
 
 def _destination(runner: Runner, target: TargetConfig, script: Script) -> dict[str, str | None]:

@@ -130,9 +130,15 @@ def test_a_dry_run_after_a_success_plans_the_next_iteration_from_the_recorded_en
     code, out, err = kiter(project, capsys, "submit", "top", "--dry-run")
     assert code == 0, err
     assert ledger_scan() == before
-    assert "would claim   iteration 1, attempt 1: next" in out
+    assert "would claim   iteration 1, attempt 1: the next" in out
     assert "shard         shardId-000000000000: AFTER_SEQUENCE_NUMBER 41" in out
     assert "shard         shardId-000000000001: TRIM_HORIZON" in out
+    code, out, err = kiter(project, capsys, "submit", "top", "-i", "0", "--dry-run")
+    assert code == 0 and "iteration 0, attempt 2: a rerun of a SUCCEEDED iteration" in out, err
+    # A rerun reads exactly what was recorded: up to 41 on shard 0, nothing on shard 1.
+    assert "shardId-000000000000: TRIM_HORIZON, to 41 (the recorded end)" in out
+    assert "shardId-000000000001" not in out
+    assert ledger_scan() == before
 
 
 def test_a_dry_run_on_emr_names_the_s3_key_and_step_and_uploads_nothing(

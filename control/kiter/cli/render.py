@@ -44,7 +44,7 @@ def jobs(app: App, as_json: bool) -> None:
             "engine": job.engine,
             "stream": job.stream,
             "logical_name": job.logical_name,
-            "target": job.target or None,
+            "target": job.target or "",  # null in --json (kiter.jsondoc)
             "mode": job.mode,
             "template": job.template,
         }
