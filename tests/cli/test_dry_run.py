@@ -9,6 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from kiter.aws import Aws, AwsSettings
+from kiter.metastore.ledger import Ledger, Owner
 from sample_projects import run
 
 pytestmark = pytest.mark.functional
@@ -72,6 +74,17 @@ def kiter(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tupl
     return run(["-C", str(project), *args], capsys)
 
 
+def ledger_of(host: str) -> Ledger:
+    """The project's ledger, claiming as another process (`host`, pid 1)."""
+    return Ledger(
+        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
+        "MyEMRKinesisTable",
+        "HashKey",
+        "RangeKey",
+        owner=Owner(host, 1, "r"),
+    )
+
+
 def ledger_scan() -> list[dict[str, Any]]:
     """Every item of every table, sorted: what "nothing written" is checked against."""
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
@@ -111,16 +124,7 @@ def test_a_dry_run_of_a_staged_retry_plans_it_and_leaves_the_ledger_byte_identic
 def test_a_dry_run_after_a_success_plans_the_next_iteration_from_the_recorded_ends(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kiter.aws import Aws, AwsSettings
-    from kiter.metastore.ledger import Ledger, Owner
-
-    ledger = Ledger(
-        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=Owner("elsewhere", 1, "r"),
-    )
+    ledger = ledger_of("elsewhere")
     claim = ledger.claim("top")
     ends = {"shardId-000000000000": {"shard_id": "shardId-000000000000", "end": "41"}}
     ends["shardId-000000000001"] = {"shard_id": "shardId-000000000001", "end": None}
@@ -186,33 +190,15 @@ def test_run_dry_run_json_holds_one_plan_per_job(
 def test_a_dry_run_while_another_run_holds_the_job_says_so_with_exit_3(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kiter.aws import Aws, AwsSettings
-    from kiter.metastore.ledger import Ledger, Owner
-
-    Ledger(
-        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=Owner("other-host", 99, "r"),
-    ).claim("conn")
+    ledger_of("other-host").claim("conn")
     before = ledger_scan()
     code, _, err = kiter(project, capsys, "submit", "conn", "--dry-run")
-    assert code == 3 and "running on other-host (pid 99)" in err
+    assert code == 3 and "running on other-host (pid 1)" in err
     assert ledger_scan() == before
 
 
 def _succeed_once(logical: str) -> None:
-    from kiter.aws import Aws, AwsSettings
-    from kiter.metastore.ledger import Ledger, Owner
-
-    ledger = Ledger(
-        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=Owner("elsewhere", 1, "r"),
-    )
+    ledger = ledger_of("elsewhere")
     ledger.succeed(ledger.claim(logical), {})
     ledger.fail(ledger.claim(logical), "boom")
 
@@ -242,3 +228,20 @@ def test_render_without_a_reachable_ledger_renders_iteration_0_with_a_note(
     assert code == 0, err
     assert "kinesis.checkpoint.iteration.no=0" in out
     assert "rendering iteration 0: the ledger could not be read" in err
+
+
+def test_a_dry_run_on_local_pig_names_the_run_folder_and_makes_none(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = project / "kiter.toml"
+    toml.write_text(
+        toml.read_text()
+        + '\n[targets.pig]\nkind = "pig"\n\n[jobs.pig]\nengine = "pig"\n'
+        + 'template = "top_errors.pig.j2"\nstream = "weblogs"\ntarget = "pig"\nmode = "staged"\n'
+        + 'vars = { output = "out/pig" }\n'
+    )
+    code, out, err = kiter(project, capsys, "submit", "pig", "--dry-run", "--format", "json")
+    assert code == 0, err
+    folder = project / ".kiter" / "local" / "pig" / "pig" / "0" / "1"
+    assert json.loads(out)["destination"] == {"run_folder": str(folder)}
+    assert not folder.exists() and ledger_scan() == []
