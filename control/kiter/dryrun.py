@@ -35,7 +35,6 @@ class Plan:
     target_kind: str
     iteration: int
     attempt: int
-    rerun: bool
     claim: str  # next, retry (of an iteration that has not SUCCEEDED) or rerun (of one that has)
     script_sha256: str
     destination: dict[str, str | None]
@@ -126,7 +125,6 @@ def plan_submit(
         target_kind=target.kind,
         iteration=preview.iteration,
         attempt=preview.attempt,
-        rerun=preview.rerun,
         claim=_claim_kind(preview.existing),
         script_sha256=rendered.sha256,
         destination=_destination(runner, target, script),
