@@ -158,6 +158,7 @@ def test_a_dry_run_on_emr_names_the_s3_key_and_step_and_uploads_nothing(
     assert (plan["target"], plan["target_kind"], plan["shards"]) == ("emr", "emr", None)
     assert len(plan["script_sha256"]) == 64
     assert s3_keys() == [] and ledger_scan() == []
+    assert not (project / ".kiter" / "logs").exists()  # no run, so no run log
 
 
 def test_a_dry_run_on_emr_serverless_names_the_job_run(
