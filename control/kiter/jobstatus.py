@@ -161,8 +161,7 @@ def job_status(
     if last is not None and last.state == "FAILED":
         retry = " (the next submit retries it)" if last.iteration == status.next else ""
         status.problems.append(
-            f"iteration {last.iteration} FAILED: {last.reason[:120]} "
-            f"[{_attempts(last.attempts)}]{retry}"
+            f"iteration {last.iteration} FAILED: {last.reason} [{_attempts(last.attempts)}]{retry}"
         )
     _backlog(status, job, newest, kinesis, now)
     if (

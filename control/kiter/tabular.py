@@ -34,7 +34,7 @@ def format_rows(
             [dict(zip(columns, row, strict=False)) for row in rows],
             indent=2,
             ensure_ascii=False,
-            default=_json_default,
+            default=json_default,
         )
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
@@ -90,7 +90,8 @@ def _delimited(columns: Sequence[str], rows: Sequence[Sequence[Any]], delimiter:
     return out.getvalue().removesuffix("\n")
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """What json.dumps cannot write by itself, as JSON: numbers, ISO dates, text."""
     if isinstance(value, decimal.Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime.date | datetime.time):

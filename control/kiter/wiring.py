@@ -57,12 +57,14 @@ def make_aws(project: Project) -> Aws:
     return Aws(settings)
 
 
-def make_ledger(project: Project, aws: Aws) -> Ledger:
+def make_ledger(project: Project, aws: Aws, *, retries: bool = True) -> Ledger:
+    """The project's ledger; `retries=False` for a glance that must not keep an offline
+    command waiting (`kiter render`: each call is tried once)."""
     from kiter.metastore.ledger import Ledger, Owner
 
     meta = project.metastore
     return Ledger(
-        aws.client("dynamodb"),
+        aws.client("dynamodb", retries=retries),
         meta.ledger_table or meta.table,
         meta.hash_key,
         meta.range_key,

@@ -44,7 +44,7 @@ def test_init_then_validate_then_render_works(
     code, out, _ = run(["-C", str(folder), "render", "top_errors_pig", "-i", "3"], capsys)
     assert code == 0 and "SET kinesis.checkpoint.iteration.no 3;" in out
     code, out, _ = run(["-C", str(folder), "jobs", "--json"], capsys)
-    assert [job["name"] for job in json.loads(out)] == [
+    assert [job["name"] for job in json.loads(out)["jobs"]] == [
         "top_errors",
         "top_errors_pig",
         "top_errors_streaming",

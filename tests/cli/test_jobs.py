@@ -30,7 +30,7 @@ def test_the_json_list_holds_each_broken_jobs_problems(
     path = write_project(MINIMAL + BROKEN + "batch_size = 0\n")
     code, out, err = run(["-C", str(path.parent), "jobs", "--json"], capsys)
     assert code == 2
-    top, broken = json.loads(out)
+    top, broken = json.loads(out)["jobs"]
     assert "problems" not in top and top["name"] == "top"
     assert broken["name"] == "broken" and broken["template"] == "nowhere.hql.j2"
     assert broken["problems"] == [line.removeprefix("kiter: error: ") for line in err.splitlines()]

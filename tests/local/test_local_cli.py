@@ -51,7 +51,12 @@ def test_status_of_a_stack_that_is_down_says_how_to_start_it(invoke: Invoke) -> 
 def test_status_json_of_a_stack_that_is_down(invoke: Invoke) -> None:
     result = invoke("status", "--json")
 
-    assert json.loads(result.stdout) == {"running": False, "moto": None, "hiveserver2": None}
+    assert json.loads(result.stdout) == {
+        "schema": "kiter.local/1",
+        "running": False,
+        "moto": None,
+        "hiveserver2": None,
+    }
 
 
 def test_down_of_a_stack_that_is_down_prints_nothing_on_stdout(invoke: Invoke) -> None:

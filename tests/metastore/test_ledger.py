@@ -442,3 +442,22 @@ def test_a_claim_serialises_to_json_with_its_previous_record(ledger: Ledger) -> 
     assert data["previous"]["state"] == "SUCCEEDED"
     assert data["record"]["state"] == "CLAIMED"
     assert data["lease_expires"] == "2025-06-15T15:11:40Z"
+
+
+def test_a_claim_preview_gives_what_the_claim_then_takes_and_writes_nothing(
+    ddb: Any, ledger: Ledger
+) -> None:
+    empty = ddb.scan(TableName=TABLE)["Items"]
+    first = ledger.claiming.preview("orders")
+    assert (first.iteration, first.attempt, first.rerun, first.advances) == (0, 1, False, True)
+    assert ddb.scan(TableName=TABLE)["Items"] == empty
+    ledger.succeed(ledger.claim("orders"), {})
+    ledger.fail(ledger.claim("orders"), "boom")
+    before = ddb.scan(TableName=TABLE)["Items"]
+    retry = ledger.claiming.preview("orders")
+    old = ledger.claiming.preview("orders", 0)
+    assert ddb.scan(TableName=TABLE)["Items"] == before
+    claim = ledger.claim("orders")
+    assert (retry.iteration, retry.attempt, retry.rerun) == (claim.iteration, claim.attempt, True)
+    assert retry.previous is not None and retry.previous.iteration == 0
+    assert (old.iteration, old.attempt, old.advances) == (0, 2, False)

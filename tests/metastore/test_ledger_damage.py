@@ -135,3 +135,18 @@ def test_two_ledger_tables_on_one_checkpoint_table_cannot_both_run_a_logical_nam
     assert own.claim("clicks").iteration == 0  # another logical name is free
     with pytest.raises(ConfigError, match="kept by the ledger in table OtherLedger"):
         default.claim("clicks")
+
+
+def test_a_claim_preview_of_a_deleted_head_works_it_out_and_writes_nothing_back(
+    ddb: Any, ledger: Ledger
+) -> None:
+    _run(ledger, 3)
+    ledger.fail(ledger.claim("orders"), "boom")
+    ddb.delete_item(TableName=TABLE, Key=_key("orders", HEAD))
+    before = ddb.scan(TableName=TABLE)["Items"]
+    preview = ledger.claiming.preview("orders")
+    assert ddb.scan(TableName=TABLE)["Items"] == before
+    assert (preview.iteration, preview.attempt, preview.rerun) == (3, 2, True)
+    assert any("would be rebuilt from its items" in note for note in preview.notes)
+    claim = ledger.claim("orders")
+    assert (claim.iteration, claim.attempt, claim.rerun) == (3, 2, True)

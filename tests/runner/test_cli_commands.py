@@ -76,7 +76,7 @@ def kiter(project: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tupl
 def test_create_sizes_the_table_by_the_formula_from_the_project(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = kiter(project, "metastore", "create", capsys=capsys)
+    code, out, err = kiter(project, "metastore", "create", "--json", capsys=capsys)
     assert code == 0, err
     info = json.loads(out)
     # j = 2 logical names, s = 3 open shards: read ceil(6/5) = 2, write 6
@@ -88,7 +88,7 @@ def test_create_twice_reports_the_table_present(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    code, out, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    code, out, err = kiter(project, "metastore", "create", "--on-demand", "--json", capsys=capsys)
     assert code == 0 and "present with matching keys" in err
     assert json.loads(out)["billing_mode"] == "PAY_PER_REQUEST"
 
@@ -110,6 +110,7 @@ def test_less_capacity_than_the_formula_warns_and_update_capacity_fixes_it(
         "--shards",
         "5",
         "--update-capacity",
+        "--json",
         capsys=capsys,
     )
     assert code == 0 and json.loads(out)["write_capacity"] == 20
@@ -119,14 +120,14 @@ def test_on_demand_asked_of_a_provisioned_table_is_said_and_update_capacity_swit
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kiter(project, "metastore", "create", capsys=capsys)  # provisioned by the formula: 2 / 6
-    code, out, err = kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
+    code, out, err = kiter(project, "metastore", "create", "--on-demand", "--json", capsys=capsys)
     assert code == 0 and json.loads(out)["billing_mode"] == "PROVISIONED"
     assert (
         "warning: table MyEMRKinesisTable is billed PROVISIONED (2 read / 6 write units), not "
         "PAY_PER_REQUEST (on demand) as asked: --update-capacity switches it to PAY_PER_REQUEST"
     ) in err
     code, out, err = kiter(
-        project, "metastore", "create", "--on-demand", "--update-capacity", capsys=capsys
+        project, "metastore", "create", "--on-demand", "--update-capacity", "--json", capsys=capsys
     )
     assert code == 0 and json.loads(out)["billing_mode"] == "PAY_PER_REQUEST"
     assert "switched table MyEMRKinesisTable to PAY_PER_REQUEST" in err
@@ -138,13 +139,15 @@ def test_provisioned_asked_of_an_on_demand_table_is_said_and_update_capacity_swi
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    code, out, err = kiter(project, "metastore", "create", capsys=capsys)
+    code, out, err = kiter(project, "metastore", "create", "--json", capsys=capsys)
     assert code == 0 and json.loads(out)["billing_mode"] == "PAY_PER_REQUEST"
     assert (
         "table MyEMRKinesisTable is billed PAY_PER_REQUEST (on demand), not PROVISIONED at the "
         "2 read / 6 write units asked for: --update-capacity switches it to PROVISIONED"
     ) in err
-    code, out, err = kiter(project, "metastore", "create", "--update-capacity", capsys=capsys)
+    code, out, err = kiter(
+        project, "metastore", "create", "--update-capacity", "--json", capsys=capsys
+    )
     info = json.loads(out)
     assert code == 0, err
     assert (info["billing_mode"], info["read_capacity"], info["write_capacity"]) == (
@@ -241,14 +244,14 @@ def test_stage_records_boundaries_and_leaves_the_iteration_to_submit(
     for i in range(12):
         kinesis.put_record(StreamName="weblogs", Data=f"line {i}".encode(), PartitionKey=str(i))
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    code, out, err = kiter(project, "stage", "top", capsys=capsys)
+    code, out, err = kiter(project, "stage", "top", "--json", capsys=capsys)
     assert code == 0, err
     staged = json.loads(out)
     assert staged["iteration"] == 0 and staged["records"] == 12
     files = sorted((project / "staging" / "top" / "iteration=0").glob("*.txt"))
     assert sum(len(f.read_text().splitlines()) for f in files) == 12
     code, out, _ = kiter(project, "iterations", "top", "--json", capsys=capsys)
-    record = json.loads(out)[0]
+    record = json.loads(out)["iterations"][0]
     assert record["state"] == "FAILED" and record["reason"].startswith("staged, not yet run")
     assert sum(s["records"] for s in record["shards"].values()) == 12
 
@@ -294,7 +297,7 @@ def test_a_long_reason_is_cut_with_an_ellipsis_in_the_table_and_whole_in_json(
     code, out, _ = kiter(project, "iterations", "other", capsys=capsys)
     assert code == 0 and out.splitlines()[2].endswith(" " + "x" * 60)  # it fits: shown whole
     code, out, _ = kiter(project, "iterations", "top", "--json", capsys=capsys)
-    assert json.loads(out)[0]["reason"] == reason
+    assert json.loads(out)["iterations"][0]["reason"] == reason
 
 
 def test_iterations_shows_the_newest_screenful_by_default_and_every_one_when_asked(
@@ -308,7 +311,7 @@ def test_iterations_shows_the_newest_screenful_by_default_and_every_one_when_ask
     def shown(*args: str) -> list[int]:
         code, out, err = kiter(project, "iterations", "other", *args, capsys=capsys)
         assert code == 0, err
-        return [record["iteration"] for record in json.loads(out)]
+        return [record["iteration"] for record in json.loads(out)["iterations"]]
 
     assert shown("--json") == list(range(5, 25))  # the newest 20, oldest first
     assert shown("--json", "--last", "3") == [22, 23, 24]

@@ -85,7 +85,7 @@ def _nothing_claimed(project: Path, job: str) -> bool:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         main(["-C", str(project), "iterations", job, "--json"])
-    return json.loads(out.getvalue()) == []
+    return json.loads(out.getvalue())["iterations"] == []
 
 
 def test_submit_refuses_a_var_nothing_reads_before_claiming(make_project: MakeProject) -> None:

@@ -88,7 +88,7 @@ def test_the_command_prints_a_table_and_exits_1_for_an_unhealthy_job(
         runner.run(project.job("connector"), project.targets["engine"])
     code, out, _ = run(["-C", str(project.root), "status", "connector", "--json"], capsys)
     assert code == 1
-    (status,) = json.loads(out)
+    (status,) = json.loads(out)["jobs"]
     assert status["healthy"] is False and status["last"]["state"] == "FAILED"
 
 
@@ -240,7 +240,7 @@ def test_a_staged_iteration_not_yet_run_is_staged_and_healthy(
     code, out, _ = run(["-C", str(project.root), "status", "top"], capsys)
     assert code == 0 and "1 staged at" in out and "FAILED" not in out
     code, out, _ = run(["-C", str(project.root), "status", "top", "--json"], capsys)
-    (shown_json,) = json.loads(out)
+    (shown_json,) = json.loads(out)["jobs"]
     assert (shown_json["current"]["status"], shown_json["running"]) == ("staged", None)
 
 
@@ -257,12 +257,12 @@ def test_after_submit_no_wait_on_emr_status_shows_the_step_running_as_iterations
     (step,) = aws.client("emr").list_steps(ClusterId=cluster)["Steps"]
 
     code, out, _ = run(["-C", root, "iterations", "connector", "--json"], capsys)
-    (record,) = json.loads(out)
+    (record,) = json.loads(out)["iterations"]
     assert (record["state"], record["submission_id"]) == ("RUNNING", step["Id"])
 
     code, out, _ = run(["-C", root, "status", "connector", "--json"], capsys)
     assert code == 0
-    (status,) = json.loads(out)
+    (status,) = json.loads(out)["jobs"]
     running = status["running"]
     assert (running["iteration"], running["state"], running["submission_id"]) == (
         0,

@@ -248,6 +248,21 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
         out(format_rows(columns, rows, fmt))  # type: ignore[arg-type]  # click.Choice checked it
 
 
+def print_plans(plans: list[Any], as_json: bool, *, single: bool = False) -> None:
+    """Dry-run plans on stdout: text, or JSON (one `kiter.plan/1` object for `single`, else a
+    `kiter.plans/1` object holding them)."""
+    from kiter.jsondoc import document
+
+    if as_json:
+        if single:
+            (plan,) = plans
+            out(document("plan", plan.to_json()))
+        else:
+            out(document("plans", {"plans": [p.to_json() for p in plans]}))
+        return
+    out("\n\n".join("\n".join(plan.lines()) for plan in plans))
+
+
 def ledger_rows(records: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The ledger as `kiter iterations` and the demo show it: each iteration's first start and
     last end (a rerun does not make an old iteration look recent), and its last attempt's time."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from kiter.cli.app import (
@@ -33,6 +31,8 @@ def iterations(app: App, job: str, last: int, everything: bool, as_json: bool) -
     """Show the ledger of JOB's logical name: number, state, attempts, times, submission, records,
     oldest first: the newest --last N iterations, or --all.
 
+    --json prints the same iterations whole (schema kiter.iterations/1, see README "JSON output").
+
     \b
     Example:
       kiter iterations top_errors --json
@@ -45,7 +45,14 @@ def iterations(app: App, job: str, last: int, everything: bool, as_json: bool) -
         newest = app.ledger.history(config.logical_name, newest_first=True, limit=last)
         records = newest[::-1]
     if as_json:
-        out(json.dumps([r.to_json() for r in records], indent=2))
+        from kiter.jsondoc import document
+
+        body = {
+            "job": config.name,
+            "logical_name": config.logical_name,
+            "iterations": [r.to_json() for r in records],
+        }
+        out(document("iterations", body))
         return
     columns, rows = ledger_rows(records)
     print_rows(columns, rows, "table")

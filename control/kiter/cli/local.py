@@ -9,7 +9,6 @@ the stack lives in the project's `.kiter/local` folder, on the ports of its `[lo
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -154,7 +153,9 @@ def status(app: App, as_json: bool) -> None:
     state = local_stack_at(app.project_root, note).status()
     if as_json:
         data = state.to_dict() if state else {"moto": None, "hiveserver2": None}
-        out(json.dumps({"running": bool(state and state.alive), **data}, indent=2))
+        from kiter.jsondoc import document
+
+        out(document("local", {"running": bool(state and state.alive), **data}))
         return
     if state is None:
         out("the local stack is not running (start it with `kiter local up`)")

@@ -70,9 +70,15 @@ def _size(app: App, *, jobs: int | None = None, shards: int | None = None) -> Si
     help="Make an existing table what is asked: raise its capacity to the formula, or switch its "
     "billing (to PAY_PER_REQUEST with --on-demand, to provisioned without).",
 )
+@json_option
 @pass_app
 def create(
-    app: App, on_demand: bool, jobs: int | None, shards: int | None, update_capacity: bool
+    app: App,
+    on_demand: bool,
+    jobs: int | None,
+    shards: int | None,
+    update_capacity: bool,
+    as_json: bool,
 ) -> None:
     """Create the checkpoint table (idempotent) and wait until it is ACTIVE.
 
@@ -81,11 +87,13 @@ def create(
     project; --on-demand makes it PAY_PER_REQUEST. An existing table with other keys is an error
     (exit 2, nothing changed); one with less capacity, or billed otherwise than asked (provisioned
     when --on-demand is given, on demand when it is not), gets a warning and is left as it is;
-    --update-capacity raises its capacity or switches its billing.
+    --update-capacity raises its capacity or switches its billing. Says what the table is on
+    stderr; --json prints it on stdout (schema kiter.table/1).
 
     \b
     Example:
       kiter metastore create
+      kiter metastore create --on-demand --json
       kiter metastore create --jobs 3 --shards 8
       kiter metastore create --on-demand
       kiter metastore create --on-demand --update-capacity
@@ -108,7 +116,13 @@ def create(
     if result.present:
         note(f"table {info.name} is present with matching keys")
         info = _settle_billing(table, info, on_demand, read, write, update_capacity)
-    out(json.dumps(info.to_json(), indent=2))
+    if as_json:
+        from kiter.jsondoc import document
+
+        out(document("table", info.to_json()))
+    else:
+        capacity = "on-demand" if info.on_demand else f"{info.read} read / {info.write} write units"
+        note(f"table {info.name} is {info.status}: {info.billing_mode}, {capacity}")
 
 
 def _settle_billing(
@@ -171,7 +185,9 @@ def describe(app: App, as_json: bool) -> None:
         report["formula"] = {"error": str(exc)}
         shortfall = None
     if as_json:
-        out(json.dumps(report, indent=2))
+        from kiter.jsondoc import document
+
+        out(document("metastore", report))
         return
     capacity = "on-demand" if info.on_demand else f"{info.read} read / {info.write} write units"
     out(f"table     {info.name} ({info.status})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -45,7 +44,7 @@ def jobs(app: App, as_json: bool) -> None:
             "engine": job.engine,
             "stream": job.stream,
             "logical_name": job.logical_name,
-            "target": job.target or "",
+            "target": job.target or "",  # null in --json (kiter.jsondoc)
             "mode": job.mode,
             "template": job.template,
         }
@@ -58,7 +57,9 @@ def jobs(app: App, as_json: bool) -> None:
         )
         problems.extend(broken.problems)
     if as_json:
-        out(json.dumps(rows, indent=2))
+        from kiter.jsondoc import document
+
+        out(document("jobs", {"jobs": rows}))
     else:
         from kiter.tabular import format_rows
 
@@ -111,7 +112,9 @@ def render(
 ) -> None:
     """Render JOB's script for one iteration, with the checkpoint settings injected.
 
-    Offline: without --iteration it renders iteration 0. Cross-account keys show as ****.
+    Without --iteration it renders the ledger's next iteration (as a rerun when that is a
+    retry) and says which on stderr; when the ledger cannot be read (offline, no AWS), iteration
+    0, with a note. Cross-account keys show as ****.
 
     \b
     Example:
@@ -124,13 +127,27 @@ def render(
 
     config = app.project.job(job)
     overrides = parse_var_overrides(variables)
-    rendered = app.renderer.render(config, iteration or 0, overrides=overrides, rerun=rerun)
+    used = ""  # which iteration the ledger gave, said once the script is out
+    if iteration is None:
+        from kiter.dryrun import iteration_to_render
+        from kiter.wiring import make_ledger
+
+        app.renderer.check_overrides(config, overrides)  # a typo is said before any AWS call
+        iteration, retry, used = iteration_to_render(
+            lambda: make_ledger(app.project, app.aws, retries=False), config.logical_name
+        )
+        rerun = rerun or retry
+    rendered = app.renderer.render(config, iteration, overrides=overrides, rerun=rerun)
     for line in rendered.notes:
         warn(line)
     if out_dir is None:
+        if used:
+            note(used)
         out(rendered.text, nl=False)
         return
     path = write_rendered(rendered, Path(out_dir))
+    if used:
+        note(used)
     note(f"wrote {path} (sha256 {rendered.sha256[:12]})")
 
 

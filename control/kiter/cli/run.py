@@ -82,6 +82,12 @@ if TYPE_CHECKING:
     "was sized for).",
 )
 @target_option
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print each job's next submit (as `kiter submit --dry-run`) and do nothing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the plans as JSON.")
 @quiet_option
 @watch_options(stamped=True)
 @pass_app
@@ -98,6 +104,8 @@ def run(
     backoff: str,
     max_parallel: int | None,
     target: str | None,
+    dry_run: bool,
+    as_json: bool,
     quiet: bool,
     watch: WatchOptions,
 ) -> None:
@@ -124,6 +132,7 @@ def run(
       kiter run --all --cron "*/5 * * * *"
       kiter run top_errors --cron "0 9 * * MON-FRI" --tz Europe/Paris --now
       kiter --profile local run top_errors --iterations 3
+      kiter run --all --dry-run --json
       kiter run --all --every 5m --metrics-file /var/lib/node_exporter/kiter.prom \\
         --on-failure 'notify-send "kiter: $KITER_JOB failed"'
     """
@@ -153,6 +162,16 @@ def run(
     for warning in shared_streams([(j.name, j.stream, j.logical_name) for j in jobs]):
         warn(warning)
     echo = app.progress(quiet)
+    if as_json and not dry_run:
+        raise UsageError("--json goes with --dry-run (a run's lines: --log-format json)")
+    if dry_run:
+        from kiter.cli.app import print_plans
+        from kiter.dryrun import plan_submit
+
+        planner = app.runner(echo)
+        plans = [plan_submit(planner, job, targets[job.name]) for job in jobs]
+        print_plans(plans, as_json)
+        return
     stop = Stop()
     workers, too_many = parallelism(max_parallel, len(jobs), _sized_for(app, jobs))
     if too_many:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -10,6 +9,10 @@ import click
 
 from kiter.cli.app import App, json_option, out, pass_app, print_rows
 from kiter.errors import EXIT_FAILED
+from kiter.tabular import clip
+
+# A problem line of the table (a failure's reason can run to pages; --json has it whole).
+PROBLEM_WIDTH = 200
 
 
 @click.command()
@@ -49,12 +52,14 @@ def status(app: App, job_names: tuple[str, ...], max_age: str | None, as_json: b
     kinesis = app.aws.client("kinesis")
     statuses = [job_status(job, app.ledger, kinesis, now=time.time, max_age=limit) for job in jobs]
     if as_json:
-        out(json.dumps([s.to_json() for s in statuses], indent=2))
+        from kiter.jsondoc import document
+
+        out(document("status", {"jobs": [s.to_json() for s in statuses]}))
     else:
         columns, rows = status_rows(statuses)
         print_rows(columns, rows, "table")
         for s in statuses:
             for problem in s.problems:
-                out(f"{s.job}: {problem}")
+                out(f"{s.job}: {clip(problem, PROBLEM_WIDTH)}")
     if not all(s.healthy for s in statuses):
         sys.exit(EXIT_FAILED)

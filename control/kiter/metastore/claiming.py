@@ -42,6 +42,25 @@ class _ClaimPlan:
     def next(self) -> int:
         return self.head.next if self.head else 0
 
+    @property
+    def attempt(self) -> int:
+        """The attempt number a claim of this plan takes (1-based, every claim counts)."""
+        return (self.existing.attempts if self.existing else 0) + 1
+
+
+@dataclass(frozen=True)
+class ClaimPreview:
+    """What a claim would take now, read without writing anything (`--dry-run`)."""
+
+    logical: str
+    iteration: int
+    attempt: int
+    rerun: bool  # a retry or a deliberate re-run: the iteration has been claimed before
+    previous: IterationRecord | None  # iteration - 1: a staged read starts where it ended
+    existing: IterationRecord | None  # the iteration as it stands (None: never claimed)
+    advances: bool  # succeeding would move the ledger's next iteration past it
+    notes: tuple[str, ...] = ()
+
 
 class LedgerClaiming:
     """The ledger's claims, on the table the ledger hands it."""
@@ -94,13 +113,38 @@ class LedgerClaiming:
             f"{self.max_races} attempts in a row"
         )
 
-    def _plan_claim(self, logical: str, iteration: int | None, target: str) -> _ClaimPlan:
+    def preview(self, logical: str, iteration: int | None = None) -> ClaimPreview:
+        """What `claim(logical, iteration)` would take now, decided as the claim decides but
+        without writing anything (a missing head is worked out from the items, not rebuilt).
+
+        Raises what the claim would raise: IterationBusy, Refused, LedgerDamaged, ConfigError.
+        """
+        self.items.check_logical(logical)
+        if iteration is not None and iteration < 0:
+            raise ConfigError(f"iteration {iteration} of {logical}: iterations count from 0")
+        plan = self._plan_claim(logical, iteration, "", rebuild=False)
+        return ClaimPreview(
+            logical=logical,
+            iteration=plan.iteration,
+            attempt=plan.attempt,
+            rerun=plan.existing is not None,
+            previous=plan.previous,
+            existing=plan.existing,
+            advances=plan.iteration == plan.next,
+            notes=plan.notes,
+        )
+
+    def _plan_claim(
+        self, logical: str, iteration: int | None, target: str, *, rebuild: bool = True
+    ) -> _ClaimPlan:
+        """Read and decide; `rebuild=False` (a preview) writes no missing head back."""
         head, items = self.reads.top(logical)
         notes: tuple[str, ...] = ()
         if head is None and items:
-            head = self._rebuild_head(logical)
+            head = self._rebuild_head(logical) if rebuild else self._head_from_items(logical)
+            done = "rebuilt" if rebuild else "would be rebuilt"
             notes = (
-                f"the ledger head of {logical} was missing: rebuilt from its items "
+                f"the ledger head of {logical} was missing: {done} from its items "
                 f"(next iteration {head.next})",
             )
         now = self.table.clock()
@@ -149,10 +193,27 @@ class LedgerClaiming:
         )
 
     def _rebuild_head(self, logical: str) -> Head:
-        """A head from the iteration items (it was deleted), or LedgerDamaged when they have gaps.
+        """A head from the iteration items (it was deleted), written only if no head appeared
+        meanwhile."""
+        worked_out = self._head_from_items(logical)
+        body = self.db.update(
+            self.items.key(logical, HEAD),
+            "SET #next = :next, #first = :first, #version = :one",
+            "attribute_not_exists(#hk)",
+            {":next": worked_out.next, ":first": worked_out.first, ":one": 1},
+        )
+        with contextlib.suppress(ConditionFailed):  # another claimer rebuilt it first
+            self.db.update_item(f"rebuild the ledger head of {logical}", body)
+        head = self.reads.head(logical)
+        assert head is not None
+        return head
+
+    def _head_from_items(self, logical: str) -> Head:
+        """The head the iteration items imply (version 0: none stored), or LedgerDamaged when
+        they have gaps; IterationBusy while one of them holds a live lease.
 
         By the invariant, the highest item is the frontier: SUCCEEDED means next is the one
-        after it, anything else means it is next. Written only if no head appeared meanwhile.
+        after it, anything else means it is next.
         """
         records = self.reads.history(logical)
         numbers = [r.iteration for r in records]
@@ -173,17 +234,7 @@ class LedgerClaiming:
                 f"(pid {owner.pid}); its ledger head is missing and is rebuilt after it ends"
             )
         next_n = last + 1 if records[-1].state == "SUCCEEDED" else last
-        body = self.db.update(
-            self.items.key(logical, HEAD),
-            "SET #next = :next, #first = :first, #version = :one",
-            "attribute_not_exists(#hk)",
-            {":next": next_n, ":first": first, ":one": 1},
-        )
-        with contextlib.suppress(ConditionFailed):  # another claimer rebuilt it first
-            self.db.update_item(f"rebuild the ledger head of {logical}", body)
-        head = self.reads.head(logical)
-        assert head is not None
-        return head
+        return Head(logical=logical, next=next_n, version=0, first=first)
 
     def _write_claim(self, plan: _ClaimPlan) -> Claim:
         logical, number, head = plan.logical, plan.iteration, plan.head
@@ -221,7 +272,7 @@ class LedgerClaiming:
                 head_values | {":version": head.version, ":version_after": head.version + 1},
             )
         existing = plan.existing
-        attempt = (existing.attempts if existing else 0) + 1
+        attempt = plan.attempt
         took_over = (
             f"took over the expired lease of {lease.owner.host} (pid {lease.owner.pid})"
             if lease is not None and lease.iteration == number and existing is not None

@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from kiter import pausepoints
 from kiter.echo import Echo
 from kiter.errors import Refused
 from kiter.layout import campaigns_logical
-from kiter.metastore.records import Claim
+from kiter.metastore.records import Claim, IterationRecord
 from kiter.project import JobConfig
 from kiter.stream.formats import RecordFormat
+from kiter.stream.kinesis import list_shards
 from kiter.stream.plan import (
     LATEST,
     TRIM_HORIZON,
     IterationRead,
     ShardBoundary,
     StopPolicy,
+    Task,
+    new_plan,
+    rerun_plan,
 )
 from kiter.stream.reader import read_iteration
 from kiter.stream.snapshot import snapshot_table
@@ -105,23 +110,85 @@ def _start(
     claim: Claim,
 ) -> tuple[dict[str, ShardBoundary] | None, dict[str, ShardBoundary] | None]:
     """(exact boundaries of a rerun, or None; iteration N-1's boundaries to start after)."""
-    recorded = _boundaries_of(claim.record.shards)
-    if recorded:
-        return recorded, None
-    previous = claim.previous
-    if claim.iteration > 0 and previous is None:
+    return start_boundaries(claim.logical, claim.iteration, claim.record.shards, claim.previous)
+
+
+def start_boundaries(
+    logical: str,
+    iteration: int,
+    recorded: Mapping[str, Mapping[str, Any]],
+    previous: IterationRecord | None,
+) -> tuple[dict[str, ShardBoundary] | None, dict[str, ShardBoundary] | None]:
+    """(exact boundaries of a rerun, or None; iteration N-1's boundaries to start after), from
+    the shards iteration `iteration` recorded and the iteration before it."""
+    exact = _boundaries_of(recorded)
+    if exact:
+        return exact, None
+    if iteration > 0 and previous is None:
         raise Refused(
-            f"iteration {claim.iteration} of {claim.logical} follows iterations kiter did not "
+            f"iteration {iteration} of {logical} follows iterations kiter did not "
             "run (they ran in connector mode before kiter kept the ledger): kiter cannot know "
             "where they ended. Start a new logical name for staged mode"
         )
     if previous is not None and not previous.shards:
         raise Refused(
-            f"iteration {previous.iteration} of {claim.logical} recorded no shard "
+            f"iteration {previous.iteration} of {logical} recorded no shard "
             "boundaries (it ran in connector mode): kiter cannot know where it ended. "
             "Start a new logical name for staged mode"
         )
     return None, _boundaries_of(previous.shards) if previous is not None else None
+
+
+def planned_starts(
+    job: JobConfig,
+    iteration: int,
+    recorded: Mapping[str, Mapping[str, Any]],
+    previous: IterationRecord | None,
+    kinesis: Callable[[], Any],
+) -> list[dict[str, Any]]:
+    """Where a read of this iteration would start each shard (`--dry-run`), planned as the read
+    plans it; a new iteration lists the stream's shards (`kinesis()` gives the client: ListShards
+    is its only call), a rerun reads only what was recorded. Reads nothing from the stream."""
+    exact, previous_ends = start_boundaries(job.logical_name, iteration, recorded, previous)
+    if exact is not None:
+        return [_start_entry(task, ends_at=task.exact_end) for task in rerun_plan(exact)]
+    initial = LATEST if job.initial_position == "LATEST" else TRIM_HORIZON
+    ready, carried, waiting = new_plan(
+        list_shards(kinesis(), job.stream),
+        previous_ends,
+        initial,
+        iteration,
+        job.stream,
+        lambda: datetime.now(UTC),
+    )
+    entries = [_start_entry(task) for task in [*ready, *waiting.values()]]
+    entries += [
+        {
+            "shard_id": sid,
+            "iterator_type": None,
+            "sequence_number": None,
+            "timestamp": None,
+            "ends_at": None,
+            "waits_for": [],
+            "reads": False,  # read to its end by an earlier iteration
+        }
+        for sid in carried
+    ]
+    return sorted(entries, key=lambda entry: str(entry["shard_id"]))
+
+
+def _start_entry(task: Task, ends_at: int | None = None) -> dict[str, Any]:
+    args = task.iterator_args
+    stamp = args.get("Timestamp")
+    return {
+        "shard_id": task.shard_id,
+        "iterator_type": args["ShardIteratorType"],
+        "sequence_number": args.get("StartingSequenceNumber"),
+        "timestamp": stamp.isoformat().replace("+00:00", "Z") if stamp is not None else None,
+        "ends_at": None if ends_at is None else str(ends_at),
+        "waits_for": list(task.parent_ids),
+        "reads": True,
+    }
 
 
 def _boundaries_of(shards: Mapping[str, Mapping[str, Any]]) -> dict[str, ShardBoundary]:
