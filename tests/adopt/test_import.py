@@ -85,7 +85,10 @@ def test_an_imported_script_becomes_a_job_that_validates_and_renders(
             "SET kinesis.checkpoint.iteration.no 9;",
         )
     )
-    assert "kiter owns kinesis.checkpoint.logical.name" in err
+    # The script's own logical name is the job's: kiter sets the same value, nothing to say;
+    # its own iteration number is replaced, and said so.
+    assert "kiter owns kinesis.checkpoint.logical.name" not in err
+    assert "kiter owns kinesis.checkpoint.iteration.no" in err
 
 
 def test_an_import_that_would_not_load_leaves_kiter_toml_and_the_folder_as_they_were(
@@ -159,3 +162,44 @@ def test_next_iteration_starts_the_ledger_there_and_is_refused_once_it_has_histo
     )
     assert code == 4 and "kiter already has a ledger for TestLogicalName" in err
     assert "[jobs.again]" not in (project / "kiter.toml").read_text()
+
+
+REAL = Path(__file__).with_name("realscripts")
+
+
+def _imported(project: Path, tmp_path: Path, script: str) -> Path:
+    source = tmp_path / "incoming" / script
+    source.parent.mkdir(exist_ok=True)
+    shutil.copy(REAL / script, source)
+    return source
+
+
+def test_an_imported_script_keeps_its_own_checkpoint_table_and_says_so(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _imported(project, tmp_path, "archive_own_table.pig")
+    code, out, err = run(["-C", str(project), "import", str(source)], capsys)
+    assert code == 0, err
+    assert "checkpoint   telescope-archive (the script's own table" in out
+    assert "kiter's ledger stays in MyEMRKinesisTable" in out
+    job_table = (project / "kiter.toml").read_text(encoding="utf-8").split("[jobs.")[-1]
+    assert 'checkpoint_table = "telescope-archive"' in job_table
+    code, out, err = run(["-C", str(project), "render", "archive_own_table", "-i", "3"], capsys)
+    assert code == 0, err
+    assert "SET kinesis.checkpoint.metastore.table.name telescope-archive;" in out
+    assert "telescope-archive' is replaced" not in err + out  # the same table: nothing to say
+    code, out, err = run(["-C", str(project), "iam-policy"], capsys)
+    assert code == 0, err
+    assert "table/telescope-archive" in out and "table/MyEMRKinesisTable" in out
+
+
+def test_a_script_setting_what_kiter_sets_anyway_gets_no_warning(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _imported(project, tmp_path, "archive_own_table.pig")
+    assert run(["-C", str(project), "import", str(source)], capsys)[0] == 0
+    code, out, err = run(["-C", str(project), "validate", "archive_own_table"], capsys)
+    assert code == 0, out + err
+    assert "kinesis.checkpoint.enabled" not in out + err  # 'true', and kiter sets true
+    assert "the script's '0' is replaced (kiter sets 0)" not in out + err
+    assert "kinesis.checkpoint.logical.name" not in out + err

@@ -122,3 +122,19 @@ def test_a_ledger_table_of_its_own_and_read_only_tables_get_their_own_grants() -
     assert "dynamodb:PutItem" not in reads["Action"] and "dynamodb:Scan" in reads["Action"]
     s3_actions = {a for s in policy["Statement"] for a in s["Action"] if a.startswith("s3:")}
     assert "s3:DeleteObject" in s3_actions  # staging commits remove temporary objects
+
+
+def test_the_tables_jobs_name_for_the_connector_are_granted_like_the_projects() -> None:
+    policy = iam_policy(
+        region="us-east-1",
+        account="123456789012",
+        table="MyEMRKinesisTable",
+        checkpoint_tables=["telescope-archive"],
+        streams=[],
+        s3_prefixes=[],
+        emr_clusters=[],
+    )
+    assert _by_sid(policy)["KiterCheckpointTable"]["Resource"] == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/MyEMRKinesisTable",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/telescope-archive",
+    ]

@@ -66,7 +66,8 @@ def adopt_script(
     taken: list[TakenOver] = []
     if found.settings:  # every key kiter owns begins with `kinesis`
         text, taken = take_over(text, engine, settings)
-    notes = [f"{locate(took.line)}: {took.describe()}" for took in taken]
+    # A line that sets what kiter sets anyway changes nothing: no note for it.
+    notes = [f"{locate(took.line)}: {took.describe()}" for took in taken if not took.unchanged]
     if loader_arguments:
         text, dropped = _drop_owned_loader_arguments(text)
         notes += [

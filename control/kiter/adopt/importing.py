@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kiter.adopt.owned import is_owned
 from kiter.errors import ConfigError, UsageError
+from kiter.project.fields import TABLE_NAME, TABLE_SHAPE
 from kiter.scripts import kinesis_loads, kinesis_tables, set_lines
 
 ENGINES = {".q": "hive", ".hql": "hive", ".sql": "hive", ".pig": "pig"}
@@ -36,6 +37,8 @@ class ImportPlan:
     copy_to: Path
     owned: tuple[tuple[int, str, str], ...]  # (line, key, value) the script sets that kiter owns
     carried: tuple[tuple[str, int | str], ...] = ()  # job settings taken from the script's values
+    # The script's own connector table, kept for the job when it is not the project's.
+    checkpoint_table: str | None = None
 
     def job_table(self) -> dict[str, str | int]:
         table: dict[str, str | int] = {
@@ -47,6 +50,8 @@ class ImportPlan:
         }
         if self.target:
             table["target"] = self.target
+        if self.checkpoint_table:
+            table["checkpoint_table"] = self.checkpoint_table
         table.update(self.carried)
         return table
 
@@ -61,8 +66,12 @@ def plan_import(
     target: str | None = None,
     mode: str = "connector",
     existing_jobs: tuple[str, ...] = (),
+    project_table: str | None = None,
 ) -> ImportPlan:
-    """Read `source` and decide the job; raises UsageError naming what cannot be decided."""
+    """Read `source` and decide the job; raises UsageError naming what cannot be decided.
+
+    `project_table`: the project's checkpoint table; a script that names another keeps its own.
+    """
     engine = ENGINES.get(source.suffix.lower())
     if engine is None:
         raise UsageError(
@@ -108,6 +117,7 @@ def plan_import(
         copy_to=copy_to,
         owned=owned,
         carried=_carried([(key, value) for _, key, value in owned] + loader_settings),
+        checkpoint_table=_own_table(owned, project_table, source),
     )
 
 
@@ -132,6 +142,26 @@ def _carried(settings: list[tuple[str, str]]) -> tuple[tuple[str, int | str], ..
         elif value.isdigit():
             carried[field] = int(value)
     return tuple(carried.items())
+
+
+def _own_table(
+    owned: tuple[tuple[int, str, str], ...], project_table: str | None, source: Path
+) -> str | None:
+    """The table the script's last SET of it names, when it is not the project's."""
+    tables = [
+        (line, value.strip().strip("'\""))
+        for line, key, value in owned
+        if key.lower().removeprefix("hiveconf:") == "kinesis.checkpoint.metastore.table.name"
+    ]
+    if not tables or tables[-1][1] == project_table:
+        return None
+    line, table = tables[-1]
+    if not re.fullmatch(TABLE_NAME, table):
+        raise UsageError(
+            f"{source}:{line}: kinesis.checkpoint.metastore.table.name {table!r} is not a "
+            f"{TABLE_SHAPE}: kiter cannot keep it as the job's table"
+        )
+    return table
 
 
 def write_import(plan: ImportPlan, project_file: Path) -> None:

@@ -70,6 +70,7 @@ def import_script(
         target=chosen,
         mode=mode,
         existing_jobs=tuple(project.jobs),
+        project_table=project.metastore.table,
     )
     if next_iteration is not None:
         app.ledger.start_at(plan.logical_name, next_iteration)
@@ -80,6 +81,12 @@ def import_script(
     out(f"  stream       {plan.stream}")
     out(f"  logical name {plan.logical_name}")
     out(f"  target       {plan.target or '(none: set jobs.' + plan.name + '.target)'}")
+    if plan.checkpoint_table:
+        ledger = project.metastore.ledger_table or project.metastore.table
+        out(
+            f"  checkpoint   {plan.checkpoint_table} (the script's own table: the connector "
+            f"checkpoints there; kiter's ledger stays in {ledger})"
+        )
     for field, value in plan.carried:
         out(f"  {field:<12} {value} (the script's own value, now the job's)")
     out("kiter owns from now on (the script's lines are replaced when it renders):")

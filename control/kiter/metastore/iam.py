@@ -198,12 +198,14 @@ def iam_policy(
     s3_prefixes: list[str],
     emr_clusters: list[str],
     ledger_table: str | None = None,
+    checkpoint_tables: list[str] | None = None,
     read_tables: list[str] | None = None,
     serverless: list[ServerlessGrant] | None = None,
 ) -> dict[str, Any]:
     """The policy document (Version 2012-10-17) that lets kiter and the connector do their work.
 
-    `ledger_table`: kiter's ledger when it has a table of its own; `read_tables`: tables jobs
+    `ledger_table`: kiter's ledger when it has a table of its own; `checkpoint_tables`: the
+    connector tables jobs name of their own (`checkpoint_table`); `read_tables`: tables jobs
     only read (the engagement job's campaigns); `serverless`: the EMR Serverless targets.
     """
     part = partition(region)
@@ -212,7 +214,7 @@ def iam_policy(
     def table_arn(name: str) -> str:
         return f"arn:{part}:dynamodb:{region}:{account}:table/{name}"
 
-    owned = [t for t in dict.fromkeys([table, ledger_table or ""]) if t]
+    owned = [t for t in dict.fromkeys([table, ledger_table or "", *(checkpoint_tables or [])]) if t]
     if owned:
         statements.append(
             {

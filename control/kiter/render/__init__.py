@@ -162,7 +162,7 @@ class Renderer:
     ) -> CheckpointSettings:
         meta = self.project.metastore
         return CheckpointSettings(
-            table=meta.table,
+            table=job.checkpoint_table or meta.table,
             hash_key=meta.hash_key,
             range_key=meta.range_key,
             logical_name=job.logical_name,
