@@ -426,6 +426,7 @@ def script_for(
     variables (`-d`/`-p` on EMR, hivevar on HiveServer2), so a script's own `${hivevar:K}` or `$K`
     gets them; the template's path and text let an engine's error name the template line."""
     variables = {k: str(v) for k, v in job.vars.items()} | dict(overrides or {})
+    variables |= rendered.parameters  # Pig parameters that carry kiter's values (render/carried)
     return Script(
         job=job.name,
         engine="hive" if job.engine == "hive" else "pig",

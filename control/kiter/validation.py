@@ -44,7 +44,9 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
         found = effective_settings(rendered.text, "hive")
     else:
         problems = check_piglatin(
-            rendered.text, reads_stream=job.mode == "connector", parameters=job.vars
+            rendered.text,
+            reads_stream=job.mode == "connector",
+            parameters=[*job.vars, *rendered.parameters],
         )
         found = effective_settings(rendered.text, "pig")
     problems += check_checkpoint(found, expected)

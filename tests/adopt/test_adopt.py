@@ -237,12 +237,12 @@ def test_hive_variables_are_substituted_for_checks_and_kept_for_the_engine(
     assert "LOCATION '${hiveconf:output}'" in rendered.text
 
 
-def test_a_pig_parameter_with_no_value_anywhere_is_a_warning_with_its_line(
+def test_a_pig_parameter_with_no_value_anywhere_is_an_error_in_connector_mode_too(
     write_project: WriteProject,
 ) -> None:
     path = _project(write_project, "top10_errors.pig")
     path.write_text(path.read_text().replace(', ITERATION = "7"', ""))
     project = load_project(path, env={})
     check = validate_job(Renderer(project), project.job("imported"), 5)
-    assert check.ok
-    assert any("warning: parameter $ITERATION has no value" in p for p in check.problems)
+    assert not check.ok  # Pig refuses a script with an undefined parameter before it runs
+    assert any("parameter $ITERATION has no value" in p for p in check.problems)

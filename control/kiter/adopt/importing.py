@@ -15,7 +15,7 @@ from pathlib import Path
 from kiter.adopt.owned import is_owned
 from kiter.errors import ConfigError, UsageError
 from kiter.project.fields import TABLE_NAME, TABLE_SHAPE
-from kiter.scripts import kinesis_loads, kinesis_tables, set_lines
+from kiter.scripts import kinesis_loads, kinesis_tables, pig_carried_parameters, set_lines
 
 ENGINES = {".q": "hive", ".hql": "hive", ".sql": "hive", ".pig": "pig"}
 _FOLDERS = {"hive": "hiveql", "pig": "piglatin"}
@@ -39,6 +39,8 @@ class ImportPlan:
     carried: tuple[tuple[str, int | str], ...] = ()  # job settings taken from the script's values
     # The script's own connector table, kept for the job when it is not the project's.
     checkpoint_table: str | None = None
+    # (parameter, setting, line): Pig parameters the script sets kiter's values from.
+    parameters: tuple[tuple[str, str, int], ...] = ()
 
     def job_table(self) -> dict[str, str | int]:
         table: dict[str, str | int] = {
@@ -93,7 +95,11 @@ def plan_import(
     if job in existing_jobs:
         raise ConfigError(f"kiter.toml already has a job named {job!r}: choose one with --name")
     stream = stream or _stream_of(text, engine, source)
-    logical = logical_name or _logical_name_of(text, engine) or job
+    parameters = tuple(
+        (c.name, c.key, c.line) for c in (pig_carried_parameters(text) if engine == "pig" else ())
+    )
+    from_parameter = any(key == "kinesis.checkpoint.logical.name" for _, key, _ in parameters)
+    logical = logical_name or (None if from_parameter else _logical_name_of(text, engine)) or job
     folder = project_root / _FOLDERS[engine]
     copy_to = folder / source.name
     if copy_to.exists() and copy_to.read_text(encoding="utf-8") != text:
@@ -118,6 +124,7 @@ def plan_import(
         owned=owned,
         carried=_carried([(key, value) for _, key, value in owned] + loader_settings),
         checkpoint_table=_own_table(owned, project_table, source),
+        parameters=parameters,
     )
 
 

@@ -87,6 +87,11 @@ def import_script(
             f"  checkpoint   {plan.checkpoint_table} (the script's own table: the connector "
             f"checkpoints there; kiter's ledger stays in {ledger})"
         )
+    for parameter, key, line in plan.parameters:
+        out(
+            f"  ${parameter:<11} {plan.source.name}:{line}: carries {key}: kiter passes "
+            f"{parameter}=<its value> to Pig at every submit"
+        )
     for field, value in plan.carried:
         out(f"  {field:<12} {value} (the script's own value, now the job's)")
     out("kiter owns from now on (the script's lines are replaced when it renders):")

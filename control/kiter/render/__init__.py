@@ -33,6 +33,7 @@ from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
 from kiter.layout import campaigns_logical, partition_url, table_url
 from kiter.project import JobConfig, Project
+from kiter.render.carried import carried_parameters
 from kiter.render.reads import Reads, template_reads
 from kiter.render.values import (
     Value,
@@ -86,6 +87,8 @@ class Rendered:
     submit_text: str = field(repr=False)
     # Lines of the template that set what kiter owns, each with its file:line (see kiter.adopt).
     notes: tuple[str, ...] = ()
+    # Pig parameters that carry kiter's values (render/carried.py), passed at every submit.
+    parameters: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -252,6 +255,17 @@ class Renderer:
         checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
         body = self._render_template(job.template, context, checking=checking)
         template_path = self._paths[job.template]
+        parameters = carried_parameters(
+            body,
+            job=job.name,
+            engine=job.engine,
+            iteration=iteration,
+            logical_name=job.logical_name,
+            variables=job.vars,
+            overrides=overrides or {},
+            template=template_path,
+            source=lambda: Path(template_path).read_text(encoding="utf-8"),
+        )
         try:
             adopted = adopt_script(
                 body,
@@ -280,6 +294,7 @@ class Renderer:
             settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
             submit_text=submit_text,
             notes=(*self.unread_vars(job), *adopted.notes),
+            parameters=parameters,
         )
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:

@@ -24,12 +24,14 @@ from kiter.scripts.connector import (
 from kiter.scripts.pigtokens import PigStatement, Token, pig_statements, tokenize, unquote
 from kiter.scripts.problem import Problem, Severity
 from kiter.scripts.setlines import (
+    CarriedParameter,
     FoundSettings,
     SetLine,
     effective_settings,
     hive_set,
     hive_set_mistake,
     may_begin_key,
+    pig_carried_parameters,
     pig_set,
     set_lines,
 )
@@ -44,6 +46,7 @@ from kiter.scripts.variables import (
 __all__ = [
     "HIVE_HANDLER",
     "PIG_LOADER",
+    "CarriedParameter",
     "FoundSettings",
     "KinesisLoad",
     "KinesisTable",
@@ -64,6 +67,7 @@ __all__ = [
     "may_begin_key",
     "may_give_loader_arguments",
     "mentions",
+    "pig_carried_parameters",
     "pig_declared",
     "pig_parameters",
     "pig_set",
