@@ -246,3 +246,88 @@ def test_a_job_var_or_var_setting_a_parameter_kiter_supplies_is_refused_at_its_l
     code, out, err = run(["-C", str(project), "validate", "hostcounts_param"], capsys)
     assert code == 1
     assert "jobs.hostcounts_param.vars.input may not set it" in out + err
+
+
+def _nothing_imported(project: Path, name: str) -> None:
+    assert (project / "kiter.toml").read_text(encoding="utf-8") == PROJECT
+    assert not (project / "hiveql" / name).exists()
+
+
+def test_a_script_holding_credentials_is_refused_without_showing_them_or_copying_it(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _imported(project, tmp_path, "with_keys.hql")
+    code, out, err = run(["-C", str(project), "import", str(source)], capsys)
+    assert code == 2
+    assert f"{source}:5: the script holds Kinesis credentials" in err
+    assert "AKIAEXAMPLEKEY0001" not in out + err and "wJalrEXAMPLESECRET0001" not in out + err
+    _nothing_imported(project, "with_keys.hql")
+
+
+def test_a_stream_the_script_contradicts_is_refused_at_the_scripts_line(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _imported(project, tmp_path, "archive_own_table.pig")
+    code, _, err = run(["-C", str(project), "import", str(source), "--stream", "Other"], capsys)
+    assert code == 2
+    assert f"{source}:7: the script reads stream 'TelescopeStream', not --stream 'Other'" in err
+    assert not (project / "piglatin" / "archive_own_table.pig").exists()
+
+
+def test_a_value_kiter_cannot_carry_is_refused_at_the_scripts_line_not_kiter_toml(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _imported(project, tmp_path, "eu_clicks.hql")
+    code, _, err = run(["-C", str(project), "import", str(source)], capsys)
+    assert code == 2
+    assert f"{source}:6: kinesis.nodata.timeout = '99999': kiter cannot carry it" in err
+    assert "kiter.toml" not in err
+    _nothing_imported(project, "eu_clicks.hql")
+
+
+STAGING = '\n[staging]\nlocation = "s3://stage/kiter"\n'
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_the_staged_region_check_takes_the_region_as_the_command_line_gives_it(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    (project / "kiter.toml").write_text(PROJECT + STAGING, encoding="utf-8")
+    source = _imported(project, tmp_path, "eu_clicks.hql")
+    source.write_text(source.read_text().replace("99999", "5"))
+    staged = ["import", str(source), "--mode", "staged"]
+    code, _, err = run(["-C", str(project), *staged], capsys)
+    assert code == 2  # the file's region is us-east-1: staged mode cannot read eu-west-1
+    assert f"{source}:5: kinesis.endpoint.region = 'eu-west-1'" in err
+    assert "staged mode reads the stream in the project's region us-east-1" in err
+    if how == "flag":
+        code, _, err = run(["-C", str(project), "--region", "eu-west-1", *staged], capsys)
+    else:
+        monkeypatch.setenv("KITER_AWS_REGION", "eu-west-1")
+        code, _, err = run(["-C", str(project), *staged], capsys)
+    assert code == 0, err
+
+
+SCAFFOLD_TAIL = """\
+
+# `kiter local up` starts an embedded stack; `kiter --profile local ...` points the project
+# at it.
+[profiles.local.aws]
+endpoint_url = "local"
+"""
+
+
+def test_the_job_goes_after_the_last_job_not_between_a_comment_and_its_table(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "kiter.toml").write_text(PROJECT + SCAFFOLD_TAIL, encoding="utf-8")
+    source = _imported(project, tmp_path, "archive_own_table.pig")
+    assert run(["-C", str(project), "import", str(source)], capsys)[0] == 0
+    text = (project / "kiter.toml").read_text(encoding="utf-8")
+    job = "[jobs.archive_own_table] # imported from archive_own_table.pig by kiter import\n"
+    assert text.startswith(PROJECT + "\n" + job)
+    assert text.endswith('checkpoint_table = "telescope-archive"\n' + SCAFFOLD_TAIL)

@@ -9,9 +9,12 @@ comments and layout kept (tomlkit). Planning writes nothing; `write` writes both
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from kiter.adopt.importchecks import check_carried, check_given_stream, refuse_credentials
 from kiter.adopt.owned import is_owned
 from kiter.errors import ConfigError, UsageError
 from kiter.project.fields import TABLE_NAME, TABLE_SHAPE
@@ -69,10 +72,13 @@ def plan_import(
     mode: str = "connector",
     existing_jobs: tuple[str, ...] = (),
     project_table: str | None = None,
+    region: str | None = None,
 ) -> ImportPlan:
-    """Read `source` and decide the job; raises UsageError naming what cannot be decided.
+    """Read `source` and decide the job; raises UsageError naming what cannot be decided, or
+    what `kiter validate` would refuse of the job, at the script's file:line.
 
     `project_table`: the project's checkpoint table; a script that names another keeps its own.
+    `region`: the project's AWS region (flags, environment and file), for staged mode's check.
     """
     engine = ENGINES.get(source.suffix.lower())
     if engine is None:
@@ -91,6 +97,9 @@ def plan_import(
             f"{source}:{line}: {jinja.group(0)!r} would be read as a Jinja template; "
             "write the job's template by hand"
         )
+    refuse_credentials(text, source)
+    if stream:
+        check_given_stream(text, engine, stream, source)
     job = name or _job_name(source.stem)
     if job in existing_jobs:
         raise ConfigError(f"kiter.toml already has a job named {job!r}: choose one with --name")
@@ -106,11 +115,19 @@ def plan_import(
         raise UsageError(f"{copy_to} exists with other content: rename the script to import it")
     owned = tuple((a.line, a.key, a.value) for a in set_lines(text, engine) if is_owned(a.key))
     loader_settings = [
-        (argument.split("=", 1)[0], argument.split("=", 1)[1])
+        (load.line, argument.split("=", 1)[0], argument.split("=", 1)[1])
         for load in (kinesis_loads(text) if engine == "pig" else [])
         for argument, _, _ in load.arguments
         if "=" in argument
     ]
+    last = {key.strip().lower(): (n, key, value) for n, key, value in [*owned, *loader_settings]}
+    check_carried(
+        list(last.values()),
+        source,
+        logical_from_script=logical_name is None and not from_parameter,
+        mode=mode,
+        region=region,
+    )
     return ImportPlan(
         source=source,
         engine=engine,
@@ -122,7 +139,7 @@ def plan_import(
         template=source.name,
         copy_to=copy_to,
         owned=owned,
-        carried=_carried([(key, value) for _, key, value in owned] + loader_settings),
+        carried=_carried([(key, value) for _, key, value in [*owned, *loader_settings]]),
         checkpoint_table=_own_table(owned, project_table, source),
         parameters=parameters,
     )
@@ -171,35 +188,69 @@ def _own_table(
     return table
 
 
-def write_import(plan: ImportPlan, project_file: Path) -> None:
-    """Copy the script and append its job to kiter.toml (comments and layout kept)."""
+def write_import(
+    plan: ImportPlan,
+    project_file: Path,
+    *,
+    flags: Mapping[str, Any] | None = None,
+    profile: str | None = None,
+) -> None:
+    """Copy the script and add its job to kiter.toml (comments and layout kept): after the last
+    [jobs.*] table, before any comment that introduces what follows it, set off by blank lines.
+    The project is loaded again as the command line loaded it (`flags`, `profile`, environment);
+    if the new job does not load, nothing changes."""
+    text = project_file.read_text(encoding="utf-8")
+    copied = not plan.copy_to.exists()
+    plan.copy_to.parent.mkdir(parents=True, exist_ok=True)
+    if copied:
+        plan.copy_to.write_text(plan.source.read_text(encoding="utf-8"), encoding="utf-8")
+    project_file.write_text(_with_job(text, plan), encoding="utf-8")
+    try:
+        from kiter.project import load_project
+
+        load_project(project_file, flags=flags, profile=profile)
+    except ConfigError as exc:
+        project_file.write_text(text, encoding="utf-8")
+        if copied:
+            plan.copy_to.unlink()
+        raise ConfigError(
+            f"{plan.source}: the job it would make does not load ({exc.message}); "
+            "nothing was imported"
+        ) from None
+
+
+_HEADER = re.compile(r"^[ \t]*\[", re.M)
+_JOBS_HEADER = re.compile(r"^[ \t]*\[[ \t]*jobs[ \t]*\.", re.M)
+
+
+def _with_job(text: str, plan: ImportPlan) -> str:
+    """`text` with the plan's [jobs.NAME] table inserted where it belongs."""
     import tomlkit
 
-    text = project_file.read_text(encoding="utf-8")
-    document = tomlkit.parse(text)
-    jobs = document.get("jobs")
-    if jobs is None:
-        jobs = tomlkit.table(is_super_table=True)
-        document["jobs"] = jobs
+    document = tomlkit.document()
+    jobs = tomlkit.table(is_super_table=True)
     table = tomlkit.table()
     for key, value in plan.job_table().items():
         table[key] = value
     table.comment(f"imported from {plan.source.name} by kiter import")
     jobs[plan.name] = table
-    copied = not plan.copy_to.exists()
-    plan.copy_to.parent.mkdir(parents=True, exist_ok=True)
-    if copied:
-        plan.copy_to.write_text(plan.source.read_text(encoding="utf-8"), encoding="utf-8")
-    project_file.write_text(tomlkit.dumps(document), encoding="utf-8")
-    try:
-        from kiter.project import load_project
-
-        load_project(project_file, env={})  # the new job must load, or nothing changes
-    except ConfigError:
-        project_file.write_text(text, encoding="utf-8")
-        if copied:
-            plan.copy_to.unlink()
-        raise
+    document["jobs"] = jobs
+    block = tomlkit.dumps(document).strip("\n") + "\n"
+    headers = list(_JOBS_HEADER.finditer(text))
+    if not headers:
+        return text.rstrip("\n") + "\n\n" + block
+    after = _HEADER.search(text, headers[-1].end())
+    end = after.start() if after else len(text)
+    # Back over the comment right above the next table (it introduces that table), then blank
+    # lines; a comment set off by a blank line stays with the job above it (its commented keys).
+    lines = text[:end].splitlines(keepends=True)
+    while after and lines and lines[-1].lstrip().startswith("#"):
+        lines.pop()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    head = "".join(lines)
+    rest = text[len(head) :].lstrip("\n")
+    return head.rstrip("\n") + "\n\n" + block + ("\n" + rest if rest else "")
 
 
 def _job_name(stem: str) -> str:

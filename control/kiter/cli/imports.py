@@ -71,11 +71,12 @@ def import_script(
         mode=mode,
         existing_jobs=tuple(project.jobs),
         project_table=project.metastore.table,
+        region=project.aws.region,
     )
     if next_iteration is not None:
         app.ledger.start_at(plan.logical_name, next_iteration)
         note(f"the ledger of {plan.logical_name} starts at iteration {next_iteration}")
-    write_import(plan, project.path)
+    write_import(plan, project.path, flags=app.flags, profile=app.profile)
     out(f"imported {plan.source.name} as job {plan.name} ({plan.engine}, {plan.mode} mode)")
     out(f"  template     {plan.copy_to.relative_to(project.root)}")
     out(f"  stream       {plan.stream}")
