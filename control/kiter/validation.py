@@ -1,13 +1,15 @@
 """`kiter validate`: render a job and check the script offline (sqlglot for HiveQL, a Pig checker).
 
-Problems name the rendered script as `<job>/<iteration>.<ext>` (where `kiter render --out` puts it)
-and its line.
+Problems name the template's file:line (the rendered script's `<job>/<iteration>.<ext>`, where
+`kiter render --out` puts it, only for a line of kiter's own checkpoint block).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from kiter.errors import KiterError
 from kiter.project import JobConfig
@@ -63,7 +65,8 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
     ordered = sorted(problems, key=lambda p: p.line)
     failed = any(p.severity == "error" for p in ordered)
     notes = [f"warning: {note}" for note in rendered.notes] + _placeholders(renderer, job)
-    shown = notes + [p.format(script) for p in ordered]
+    at = _at_template(rendered, script)
+    shown = notes + [f"{at(p.line)}: {_prefix[p.severity]}{p.message}" for p in ordered]
     if job.engine == "pig" and not failed:
         pigs_word = _pig_check(renderer, job, iteration, rendered)
         if pigs_word and _cluster_file(renderer, job, pigs_word):
@@ -82,6 +85,29 @@ def _cluster_file(renderer: Renderer, job: JobConfig, pigs_word: str) -> bool:
     (its jars are the cluster's): a warning then, not a failure."""
     target = renderer.project.targets.get(job.target or "")
     return bool(_MISSING_FILE.search(pigs_word)) and (target is None or target.kind != "pig")
+
+
+_prefix = {"warning": "warning: ", "error": ""}
+
+
+def _at_template(rendered: Rendered, script: str) -> Callable[[int], str]:
+    """file:line in the template of a line of the rendered script (the rendered script's own
+    name for a line of kiter's checkpoint block, or when the template cannot be read)."""
+    from kiter.checkpoint import set_block
+    from kiter.sourcemap import template_lines
+
+    try:
+        source = Path(rendered.template_path).read_text(encoding="utf-8")
+    except OSError:
+        return lambda line: f"{script}:{line}"
+    block = set_block(list(rendered.settings.items()), rendered.engine)
+    lines = template_lines(rendered.text, source, block)
+
+    def at(line: int) -> str:
+        found = lines(line)
+        return f"{script}:{line}" if found is None else f"{rendered.template_path}:{found}"
+
+    return at
 
 
 def _placeholders(renderer: Renderer, job: JobConfig) -> list[str]:

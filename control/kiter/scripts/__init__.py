@@ -35,7 +35,12 @@ from kiter.scripts.setlines import (
     pig_set,
     set_lines,
 )
-from kiter.scripts.sqlsplit import Statement, line_comment, split_statements
+from kiter.scripts.sqlsplit import (
+    Statement,
+    blank_block_comments,
+    line_comment,
+    split_statements,
+)
 from kiter.scripts.variables import (
     pig_declared,
     pig_parameters,
@@ -57,6 +62,7 @@ __all__ = [
     "Severity",
     "Statement",
     "Token",
+    "blank_block_comments",
     "credential_lines",
     "effective_settings",
     "hive_set",
