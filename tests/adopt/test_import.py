@@ -331,3 +331,14 @@ def test_the_job_goes_after_the_last_job_not_between_a_comment_and_its_table(
     job = "[jobs.archive_own_table] # imported from archive_own_table.pig by kiter import\n"
     assert text.startswith(PROJECT + "\n" + job)
     assert text.endswith('checkpoint_table = "telescope-archive"\n' + SCAFFOLD_TAIL)
+
+
+def test_a_script_whose_table_keys_differ_from_the_projects_is_refused_at_its_line(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _imported(project, tmp_path, "own_keys.hql")
+    code, _, err = run(["-C", str(project), "import", str(source)], capsys)
+    assert code == 2
+    assert f"{source}:7: kinesis.checkpoint.metastore.hash.key.name = 'Shard'" in err
+    assert "the project's [metastore] hash_key is 'HashKey'" in err
+    _nothing_imported(project, "own_keys.hql")

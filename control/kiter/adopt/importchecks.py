@@ -81,3 +81,27 @@ def check_carried(
                 f"{source}:{line}: {raw_key.strip()} = {raw_value.strip()!r}: kiter cannot carry it "
                 f"into the job ({why}); nothing was imported"
             )
+
+
+_KEY_NAMES = {
+    "kinesis.checkpoint.metastore.hash.key.name": "hash_key",
+    "kinesis.checkpoint.metastore.range.key.name": "range_key",
+    "kinesis.checkpoint.metastore.hash.range.name": "range_key",
+}
+
+
+def check_key_names(
+    values: list[tuple[int, str, str]], source: Path, project_keys: dict[str, str]
+) -> None:
+    """The script's key names of its checkpoint table must be the project's: kiter writes the
+    project's [metastore] hash_key and range_key into every script, and the connector would read
+    the script's table by other attributes than its own."""
+    for line, raw_key, raw_value in values:
+        field = _KEY_NAMES.get(raw_key.strip().lower().removeprefix("hiveconf:"))
+        value = raw_value.strip().strip("'\"")
+        if field and field in project_keys and value != project_keys[field]:
+            raise UsageError(
+                f"{source}:{line}: {raw_key.strip()} = {value!r}, but the project's [metastore] "
+                f"{field} is {project_keys[field]!r}: kiter writes the project's key names into "
+                "every script, and cannot keep the script's; nothing was imported"
+            )

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiter.adopt.importchecks import check_carried, check_given_stream, refuse_credentials
+from kiter.adopt.importchecks import (
+    check_carried,
+    check_given_stream,
+    check_key_names,
+    refuse_credentials,
+)
 from kiter.adopt.owned import is_owned
 from kiter.errors import ConfigError, UsageError
 from kiter.project.fields import TABLE_NAME, TABLE_SHAPE
@@ -73,12 +78,14 @@ def plan_import(
     existing_jobs: tuple[str, ...] = (),
     project_table: str | None = None,
     region: str | None = None,
+    project_keys: dict[str, str] | None = None,
 ) -> ImportPlan:
     """Read `source` and decide the job; raises UsageError naming what cannot be decided, or
     what `kiter validate` would refuse of the job, at the script's file:line.
 
     `project_table`: the project's checkpoint table; a script that names another keeps its own.
     `region`: the project's AWS region (flags, environment and file), for staged mode's check.
+    `project_keys`: the project's {"hash_key": ..., "range_key": ...} of its checkpoint tables.
     """
     engine = ENGINES.get(source.suffix.lower())
     if engine is None:
@@ -128,6 +135,7 @@ def plan_import(
         mode=mode,
         region=region,
     )
+    check_key_names(list(last.values()), source, project_keys or {})
     return ImportPlan(
         source=source,
         engine=engine,

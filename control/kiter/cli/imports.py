@@ -72,6 +72,10 @@ def import_script(
         existing_jobs=tuple(project.jobs),
         project_table=project.metastore.table,
         region=project.aws.region,
+        project_keys={
+            "hash_key": project.metastore.hash_key,
+            "range_key": project.metastore.range_key,
+        },
     )
     if next_iteration is not None:
         app.ledger.start_at(plan.logical_name, next_iteration)
