@@ -69,6 +69,7 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
     shown = notes + [f"{at(p.line)}: {_prefix[p.severity]}{p.message}" for p in ordered]
     if job.engine == "pig" and not failed:
         pigs_word = _pig_check(renderer, job, iteration, rendered)
+        pigs_word = pigs_word and _at_register(pigs_word, rendered.text, at)
         if pigs_word and _cluster_file(renderer, job, pigs_word):
             return JobCheck(job.name, script, [*shown, f"warning: {pigs_word}{_ON_CLUSTER}"], False)
         if pigs_word:
@@ -76,8 +77,19 @@ def validate_job(renderer: Renderer, job: JobConfig, iteration: int = 0) -> JobC
     return JobCheck(job.name, script, shown, failed=failed)
 
 
-_MISSING_FILE = re.compile(r"\b101: file '[^']*' does not exist")
+_MISSING_FILE = re.compile(r"\b101: file '([^']*)' does not exist")
 _ON_CLUSTER = " (here; on the cluster it may: Pig checked the script only up to it)"
+
+
+def _at_register(pigs_word: str, text: str, at: Callable[[int], str]) -> str:
+    """Pig names no line for a REGISTERed file it cannot find: the REGISTER that names it."""
+    missing = _MISSING_FILE.search(pigs_word)
+    if missing is None or not pigs_word.startswith("Pig's check"):
+        return pigs_word
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw.lstrip()[:8].upper() == "REGISTER" and missing.group(1) in raw:
+            return f"{at(number)}: {pigs_word}"
+    return pigs_word
 
 
 def _cluster_file(renderer: Renderer, job: JobConfig, pigs_word: str) -> bool:

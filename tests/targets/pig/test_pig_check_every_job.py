@@ -66,7 +66,8 @@ def test_a_register_of_a_file_missing_here_shows_its_cause_as_a_warning_for_a_cl
 ) -> None:
     body = "REGISTER /usr/share/aws/emr/nothing-here/custom-udfs.jar;\n" + HEAD
     body += "STORE raw INTO 'out/raw';\n"
-    code, out, _ = _validate(tmp_path, body, capsys)
+    code, out, template = _validate(tmp_path, body, capsys)
     assert code == 0, out  # the jar may be the cluster's
+    assert f"warning: {template}:1: Pig's check" in out  # the REGISTER's line
     assert "warning: " in out and "Pig's check (exit 6): 101: file" in out
     assert "custom-udfs.jar' does not exist" in out and "Details at logfile" not in out
