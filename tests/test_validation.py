@@ -59,9 +59,12 @@ def test_a_template_setting_the_iteration_is_taken_over_with_a_warning(
     ), problems
 
 
-def test_unparseable_hiveql_is_reported_at_its_line(write_project: WriteProject) -> None:
+def test_unparseable_hiveql_is_reported_at_its_templates_line(write_project: WriteProject) -> None:
     problems = _check(write_project, "SELECT 1;\n\nSELEC broken FROM;\n")
-    assert any(p.startswith("top/0.hql:12") for p in problems), problems
+    assert any(
+        p.endswith("mine.hql.j2:3: not a HiveQL statement: SELEC broken FROM") for p in problems
+    ), problems
+    assert not any(p.startswith("top/0.hql") for p in problems), problems
 
 
 def test_a_pig_statement_without_a_semicolon_fails(write_project: WriteProject) -> None:
@@ -70,7 +73,7 @@ def test_a_pig_statement_without_a_semicolon_fails(write_project: WriteProject) 
         "x = FILTER raw BY line != ''\nSTORE x INTO 'out';\n"
     )
     problems = _check(write_project, body, engine="pig")
-    assert any("top/0.pig:" in p for p in problems), problems
+    assert any("mine.pig.j2:2: " in p for p in problems), problems
 
 
 def test_a_template_error_fails_validation_instead_of_crashing(write_project: WriteProject) -> None:
@@ -87,5 +90,40 @@ def test_the_command_exits_1_when_any_job_fails(
     )
     code, out, err = run(["-C", str(path.parent), "validate"], capsys)
     assert code == 1
-    assert out.startswith("FAIL  top (top/0.hql)\n  top/0.hql:10: not a HiveQL statement: SELEC 1")
+    template = path.parent / "hiveql" / "mine.hql.j2"
+    assert out.startswith(f"FAIL  top (top/0.hql)\n  {template}:1: not a HiveQL statement: SELEC 1")
     assert "1 of 1 jobs failed validation" in err
+
+
+def test_an_error_after_a_placed_preamble_names_the_templates_line(
+    write_project: WriteProject,
+) -> None:
+    body = (
+        '{% import "kiter/hive.j2" as kiter with context %}\n{{ kiter.preamble() }}\n'
+        "SELECT {{ iteration }};\nSELEC broken;\n"
+    )
+    problems = _check(write_project, body)
+    assert any(p.endswith("mine.hql.j2:4: not a HiveQL statement: SELEC broken") for p in problems)
+
+
+def test_block_comments_are_accepted_where_hives_lexer_hides_them(
+    write_project: WriteProject,
+) -> None:
+    # Hive 3's HiveLexer sends /* ... */ (nested too) to the hidden channel, /*+ ... */ is a hint.
+    body = (
+        "/* Rows of one iteration.\n   Two lines. */\nSELECT 1;\n"
+        "SELECT /* inline */ 2 /* and /* nested */ one */;\n"
+        "SELECT /*+ MAPJOIN(b) */ a.x FROM a JOIN b ON a.x = b.x;\n"
+    )
+    assert _check(write_project, body, fails=False) == []
+
+
+def test_a_semicolon_inside_a_block_comment_or_a_comment_alone_is_refused_at_its_line(
+    write_project: WriteProject,
+) -> None:
+    problems = _check(write_project, "SELECT 1;\n/* alone */;\nSELECT /* a; b */ 2;\n")
+    assert any("mine.hql.j2:2: a statement of only a /* */ comment" in p for p in problems)
+    assert any(
+        "mine.hql.j2:3: a /* comment is not closed before the statement's ';'" in p
+        for p in problems
+    )

@@ -18,8 +18,8 @@ from kiter.errors import KiterError
 from kiter.secrets import cross_account_secrets
 
 if TYPE_CHECKING:
-    from kiter.metastore.records import IterationRecord
     from kiter.metastore.ledger import Ledger
+    from kiter.metastore.records import IterationRecord
     from kiter.project import JobConfig, TargetConfig
     from kiter.runner import Runner
     from kiter.targets.base import Script

@@ -28,6 +28,7 @@ from kiter.project.placeholders import job_placeholders, refuse_placeholders
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.stopping import NEVER, Stop
+from kiter.tablehistory import refuse_table_move
 from kiter.targets.base import Abandoned, Handle, Outcome, Script, Target
 from kiter.watch import NOBODY, AttemptStarted, Seen, Watcher
 
@@ -59,6 +60,7 @@ class IterationResult:
     outcome: Outcome
     read: IterationRead | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # read, submit, total
+    checkpoint_table: str = ""  # the connector's, kept for kiter.tablehistory
 
     def summary(self) -> str:
         parts = [
@@ -178,6 +180,7 @@ class Runner:
             outcome=outcome,
             read=read,
             seconds=timer.totals(),
+            checkpoint_table=rendered.settings["kinesis.checkpoint.metastore.table.name"],
         )
         try:
             self._record_outcome(keeper.held_claim, result, target.name, rendered.sha256)
@@ -223,6 +226,7 @@ class Runner:
         if refused:
             raise ConfigError(refused)
         self.renderer.check_overrides(job, overrides or {})
+        refuse_table_move(self.ledger, job, self.project.metastore.table)
         refuse_placeholders(job_placeholders(self.project, job, target, overrides))
 
     # ---- the steps --------------------------------------------------------------------------
@@ -451,6 +455,7 @@ def script_for(
     variables (`-d`/`-p` on EMR, hivevar on HiveServer2), so a script's own `${hivevar:K}` or `$K`
     gets them; the template's path and text let an engine's error name the template line."""
     variables = {k: str(v) for k, v in job.vars.items()} | dict(overrides or {})
+    variables |= rendered.parameters  # Pig parameters that carry kiter's values (render/carried)
     return Script(
         job=job.name,
         engine=job.engine,
@@ -498,7 +503,9 @@ def _stats(result: IterationResult, sha256: str) -> dict[str, Any]:
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
         "rows": len(result.outcome.rows),
     }
-    if result.read is not None:
+    if result.read is None:
+        stats["checkpoint_table"] = result.checkpoint_table
+    else:
         stats |= {
             "records": result.read.total_records,
             "bytes": result.read.total_bytes,

@@ -7,6 +7,8 @@ otherwise keeps its number. Used for engines' errors (Pig's `line N`) and adopte
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def template_line(rendered: str, source: str, line: int) -> int:
     """The template line that line `line` (1-based) of `rendered` most likely came from."""
@@ -16,3 +18,27 @@ def template_line(rendered: str, source: str, line: int) -> int:
         return line
     matches = [n for n, text in enumerate(source.splitlines(), 1) if text.strip() == wanted]
     return min(matches, key=lambda n: abs(n - line)) if matches else line
+
+
+def template_lines(rendered: str, source: str, block: str) -> Callable[[int], int | None]:
+    """Line of `rendered` -> line of its template, where `block` (kiter's checkpoint block) was
+    put at the top (before a blank line) or where the template placed it; None for a line of the
+    block itself, which no template line wrote."""
+    at = rendered.find(block) if block else -1
+    if at < 0:
+        return lambda line: template_line(rendered, source, line)
+    size = block.count("\n") + 1
+    if at == 0 and rendered.startswith(block + "\n\n") and "preamble(" not in source:
+        body = rendered[len(block) + 2 :]
+        return lambda line: (
+            None if line <= size + 1 else template_line(body, source, line - size - 1)
+        )
+    first = rendered.count("\n", 0, at) + 1
+    collapsed = rendered[:at] + "\x00" + rendered[at + len(block) :]  # the block as one line
+
+    def where(line: int) -> int | None:
+        if first <= line < first + size:
+            return None
+        return template_line(collapsed, source, line if line < first else line - size + 1)
+
+    return where

@@ -183,3 +183,19 @@ def test_an_account_is_twelve_digits_or_any(account: str) -> None:
 def test_an_account_of_other_characters_is_a_usage_error_naming_the_option() -> None:
     with pytest.raises(UsageError, match=r"^--account '12-34' is not an AWS account id"):
         check_account("12-34")
+
+
+def test_the_tables_jobs_name_for_the_connector_are_granted_like_the_projects() -> None:
+    policy = iam_policy(
+        region="us-east-1",
+        account="123456789012",
+        table="MyEMRKinesisTable",
+        checkpoint_tables=["telescope-archive"],
+        streams=[],
+        s3_prefixes=[],
+        emr_clusters=[],
+    )
+    assert _by_sid(policy)["KiterCheckpointTable"]["Resource"] == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/MyEMRKinesisTable",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/telescope-archive",
+    ]

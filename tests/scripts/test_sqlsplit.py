@@ -129,3 +129,15 @@ def test_every_statement_is_a_verbatim_piece_of_the_script(script: str) -> None:
         assert found >= 0
         assert script.count("\n", 0, found) + 1 <= statement.line
         position = found + len(statement.text)
+
+
+def test_block_comments_are_blanked_as_hives_lexer_hides_them_lines_and_hints_kept() -> None:
+    from kiter.scripts import blank_block_comments
+
+    text = "SELECT /* a\n /* nested */ b */ 1, '/* not */' -- /* nor\n, /*+ MAPJOIN(t) */ 2"
+    blanked, unclosed = blank_block_comments(text)
+    assert unclosed is None
+    assert blanked.count("\n") == text.count("\n") and len(blanked) == len(text)
+    assert "nested" not in blanked and "/* a" not in blanked
+    assert "'/* not */'" in blanked and "-- /* nor" in blanked and "/*+ MAPJOIN(t) */" in blanked
+    assert blank_block_comments("SELECT /* open")[1] == 7

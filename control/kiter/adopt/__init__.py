@@ -22,6 +22,7 @@ from kiter.scripts import (
     kinesis_loads,
     may_give_loader_arguments,
     mentions,
+    pig_carried_parameters,
     streams_named,
 )
 from kiter.secrets import ACCESS_KEY_ENV, SECRET_KEY_ENV
@@ -64,9 +65,16 @@ def adopt_script(
     if not (found.settings or loader_arguments or mode == "staged"):
         return Adopted(text, ())  # a script on kiter's own macros: nothing to take over
     taken: list[TakenOver] = []
+    # A line that sets what kiter sets anyway changes nothing: no note for it; nor does one that
+    # sets it from a Pig parameter kiter passes (kiter.render.carried).
+    same = {c.line for c in pig_carried_parameters(text)} if engine == "pig" else set()
     if found.settings:  # every key kiter owns begins with `kinesis`
         text, taken = take_over(text, engine, settings)
-    notes = [f"{locate(took.line)}: {took.describe()}" for took in taken]
+    notes = [
+        f"{locate(took.line)}: {took.describe()}"
+        for took in taken
+        if not took.unchanged and took.line not in same
+    ]
     if loader_arguments:
         text, dropped = _drop_owned_loader_arguments(text)
         notes += [

@@ -9,12 +9,21 @@ comments and layout kept (tomlkit). Planning writes nothing; `write` writes both
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from kiter.adopt.importchecks import (
+    check_carried,
+    check_given_stream,
+    check_key_names,
+    refuse_credentials,
+)
 from kiter.adopt.owned import is_owned
 from kiter.errors import ConfigError, UsageError
-from kiter.scripts import kinesis_loads, kinesis_tables, set_lines
+from kiter.project.fields import TABLE_NAME, TABLE_SHAPE
+from kiter.scripts import kinesis_loads, kinesis_tables, pig_carried_parameters, set_lines
 
 ENGINES = {".q": "hive", ".hql": "hive", ".sql": "hive", ".pig": "pig"}
 _FOLDERS = {"hive": "hiveql", "pig": "piglatin"}
@@ -36,6 +45,10 @@ class ImportPlan:
     copy_to: Path
     owned: tuple[tuple[int, str, str], ...]  # (line, key, value) the script sets that kiter owns
     carried: tuple[tuple[str, int | str], ...] = ()  # job settings taken from the script's values
+    # The script's own connector table, kept for the job when it is not the project's.
+    checkpoint_table: str | None = None
+    # (parameter, setting, line): Pig parameters the script sets kiter's values from.
+    parameters: tuple[tuple[str, str, int], ...] = ()
 
     def job_table(self) -> dict[str, str | int]:
         table: dict[str, str | int] = {
@@ -47,6 +60,8 @@ class ImportPlan:
         }
         if self.target:
             table["target"] = self.target
+        if self.checkpoint_table:
+            table["checkpoint_table"] = self.checkpoint_table
         table.update(self.carried)
         return table
 
@@ -61,8 +76,17 @@ def plan_import(
     target: str | None = None,
     mode: str = "connector",
     existing_jobs: tuple[str, ...] = (),
+    project_table: str | None = None,
+    region: str | None = None,
+    project_keys: dict[str, str] | None = None,
 ) -> ImportPlan:
-    """Read `source` and decide the job; raises UsageError naming what cannot be decided."""
+    """Read `source` and decide the job; raises UsageError naming what cannot be decided, or
+    what `kiter validate` would refuse of the job, at the script's file:line.
+
+    `project_table`: the project's checkpoint table; a script that names another keeps its own.
+    `region`: the project's AWS region (flags, environment and file), for staged mode's check.
+    `project_keys`: the project's {"hash_key": ..., "range_key": ...} of its checkpoint tables.
+    """
     engine = ENGINES.get(source.suffix.lower())
     if engine is None:
         raise UsageError(
@@ -80,22 +104,38 @@ def plan_import(
             f"{source}:{line}: {jinja.group(0)!r} would be read as a Jinja template; "
             "write the job's template by hand"
         )
+    refuse_credentials(text, source)
+    if stream:
+        check_given_stream(text, engine, stream, source)
     job = name or _job_name(source.stem)
     if job in existing_jobs:
         raise ConfigError(f"kiter.toml already has a job named {job!r}: choose one with --name")
     stream = stream or _stream_of(text, engine, source)
-    logical = logical_name or _logical_name_of(text, engine) or job
+    parameters = tuple(
+        (c.name, c.key, c.line) for c in (pig_carried_parameters(text) if engine == "pig" else ())
+    )
+    from_parameter = any(key == "kinesis.checkpoint.logical.name" for _, key, _ in parameters)
+    logical = logical_name or (None if from_parameter else _logical_name_of(text, engine)) or job
     folder = project_root / _FOLDERS[engine]
     copy_to = folder / source.name
     if copy_to.exists() and copy_to.read_text(encoding="utf-8") != text:
         raise UsageError(f"{copy_to} exists with other content: rename the script to import it")
     owned = tuple((a.line, a.key, a.value) for a in set_lines(text, engine) if is_owned(a.key))
     loader_settings = [
-        (argument.split("=", 1)[0], argument.split("=", 1)[1])
+        (load.line, argument.split("=", 1)[0], argument.split("=", 1)[1])
         for load in (kinesis_loads(text) if engine == "pig" else [])
         for argument, _, _ in load.arguments
         if "=" in argument
     ]
+    last = {key.strip().lower(): (n, key, value) for n, key, value in [*owned, *loader_settings]}
+    check_carried(
+        list(last.values()),
+        source,
+        logical_from_script=logical_name is None and not from_parameter,
+        mode=mode,
+        region=region,
+    )
+    check_key_names(list(last.values()), source, project_keys or {})
     return ImportPlan(
         source=source,
         engine=engine,
@@ -107,7 +147,9 @@ def plan_import(
         template=source.name,
         copy_to=copy_to,
         owned=owned,
-        carried=_carried([(key, value) for _, key, value in owned] + loader_settings),
+        carried=_carried([(key, value) for _, key, value in [*owned, *loader_settings]]),
+        checkpoint_table=_own_table(owned, project_table, source),
+        parameters=parameters,
     )
 
 
@@ -134,35 +176,89 @@ def _carried(settings: list[tuple[str, str]]) -> tuple[tuple[str, int | str], ..
     return tuple(carried.items())
 
 
-def write_import(plan: ImportPlan, project_file: Path) -> None:
-    """Copy the script and append its job to kiter.toml (comments and layout kept)."""
+def _own_table(
+    owned: tuple[tuple[int, str, str], ...], project_table: str | None, source: Path
+) -> str | None:
+    """The table the script's last SET of it names, when it is not the project's."""
+    tables = [
+        (line, value.strip().strip("'\""))
+        for line, key, value in owned
+        if key.lower().removeprefix("hiveconf:") == "kinesis.checkpoint.metastore.table.name"
+    ]
+    if not tables or tables[-1][1] == project_table:
+        return None
+    line, table = tables[-1]
+    if not re.fullmatch(TABLE_NAME, table):
+        raise UsageError(
+            f"{source}:{line}: kinesis.checkpoint.metastore.table.name {table!r} is not a "
+            f"{TABLE_SHAPE}: kiter cannot keep it as the job's table"
+        )
+    return table
+
+
+def write_import(
+    plan: ImportPlan,
+    project_file: Path,
+    *,
+    flags: Mapping[str, Any] | None = None,
+    profile: str | None = None,
+) -> None:
+    """Copy the script and add its job to kiter.toml (comments and layout kept): after the last
+    [jobs.*] table, before any comment that introduces what follows it, set off by blank lines.
+    The project is loaded again as the command line loaded it (`flags`, `profile`, environment);
+    if the new job does not load, nothing changes."""
+    text = project_file.read_text(encoding="utf-8")
+    copied = not plan.copy_to.exists()
+    plan.copy_to.parent.mkdir(parents=True, exist_ok=True)
+    if copied:
+        plan.copy_to.write_text(plan.source.read_text(encoding="utf-8"), encoding="utf-8")
+    project_file.write_text(_with_job(text, plan), encoding="utf-8")
+    try:
+        from kiter.project import load_project
+
+        load_project(project_file, flags=flags, profile=profile)
+    except ConfigError as exc:
+        project_file.write_text(text, encoding="utf-8")
+        if copied:
+            plan.copy_to.unlink()
+        raise ConfigError(
+            f"{plan.source}: the job it would make does not load ({exc.message}); "
+            "nothing was imported"
+        ) from None
+
+
+_HEADER = re.compile(r"^[ \t]*\[", re.M)
+_JOBS_HEADER = re.compile(r"^[ \t]*\[[ \t]*jobs[ \t]*\.", re.M)
+
+
+def _with_job(text: str, plan: ImportPlan) -> str:
+    """`text` with the plan's [jobs.NAME] table inserted where it belongs."""
     import tomlkit
 
-    text = project_file.read_text(encoding="utf-8")
-    document = tomlkit.parse(text)
-    jobs = document.get("jobs")
-    if jobs is None:
-        jobs = tomlkit.table(is_super_table=True)
-        document["jobs"] = jobs
+    document = tomlkit.document()
+    jobs = tomlkit.table(is_super_table=True)
     table = tomlkit.table()
     for key, value in plan.job_table().items():
         table[key] = value
     table.comment(f"imported from {plan.source.name} by kiter import")
     jobs[plan.name] = table
-    copied = not plan.copy_to.exists()
-    plan.copy_to.parent.mkdir(parents=True, exist_ok=True)
-    if copied:
-        plan.copy_to.write_text(plan.source.read_text(encoding="utf-8"), encoding="utf-8")
-    project_file.write_text(tomlkit.dumps(document), encoding="utf-8")
-    try:
-        from kiter.project import load_project
-
-        load_project(project_file, env={})  # the new job must load, or nothing changes
-    except ConfigError:
-        project_file.write_text(text, encoding="utf-8")
-        if copied:
-            plan.copy_to.unlink()
-        raise
+    document["jobs"] = jobs
+    block = tomlkit.dumps(document).strip("\n") + "\n"
+    headers = list(_JOBS_HEADER.finditer(text))
+    if not headers:
+        return text.rstrip("\n") + "\n\n" + block
+    after = _HEADER.search(text, headers[-1].end())
+    end = after.start() if after else len(text)
+    # Back over the comment right above the next table (it introduces that table), then blank
+    # lines; a comment set off by a blank line stays with the job above it (its commented keys).
+    lines = text[:end].splitlines(keepends=True)
+    while after and lines and lines[-1].lstrip().startswith("#"):
+        lines.pop()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    head = "".join(lines)
+    rest = text[len(head) :].lstrip("\n")
+    return head.rstrip("\n") + "\n\n" + block + ("\n" + rest if rest else "")
 
 
 def _job_name(stem: str) -> str:

@@ -79,6 +79,14 @@ class TakenOver:
     value: str
     ours: str | None  # None: kiter leaves the setting unset for this job
 
+    @property
+    def unchanged(self) -> bool:
+        """Whether kiter sets the value the script did (quotes and case of a boolean aside)."""
+        value = self.value.strip().strip("'\"")
+        if self.ours is None:
+            return False
+        return value == self.ours or (self.ours in ("true", "false") and value.lower() == self.ours)
+
     def describe(self) -> str:
         instead = f"kiter sets {self.ours}" if self.ours is not None else "kiter leaves it unset"
         text = f"kiter owns {self.key}: the script's {self.value!r} is replaced ({instead})"

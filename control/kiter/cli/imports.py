@@ -70,16 +70,33 @@ def import_script(
         target=chosen,
         mode=mode,
         existing_jobs=tuple(project.jobs),
+        project_table=project.metastore.table,
+        region=project.aws.region,
+        project_keys={
+            "hash_key": project.metastore.hash_key,
+            "range_key": project.metastore.range_key,
+        },
     )
     if next_iteration is not None:
         app.ledger.start_at(plan.logical_name, next_iteration)
         note(f"the ledger of {plan.logical_name} starts at iteration {next_iteration}")
-    write_import(plan, project.path)
+    write_import(plan, project.path, flags=app.flags, profile=app.profile)
     out(f"imported {plan.source.name} as job {plan.name} ({plan.engine}, {plan.mode} mode)")
     out(f"  template     {plan.copy_to.relative_to(project.root)}")
     out(f"  stream       {plan.stream}")
     out(f"  logical name {plan.logical_name}")
     out(f"  target       {plan.target or '(none: set jobs.' + plan.name + '.target)'}")
+    if plan.checkpoint_table:
+        ledger = project.metastore.ledger_table or project.metastore.table
+        out(
+            f"  checkpoint   {plan.checkpoint_table} (the script's own table: the connector "
+            f"checkpoints there; kiter's ledger stays in {ledger})"
+        )
+    for parameter, key, line in plan.parameters:
+        out(
+            f"  ${parameter:<11} {plan.source.name}:{line}: carries {key}: kiter passes "
+            f"{parameter}=<its value> to Pig at every submit"
+        )
     for field, value in plan.carried:
         out(f"  {field:<12} {value} (the script's own value, now the job's)")
     out("kiter owns from now on (the script's lines are replaced when it renders):")

@@ -270,6 +270,9 @@ def iam_policy(app: App, account: str, log_uri: str | None) -> None:
         account=account,
         table=project.metastore.table,
         ledger_table=project.metastore.ledger_table,
+        checkpoint_tables=sorted(
+            {j.checkpoint_table for j in project.jobs.values() if j.checkpoint_table}
+        ),
         read_tables=sorted({j.campaign_table for j in project.jobs.values() if j.campaign_table}),
         streams=sorted({job.stream for job in project.jobs.values()}),
         s3_prefixes=prefixes,

@@ -20,6 +20,7 @@ from typing import Any
 from kiter.scripts import (
     Problem,
     Statement,
+    blank_block_comments,
     effective_settings,
     hive_set_mistake,
     line_comment,
@@ -127,10 +128,32 @@ def check_hiveql(text: str, variables: Mapping[str, str] | None = None) -> list[
     known = dict(variables or {})
     known.update({f"hiveconf:{k}": v for k, (v, _) in effective_settings(text, "hive").items()})
     for statement in statements:
-        substituted = substitute_hive_variables(statement.text, known)
-        problems.extend(_check_statement(Statement(substituted, statement.line)))
         problems.extend(_semicolon_in_comment(statement))
+        blanked, unclosed = blank_block_comments(statement.text)
+        if unclosed is not None:
+            problems.append(
+                Problem(statement.line + statement.text.count("\n", 0, unclosed), _OPEN)
+            )
+            continue
+        code = blanked.lstrip()
+        line = statement.line + blanked[: len(blanked) - len(code)].count("\n")
+        if not code:
+            problems.append(Problem(statement.line, _ONLY_COMMENT))
+            continue
+        substituted = substitute_hive_variables(code, known)
+        problems.extend(_check_statement(Statement(substituted, line)))
     return problems
+
+
+# Hive's lexer hides /* */ comments, but its CLI and kiter split statements at every `;` first.
+_OPEN = (
+    "a /* comment is not closed before the statement's ';': Hive splits statements before it "
+    "reads comments, so a ';' inside a /* */ comment ends the statement there; take it out"
+)
+_ONLY_COMMENT = (
+    "a statement of only a /* */ comment: Hive's parser finds nothing in it; "
+    "put the comment before the next statement's ';'"
+)
 
 
 def _semicolon_in_comment(statement: Statement) -> list[Problem]:

@@ -119,7 +119,7 @@ def check_piglatin(
     With `reads_stream`, the script must LOAD through the connector's KinesisStreamLoader (in staged
     mode kiter reads the stream itself and the script loads staged files, so pass False). With
     `parameters` (the names the run will pass), a `$name` that neither they nor a `%declare` or
-    `%default` give a value is a warning.
+    `%default` give a value is an error (Pig refuses the script before it runs).
     """
     problems: list[Problem] = []
     try:
@@ -142,7 +142,6 @@ def _undefined_parameters(text: str, given: set[str]) -> list[Problem]:
                 Problem(
                     number,
                     f"parameter ${name} has no value: pass it as a job var, or %declare it",
-                    "warning",
                 )
             )
             defined.add(name)  # once per name

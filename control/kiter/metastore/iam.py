@@ -239,13 +239,15 @@ def iam_policy(
     s3_prefixes: list[str],
     emr_clusters: list[str],
     ledger_table: str | None = None,
+    checkpoint_tables: list[str] | None = None,
     read_tables: list[str] | None = None,
     serverless: list[ServerlessGrant] | None = None,
     emr_logs: list[str] | None = None,
 ) -> dict[str, Any]:
     """The policy document (Version 2012-10-17) that lets kiter and the connector do their work.
 
-    `ledger_table`: kiter's ledger when it has a table of its own; `read_tables`: tables jobs
+    `ledger_table`: kiter's ledger when it has a table of its own; `checkpoint_tables`: the
+    connector tables jobs name of their own (`checkpoint_table`); `read_tables`: tables jobs
     only read (the engagement job's campaigns); `serverless`: the EMR Serverless targets;
     `emr_clusters`: cluster ids, "*" for a cluster looked up by name; `emr_logs`: the S3 prefixes
     EMR pushes step logs to (`step_logs`), read when a step failed.
@@ -256,7 +258,7 @@ def iam_policy(
     def table_arn(name: str) -> str:
         return f"arn:{part}:dynamodb:{region}:{account}:table/{name}"
 
-    owned = [t for t in dict.fromkeys([table, ledger_table or ""]) if t]
+    owned = [t for t in dict.fromkeys([table, ledger_table or "", *(checkpoint_tables or [])]) if t]
     if owned:
         statements.append(
             {

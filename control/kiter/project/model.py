@@ -257,6 +257,13 @@ class JobConfig:
         shape=PLAIN_SHAPE,
         help="checkpoint logical name (default: the job's name)",
     )
+    checkpoint_table: str | None = setting(
+        str,
+        None,
+        pattern=TABLE_NAME,
+        shape=TABLE_SHAPE,
+        help="the connector's checkpoint table of this job (default: [metastore] table)",
+    )
     target: str | None = setting(str, None, help="name of a [targets.NAME] table")
     mode: Mode = setting(str, "connector", choices=MODES)
     description: str = setting(str, "")

@@ -34,6 +34,7 @@ from kiter.errors import TemplateError, UsageError
 from kiter.hadoopcommand import HadoopCommand
 from kiter.layout import campaigns_logical, partition_url, table_url
 from kiter.project import HadoopJobConfig, JobConfig, Project
+from kiter.render.carried import carried_parameters
 from kiter.render.reads import Reads, template_reads
 from kiter.render.values import (
     Value,
@@ -89,6 +90,8 @@ class Rendered:
     notes: tuple[str, ...] = ()
     # A streaming or jar job's command (its `text` is the command as shown); None for scripts.
     command: HadoopCommand | None = None
+    # Pig parameters that carry kiter's values (render/carried.py), passed at every submit.
+    parameters: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -165,7 +168,7 @@ class Renderer:
     ) -> CheckpointSettings:
         meta = self.project.metastore
         return CheckpointSettings(
-            table=meta.table,
+            table=job.checkpoint_table or meta.table,
             hash_key=meta.hash_key,
             range_key=meta.range_key,
             logical_name=job.logical_name,
@@ -263,6 +266,17 @@ class Renderer:
         checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
         body = self._render_template(job.template, context, checking=checking)
         template_path = self._paths[job.template]
+        parameters = carried_parameters(
+            body,
+            job=job.name,
+            engine=job.engine,
+            iteration=iteration,
+            logical_name=job.logical_name,
+            variables=job.vars,
+            overrides=overrides or {},
+            template=template_path,
+            source=lambda: Path(template_path).read_text(encoding="utf-8"),
+        )
         try:
             adopted = adopt_script(
                 body,
@@ -291,6 +305,7 @@ class Renderer:
             settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
             submit_text=submit_text,
             notes=(*self.unread_vars(job), *adopted.notes),
+            parameters=parameters,
         )
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:

@@ -24,16 +24,23 @@ from kiter.scripts.connector import (
 from kiter.scripts.pigtokens import PigStatement, Token, pig_statements, tokenize, unquote
 from kiter.scripts.problem import Problem, Severity
 from kiter.scripts.setlines import (
+    CarriedParameter,
     FoundSettings,
     SetLine,
     effective_settings,
     hive_set,
     hive_set_mistake,
     may_begin_key,
+    pig_carried_parameters,
     pig_set,
     set_lines,
 )
-from kiter.scripts.sqlsplit import Statement, line_comment, split_statements
+from kiter.scripts.sqlsplit import (
+    Statement,
+    blank_block_comments,
+    line_comment,
+    split_statements,
+)
 from kiter.scripts.variables import (
     pig_declared,
     pig_parameters,
@@ -44,6 +51,7 @@ from kiter.scripts.variables import (
 __all__ = [
     "HIVE_HANDLER",
     "PIG_LOADER",
+    "CarriedParameter",
     "FoundSettings",
     "KinesisLoad",
     "KinesisTable",
@@ -54,6 +62,7 @@ __all__ = [
     "Severity",
     "Statement",
     "Token",
+    "blank_block_comments",
     "credential_lines",
     "effective_settings",
     "hive_set",
@@ -64,6 +73,7 @@ __all__ = [
     "may_begin_key",
     "may_give_loader_arguments",
     "mentions",
+    "pig_carried_parameters",
     "pig_declared",
     "pig_parameters",
     "pig_set",

@@ -142,3 +142,29 @@ def may_begin_key(lowered: str, at: int) -> bool:
     """
     before = lowered[at - 1] if at else " "
     return not (before.isalnum() or before in '_."$')
+
+
+# The settings whose value kiter supplies when a Pig script sets one from a parameter.
+PARAMETER_CARRIED = ("kinesis.checkpoint.iteration.no", "kinesis.checkpoint.logical.name")
+_WHOLE_PARAMETER = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
+
+
+@dataclass(frozen=True)
+class CarriedParameter:
+    """A Pig parameter that a SET of the iteration number or logical name takes its value from
+    (`set kinesis.checkpoint.iteration.no $input;`, run with `pig -param input=N`)."""
+
+    name: str
+    key: str  # the setting, lower case
+    line: int
+
+
+def pig_carried_parameters(text: str) -> list[CarriedParameter]:
+    """Every parameter a Pig script's SET of the iteration number or logical name is, whole."""
+    found = []
+    for setting in set_lines(text, "pig") if "$" in text else ():
+        key = setting.key.lower()
+        match = _WHOLE_PARAMETER.fullmatch(setting.value.strip())
+        if key in PARAMETER_CARRIED and match:
+            found.append(CarriedParameter(match[1] or match[2], key, setting.line))
+    return found

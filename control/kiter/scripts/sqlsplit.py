@@ -113,3 +113,59 @@ def line_comment(line: str) -> str | None:
         elif line.startswith("--", i):
             return line[i + 2 :]
     return None
+
+
+def blank_block_comments(statement: str) -> tuple[str, int | None]:
+    """`statement` with its `/* ... */` comments (nested ones too) turned into spaces, line
+    breaks kept, as Hive 3's lexer hides them (HiveLexer's QUERY_HINT rule); `/*+ ... */` hints
+    stay. Quotes and `--` comments are respected. The second value is the offset of a `/*` never
+    closed in the statement (its `;` sat inside the comment: the splitter ended it there), else
+    None."""
+    if "/*" not in statement:
+        return statement, None
+    out = list(statement)
+    quote = ""
+    i, n = 0, len(statement)
+    while i < n:
+        ch = statement[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif statement.startswith("--", i):
+            end = statement.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif statement.startswith("/*", i) and not statement.startswith("/*+", i):
+            closed = _comment_end(statement, i)
+            if closed is None:
+                return "".join(out), i
+            for k in range(i, closed):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = closed
+            continue
+        i += 1
+    return "".join(out), None
+
+
+def _comment_end(text: str, start: int) -> int | None:
+    """Offset just past the `*/` that closes the comment opened at `start` (nesting counted)."""
+    depth = 0
+    i = start
+    while i < len(text) - 1:
+        if text.startswith("/*", i):
+            depth += 1
+            i += 2
+        elif text.startswith("*/", i):
+            depth -= 1
+            i += 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    return None

@@ -6,7 +6,9 @@ Pig 0.17 reports a script's mistakes three ways (measured in local mode):
 - failed jobs (exit 2 or 3): stderr only says `ERROR 2244: Job ... failed, hadoop does not return
   any error message`; the cause is in the run's log (a `Failed Jobs:` row, `got an error while
   submitting`, `Caused by:`), the failed aliases' lines in `detailed locations: M: alias[L,C]`;
-- parameter errors (exit 5): `Undefined parameter : X`, no line.
+- parameter errors (exit 5): `Undefined parameter : X`, no line;
+- a REGISTER of a file that does not exist (`pig -c`, exit 6): stderr only says `Details at
+  logfile: PATH`; that log holds `ERROR 101: file '...' does not exist.`, no line.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from dataclasses import dataclass
 
 _AT_FILE = re.compile(r"<(?:file [^,>]*, )?line (\d+), column (\d+)>\s*")
 _AT_LINE = re.compile(r"\bat line (\d+), column (\d+)\.?\s*")
-_ERROR = re.compile(r"ERROR (\d{4}): (.*)")
+_ERROR = re.compile(r"ERROR (\d{3,4}): (.*)")
 # Codes that only say "something failed" (job failed, job configuration, I/O): a more specific
 # error is preferred to them.
 _GENERIC = frozenset({"2244", "2017", "1066", "2997"})
 _LOCATIONS = re.compile(r"detailed locations: M: (.*?) C: (.*?) R:(.*)$")
 _ALIAS_AT = re.compile(r"(\w+)\[(-?\d+),(-?\d+)\]")
+_DETAILS = re.compile(r"Details at logfile: (\S+)")
 _FAILED_ROW = re.compile(r"^job_\S+\t([^\t]*)\t[^\t]*\tMessage: (.*?)(?:\t|$)")
 
 
@@ -41,12 +44,25 @@ def read_failure(stderr: str, run_log: str) -> PigError:
     runtime = _runtime(run_log)
     if runtime is not None:
         return runtime
-    errors = _errors(stderr) or _errors(run_log)
+    errors = _errors(stderr) or _errors(run_log) or _errors(_details(stderr))
     specific = [e for e in errors if e.split(":", 1)[0] not in _GENERIC]
     if specific or errors:
         return PigError(_one_line((specific or errors)[0]))
     tail = [line.strip() for line in stderr.splitlines() if line.strip()]
     return PigError(tail[-1] if tail else "Pig failed without saying why")
+
+
+def _details(stderr: str) -> str:
+    """The log file stderr points at (`Details at logfile: PATH`), when stderr says nothing else:
+    a REGISTER of a file that does not exist (ERROR 101) is told only there."""
+    match = _DETAILS.search(stderr)
+    if match is None:
+        return ""
+    try:
+        with open(match.group(1), encoding="utf-8", errors="replace") as log:
+            return log.read(100_000)
+    except OSError:
+        return ""
 
 
 def _errors(text: str) -> list[str]:

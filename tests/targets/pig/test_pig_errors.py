@@ -87,3 +87,20 @@ def test_values_pig_cannot_take_as_parameters_are_refused(
 ) -> None:
     with pytest.raises(UsageError, match=expected.replace("(", r"\(")):
         Script("j", "pig", "", "l", 0, variables=variables).pig_parameters()
+
+
+def test_a_register_of_a_missing_file_takes_its_cause_from_the_log_stderr_points_at(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    log = Path(str(tmp_path)) / "pig_1796419952496.log"
+    log.write_text(
+        "Pig Stack Trace\n---------------\n"
+        "ERROR 101: file '/usr/share/aws/emr/udfs/custom.jar' does not exist.\n\n"
+        "org.apache.pig.backend.executionengine.ExecException: ERROR 101: file "
+        "'/usr/share/aws/emr/udfs/custom.jar' does not exist.\n"
+        "\tat org.apache.pig.impl.io.FileLocalizer.fetchFilesInternal(FileLocalizer.java:821)\n"
+    )
+    error = read_failure(f"ERROR Main - Details at logfile: {log}\n", "")
+    assert error.message == "101: file '/usr/share/aws/emr/udfs/custom.jar' does not exist."
