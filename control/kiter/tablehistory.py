@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from kiter.errors import Refused
 
 if TYPE_CHECKING:
-    from kiter.metastore.records import IterationRecord
     from kiter.metastore.ledger import Ledger
+    from kiter.metastore.records import IterationRecord
     from kiter.project import JobConfig
 
 # How many of the newest records are read to find the latest connector iteration.

@@ -122,6 +122,9 @@ def cli(
     from kiter.cli.app import App  # not imported for --help: start-up time matters there
 
     flags = {"aws.region": region, "aws.profile": aws_profile, "aws.endpoint_url": endpoint_url}
+    from kiter.cli import lines
+
+    lines.configure()  # plain lines unless this command asks otherwise (one process, many mains)
     ctx.obj = App(
         project_dir=project_dir,
         profile=profile,
