@@ -71,9 +71,8 @@ def submit(
         overrides=parse_var_overrides(variables),
     )
     watching = start_watching(app, [config], watch, quiet=quiet)
-    with watching.outcome(config.name):
-        result = watching.runner(app, config.name, app.progress(quiet)).run(
-            config, target_config, options
-        )
+    with watching.outcome(config.name), app.board(quiet) as board:
+        runner = watching.runner(app, config.name, app.progress(quiet), progress=board.line())
+        result = runner.run(config, target_config, options)
     print_rows(result.outcome.columns, result.outcome.rows, fmt)
     note(result.summary())

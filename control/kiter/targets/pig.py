@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from kiter.echo import NO_PROGRESS, Progress
 from kiter.errors import Interrupted
 from kiter.scripts import pig_statements, substitute_pig_parameters, tokenize, unquote
 from kiter.targets.base import (
@@ -61,8 +62,10 @@ class PigTarget:
         properties: Mapping[str, str] | None = None,
         echo: Echo = no_echo,
         log: Echo = no_echo,
+        progress: Progress = NO_PROGRESS,
         poll_interval: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.engine = engine
@@ -72,6 +75,8 @@ class PigTarget:
         self.properties = dict(properties or {})
         self._echo = echo
         self._log = log
+        self._progress = progress
+        self._now = now
         self.poll_interval = poll_interval
         self._sleep = sleep
 
@@ -107,14 +112,18 @@ class PigTarget:
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:
         run: _Run = handle.live
+        began = self._now()  # Pig tells no start time: its age is from when kiter followed it
         try:
             while run.process.poll() is None:
+                self._progress.update(f"Pig {run.process.pid} running", began, run.script.job)
                 if not watch.held():
                     raise Abandoned(handle, f"the lease is gone while Pig ran {run.script.job}")
                 run.pump()
                 self._sleep(self.poll_interval)
         except KeyboardInterrupt:
             raise Interrupted(f"cancelled the Pig run in {run.run_dir} ({run.stop()})") from None
+        finally:
+            self._progress.done()
         run.finish()
         if run.process.returncode != 0:
             return Outcome("FAILED", handle.id, cause=run.failure())
