@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -76,7 +77,7 @@ def test_a_step_that_stays_running_beats_at_least_once_a_minute_off_a_terminal(
 
     times = [FOLLOWED_FROM] + [at for at, _ in beats.lines] + [beats.time.now]
     assert len(beats.lines) >= COMPLETES_AFTER // 60 - 1
-    assert max(later - earlier for earlier, later in zip(times, times[1:])) <= 60
+    assert max(later - earlier for earlier, later in pairwise(times)) <= 60
     assert all("\x1b" not in line for _, line in beats.lines)  # plain lines, no terminal codes
 
 
