@@ -203,6 +203,7 @@ def make_runner(
         echo=echo,
         stop=stop,
         watcher=watcher or NOBODY,
+        progress=progress,
     )
 
 

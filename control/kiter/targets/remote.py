@@ -268,16 +268,18 @@ class RemoteTarget(ABC):
         the service gave the run an id."""
         request = self._request(script)
         name = self.run_name(script)
-        self._ready()
-        self.files.upload(script)
-        pausepoints.reach("after-upload")
-        try:
-            run_id = self._start_run(request, name, watch)
-        except KeyboardInterrupt:
-            # The call may have reached the service: a run left behind would run unrecorded.
-            raise Interrupted(
-                f"interrupted while {self.starting} {name}; {self._cancel_started(name)}"
-            ) from None
+        # Several calls (S3, the service, the ledger's fence): one wait on the status line.
+        with self.progress.calling(f"{self.service} to take {self.noun} {name}"):
+            self._ready()
+            self.files.upload(script)
+            pausepoints.reach("after-upload")
+            try:
+                run_id = self._start_run(request, name, watch)
+            except KeyboardInterrupt:
+                # The call may have reached the service: a run left behind would run unrecorded.
+                raise Interrupted(
+                    f"interrupted while {self.starting} {name}; {self._cancel_started(name)}"
+                ) from None
         self.echo(self._started(run_id, name))
         return self._handle(run_id)
 

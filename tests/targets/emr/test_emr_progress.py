@@ -16,7 +16,7 @@ from kiter.cli.progress import Board
 from kiter.durations import format_duration
 from kiter.targets.base import Handle, Script, Unwatched
 from kiter.targets.emr import EmrTarget
-from kiter_support import REGION
+from kiter_support import REGION, RecordedProgress
 
 pytestmark = pytest.mark.functional
 
@@ -127,3 +127,13 @@ def test_a_describe_step_that_has_not_answered_within_a_second_is_said_to_be_wai
 
     waited = [line for _, line in beats.lines if "waiting for EMR DescribeStep (1s)" in line]
     assert waited
+
+
+def test_adding_a_step_is_one_wait_on_the_status_line(
+    make_target: MakeTarget, hive_script: Script
+) -> None:
+    progress = RecordedProgress()
+
+    make_target(progress=progress).start(hive_script)
+
+    assert progress.calls == ["EMR to take step kiter:hourly_counts:hourly:7:2"]
