@@ -243,39 +243,22 @@ def terminal_console() -> Console | None:
 
 # -- the demo's and `kiter local`'s own waits: a block timed, a count going up ------------------
 
-_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-
 
 @contextmanager
 def spinner(text: str) -> Iterator[None]:
-    """Show `text` while the block runs; say how long it took when it ends."""
-    tty = sys.stderr.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    """Show `text` while the block runs (a board's line: in place on a terminal, a heartbeat off
+    it); say how long it took when it ends."""
+    console = terminal_console()
     start = time.monotonic()
-    stop = threading.Event()
-
-    def spin() -> None:
-        frame = 0
-        while not stop.wait(0.1):
-            elapsed = time.monotonic() - start
-            # Clear to the end of the line: the elapsed time can get shorter (9.9s, then 10s).
-            line = f"{_FRAMES[frame % len(_FRAMES)]} {text} ({format_duration(elapsed)})"
-            click.echo(f"\r\033[K{line}", nl=False, err=True)
-            frame += 1
-
-    thread = threading.Thread(target=spin, daemon=True)
-    if tty:
-        thread.start()
-    else:
+    if console is None:
         click.echo(f"{text} ...", err=True)
     ok = False
     try:
-        yield
+        with Board(lambda line: click.echo(line, err=True), console=console) as board:
+            board.line().update(text)
+            yield
         ok = True
     finally:
-        stop.set()
-        if tty:
-            thread.join()
-            click.echo("\r\033[K", nl=False, err=True)
         mark = "done" if ok else "stopped"
         click.echo(f"{text}: {mark} in {format_duration(time.monotonic() - start)}", err=True)
 
