@@ -87,3 +87,27 @@ def test_quiet_shows_no_status_line(capsys: pytest.CaptureFixture[str]) -> None:
         board.tick()
 
     assert capsys.readouterr().err == ""
+
+
+def test_an_aws_call_unanswered_for_a_second_is_said_once_on_a_line_of_its_own() -> None:
+    printed: list[str] = []
+    clock = FakeTime(now=NOW)
+    board = Board(printed.append, clock=clock.clock, ticker=False)
+    with board.calls("DynamoDB TransactWriteItems"):
+        for _ in range(3):
+            clock.advance(1)
+            board.tick()
+
+    assert printed == ["waiting for DynamoDB TransactWriteItems (1s)"]
+
+
+def test_an_aws_call_inside_a_wait_a_target_already_shows_is_not_shown_twice() -> None:
+    printed: list[str] = []
+    clock = FakeTime(now=NOW)
+    board = Board(printed.append, clock=clock.clock, ticker=False)
+    line = board.line("top_errors")
+    with line.calling("EMR DescribeStep"), board.calls("EMR DescribeStep"):
+        clock.advance(2)
+        board.tick()
+
+    assert printed == ["top_errors: waiting for EMR DescribeStep (2s)"]

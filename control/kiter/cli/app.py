@@ -10,7 +10,7 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +45,7 @@ class App:
     debug: bool = False
     quiet: bool = False  # no progress or warnings on stderr (errors and results only)
     verbose: bool = False  # the engines' own log lines too
+    _boards: list[Board] = field(default_factory=list, init=False, repr=False)
 
     @cached_property
     def project_file(self) -> Path:
@@ -85,7 +86,14 @@ class App:
     def aws(self) -> Aws:
         from kiter.wiring import make_aws
 
-        return make_aws(self.project)
+        aws = make_aws(self.project)
+        aws.on_call = self._aws_call
+        return aws
+
+    def _aws_call(self, what: str) -> AbstractContextManager[None]:
+        """An AWS call in flight, on the open board's status lines (none open: nowhere)."""
+        board = self._boards[-1] if self._boards else None
+        return board.calls(what) if board is not None else nullcontext()
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -111,7 +119,11 @@ class App:
         else:
             board = Board(note, console=None if lines.is_json() else terminal_console())
         with board:
-            yield board
+            self._boards.append(board)
+            try:
+                yield board
+            finally:
+                self._boards.remove(board)
 
     def engine_log(self, quiet: bool = False) -> Echo:
         """Where the engines' log lines go: stderr with --verbose; else kept, the last of them

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ class _Line:
     call: str = ""
     call_since: float = 0.0
     call_told: bool = False
+    call_thread: int = 0
     printed: float = 0.0  # off a terminal: when this line was last printed
 
 
@@ -93,6 +94,7 @@ class Board:
         self._stop = threading.Event()
         self._live: Any = None
         self._spinners: dict[int, Any] = {}  # a line's spinner, kept so that it turns
+        self._threads: dict[int, Progress] = {}  # the line of each thread's unclaimed calls
 
     @property
     def in_place(self) -> bool:
@@ -104,6 +106,20 @@ class Board:
         with self._lock:
             self.lines.append(line)
         return BoardLine(self, line)
+
+    def calls(self, what: str) -> AbstractContextManager[None]:
+        """An AWS call of this thread (`kiter.aws.Aws.on_call`): shown on a line of its own
+        unless a job's line already waits for a call on this thread (the target's own words)."""
+        here = threading.get_ident()
+        with self._lock:
+            if any(line.call and line.call_thread == here for line in self.lines):
+                return nullcontext()
+            if here not in self._threads:
+                line = _Line("")
+                self.lines.append(line)
+                self._threads[here] = BoardLine(self, line)
+            mine = self._threads[here]
+        return mine.calling(what)
 
     # -- what a line says --------------------------------------------------------------------
 
@@ -218,6 +234,7 @@ class BoardLine:
         board, line = self.board, self.line
         with board._lock:
             line.call, line.call_since, line.call_told = what, board.clock(), False
+            line.call_thread = threading.get_ident()
         try:
             yield
         finally:
