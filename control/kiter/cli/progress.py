@@ -34,7 +34,7 @@ HEARTBEAT_SECONDS = 60.0
 # A call that has not answered within this long is said to be waited for.
 CALL_PATIENCE_SECONDS = 1.0
 # How often the board looks at its lines (the heartbeat thread, the terminal's refresh).
-TICK_SECONDS = 1.0
+TICK_SECONDS = 0.5
 # The terminal a board draws on, while it does: kiter's other stderr lines go above its lines.
 _drawing: list[Console] = []
 
@@ -174,9 +174,10 @@ class Board:
         shown = []
         with self._lock:
             for line in self.lines:
-                if line.state or line.call:
+                words = self.words(line, now)  # "" for a line with nothing to say yet
+                if words:
                     spinner = self._spinners.setdefault(id(line), Spinner("dots", style="cyan"))
-                    spinner.update(text=self.words(line, now))
+                    spinner.update(text=words)
                     shown.append(spinner)
         return Group(*shown)
 
@@ -190,7 +191,7 @@ class Board:
             self._live = Live(
                 console=self.console,
                 get_renderable=self._render,
-                refresh_per_second=4 / TICK_SECONDS,
+                refresh_per_second=4,
                 transient=True,
                 redirect_stdout=False,
                 redirect_stderr=False,
