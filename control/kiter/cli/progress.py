@@ -71,7 +71,7 @@ class Board:
     On a terminal (`console` given and one) the lines live under the other output and are
     rewritten in place; otherwise each line is printed through `echo` once it has waited a
     minute in the same state, then once a minute, and a call unanswered within a second is
-    said once. `tick()` does that; a thread calls it every second unless `ticker` is False
+    said once. `tick()` does that; a thread calls it twice a second unless `ticker` is False
     (tests call it from their fake sleep).
     """
 
