@@ -257,3 +257,24 @@ class CallLog(list[str]):
 
     def moved(self, handle: Handle) -> None:
         del handle
+
+
+class RecordedProgress:
+    """A Progress (kiter.echo) that keeps what it was told: `updates` as (state, since, detail),
+    `calls` as the names of the calls waited on, `done` how often a wait ended."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[str, float | None, str]] = []
+        self.calls: list[str] = []
+        self.done_count = 0
+
+    def update(self, state: str, since: float | None = None, detail: str = "") -> None:
+        self.updates.append((state, since, detail))
+
+    @contextmanager
+    def calling(self, what: str) -> Iterator[None]:
+        self.calls.append(what)
+        yield
+
+    def done(self) -> None:
+        self.done_count += 1

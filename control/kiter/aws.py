@@ -11,6 +11,9 @@ Retries live in one layer per call: botocore's standard mode (at most `MAX_ATTEM
 bounded by the connect and read timeouts, so one call gives up within about two minutes), except
 for the stream reader, which takes a client without retries (`retries=False`) and retries
 throttles itself, counting them per shard, within a total time of its own.
+Every client tells `Aws.on_call` of each call while it is in flight (the CLI's status line says
+when one has not answered within a second: an endpoint that never answers is not two minutes of
+silence).
 Clients come straight from botocore (boto3's clients are botocore's): boto3 itself would import
 s3transfer and its resource layer, about 100 ms at every start, for nothing kiter uses.
 """
@@ -20,7 +23,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +100,10 @@ class Aws:
     settings: AwsSettings = field(default_factory=AwsSettings)
     max_attempts: int = MAX_ATTEMPTS
     _session: Any = field(default=None, init=False, repr=False)
+    # Told of each call ("DynamoDB TransactWriteItems") for as long as it is in flight.
+    on_call: Callable[[str], AbstractContextManager[None]] | None = field(
+        default=None, repr=False, compare=False
+    )
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def session(self) -> Session:
@@ -146,9 +154,40 @@ class Aws:
         )
         endpoint = self.settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
         session: Any = self.session()  # a missing AWS profile is said before a missing region
-        return session.create_client(
+        client = session.create_client(
             service, region_name=region or self.region, endpoint_url=endpoint, config=config
         )
+        _tell_calls(client, lambda: self.on_call)
+        return client
+
+
+# The calls in flight on each thread, innermost last (clients are shared between threads).
+_in_flight = threading.local()
+
+
+def _tell_calls(
+    client: Any, listener: Callable[[], Callable[[str], AbstractContextManager[None]] | None]
+) -> None:
+    """Have `listener()`, asked at each call, told of the call from its start to its answer."""
+    service = client.meta.service_model.service_id
+
+    def before(model: Any, **_: Any) -> None:  # a before-call handler's answer replaces the call
+        on_call = listener()
+        told = on_call(f"{service} {model.name}") if on_call is not None else None
+        if told is not None:
+            told.__enter__()
+        _in_flight.__dict__.setdefault("calls", []).append(told)
+
+    def after(**_: Any) -> None:  # after-call, or after-call-error when no answer came
+        calls = _in_flight.__dict__.get("calls")
+        told = calls.pop() if calls else None
+        if told is not None:
+            told.__exit__(None, None, None)
+
+    events = client.meta.events
+    events.register("before-call", before)
+    events.register("after-call", after)
+    events.register("after-call-error", after)
 
 
 def region_of(client: Any) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from kiter import pausepoints
 from kiter.adopt.owned import check_effective_settings
 from kiter.durations import format_duration
-from kiter.echo import Echo, no_echo
+from kiter.echo import NO_PROGRESS, Echo, Progress, no_echo
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
 from kiter.lease import LeaseKeeper, signals_deferred
 from kiter.metastore.records import STAGED_NOT_RUN
@@ -109,8 +109,10 @@ class Runner:
         env: Mapping[str, str] | None = None,
         stop: Stop = NEVER,
         watcher: Watcher = NOBODY,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.project = project
+        self.progress = progress  # the status line of the reads it stages
         self.watcher = watcher  # told of every attempt's start and end (run log, metrics)
         self.stop = stop
         self.aws = aws
@@ -276,6 +278,7 @@ class Runner:
             record_staged=lambda name, facts: self.ledger.record_staged(claim, name, facts),
             echo=self.echo,
             still_held=keeper.check,
+            progress=self.progress,
         )
         if read.total_records == 0 and not read.rerun:
             feed = "; `kiter local traffic` or `kiter local put` feed the local stack"

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kiter.aws import Aws
-from kiter.echo import Echo, no_echo
+from kiter.echo import NO_PROGRESS, Echo, Progress, no_echo
 from kiter.project import (
     EmrConfig,
     HadoopConfig,
@@ -82,13 +82,15 @@ def make_target(
     env: Mapping[str, str] | None = None,
     log: Echo = no_echo,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Progress = NO_PROGRESS,
 ) -> Target:
-    """The engine target a [targets.NAME] table describes; `echo` gets progress, `log` the
-    engine's own log lines; its waits between polls `sleep` (a Stop's, in worker threads)."""
+    """The engine target a [targets.NAME] table describes; `echo` gets progress lines, `log`
+    the engine's own log lines, `progress` the status line of its waits; its waits between
+    polls `sleep` (a Stop's, in worker threads)."""
     env = os.environ if env is None else env
     refuse_placeholders(target_placeholders(config))
     if config.kind == "emr-serverless":
-        return _emr_serverless_target(config, aws, echo, sleep)
+        return _emr_serverless_target(config, aws, echo, sleep, progress)
     if isinstance(config, EmrConfig):
         from kiter.targets.emr import EmrTarget
 
@@ -104,6 +106,7 @@ def make_target(
             log_wait_seconds=float(config.log_wait_seconds),
             poll_seconds=(float(low), float(high)),
             echo=echo,
+            progress=progress,
             sleep=sleep,
         )
     if isinstance(config, PigConfig):
@@ -119,6 +122,7 @@ def make_target(
             properties={k: str(v) for k, v in config.properties.items()},
             echo=echo,
             log=log,
+            progress=progress,
             sleep=sleep,
         )
     if isinstance(config, HadoopConfig):
@@ -158,12 +162,17 @@ def make_target(
         connect_timeout=float(config.connect_timeout),
         echo=echo,
         log=log,
+        progress=progress,
         sleep=sleep,
     )
 
 
 def _emr_serverless_target(
-    config: TargetConfig, aws: Aws, echo: Echo, sleep: Callable[[float], None]
+    config: TargetConfig,
+    aws: Aws,
+    echo: Echo,
+    sleep: Callable[[float], None],
+    progress: Progress,
 ) -> Target:
     from kiter.project import EmrServerlessConfig
     from kiter.targets.emr_serverless import EmrServerlessTarget
@@ -185,6 +194,7 @@ def _emr_serverless_target(
         log_wait_seconds=float(config.log_wait_seconds),
         poll_seconds=(float(low), float(high)),
         echo=echo,
+        progress=progress,
         sleep=sleep,
     )
 
@@ -198,13 +208,15 @@ def make_runner(
     log: Echo = no_echo,
     stop: Stop = NEVER,
     watcher: Watcher | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Runner:
+    """A runner whose targets show their waits on `progress` (one line: the runner's job)."""
     from kiter.runner import Runner
     from kiter.watch import NOBODY
 
     def target(config: TargetConfig, run_echo: Echo) -> Target:
         sleep = time.sleep if stop is NEVER else stop.sleep
-        return make_target(project, config, aws, run_echo, log=log, sleep=sleep)
+        return make_target(project, config, aws, run_echo, log=log, sleep=sleep, progress=progress)
 
     return Runner(
         project,
@@ -215,6 +227,7 @@ def make_runner(
         echo=echo,
         stop=stop,
         watcher=watcher or NOBODY,
+        progress=progress,
     )
 
 

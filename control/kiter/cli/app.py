@@ -10,7 +10,8 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,10 +21,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from kiter.cli import lines
+from kiter.cli.progress import above_board
 
 if TYPE_CHECKING:
     from kiter.aws import Aws
-    from kiter.echo import Echo
+    from kiter.cli.progress import Board
+    from kiter.echo import Echo, Progress
     from kiter.metastore.ledger import Ledger
     from kiter.project import Project, TargetConfig
     from kiter.render import Renderer
@@ -43,6 +46,7 @@ class App:
     debug: bool = False
     quiet: bool = False  # no progress or warnings on stderr (errors and results only)
     verbose: bool = False  # the engines' own log lines too
+    _boards: list[Board] = field(default_factory=list, init=False, repr=False)
 
     @cached_property
     def project_file(self) -> Path:
@@ -83,7 +87,14 @@ class App:
     def aws(self) -> Aws:
         from kiter.wiring import make_aws
 
-        return make_aws(self.project)
+        aws = make_aws(self.project)
+        aws.on_call = self._aws_call
+        return aws
+
+    def _aws_call(self, what: str) -> AbstractContextManager[None]:
+        """An AWS call in flight, on the open board's status lines (none open: nowhere)."""
+        board = self._boards[-1] if self._boards else None
+        return board.calls(what) if board is not None else nullcontext()
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -97,6 +108,24 @@ class App:
 
         return no_echo if self.quiet or quiet else note
 
+    @contextmanager
+    def board(self, quiet: bool = False) -> Iterator[Board]:
+        """The status lines of the command's waits, open while it runs: in place on a terminal,
+        heartbeat lines on stderr off it (and with --log-format json), nothing with --quiet."""
+        from kiter.cli.progress import Board, terminal_console
+        from kiter.echo import no_echo
+
+        if self.quiet or quiet:
+            board = Board(no_echo, ticker=False)
+        else:
+            board = Board(note, console=None if lines.is_json() else terminal_console())
+        with board:
+            self._boards.append(board)
+            try:
+                yield board
+            finally:
+                self._boards.remove(board)
+
     def engine_log(self, quiet: bool = False) -> Echo:
         """Where the engines' log lines go: stderr with --verbose; else kept, the last of them
         shown when a run fails."""
@@ -104,11 +133,19 @@ class App:
             return engine_note
         return ENGINE_TAIL.append
 
-    def target(self, config: TargetConfig, echo: Echo | None = None) -> Target:
+    def target(
+        self, config: TargetConfig, echo: Echo | None = None, progress: Progress | None = None
+    ) -> Target:
+        from kiter.echo import NO_PROGRESS
         from kiter.wiring import make_target
 
         return make_target(
-            self.project, config, self.aws, echo or self.progress(), log=self.engine_log()
+            self.project,
+            config,
+            self.aws,
+            echo or self.progress(),
+            log=self.engine_log(),
+            progress=progress or NO_PROGRESS,
         )
 
     def runner(
@@ -118,9 +155,12 @@ class App:
         *,
         log: Echo | None = None,
         watcher: Watcher | None = None,
+        progress: Progress | None = None,
     ) -> Runner:
         """A runner; `stop` for one of several that run side by side in worker threads; `log`
-        for the engines' lines (default: `engine_log`); `watcher` told of every attempt."""
+        for the engines' lines (default: `engine_log`); `watcher` told of every attempt;
+        `progress` the status line of its waits."""
+        from kiter.echo import NO_PROGRESS
         from kiter.stopping import NEVER
         from kiter.watch import NOBODY
         from kiter.wiring import make_runner
@@ -134,6 +174,7 @@ class App:
             log=log or self.engine_log(),
             stop=stop or NEVER,
             watcher=watcher or NOBODY,
+            progress=progress or NO_PROGRESS,
         )
 
 
@@ -149,12 +190,16 @@ def out(text: str = "", *, nl: bool = True) -> None:
 def note(text: str) -> None:
     """Progress, logs and warnings go to stderr, without colour when NO_COLOR is set or not a TTY
     (stamped or as JSON when the command asked: kiter.cli.lines)."""
-    click.echo(lines.shown(text), err=True, color=_colour())
+    shown = lines.shown(text)
+    if not above_board(shown):
+        click.echo(shown, err=True, color=_colour())
 
 
 def engine_note(text: str) -> None:
     """An engine's own log line on stderr (-v)."""
-    click.echo(lines.shown(text, source="engine"), err=True, color=_colour())
+    shown = lines.shown(text, source="engine")
+    if not above_board(shown):
+        click.echo(shown, err=True, color=_colour())
 
 
 def warn(text: str) -> None:

@@ -66,7 +66,8 @@ def query(app: App, sql: str | None, path: Any, target: str | None, quiet: bool,
         raise UsageError(f"no SQL in {source}: it is empty or holds only comments")
     from kiter.targets.hiveserver2 import HiveServer2Target
 
-    engine = app.target(app.project.query_target(target), app.progress(quiet))
-    assert isinstance(engine, HiveServer2Target)
-    outcome = engine.query(text)
+    with app.board(quiet) as board:
+        engine = app.target(app.project.query_target(target), app.progress(quiet), board.line())
+        assert isinstance(engine, HiveServer2Target)
+        outcome = engine.query(text)
     print_rows(outcome.columns, outcome.rows, fmt)

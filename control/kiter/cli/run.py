@@ -177,36 +177,45 @@ def run(
     if too_many:
         warn(too_many)
     watching = start_watching(app, jobs, watch, quiet=quiet)
-    runners = {
-        name: watching.runner(app, name, echo if len(names) == 1 else _labelled(echo, name), stop)
-        for name in names
-    }
-    for job in jobs:  # every job's refusals before any job runs
-        runners[job.name].preflight(job, targets[job.name])
+    with app.board(quiet) as board:
+        runners = {
+            name: watching.runner(
+                app,
+                name,
+                echo if len(names) == 1 else _labelled(echo, name),
+                stop,
+                # One status line per job, named when there are several.
+                progress=board.line("" if len(names) == 1 else name),
+            )
+            for name in names
+        }
+        for job in jobs:  # every job's refusals before any job runs
+            runners[job.name].preflight(job, targets[job.name])
 
-    def run_one(name: str) -> None:
-        try:
-            result = runners[name].run(project.job(name), targets[name])
-        except InterruptedAfterRecording as exc:
-            note(f"{name}: {exc.result.summary()}")  # finished and recorded before the stop
-            raise
-        note(f"{name}: {result.summary()}")
+        def run_one(name: str) -> None:
+            try:
+                result = runners[name].run(project.job(name), targets[name])
+            except InterruptedAfterRecording as exc:
+                note(f"{name}: {exc.result.summary()}")  # finished and recorded before the stop
+                raise
+            note(f"{name}: {result.summary()}")
 
-    sigterm_as_interrupt()
-    scheduler = Scheduler(
-        jobs=names,
-        run_one=run_one,
-        cadence=cadence,
-        iterations=iterations,
-        retry=retry,
-        echo=note,
-        start_now=start_now,
-        zone=tz,
-        max_parallel=workers,
-        stop=stop,
-        on_final=watching.final,
-    )
-    raise SystemExit(scheduler.loop())
+        sigterm_as_interrupt()
+        scheduler = Scheduler(
+            jobs=names,
+            run_one=run_one,
+            cadence=cadence,
+            iterations=iterations,
+            retry=retry,
+            echo=note,
+            start_now=start_now,
+            zone=tz,
+            max_parallel=workers,
+            stop=stop,
+            on_final=watching.final,
+        )
+        code = scheduler.loop()
+    raise SystemExit(code)
 
 
 def _labelled(echo: Echo, job: str) -> Echo:

@@ -97,10 +97,9 @@ def submit(
     )
     watching = start_watching(app, [config], watch, quiet=quiet)
     try:
-        with watching.outcome(config.name):
-            result = watching.runner(app, config.name, app.progress(quiet)).run(
-                config, target_config, options
-            )
+        with watching.outcome(config.name), app.board(quiet) as board:
+            runner = watching.runner(app, config.name, app.progress(quiet), progress=board.line())
+            result = runner.run(config, target_config, options)
     except InterruptedAfterRecording as exc:
         # The iteration finished and is recorded: it is shown as any finished one, then the stop.
         _show(exc.result, fmt)

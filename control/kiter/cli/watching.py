@@ -22,7 +22,7 @@ from kiter.errors import UsageError
 if TYPE_CHECKING:
     from kiter.alerts import Alerts
     from kiter.cli.app import App
-    from kiter.echo import Echo
+    from kiter.echo import Echo, Progress
     from kiter.project import JobConfig
     from kiter.runlog import RunLog
     from kiter.runner import Runner
@@ -105,9 +105,16 @@ class Watching:
     shared: list[Watcher]
     alerts: Alerts
 
-    def runner(self, app: App, job: str, echo: Echo, stop: Stop | None = None) -> Runner:
+    def runner(
+        self,
+        app: App,
+        job: str,
+        echo: Echo,
+        stop: Stop | None = None,
+        progress: Progress | None = None,
+    ) -> Runner:
         """A runner for `job` whose lines also go to its run log and whose attempts are told to
-        the metrics and the alerts."""
+        the metrics and the alerts; its waits show on `progress`."""
         from kiter.watch import Watchers
 
         run_log = self.run_logs[job]
@@ -116,6 +123,7 @@ class Watching:
             stop,
             log=run_log.engine(app.engine_log()),
             watcher=Watchers([run_log, *self.shared, self.alerts]),
+            progress=progress,
         )
 
     def final(self, job: str, error: BaseException | None) -> None:

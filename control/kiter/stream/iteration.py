@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kiter import pausepoints
-from kiter.echo import Echo
+from kiter.echo import NO_PROGRESS, Echo, Progress
 from kiter.errors import Refused
 from kiter.layout import campaigns_logical
 from kiter.metastore.records import Claim, IterationRecord
@@ -65,6 +65,7 @@ def stage_claimed_iteration(
     record_staged: RecordStaged,
     echo: Echo,
     still_held: Callable[[str], None] = lambda phase: None,
+    progress: Progress = NO_PROGRESS,
 ) -> IterationRead:
     """Read and stage the claimed iteration; `clients(service, **options)` hands out AWS clients.
 
@@ -78,17 +79,21 @@ def stage_claimed_iteration(
     exact, previous = _start(claim)
     fmt = RecordFormat(job.staging_format, escape_newlines=job.escape_newlines)
     with staging.partition(job.logical_name, claim.iteration, fmt) as writer:
-        read = read_iteration(
-            clients("kinesis", retries=False),
-            job.stream,
-            iteration=claim.iteration,
-            previous=previous,
-            exact=exact,
-            initial=LATEST if job.initial_position == "LATEST" else TRIM_HORIZON,
-            stop=stop_policy(job),
-            writer=writer,
-            echo=echo,
-        )
+        try:
+            read = read_iteration(
+                clients("kinesis", retries=False),
+                job.stream,
+                iteration=claim.iteration,
+                previous=previous,
+                exact=exact,
+                initial=LATEST if job.initial_position == "LATEST" else TRIM_HORIZON,
+                stop=stop_policy(job),
+                writer=writer,
+                echo=echo,
+                progress=progress,
+            )
+        finally:
+            progress.done()  # the read is over: its status line goes
         # Recorded before the partition becomes visible and before any script runs: a rerun
         # of this iteration reads exactly these records again (and records nothing new).
         if exact is None:

@@ -22,7 +22,8 @@ Rules kept here:
   (before KPL de-aggregation): a per-shard cap keeps each shard's cut deterministic whatever the
   thread timing. A shard stops after the batch record that reaches a cap.
 
-This room does not choose iteration numbers, touch the ledger or print: progress goes to `echo`.
+This room does not choose iteration numbers, touch the ledger or print: progress goes to `echo`,
+and the records read so far to `progress` (the status line of the wait).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kiter.aws import error_code, is_aws_error, service_error
-from kiter.echo import Echo
+from kiter.echo import NO_PROGRESS, Echo, Progress
 from kiter.errors import KiterError, Refused
 from kiter.stream.formats import iso_utc
 from kiter.stream.kinesis import call_with_backoff, list_shards, message
@@ -87,8 +88,12 @@ class _Reader:
         clock: Callable[[], float],
         sleep: Callable[[float], None],
         min_call_interval: float,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.client = client
+        self.progress = progress
+        self.records = 0  # read so far, every shard together (shard threads add to it)
+        self._counting = threading.Lock()
         self.stream = stream
         self.iteration = iteration
         self.stop = stop
@@ -99,6 +104,13 @@ class _Reader:
         self.min_call_interval = min_call_interval
         self.failed = threading.Event()
         self.started = clock()
+
+    def _read(self, records: int) -> None:
+        with self._counting:
+            self.records += records
+            total = self.records
+        where = f"reading {self.stream} (iteration {self.iteration})"
+        self.progress.update(where, None, f"{total:,} records so far")
 
     def call(self, action: str, stats: ShardStats | None, **kwargs: Any) -> dict[str, Any]:
         return call_with_backoff(
@@ -226,6 +238,7 @@ class _Reader:
                 data, users = self.writer.fmt.encode_batch(records, task.shard_id)
                 out.write(data)
                 stats.records += users
+                self._read(users)
                 self._account(records, boundary, stats)
                 last_data = self.clock()
             next_iterator = response.get("NextShardIterator")
@@ -312,6 +325,7 @@ def read_iteration(
     max_workers: int = 8,
     min_call_interval: float = 0.2,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    progress: Progress = NO_PROGRESS,
 ) -> IterationRead:
     """Read one iteration of `stream` into `writer` (not committed: the caller commits).
 
@@ -329,6 +343,7 @@ def read_iteration(
         clock,
         sleep,
         min_call_interval,
+        progress,
     )
     carried: dict[str, ShardBoundary] = {}
     waiting: dict[str, Task] = {}

@@ -18,12 +18,20 @@ from kiter.errors import ConfigError, ServiceError, UsageError
 from kiter.targets.base import Handle, Script
 from kiter.targets.emr_api import EmrApi
 from kiter.targets.emr_s3 import RUN_COPY_FOLDER
-from kiter.targets.remote import RemoteOptions, RemoteTarget, Run
+from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
 
 ACTIVE_STATES = ["PENDING", "RUNNING"]
 FAILED_STATES = frozenset({"FAILED", "CANCELLED", "INTERRUPTED"})
 # AddJobFlowSteps refuses more than this many characters of step arguments in all.
 MAX_ARGS_CHARS = 10_240
+
+
+def emr_console_link(region: str, cluster_id: str) -> str:
+    """The EMR console's page of a cluster (the form Airflow's EmrClusterLink builds)."""
+    return (
+        f"https://{region}.console.aws.amazon.com/emr/home"
+        f"?region={region}#/clusterDetails/{cluster_id}"
+    )
 
 
 class EmrTarget(RemoteTarget):
@@ -172,7 +180,22 @@ class EmrTarget(RemoteTarget):
         return f"added step {run_id} ({name}) to cluster {self.cluster_id}"
 
     def _state_line(self, run: Run, state: str, last: str, in_last: float, age: float) -> str:
-        return f"step {run['Id']} ({run.get('Name', '')}) {state} after {format_duration(age)}"
+        step = f"step {run['Id']} ({run.get('Name', '')}) {state}"
+        entered = self._since(run, state)
+        if state in ACTIVE_STATES and entered is not None:
+            # EMR's own clock: a step found already running has run since before kiter looked.
+            return f"{step} for {format_duration(max(self.now() - entered, 0))}"
+        return f"{step} after {format_duration(age)}"
+
+    def _since(self, run: Run, state: str) -> float | None:
+        timeline = run["Status"].get("Timeline", {})
+        key = {"PENDING": "CreationDateTime", "RUNNING": "StartDateTime"}.get(state, "EndDateTime")
+        return epoch_of(timeline.get(key))
+
+    def console_link(self, run_id: str) -> str:
+        """The cluster's page in the EMR console, whose Steps tab lists the step (EMR has no
+        page of a step's own)."""
+        return emr_console_link(self.api.client.meta.region_name, self.cluster_id)
 
     def _script_url_of(self, run: Run) -> str:
         args = run.get("Config", {}).get("Args", [])

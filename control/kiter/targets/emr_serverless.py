@@ -22,7 +22,7 @@ from kiter.targets.base import Handle, Script
 from kiter.targets.emr_api import ServerlessApi
 from kiter.targets.emr_s3 import split_s3_url
 from kiter.targets.polling import THROTTLE_CODES, Backoff
-from kiter.targets.remote import RemoteOptions, RemoteTarget, Run
+from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
 
 # The ledger's submission id of a job run: the prefix tells `kiter logs` and `attach` it is one.
 SUBMISSION_PREFIX = "emr-serverless:"
@@ -308,6 +308,22 @@ class EmrServerlessTarget(RemoteTarget):
 
     def _script_url_of(self, run: Run) -> str:
         return str(run.get("jobDriver", {}).get("hive", {}).get("query"))
+
+    def _since(self, run: Run, state: str) -> float | None:
+        # GetJobRun gives createdAt and updatedAt (the last change, a state change as a rule)
+        # and, once it ran, startedAt: the closest it comes to when the state was entered.
+        if state == "SUBMITTED":
+            return epoch_of(run.get("createdAt"))
+        if state == "RUNNING" and run.get("startedAt"):
+            return epoch_of(run.get("startedAt"))
+        return epoch_of(run.get("updatedAt") or run.get("createdAt"))
+
+    def _detail(self, run: Run) -> str:
+        # No console page can be named from the ids alone (a job run's page is in an EMR
+        # Studio, whose id GetJobRun does not give): the line names the application instead.
+        details = " ".join(str(run.get("stateDetails") or "").split())
+        where = f"application {run.get('applicationId', self.application_id)}"
+        return f"{where}: {details}" if details else where
 
     def _explain(
         self, run: Run, *, wait_for_logs: bool, seen_running: bool, wait_seconds: float | None

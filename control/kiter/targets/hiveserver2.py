@@ -30,6 +30,7 @@ from TCLIService.ttypes import TOperationState
 from thrift.transport.TTransport import TBufferedTransport
 
 from kiter.choices import Auth
+from kiter.echo import NO_PROGRESS, Progress
 from kiter.errors import Interrupted, JobFailed, ServiceError, UsageError
 from kiter.scripts import Statement, hive_set, split_statements
 from kiter.secrets import MASK, Redactor, is_secret_key, script_secrets
@@ -57,6 +58,7 @@ from kiter.targets.hs2_thrift import (
     recorded_address,
     recorded_id,
     result_rows,
+    state_name,
 )
 from kiter.targets.messages import clean_server_message, transport_message
 
@@ -123,8 +125,10 @@ class HiveServer2Target:
         read_timeout: float | None = 600.0,
         echo: Echo = no_echo,
         log: Echo = no_echo,
+        progress: Progress = NO_PROGRESS,
         poll_interval: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
         if auth not in ("NONE", "NOSASL", "LDAP", "KERBEROS"):
             raise UsageError(
@@ -153,6 +157,8 @@ class HiveServer2Target:
             read_timeout=read_timeout,
         )
         self._echo = echo
+        self._progress = progress
+        self._now = now
         # The engine's own words: each statement as it starts, and the operation logs.
         self._log = log
         self.poll_interval = poll_interval
@@ -238,7 +244,9 @@ class HiveServer2Target:
         redact = Redactor(secrets)
         if not statements:
             return _Session(None, None, statements, redact)
-        conn, transport = self.connection.connect(variables, redact)
+        # A server that never answers is waited for connect_timeout: the line says so.
+        with self._progress.calling(f"HiveServer2 at {self.address} to open a session"):
+            conn, transport = self.connection.connect(variables, redact)
         return _Session(conn, transport, statements, redact)
 
     def _run(self, handle: Handle, session: _Session, watch: Watch) -> Outcome:
@@ -277,6 +285,7 @@ class HiveServer2Target:
             self._cancel_after_interrupt(redact)
             raise
         finally:
+            self._progress.done()
             self._running = None
             self.connection.close(session.conn, session.transport, broken=self._mid_call)
             self._mid_call = False
@@ -308,18 +317,23 @@ class HiveServer2Target:
         redact: Redactor,
         watch: Watch,
     ) -> Result:
-        with self._call(number, statement, redact):
+        sent = self._now()  # HiveServer2 tells no start time: the statement's age is kiter's
+        where = f"HiveServer2 at {self.address}"
+        line = f"line {statement.line}"
+        self._progress.update(f"statement {number} sent", sent, line)
+        with self._call(number, statement, redact), self._progress.calling(where):
             cursor.execute(statement.text, async_=True)
         handle = cursor._operationHandle
         self._running = _Running(cursor=cursor, number=number, handle=handle)
         polls = 0
         while True:
-            with self._call(number, statement, redact):
+            with self._call(number, statement, redact), self._progress.calling(where):
                 status = cursor.poll(get_progress_update=False)
                 logs = fetch_logs(cursor)
             for line in logs:
                 self._log(redact(line))
             state = status.operationState
+            self._progress.update(f"statement {number} {state_name(state)}", sent, line)
             if state == TOperationState.FINISHED_STATE:
                 break
             if state == TOperationState.CANCELED_STATE:

@@ -258,3 +258,8 @@ def recorded_address(submission_id: str) -> str | None:
     """The server a recorded operation id names, None when it names no operation."""
     match = _OPERATION_ID.match(submission_id)
     return match["address"] if match else None
+
+
+def state_name(state: int) -> str:
+    """An operation state as words ("RUNNING", "PENDING")."""
+    return str(TOperationState._VALUES_TO_NAMES.get(state, state)).removesuffix("_STATE")

@@ -83,11 +83,14 @@ def wait_for(
     what: str,
     sleep: Callable[[float], None],
     interval: float,
+    beat: Callable[[], None] = lambda: None,
 ) -> None:
     """Wait for the run's end, forwarding its log; `Abandoned` once the lease is gone (the run
-    left as it is), `Interrupted` after Ctrl-C (the run stopped). `what` is e.g. "Pig ran job"."""
+    left as it is), `Interrupted` after Ctrl-C (the run stopped). `what` is e.g. "Pig ran job";
+    `beat` is called at every look (a status line's update)."""
     try:
         while run.process.poll() is None:
+            beat()
             if not watch.held():
                 raise Abandoned(handle, f"the lease is gone while {what}")
             run.pump()

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiter.echo import NO_PROGRESS, Progress
 from kiter.scripts import pig_statements, substitute_pig_parameters, tokenize, unquote
 from kiter.targets.base import (
     UNWATCHED,
@@ -55,8 +56,10 @@ class PigTarget:
         properties: Mapping[str, str] | None = None,
         echo: Echo = no_echo,
         log: Echo = no_echo,
+        progress: Progress = NO_PROGRESS,
         poll_interval: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.engine = engine
@@ -66,6 +69,8 @@ class PigTarget:
         self.properties = dict(properties or {})
         self._echo = echo
         self._log = log
+        self._progress = progress
+        self._now = now
         self.poll_interval = poll_interval
         self._sleep = sleep
 
@@ -101,8 +106,22 @@ class PigTarget:
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:
         run: _Run = handle.live
+        began = self._now()  # Pig tells no start time: its age is from when kiter followed it
         what = f"Pig ran {run.script.job}"
-        wait_for(run, handle, watch, what=what, sleep=self._sleep, interval=self.poll_interval)
+        try:
+            wait_for(
+                run,
+                handle,
+                watch,
+                what=what,
+                sleep=self._sleep,
+                interval=self.poll_interval,
+                beat=lambda: self._progress.update(
+                    f"Pig {run.process.pid} running", began, run.script.job
+                ),
+            )
+        finally:
+            self._progress.done()
         run.finish()
         if run.process.returncode != 0:
             return Outcome("FAILED", handle.id, cause=run.failure())

@@ -7,9 +7,11 @@ how it is listed, looked at, started, cancelled and explained), stuff to call (p
 the logs, the probable cause), and stuff that should just work (the `targets/base.py` protocol:
 find by tag, start with a cancel on interrupt, follow with backoff and throttling, explain).
 
-It owns what every remote target has: its name, the S3 side (`StepFiles`), the echo, the clock
-and the sleep. It does not talk to AWS itself (each target holds its API wrapper, `emr_api.py`),
-knows nothing of the ledger or of rendering, and prints nothing but through the echo.
+It owns what every remote target has: its name, the S3 side (`StepFiles`), the echo, the
+progress line (state and time in it, from the service's own times where it gives them), the
+clocks and the sleep. It does not talk to AWS itself (each target holds its API wrapper, `emr_api.py`),
+knows nothing of the ledger or of rendering, and prints nothing but through the echo and the
+progress.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, ClassVar, Required, TypedDict
 
 from kiter import pausepoints
 from kiter.durations import format_duration
+from kiter.echo import NO_PROGRESS, Progress
 from kiter.errors import Interrupted, KiterError, ServiceError
 from kiter.targets.base import UNWATCHED, Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.emr_s3 import LOG_FILES, StepFiles
@@ -42,9 +46,11 @@ class RemoteOptions(TypedDict, total=False):
     s3: Required[Any]  # a botocore S3 client: scripts go up, logs come down
     script_prefix: Required[str]  # s3://bucket/prefix the scripts go under
     echo: Echo  # progress
+    progress: Progress  # the status line of a wait
     poll_seconds: tuple[float, float]  # the first and the longest wait between two looks
     log_wait_seconds: float  # how long a failed run's logs are waited for
     clock: Callable[[], float]
+    now: Callable[[], float]  # wall time: the services' own times are wall times
     sleep: Callable[[float], None]
 
 
@@ -89,9 +95,11 @@ class RemoteTarget(ABC):
         s3: Any,
         script_prefix: str,
         echo: Echo = no_echo,
+        progress: Progress = NO_PROGRESS,
         poll_seconds: tuple[float, float] = (15, 30),
         log_wait_seconds: float = 600,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.poll_seconds = checked_poll_seconds(poll_seconds, where=name)
@@ -99,8 +107,10 @@ class RemoteTarget(ABC):
         self._place_id = place_id
         self.place_name = place_name
         self.echo = echo
+        self.progress = progress
         self.log_wait_seconds = log_wait_seconds
         self.clock = clock
+        self.now = now
         self.sleep = sleep
         self.files = StepFiles(
             s3,
@@ -169,6 +179,22 @@ class RemoteTarget(ABC):
     @abstractmethod
     def cancel(self, handle: Handle | str) -> str:
         """Ask the service to stop the run; returns its answer, for the record."""
+
+    def _since(self, run: Run, state: str) -> float | None:
+        """When the run entered `state`, in epoch seconds, as the service tells it (None: it
+        does not say)."""
+        del run, state
+        return None
+
+    def _detail(self, run: Run) -> str:
+        """What the progress line shows after the state and the time in it ("" when nothing)."""
+        del run
+        return ""
+
+    def console_link(self, run_id: str) -> str:
+        """Where the run can be watched in the AWS console ("" when there is no such page)."""
+        del run_id
+        return ""
 
     def run_tag(self, script: Script) -> str:
         """The iteration's tag as this service's run names carry it."""
@@ -242,22 +268,27 @@ class RemoteTarget(ABC):
         the service gave the run an id."""
         request = self._request(script)
         name = self.run_name(script)
-        self._ready()
-        self.files.upload(script)
-        pausepoints.reach("after-upload")
-        try:
-            run_id = self._start_run(request, name, watch)
-        except KeyboardInterrupt:
-            # The call may have reached the service: a run left behind would run unrecorded.
-            raise Interrupted(
-                f"interrupted while {self.starting} {name}; {self._cancel_started(name)}"
-            ) from None
+        # Several calls (S3, the service, the ledger's fence): one wait on the status line.
+        with self.progress.calling(f"{self.service} to take {self.noun} {name}"):
+            self._ready()
+            self.files.upload(script)
+            pausepoints.reach("after-upload")
+            try:
+                run_id = self._start_run(request, name, watch)
+            except KeyboardInterrupt:
+                # The call may have reached the service: a run left behind would run unrecorded.
+                raise Interrupted(
+                    f"interrupted while {self.starting} {name}; {self._cancel_started(name)}"
+                ) from None
         self.echo(self._started(run_id, name))
         return self._handle(run_id)
 
     def follow(self, handle: Handle, watch: Watch) -> Outcome:
         """Follow the run to its end; Ctrl-C cancels it and raises Interrupted."""
         run_id = self._run_id(handle)
+        link = self.console_link(run_id)
+        if link:
+            self.echo(f"{self.noun} {run_id} in the console: {link}")
         try:
             run, seen_running = self._poll_until_done(handle, watch)
         except KeyboardInterrupt:
@@ -265,6 +296,8 @@ class RemoteTarget(ABC):
             raise Interrupted(
                 f"interrupted while waiting for {self.noun} {run_id}; {note}"
             ) from None
+        finally:
+            self.progress.done()
         self.files.delete_run_copy_at(self._script_url_of(run))
         if self._state(run) == self.succeeded:
             return Outcome(state="SUCCEEDED", submission_id=handle.id)
@@ -326,7 +359,8 @@ class RemoteTarget(ABC):
         seen_running = False
         while True:
             try:
-                run = self._look(handle)
+                with self.progress.calling(f"{self.service} {self.look_call}"):
+                    run = self._look(handle)
             except ServiceError as exc:
                 if exc.code not in THROTTLE_CODES:
                     raise
@@ -338,6 +372,8 @@ class RemoteTarget(ABC):
                 continue
             state = self._state(run)
             seen_running = seen_running or state == "RUNNING"
+            entered = self._since(run, state)
+            self.progress.update(f"{self.noun} {run_id} {state}", entered, self._detail(run))
             now = self.clock()
             if state != last:
                 self.echo(self._state_line(run, state, last, now - since, now - began))
@@ -351,6 +387,11 @@ class RemoteTarget(ABC):
             if not watch.held():
                 raise Abandoned(handle, f"stopped following {self.noun} {run_id}")
             backoff.wait()
+
+
+def epoch_of(moment: Any) -> float | None:
+    """Epoch seconds of a time botocore parsed (a datetime with its zone), None when absent."""
+    return moment.timestamp() if isinstance(moment, datetime) else None
 
 
 def tag_of(run_name: str) -> str:

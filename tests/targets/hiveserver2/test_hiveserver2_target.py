@@ -15,6 +15,7 @@ from kiter.scripts import split_statements
 from kiter.secrets import Redactor, script_secrets
 from kiter.targets.hiveserver2 import HiveServer2Target, _first_line
 from kiter.targets.messages import clean_server_message
+from kiter_support import RecordedProgress
 
 SPARK_ERROR = (
     "org.apache.hive.service.cli.HiveSQLException: Error running query: [TABLE_OR_VIEW_NOT_FOUND]"
@@ -36,6 +37,15 @@ def test_a_closed_port_is_a_service_error_naming_host_and_port() -> None:
     target = HiveServer2Target("local", host="127.0.0.1", port=port, connect_timeout=5)
     with pytest.raises(ServiceError, match=f"cannot reach HiveServer2 at 127.0.0.1:{port}"):
         target.query("SELECT 1")
+
+
+def test_the_connect_is_shown_as_a_wait_for_the_server_to_open_a_session() -> None:
+    port = free_port()
+    progress = RecordedProgress()
+    target = HiveServer2Target("local", host="127.0.0.1", port=port, progress=progress)
+    with pytest.raises(ServiceError):
+        target.query("SELECT 1")
+    assert progress.calls == [f"HiveServer2 at 127.0.0.1:{port} to open a session"]
 
 
 @pytest.fixture
