@@ -233,12 +233,14 @@ def _build(
     jobs: dict[str, JobConfig] = {}
     broken: dict[str, BrokenJob] = {}
     dirs = template_dirs(path.parent.resolve())
+    logical_names: dict[str, str] = {}  # a logical name and the first job that took it
     for name, table in job_tables.items():
         job_problems = Problems()
         _check_template(name, table.get("template"), dirs, loc, job_problems)
         with job_problems.noted():
             job = _build_job(name, table, loc, staging, targets, known=set(target_tables))
             _check_job(job, aws, staging, targets, loc, job_problems)
+            _check_logical_name(job, logical_names, loc)
             if not job_problems:
                 jobs[name] = job
         if job_problems:
@@ -284,6 +286,24 @@ def _check_job(
     if target is not None and staging is not None:
         with problems.noted():
             check_job_target(job, target, staging, where=loc.where("jobs", job.name, "target"))
+
+
+def _check_logical_name(job: JobConfig, taken: dict[str, str], loc: Locator) -> None:
+    """One logical name is one sequence of iterations over one stream: a second job under it
+    would share (and advance) the first one's checkpoints and ledger."""
+    first = taken.setdefault(job.logical_name, job.name)
+    if first == job.name:
+        return
+    defaulted = [n for n in (first, job.name) if loc.exact_line("jobs", n, "logical_name") is None]
+    how = f" (job {defaulted[0]!r} has no logical_name: it takes its name)" if defaulted else ""
+    written = job.name not in defaulted
+    raise ConfigError(
+        f"jobs {first!r} and {job.name!r} both use logical name {job.logical_name!r}{how}: "
+        "one logical name is one job over one stream; give one of them its own logical_name",
+        where=loc.where("jobs", job.name, "logical_name")
+        if written
+        else loc.where("jobs", job.name),
+    )
 
 
 def _check_template(
