@@ -433,6 +433,9 @@ def script_for(
         record_text=rendered.text if has_secrets else None,
         template=rendered.template_path,
         template_source=_template_source(rendered.template_path),
+        templates=tuple((path, _template_source(path)) for path in rendered.template_paths)
+        if len(rendered.template_paths) > 1
+        else (),
     )
 
 

@@ -7,6 +7,8 @@ otherwise keeps its number. Used for engines' errors (Pig's `line N`) and adopte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def template_line(rendered: str, source: str, line: int) -> int:
     """The template line that line `line` (1-based) of `rendered` most likely came from."""
@@ -16,3 +18,24 @@ def template_line(rendered: str, source: str, line: int) -> int:
         return line
     matches = [n for n, text in enumerate(source.splitlines(), 1) if text.strip() == wanted]
     return min(matches, key=lambda n: abs(n - line)) if matches else line
+
+
+# The comment line kiter.render.joining puts before each script of a job of several.
+JOINED_HEADER = "-- kiter: script "
+
+
+def joined_template_line(rendered: str, sources: Sequence[tuple[str, str]], line: int) -> str:
+    """`template:N` for line `line` of a job's scripts joined into one text; `sources` are each
+    script's template (path) and text, in order. Lines above the first script (kiter's checkpoint
+    block) are named in the first template."""
+    lines = rendered.splitlines()
+    starts = [n for n, text in enumerate(lines, start=1) if text.startswith(JOINED_HEADER)]
+    if len(starts) != len(sources):  # not a joined text after all: the first template, as one
+        path, source = sources[0]
+        return f"{path}:{template_line(rendered, source, line)}"
+    index = max((i for i, start in enumerate(starts) if start < line), default=0)
+    first = starts[index]
+    end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines)
+    part = "\n".join(lines[first:end])
+    path, source = sources[index]
+    return f"{path}:{template_line(part, source, max(line - first, 1))}"

@@ -236,7 +236,8 @@ def _build(
     logical_names: dict[str, str] = {}  # a logical name and the first job that took it
     for name, table in job_tables.items():
         job_problems = Problems()
-        _check_template(name, table.get("template"), dirs, loc, job_problems)
+        for key, template in _templates_as_written(table):
+            _check_template(name, key, template, dirs, loc, job_problems)
         with job_problems.noted():
             job = _build_job(name, table, loc, staging, targets, known=set(target_tables))
             _check_job(job, aws, staging, targets, loc, job_problems)
@@ -306,8 +307,16 @@ def _check_logical_name(job: JobConfig, taken: dict[str, str], loc: Locator) -> 
     )
 
 
+def _templates_as_written(table: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The job's template names with the key each stands under (`template` or `templates`)."""
+    many = table.get("templates")
+    if isinstance(many, list):
+        return [("templates", name) for name in many]
+    return [("template", table.get("template"))]
+
+
 def _check_template(
-    job: str, template: Any, dirs: list[Path], loc: Locator, problems: Problems
+    job: str, key: str, template: Any, dirs: list[Path], loc: Locator, problems: Problems
 ) -> None:
     """The job's template is found (whatever else its table holds: a typo elsewhere in it must
     not hide a missing file)."""
@@ -316,9 +325,31 @@ def _check_template(
         problems.add(
             ConfigError(
                 f"template {template!r} of job {job!r} not found (searched: {searched})",
-                where=loc.where("jobs", job, "template"),
+                where=loc.where("jobs", job, key),
             )
         )
+
+
+def _one_template_key(name: str, table: dict[str, Any], loc: Locator) -> dict[str, Any]:
+    """`templates = [...]` (several scripts, in order) or `template = "..."` (one), not both:
+    the table as the schema reads it, with `template` the first of `templates`."""
+    if "templates" not in table:
+        return table
+    many = table["templates"]
+    where = loc.where("jobs", name, "templates")
+    if "template" in table:
+        raise ConfigError(
+            f"jobs.{name} sets both template and templates: keep one (templates = [...] runs "
+            "several scripts in order)",
+            where=where,
+        )
+    if not (isinstance(many, list) and many and all(isinstance(t, str) and t for t in many)):
+        raise ConfigError(
+            f"jobs.{name}.templates must be a non-empty array of template file names", where=where
+        )
+    if len(set(many)) != len(many):
+        raise ConfigError(f"jobs.{name}.templates names a template twice", where=where)
+    return {**table, "template": many[0]}
 
 
 def _var_where(loc: Locator, profile: str | None, job: str, key: str) -> str:
@@ -388,7 +419,8 @@ def _build_job(
             "KITER_KINESIS_ACCESS_KEY and KITER_KINESIS_SECRET_KEY at submit time",
             where=loc.where("jobs", name),
         )
-    values = check_table(table, JOB_FIELDS, loc, ("jobs", name))
+    values = check_table(_one_template_key(name, table, loc), JOB_FIELDS, loc, ("jobs", name))
+    values["templates"] = tuple(values["templates"])
     values["logical_name"] = values["logical_name"] or name
     values["staging_format"] = values["staging_format"] or (staging.format if staging else "lines")
     target = values["target"]

@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiter.adopt import adopt_script
+from kiter.adopt import Adopted, adopt_script
 from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
 from kiter.layout import campaigns_logical, partition_url, table_url
 from kiter.project import JobConfig, Project
+from kiter.render.joining import join_scripts
 from kiter.render.reads import Reads, template_reads
+from kiter.render.stagedreads import check_reads_staged
 from kiter.render.values import (
     Value,
     checked_raw,
@@ -79,13 +81,16 @@ class Rendered:
     job: str
     engine: str
     iteration: int
-    template: str
+    template: str  # the first of `templates`
     template_path: str
     text: str
     settings: dict[str, str]
     submit_text: str = field(repr=False)
     # Lines of the template that set what kiter owns, each with its file:line (see kiter.adopt).
     notes: tuple[str, ...] = ()
+    # Every template of the job and its path, in order (a job of several scripts joins them).
+    templates: tuple[str, ...] = ()
+    template_paths: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -96,7 +101,8 @@ class Rendered:
         return "hql" if self.engine == "hive" else "pig"
 
     def manifest_entry(self) -> dict[str, Any]:
-        return {
+        several = {"templates": list(self.templates)} if len(self.templates) > 1 else {}
+        return several | {
             "job": self.job,
             "iteration": self.iteration,
             "engine": self.engine,
@@ -176,11 +182,18 @@ class Renderer:
 
     def reads(self, job: JobConfig) -> Reads:
         """What the job's template, and what it imports or includes, reads."""
-        key = (job.template, job.engine)
-        if key not in self._reads:
-            with _jinja_errors(job.template, job.engine):
-                self._reads[key] = template_reads(self.env, job.template, job.engine, KITER_NAMES)
-        return self._reads[key]
+        every = []
+        for name in job.template_names:
+            key = (name, job.engine)
+            if key not in self._reads:
+                with _jinja_errors(name, job.engine):
+                    self._reads[key] = template_reads(self.env, name, job.engine, KITER_NAMES)
+            every.append(self._reads[key])
+        if len(every) == 1:
+            return every[0]
+        return Reads(
+            frozenset().union(*(r.names for r in every)), every=any(r.every for r in every)
+        )
 
     def check_overrides(self, job: JobConfig, overrides: Mapping[str, str]) -> None:
         """Refuse a `--var` no template of the job reads: a typo must not leave the default in
@@ -247,13 +260,50 @@ class Renderer:
         }
         assert tuple(own) == KITER_NAMES  # what `reads` takes for kiter's own names
         context = {**variables, **own}
-        if job.template not in self._paths:
-            self._paths[job.template] = str(self.project.find_template(job.template))
         checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
-        body = self._render_template(job.template, context, checking=checking)
-        template_path = self._paths[job.template]
+        parts: list[tuple[str, str]] = []
+        notes: list[str] = []
+        for name in job.template_names:
+            adopted = self._adopted(job, name, context, settings, checking=checking)
+            parts.append((name, adopted.text))
+            notes += adopted.notes
+        body = join_scripts(parts, job.engine)
+        if job.mode == "staged":
+            check_reads_staged(job, body, context["staging"]["partition"])
+        submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
+        if not submit_text.endswith("\n"):
+            submit_text += "\n"
+        secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
+        return Rendered(
+            job=job.name,
+            engine=job.engine,
+            iteration=iteration,
+            template=job.template,
+            template_path=self._paths[job.template],
+            text=mask_values(submit_text, secret_values),
+            settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
+            submit_text=submit_text,
+            notes=(*self.unread_vars(job), *notes),
+            templates=job.template_names,
+            template_paths=tuple(self._paths[name] for name in job.template_names),
+        )
+
+    def _adopted(
+        self,
+        job: JobConfig,
+        name: str,
+        context: dict[str, Any],
+        settings: CheckpointSettings,
+        *,
+        checking: bool,
+    ) -> Adopted:
+        """One template of the job rendered, with kiter's ownership applied (kiter.adopt)."""
+        if name not in self._paths:
+            self._paths[name] = str(self.project.find_template(name))
+        body = self._render_template(name, context, checking=checking)
+        template_path = self._paths[name]
         try:
-            adopted = adopt_script(
+            return adopt_script(
                 body,
                 engine=job.engine,
                 mode=job.mode,
@@ -265,22 +315,6 @@ class Renderer:
             )
         except UsageError as exc:  # it names the template's file:line itself
             raise TemplateError(exc.message) from None
-        body = adopted.text
-        submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
-        if not submit_text.endswith("\n"):
-            submit_text += "\n"
-        secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
-        return Rendered(
-            job=job.name,
-            engine=job.engine,
-            iteration=iteration,
-            template=job.template,
-            template_path=template_path,
-            text=mask_values(submit_text, secret_values),
-            settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
-            submit_text=submit_text,
-            notes=(*self.unread_vars(job), *adopted.notes),
-        )
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:
         with _jinja_errors(name, context.get("engine")):
