@@ -39,3 +39,11 @@ def joined_template_line(rendered: str, sources: Sequence[tuple[str, str]], line
     part = "\n".join(lines[first:end])
     path, source = sources[index]
     return f"{path}:{template_line(part, source, max(line - first, 1))}"
+
+
+def named_line(rendered: str, sources: Sequence[tuple[str, str]], line: int) -> str:
+    """`template:N` for line `line` of a job's rendered text, of one template or several."""
+    if len(sources) > 1:
+        return joined_template_line(rendered, sources, line)
+    path, source = sources[0]
+    return f"{path}:{template_line(rendered, source, line)}"

@@ -158,3 +158,36 @@ def test_the_query_alone_staged_is_refused_and_connector_mode_allows_it(
     path = write_project(_job("connector", '["status_counts.q"]'), _files())
     project = load_project(path, env={})
     assert "FROM visits" in Renderer(project).render(project.job("visits"), 0).text
+
+
+CREATE_JOB = (
+    '[jobs.create]\nengine = "hive"\ntemplate = "create_visits.q"\nstream = "VisitLogStream"\n'
+)
+
+
+def test_a_staged_query_of_a_table_another_job_defines_over_kinesis_is_refused_with_the_fix(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(CREATE_JOB + _job("staged", '["status_counts.q"]'), _files())
+    project = load_project(path, env={})
+    with pytest.raises(TemplateError) as caught:
+        Renderer(project).render(project.job("visits"), 0)
+    query = project.root / "hiveql" / "status_counts.q"
+    assert str(caught.value) == (
+        f"{query}:9: job visits is staged and reads table visits, which job create's script "
+        "create_visits.q defines over Kinesis and this job's scripts do not: it would read "
+        "whatever that table holds on the server, not this iteration's records; add "
+        "create_visits.q to this job's templates, before the script that reads it "
+        "(templates = [...])"
+    )
+
+
+def test_that_query_is_allowed_in_connector_mode_and_with_the_create_script_staged(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(CREATE_JOB + _job("connector", '["status_counts.q"]'), _files())
+    project = load_project(path, env={})
+    assert "FROM visits" in Renderer(project).render(project.job("visits"), 0).text
+    path = write_project(CREATE_JOB + _job("staged"), _files())
+    project = load_project(path, env={})
+    assert "FROM visits" in Renderer(project).render(project.job("visits"), 0).text

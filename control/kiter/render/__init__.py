@@ -35,7 +35,7 @@ from kiter.layout import campaigns_logical, partition_url, table_url
 from kiter.project import JobConfig, Project
 from kiter.render.joining import join_scripts
 from kiter.render.reads import Reads, template_reads
-from kiter.render.stagedreads import check_reads_staged
+from kiter.render.stagedreads import check_no_other_jobs_table, check_reads_staged
 from kiter.render.values import (
     Value,
     checked_raw,
@@ -269,6 +269,13 @@ class Renderer:
             notes += adopted.notes
         body = join_scripts(parts, job.engine)
         if job.mode == "staged":
+            paths = [self._paths[name] for name in job.template_names]
+            check_no_other_jobs_table(
+                self.project,
+                job,
+                body.replace(_PREAMBLE, ""),
+                lambda: [(path, _source(path)) for path in paths],
+            )
             check_reads_staged(job, body, context["staging"]["partition"])
         submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
         if not submit_text.endswith("\n"):
@@ -359,6 +366,13 @@ def _jinja_errors(name: str, engine: str | None = None) -> Iterator[None]:
         raise TemplateError(
             f"{type(exc).__name__}: {exc}", where=_template_frame(exc, name)
         ) from None
+
+
+def _source(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:  # gone since rendering: lines keep the script's own numbers
+        return ""
 
 
 def sanitized_identifier(text: str) -> str:
