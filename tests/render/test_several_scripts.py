@@ -191,3 +191,27 @@ def test_that_query_is_allowed_in_connector_mode_and_with_the_create_script_stag
     path = write_project(CREATE_JOB + _job("staged"), _files())
     project = load_project(path, env={})
     assert "FROM visits" in Renderer(project).render(project.job("visits"), 0).text
+
+
+def test_a_staged_pig_job_of_two_scripts_loads_this_iterations_partition(
+    write_project: WriteProject,
+) -> None:
+    load = (
+        "raw = LOAD 'VisitLogStream' USING com.amazon.emr.kinesis.pig.KinesisStreamLoader() "
+        "AS (line:chararray);\n"
+    )
+    count = "grouped = GROUP raw ALL;\ntotal = FOREACH grouped GENERATE COUNT(raw);\nDUMP total;\n"
+    job = (
+        '[jobs.visits]\nengine = "pig"\ntemplates = ["load.pig", "count.pig"]\n'
+        'stream = "VisitLogStream"\nmode = "staged"\n'
+    )
+    files = {"piglatin/load.pig": load, "piglatin/count.pig": count}
+    project = load_project(write_project(job, files), env={})
+    text = Renderer(project).render(project.job("visits"), 2).text
+    partition = project.staging.location + "/visits/iteration=2"
+    body = text[text.index("-- kiter: script 1 of 2: load.pig\n") :]
+    assert body == (
+        "-- kiter: script 1 of 2: load.pig\n"
+        f"raw = LOAD '{partition}' USING TextLoader() AS (line:chararray);\n"
+        "-- kiter: script 2 of 2: count.pig\n" + count
+    )
