@@ -38,6 +38,12 @@ from kiter.project.checks import (
 )
 from kiter.project.fields import Field, schema
 from kiter.project.hints import unknown_top_level
+from kiter.project.jobchecks import (
+    check_logical_name,
+    check_template,
+    one_template_key,
+    templates_as_written,
+)
 from kiter.project.model import (
     AWS_FIELDS,
     TARGET_KINDS,
@@ -48,7 +54,6 @@ from kiter.project.model import (
     Project,
     StagingConfig,
     TargetConfig,
-    find_template,
     template_dirs,
 )
 
@@ -236,12 +241,12 @@ def _build(
     logical_names: dict[str, str] = {}  # a logical name and the first job that took it
     for name, table in job_tables.items():
         job_problems = Problems()
-        for key, template in _templates_as_written(table):
-            _check_template(name, key, template, dirs, loc, job_problems)
+        for key, template in templates_as_written(table):
+            check_template(name, key, template, dirs, loc, job_problems)
         with job_problems.noted():
             job = _build_job(name, table, loc, staging, targets, known=set(target_tables))
             _check_job(job, aws, staging, targets, loc, job_problems)
-            _check_logical_name(job, logical_names, loc)
+            check_logical_name(job, logical_names, loc)
             if not job_problems:
                 jobs[name] = job
         if job_problems:
@@ -287,69 +292,6 @@ def _check_job(
     if target is not None and staging is not None:
         with problems.noted():
             check_job_target(job, target, staging, where=loc.where("jobs", job.name, "target"))
-
-
-def _check_logical_name(job: JobConfig, taken: dict[str, str], loc: Locator) -> None:
-    """One logical name is one sequence of iterations over one stream: a second job under it
-    would share (and advance) the first one's checkpoints and ledger."""
-    first = taken.setdefault(job.logical_name, job.name)
-    if first == job.name:
-        return
-    defaulted = [n for n in (first, job.name) if loc.exact_line("jobs", n, "logical_name") is None]
-    how = f" (job {defaulted[0]!r} has no logical_name: it takes its name)" if defaulted else ""
-    written = job.name not in defaulted
-    raise ConfigError(
-        f"jobs {first!r} and {job.name!r} both use logical name {job.logical_name!r}{how}: "
-        "one logical name is one job over one stream; give one of them its own logical_name",
-        where=loc.where("jobs", job.name, "logical_name")
-        if written
-        else loc.where("jobs", job.name),
-    )
-
-
-def _templates_as_written(table: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The job's template names with the key each stands under (`template` or `templates`)."""
-    many = table.get("templates")
-    if isinstance(many, list):
-        return [("templates", name) for name in many]
-    return [("template", table.get("template"))]
-
-
-def _check_template(
-    job: str, key: str, template: Any, dirs: list[Path], loc: Locator, problems: Problems
-) -> None:
-    """The job's template is found (whatever else its table holds: a typo elsewhere in it must
-    not hide a missing file)."""
-    if isinstance(template, str) and find_template(dirs, template) is None:
-        searched = ", ".join(str(p) for p in dirs)
-        problems.add(
-            ConfigError(
-                f"template {template!r} of job {job!r} not found (searched: {searched})",
-                where=loc.where("jobs", job, key),
-            )
-        )
-
-
-def _one_template_key(name: str, table: dict[str, Any], loc: Locator) -> dict[str, Any]:
-    """`templates = [...]` (several scripts, in order) or `template = "..."` (one), not both:
-    the table as the schema reads it, with `template` the first of `templates`."""
-    if "templates" not in table:
-        return table
-    many = table["templates"]
-    where = loc.where("jobs", name, "templates")
-    if "template" in table:
-        raise ConfigError(
-            f"jobs.{name} sets both template and templates: keep one (templates = [...] runs "
-            "several scripts in order)",
-            where=where,
-        )
-    if not (isinstance(many, list) and many and all(isinstance(t, str) and t for t in many)):
-        raise ConfigError(
-            f"jobs.{name}.templates must be a non-empty array of template file names", where=where
-        )
-    if len(set(many)) != len(many):
-        raise ConfigError(f"jobs.{name}.templates names a template twice", where=where)
-    return {**table, "template": many[0]}
 
 
 def _var_where(loc: Locator, profile: str | None, job: str, key: str) -> str:
@@ -419,7 +361,7 @@ def _build_job(
             "KITER_KINESIS_ACCESS_KEY and KITER_KINESIS_SECRET_KEY at submit time",
             where=loc.where("jobs", name),
         )
-    values = check_table(_one_template_key(name, table, loc), JOB_FIELDS, loc, ("jobs", name))
+    values = check_table(one_template_key(name, table, loc), JOB_FIELDS, loc, ("jobs", name))
     values["templates"] = tuple(values["templates"])
     values["logical_name"] = values["logical_name"] or name
     values["staging_format"] = values["staging_format"] or (staging.format if staging else "lines")
