@@ -471,6 +471,9 @@ def script_for(
         template=rendered.template_path,
         template_source=_template_source(rendered.template_path),
         command=rendered.command,
+        templates=tuple((path, _template_source(path)) for path in rendered.template_paths)
+        if len(rendered.template_paths) > 1
+        else (),
     )
 
 

@@ -7,7 +7,7 @@ otherwise keeps its number. Used for engines' errors (Pig's `line N`) and adopte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 
 def template_line(rendered: str, source: str, line: int) -> int:
@@ -42,3 +42,32 @@ def template_lines(rendered: str, source: str, block: str) -> Callable[[int], in
         return template_line(collapsed, source, line if line < first else line - size + 1)
 
     return where
+
+
+# The comment line kiter.render.joining puts before each script of a job of several.
+JOINED_HEADER = "-- kiter: script "
+
+
+def joined_template_line(rendered: str, sources: Sequence[tuple[str, str]], line: int) -> str:
+    """`template:N` for line `line` of a job's scripts joined into one text; `sources` are each
+    script's template (path) and text, in order. Lines above the first script (kiter's checkpoint
+    block) are named in the first template."""
+    lines = rendered.splitlines()
+    starts = [n for n, text in enumerate(lines, start=1) if text.startswith(JOINED_HEADER)]
+    if len(starts) != len(sources):  # not a joined text after all: the first template, as one
+        path, source = sources[0]
+        return f"{path}:{template_line(rendered, source, line)}"
+    index = max((i for i, start in enumerate(starts) if start < line), default=0)
+    first = starts[index]
+    end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines)
+    part = "\n".join(lines[first:end])
+    path, source = sources[index]
+    return f"{path}:{template_line(part, source, max(line - first, 1))}"
+
+
+def named_line(rendered: str, sources: Sequence[tuple[str, str]], line: int) -> str:
+    """`template:N` for line `line` of a job's rendered text, of one template or several."""
+    if len(sources) > 1:
+        return joined_template_line(rendered, sources, line)
+    path, source = sources[0]
+    return f"{path}:{template_line(rendered, source, line)}"

@@ -11,6 +11,7 @@ import pytest
 from sample_projects import run
 
 SCRIPTS = Path(__file__).with_name("scripts")
+SEVERAL = Path(__file__).with_name("several")  # jobs of several scripts; a script on no stream
 
 PROJECT = """\
 # Our analytics project: comments like this one must survive an import.
@@ -342,3 +343,42 @@ def test_a_script_whose_table_keys_differ_from_the_projects_is_refused_at_its_li
     assert f"{source}:7: kinesis.checkpoint.metastore.hash.key.name = 'Shard'" in err
     assert "the project's [metastore] hash_key is 'HashKey'" in err
     _nothing_imported(project, "own_keys.hql")
+
+
+def test_several_files_import_as_one_job_that_runs_them_in_order(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create, query = (
+        SEVERAL / "create_visits.q",
+        SEVERAL / "status_counts.q",
+    )
+    with (project / "kiter.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[staging]\nlocation = "s3://staging/kiter"\n')  # EMR reads s3:// only
+    code, out, err = run(
+        ["-C", str(project), "import", str(create), str(query), "--mode", "staged"], capsys
+    )
+    assert code == 0, err
+    assert "imported create_visits.q, status_counts.q as job status_counts" in out
+    assert "stream       VisitLogStream" in out and "logical name VisitCounts" in out
+    assert "status_counts.q:6: kinesis.checkpoint.logical.name = VisitCounts" in out
+    job_table = (
+        (project / "kiter.toml").read_text(encoding="utf-8").split("[jobs.status_counts]")[1]
+    )
+    assert 'templates = ["create_visits.q", "status_counts.q"]' in job_table
+    assert "template =" not in job_table
+    for script in (create, query):
+        assert (project / "hiveql" / script.name).read_bytes() == script.read_bytes()
+
+    code, out, err = run(["-C", str(project), "validate", "status_counts"], capsys)
+    assert code == 0, out + err
+    code, out, err = run(["-C", str(project), "render", "status_counts", "-i", "4"], capsys)
+    assert code == 0 and "/VisitCounts/iteration=4'" in out and "FROM visits" in out
+
+
+def test_scripts_of_two_engines_are_not_one_job(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hive, pig = SEVERAL / "create_visits.q", SCRIPTS / "top10_errors.pig"
+    code, out, err = run(["-C", str(project), "import", str(hive), str(pig)], capsys)
+    assert (code, out) == (2, "")
+    assert err == f"kiter: error: {hive}, {pig}: one job's scripts are all Hive or all Pig\n"

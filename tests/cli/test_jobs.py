@@ -35,3 +35,18 @@ def test_the_json_list_holds_each_broken_jobs_problems(
     assert broken["name"] == "broken" and broken["template"] == "nowhere.hql.j2"
     assert broken["problems"] == [line.removeprefix("kiter: error: ") for line in err.splitlines()]
     assert len(broken["problems"]) == 2 and "jobs.broken.batch_size" in broken["problems"][1]
+
+
+def test_the_json_list_names_a_jobs_templates_in_the_order_they_run(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    several = (
+        '[jobs.two]\nengine = "hive"\ntemplates = ["top_errors.hql.j2", "engagement.hql.j2"]\n'
+        'stream = "S"\n'
+    )
+    path = write_project(MINIMAL + several)
+    code, out, err = run(["-C", str(path.parent), "jobs", "--json"], capsys)
+    assert code == 0, err
+    top, two = json.loads(out)["jobs"]
+    assert top["templates"] == ["top_errors.hql.j2"]
+    assert two["templates"] == ["top_errors.hql.j2", "engagement.hql.j2"]

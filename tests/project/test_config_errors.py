@@ -138,3 +138,38 @@ def test_a_misnamed_table_whose_sub_table_is_right_says_what_that_one_misses_in_
         f"{path}:5: unknown table [job.pig] (did you mean [jobs.pig]?)",
         f"{path}:7: [jobs.pig] is missing required keys 'engine', 'template', 'stream'",
     ]
+
+
+def test_two_jobs_under_one_logical_name_are_refused_naming_both(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jobs = (
+        '[jobs.weblogs]\nengine = "hive"\ntemplate = "top_errors.hql.j2"\nstream = "A"\n'
+        'logical_name = "TestLogicalName"\n'
+        '[jobs.orders]\nengine = "hive"\ntemplate = "top_errors.hql.j2"\nstream = "B"\n'
+        'logical_name = "TestLogicalName"\n'  # 10
+    )
+    path = write_project(jobs)
+    code, out, err = run(["-C", str(path.parent), "validate"], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"kiter: error: {path}:10: jobs 'weblogs' and 'orders' both use logical name "
+        "'TestLogicalName': one logical name is one job over one stream; give one of them its "
+        "own logical_name\n"
+    )
+
+
+def test_a_logical_name_taken_by_default_from_a_jobs_name_counts_too(
+    write_project: WriteProject,
+) -> None:
+    jobs = (
+        '[jobs.top]\nengine = "hive"\ntemplate = "top_errors.hql.j2"\nstream = "A"\n'
+        '[jobs.copy]\nengine = "hive"\ntemplate = "top_errors.hql.j2"\nstream = "A"\n'
+        'logical_name = "top"\n'
+    )
+    path = write_project(jobs)
+    assert _errors(path) == [
+        f"{path}:9: jobs 'top' and 'copy' both use logical name 'top' (job 'top' has no "
+        "logical_name: it takes its name): one logical name is one "
+        "job over one stream; give one of them its own logical_name"
+    ]

@@ -10,8 +10,8 @@ from kiter.cli.app import App, note, out, pass_app
 
 
 @click.command(name="import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--name", default=None, help="Job name (default: the file's name).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", default=None, help="Job name (default: the (last) file's name).")
 @click.option("--stream", default=None, help="Kinesis stream (default: the one the script reads).")
 @click.option(
     "--logical-name", default=None, help="Logical name (default: the script's own SET, else NAME)."
@@ -33,7 +33,7 @@ from kiter.cli.app import App, note, out, pass_app
 @pass_app
 def import_script(
     app: App,
-    path: str,
+    paths: tuple[str, ...],
     name: str | None,
     stream: str | None,
     logical_name: str | None,
@@ -41,8 +41,9 @@ def import_script(
     mode: str,
     next_iteration: int | None,
 ) -> None:
-    """Make a job of an existing connector script: copy it unchanged into hiveql/ or piglatin/
-    and append a [jobs.NAME] table to kiter.toml (its comments kept).
+    """Make a job of existing connector scripts: copy them unchanged into hiveql/ or piglatin/
+    and append a [jobs.NAME] table to kiter.toml (its comments kept). Several files make one job
+    that runs them in the order given, in one session on one iteration (templates = [...]).
 
     The engine comes from the extension (.q/.hql/.sql: Hive, .pig: Pig), the stream from the
     script's Kinesis table or load, the logical name from its own SET line. From then on kiter
@@ -52,6 +53,7 @@ def import_script(
     Example:
       kiter import ~/scripts/errors.hql --target emr
       kiter import clicks.pig --name clicks --next-iteration 412
+      kiter import create_table.q query.q --name access_logs --mode staged
     """
     from kiter.adopt.importing import plan_import, write_import
     from kiter.adopt.owned import IDENTITY_KEYS, OWNED_KEYS
@@ -63,7 +65,7 @@ def import_script(
         raise click.UsageError(f"no target named {chosen!r} (targets: {known})")
     plan = plan_import(
         project.root,
-        Path(path),
+        [Path(path) for path in paths],
         name=name,
         stream=stream,
         logical_name=logical_name,
@@ -81,8 +83,10 @@ def import_script(
         app.ledger.start_at(plan.logical_name, next_iteration)
         note(f"the ledger of {plan.logical_name} starts at iteration {next_iteration}")
     write_import(plan, project.path, flags=app.flags, profile=app.profile)
-    out(f"imported {plan.source.name} as job {plan.name} ({plan.engine}, {plan.mode} mode)")
-    out(f"  template     {plan.copy_to.relative_to(project.root)}")
+    names = ", ".join(source.name for source in plan.sources)
+    out(f"imported {names} as job {plan.name} ({plan.engine}, {plan.mode} mode)")
+    for copy_to in plan.copies:
+        out(f"  template     {copy_to.relative_to(project.root)}")
     out(f"  stream       {plan.stream}")
     out(f"  logical name {plan.logical_name}")
     out(f"  target       {plan.target or '(none: set jobs.' + plan.name + '.target)'}")
@@ -92,16 +96,16 @@ def import_script(
             f"  checkpoint   {plan.checkpoint_table} (the script's own table: the connector "
             f"checkpoints there; kiter's ledger stays in {ledger})"
         )
-    for parameter, key, line in plan.parameters:
+    for file, parameter, key, line in plan.parameters:
         out(
-            f"  ${parameter:<11} {plan.source.name}:{line}: carries {key}: kiter passes "
+            f"  ${parameter:<11} {file}:{line}: carries {key}: kiter passes "
             f"{parameter}=<its value> to Pig at every submit"
         )
     for field, value in plan.carried:
         out(f"  {field:<12} {value} (the script's own value, now the job's)")
     out("kiter owns from now on (the script's lines are replaced when it renders):")
-    for line, key, value in plan.owned:
-        out(f"  {plan.source.name}:{line}: {key} = {value}")
+    for file, line, key, value in plan.owned:
+        out(f"  {file}:{line}: {key} = {value}")
     out(f"  and every one of: {', '.join((*IDENTITY_KEYS, *OWNED_KEYS))}")
     out(f"next: kiter validate {plan.name}; kiter submit {plan.name}")
 

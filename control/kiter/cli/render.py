@@ -47,6 +47,7 @@ def jobs(app: App, as_json: bool) -> None:
             "target": job.target or "",  # null in --json (kiter.jsondoc)
             "mode": job.mode,
             "template": job.template,
+            "templates": list(job.template_names),  # in the order they run
         }
         for job in project.jobs.values()
     ]
@@ -84,6 +85,9 @@ def _as_written(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
         "target": text("target"),
         "mode": text("mode", "connector"),
         "template": text("template"),
+        "templates": [t for t in table.get("templates", []) if isinstance(t, str)]
+        if isinstance(table.get("templates"), list)
+        else [text("template")],
     }
 
 

@@ -39,6 +39,12 @@ from kiter.project.checks import (
 from kiter.project.fields import Field, schema
 from kiter.project.hadoopconfig import check_hadoop_job
 from kiter.project.hints import unknown_top_level
+from kiter.project.jobchecks import (
+    check_logical_name,
+    check_template,
+    one_template_key,
+    templates_as_written,
+)
 from kiter.project.model import (
     AWS_FIELDS,
     JOB_ENGINES,
@@ -51,7 +57,6 @@ from kiter.project.model import (
     Project,
     StagingConfig,
     TargetConfig,
-    find_template,
     template_dirs,
 )
 
@@ -238,12 +243,15 @@ def _build(
     jobs: dict[str, JobConfig] = {}
     broken: dict[str, BrokenJob] = {}
     dirs = template_dirs(path.parent.resolve())
+    logical_names: dict[str, str] = {}  # a logical name and the first job that took it
     for name, table in job_tables.items():
         job_problems = Problems()
-        _check_template(name, table.get("template"), dirs, loc, job_problems)
+        for key, template in templates_as_written(table):
+            check_template(name, key, template, dirs, loc, job_problems)
         with job_problems.noted():
             job = _build_job(name, table, loc, staging, targets, known=set(target_tables))
             _check_job(job, aws, staging, targets, loc, job_problems)
+            check_logical_name(job, logical_names, loc)
             if not job_problems:
                 jobs[name] = job
         if job_problems:
@@ -292,21 +300,6 @@ def _check_job(
     if isinstance(job, HadoopJobConfig):
         with problems.noted():
             check_hadoop_job(job, loc)
-
-
-def _check_template(
-    job: str, template: Any, dirs: list[Path], loc: Locator, problems: Problems
-) -> None:
-    """The job's template is found (whatever else its table holds: a typo elsewhere in it must
-    not hide a missing file)."""
-    if isinstance(template, str) and find_template(dirs, template) is None:
-        searched = ", ".join(str(p) for p in dirs)
-        problems.add(
-            ConfigError(
-                f"template {template!r} of job {job!r} not found (searched: {searched})",
-                where=loc.where("jobs", job, "template"),
-            )
-        )
 
 
 def _var_where(loc: Locator, profile: str | None, job: str, key: str) -> str:
@@ -377,7 +370,8 @@ def _build_job(
             where=loc.where("jobs", name),
         )
     fields = JOB_ENGINE_FIELDS.get(str(table.get("engine")), JOB_FIELDS)
-    values = check_table(table, fields, loc, ("jobs", name))
+    values = check_table(one_template_key(name, table, loc), fields, loc, ("jobs", name))
+    values["templates"] = tuple(values["templates"])
     values["logical_name"] = values["logical_name"] or name
     values["staging_format"] = values["staging_format"] or (staging.format if staging else "lines")
     target = values["target"]

@@ -249,6 +249,10 @@ class JobConfig:
     template: str = setting(
         str, help="template file, found in the project's folders, then built-ins"
     )
+    # Empty for a job of one script; the loader makes `template` the first of several.
+    templates: tuple[str, ...] = setting(
+        list, [], help="several template files, run in order in one session (instead of template)"
+    )
     stream: str = setting(str, pattern=STREAM_NAME, shape=STREAM_SHAPE, help="Kinesis stream")
     logical_name: str = setting(
         str,
@@ -301,6 +305,11 @@ class JobConfig:
         shape=TABLE_SHAPE,
         help="staged: DynamoDB table snapshotted each iteration",
     )
+
+    @property
+    def template_names(self) -> tuple[str, ...]:
+        """The job's templates in the order they run: `templates`, else the one `template`."""
+        return tuple(self.templates) or (self.template,)
 
     @property
     def extension(self) -> str:

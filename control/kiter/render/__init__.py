@@ -18,8 +18,6 @@ of (reads.py says what a template reads).
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
 import traceback
 from collections.abc import Iterator, Mapping
@@ -28,14 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiter.adopt import adopt_script
+from kiter.adopt import Adopted, adopt_script
 from kiter.checkpoint import CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
 from kiter.hadoopcommand import HadoopCommand
 from kiter.layout import campaigns_logical, partition_url, table_url
 from kiter.project import HadoopJobConfig, JobConfig, Project
 from kiter.render.carried import carried_parameters
+from kiter.render.joining import join_scripts
 from kiter.render.reads import Reads, template_reads
+from kiter.render.stagedreads import check_no_other_jobs_table, check_reads_staged
 from kiter.render.values import (
     Value,
     checked_raw,
@@ -46,6 +46,7 @@ from kiter.render.values import (
     pig_path,
     pig_string,
 )
+from kiter.render.written import write_rendered as write_rendered
 from kiter.secrets import MASK, SECRET_KEYS, mask_values
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class Rendered:
     job: str
     engine: str
     iteration: int
-    template: str
+    template: str  # the first of `templates`
     template_path: str
     text: str
     settings: dict[str, str]
@@ -92,6 +93,9 @@ class Rendered:
     command: HadoopCommand | None = None
     # Pig parameters that carry kiter's values (render/carried.py), passed at every submit.
     parameters: Mapping[str, str] = field(default_factory=dict)
+    # Every template of the job and its path, in order (a job of several scripts joins them).
+    templates: tuple[str, ...] = ()
+    template_paths: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -102,7 +106,8 @@ class Rendered:
         return {"hive": "hql", "pig": "pig"}.get(self.engine, "sh")
 
     def manifest_entry(self) -> dict[str, Any]:
-        return {
+        several = {"templates": list(self.templates)} if len(self.templates) > 1 else {}
+        return several | {
             "job": self.job,
             "iteration": self.iteration,
             "engine": self.engine,
@@ -186,11 +191,18 @@ class Renderer:
             from kiter.render.commands import command_reads
 
             return command_reads(self.env, job)
-        key = (job.template, job.engine)
-        if key not in self._reads:
-            with _jinja_errors(job.template, job.engine):
-                self._reads[key] = template_reads(self.env, job.template, job.engine, KITER_NAMES)
-        return self._reads[key]
+        every = []
+        for name in job.template_names:
+            key = (name, job.engine)
+            if key not in self._reads:
+                with _jinja_errors(name, job.engine):
+                    self._reads[key] = template_reads(self.env, name, job.engine, KITER_NAMES)
+            every.append(self._reads[key])
+        if len(every) == 1:
+            return every[0]
+        return Reads(
+            frozenset().union(*(r.names for r in every)), every=any(r.every for r in every)
+        )
 
     def check_overrides(self, job: JobConfig, overrides: Mapping[str, str]) -> None:
         """Refuse a `--var` no template of the job reads: a typo must not leave the default in
@@ -261,11 +273,63 @@ class Renderer:
         }
         assert tuple(own) == KITER_NAMES  # what `reads` takes for kiter's own names
         context = {**variables, **own}
-        if job.template not in self._paths:
-            self._paths[job.template] = str(self.project.find_template(job.template))
         checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
-        body = self._render_template(job.template, context, checking=checking)
-        template_path = self._paths[job.template]
+        parts: list[tuple[str, str]] = []
+        notes: list[str] = []
+        parameters: dict[str, str] = {}
+        for name in job.template_names:
+            adopted, carried = self._adopted(
+                job, name, context, settings, iteration, overrides or {}, checking=checking
+            )
+            parts.append((name, adopted.text))
+            notes += adopted.notes
+            parameters |= carried
+        body = join_scripts(parts, job.engine)
+        if job.mode == "staged":
+            paths = [self._paths[name] for name in job.template_names]
+            check_no_other_jobs_table(
+                self.project,
+                job,
+                body.replace(_PREAMBLE, ""),
+                lambda: [(path, _source(path)) for path in paths],
+            )
+            check_reads_staged(job, body, context["staging"]["partition"])
+        submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
+        if not submit_text.endswith("\n"):
+            submit_text += "\n"
+        secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
+        return Rendered(
+            job=job.name,
+            engine=job.engine,
+            iteration=iteration,
+            template=job.template,
+            template_path=self._paths[job.template],
+            text=mask_values(submit_text, secret_values),
+            settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
+            submit_text=submit_text,
+            notes=(*self.unread_vars(job), *notes),
+            parameters=parameters,
+            templates=job.template_names,
+            template_paths=tuple(self._paths[name] for name in job.template_names),
+        )
+
+    def _adopted(
+        self,
+        job: JobConfig,
+        name: str,
+        context: dict[str, Any],
+        settings: CheckpointSettings,
+        iteration: int,
+        overrides: Mapping[str, str],
+        *,
+        checking: bool,
+    ) -> tuple[Adopted, dict[str, str]]:
+        """One template of the job rendered, with kiter's ownership applied (kiter.adopt), and
+        the Pig parameters it carries kiter's values in (render/carried.py)."""
+        if name not in self._paths:
+            self._paths[name] = str(self.project.find_template(name))
+        body = self._render_template(name, context, checking=checking)
+        template_path = self._paths[name]
         parameters = carried_parameters(
             body,
             job=job.name,
@@ -273,7 +337,7 @@ class Renderer:
             iteration=iteration,
             logical_name=job.logical_name,
             variables=job.vars,
-            overrides=overrides or {},
+            overrides=overrides,
             template=template_path,
             source=lambda: Path(template_path).read_text(encoding="utf-8"),
         )
@@ -290,23 +354,7 @@ class Renderer:
             )
         except UsageError as exc:  # it names the template's file:line itself
             raise TemplateError(exc.message) from None
-        body = adopted.text
-        submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
-        if not submit_text.endswith("\n"):
-            submit_text += "\n"
-        secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
-        return Rendered(
-            job=job.name,
-            engine=job.engine,
-            iteration=iteration,
-            template=job.template,
-            template_path=template_path,
-            text=mask_values(submit_text, secret_values),
-            settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
-            submit_text=submit_text,
-            notes=(*self.unread_vars(job), *adopted.notes),
-            parameters=parameters,
-        )
+        return adopted, parameters
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:
         with _jinja_errors(name, context.get("engine")):
@@ -353,6 +401,13 @@ def _jinja_errors(name: str, engine: str | None = None) -> Iterator[None]:
         ) from None
 
 
+def _source(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:  # gone since rendering: lines keep the script's own numbers
+        return ""
+
+
 def sanitized_identifier(text: str) -> str:
     """`text` made a Hive identifier: letters, digits and underscores, lower case."""
     return re.sub(r"[^0-9a-z_]", "_", str(text).lower())
@@ -368,38 +423,3 @@ def _template_frame(exc: BaseException, fallback: str) -> str:
     if frames:
         return f"{frames[-1].filename}:{frames[-1].lineno}"
     return fallback
-
-
-def write_rendered(rendered: Rendered, out_dir: Path) -> Path:
-    """Write `<out>/<job>/<iteration>.<ext>` and record it in `<out>/manifest.json`, atomically."""
-    try:
-        return _write_rendered(rendered, out_dir)
-    except OSError as exc:
-        where = exc.filename or out_dir
-        raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
-
-
-def _write_rendered(rendered: Rendered, out_dir: Path) -> Path:
-    target = out_dir / rendered.job / f"{rendered.iteration}.{rendered.extension}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(target, rendered.text)
-    manifest_path = out_dir / "manifest.json"
-    manifest: dict[str, Any] = {"scripts": {}}
-    if manifest_path.exists():
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise UsageError(
-                f"{manifest_path} is not a kiter manifest; not overwriting it"
-            ) from None
-    key = f"{rendered.job}/{rendered.iteration}"
-    entry = rendered.manifest_entry() | {"path": str(target.relative_to(out_dir))}
-    manifest.setdefault("scripts", {})[key] = entry
-    _atomic_write(manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return target
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -33,7 +33,7 @@ from kiter.choices import Engine
 from kiter.echo import Echo, no_echo
 from kiter.errors import KiterError, UsageError
 from kiter.hadoopcommand import HadoopCommand
-from kiter.sourcemap import template_line
+from kiter.sourcemap import joined_template_line, template_line
 
 __all__ = [
     "UNWATCHED",
@@ -71,9 +71,13 @@ class Script:
     template: str = ""
     template_source: str = field(default="", repr=False)
     command: HadoopCommand | None = None
+    # A job of several scripts, joined in order: each template (a path) and its text.
+    templates: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def template_line(self, line: int) -> str:
         """`template:N` for line `line` of the rendered script ("" without a template)."""
+        if len(self.templates) > 1:
+            return joined_template_line(self.text, self.templates, line)
         if not self.template:
             return ""
         return f"{self.template}:{template_line(self.text, self.template_source, line)}"
