@@ -99,27 +99,7 @@ target = "emr"
 def test_sigterm_cancels_the_running_iteration_and_records_it(
     tmp_path: Path, moto_endpoint: str
 ) -> None:
-    url = moto_endpoint
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KITER_"))} | {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "KITER_AWS_ENDPOINT_URL": url,
-    }
-    kw = {
-        "endpoint_url": url,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-    boto3.client("kinesis", **kw).create_stream(StreamName="weblogs", ShardCount=1)
-    boto3.client("s3", **kw).create_bucket(Bucket="scripts")
-    cluster = start_cluster(boto3.client("emr", **kw))
-    (tmp_path / "kiter.toml").write_text(SIGTERM_PROJECT.format(cluster=cluster))
-    kiter = [sys.executable, "-m", "kiter", "-C", str(tmp_path)]
-    subprocess.run(
-        [*kiter, "metastore", "create", "--on-demand"], env=env, check=True, capture_output=True
-    )
+    env, kw, kiter = _emr_project(tmp_path, moto_endpoint, SIGTERM_PROJECT, "weblogs", "scripts")
     # moto keeps the step RUNNING forever: the loop waits on it until the signal.
     proc = subprocess.Popen(
         [*kiter, "run", "top", "--every", "1m"], env=env, stderr=subprocess.PIPE, text=True
@@ -150,6 +130,35 @@ def test_sigterm_cancels_the_running_iteration_and_records_it(
     print(seen + rest)
 
 
+def _emr_project(
+    root: Path, url: str, project: str, stream: str, bucket: str
+) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """A project of EMR jobs on the moto server at `url` (its state outlives a test: a stream and
+    a bucket of the test's own), its table created: (env, client kwargs, the kiter command)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KITER_"))} | {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "KITER_AWS_ENDPOINT_URL": url,
+    }
+    kw = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    boto3.client("kinesis", **kw).create_stream(StreamName=stream, ShardCount=1)
+    boto3.client("s3", **kw).create_bucket(Bucket=bucket)
+    cluster = start_cluster(boto3.client("emr", **kw))
+    text = project.format(cluster=cluster).replace("s3://scripts/", f"s3://{bucket}/")
+    (root / "kiter.toml").write_text(text)
+    kiter = [sys.executable, "-m", "kiter", "-C", str(root)]
+    subprocess.run(
+        [*kiter, "metastore", "create", "--on-demand"], env=env, check=True, capture_output=True
+    )
+    return env, kw, kiter
+
+
 TWO_JOBS = (
     SIGTERM_PROJECT
     + """
@@ -168,29 +177,7 @@ target = "emr"
 def test_two_jobs_run_side_by_side_and_sigterm_stops_both_the_documented_way(
     tmp_path: Path, moto_endpoint: str
 ) -> None:
-    url = moto_endpoint
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KITER_"))} | {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "KITER_AWS_ENDPOINT_URL": url,
-    }
-    kw = {
-        "endpoint_url": url,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-    boto3.client("kinesis", **kw).create_stream(StreamName="weblogs2", ShardCount=1)
-    boto3.client("s3", **kw).create_bucket(Bucket="scripts2")
-    cluster = start_cluster(boto3.client("emr", **kw))
-    (tmp_path / "kiter.toml").write_text(
-        TWO_JOBS.format(cluster=cluster).replace("s3://scripts/", "s3://scripts2/")
-    )
-    kiter = [sys.executable, "-m", "kiter", "-C", str(tmp_path)]
-    subprocess.run(
-        [*kiter, "metastore", "create", "--on-demand"], env=env, check=True, capture_output=True
-    )
+    env, kw, kiter = _emr_project(tmp_path, moto_endpoint, TWO_JOBS, "weblogs2", "scripts2")
     # moto keeps steps RUNNING forever: both jobs wait on theirs at once, until the signal.
     proc = subprocess.Popen(
         [*kiter, "run", "top", "other", "--every", "1m"], env=env, stderr=subprocess.PIPE, text=True
