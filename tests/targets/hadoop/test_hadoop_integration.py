@@ -156,10 +156,13 @@ def test_a_mapper_that_raises_fails_the_iteration_in_one_line_and_the_next_submi
         f"(hadoop:{scaffold}/.kiter/local/hadoop/top-errors-streaming/0/1):\n{cause}\n"
     )
     code, out, _ = local(scaffold, "iterations", "top_errors_streaming", "--json")
-    [record] = json.loads(out)
+    [record] = json.loads(out)["iterations"]
     assert (record["state"], record["attempts"], record["reason"]) == ("FAILED", 1, cause)
     code, out, err = local(scaffold, "logs", "top_errors_streaming", "-i", "0")
-    assert (code, out) == (0, f"{cause}\n"), err
+    # The run log kept of the attempt first, then the cause read from the run's own logs.
+    assert code == 0, err
+    assert out.startswith("==> .kiter/logs/top-errors-streaming/0/1.log <==\n")
+    assert out.endswith(f"{cause}\n")
 
     mapper.write_text(working)
     code, _, err = local(scaffold, "submit", "top_errors_streaming")

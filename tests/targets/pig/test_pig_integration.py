@@ -149,7 +149,7 @@ def test_a_template_mistake_is_named_by_template_file_and_line(
     template = project / "piglatin" / "broken.pig.j2"
     template.parent.mkdir()
     template.write_text(
-        "-- a comment\n{{ kiter_preamble() }}\nraw = LOAD 'in' AS (line:chararray);\n"
+        "-- a comment\n{{ kiter_preamble() }}\nraw = LOAD '{{ staging.partition }}' AS (line:chararray);\n"
         "x = FOREACH nosuch GENERATE line;\nSTORE x INTO 'out/x';\n"
     )
     (project / "kiter.toml").write_text(
@@ -223,7 +223,7 @@ def test_validate_asks_pig_itself_and_names_the_template_line(
     template = project / "piglatin" / "typo.pig.j2"
     template.parent.mkdir()
     template.write_text(
-        "{{ kiter_preamble() }}\nraw = LOAD 'in' AS (line:chararray);\n"
+        "{{ kiter_preamble() }}\nraw = LOAD '{{ staging.partition }}' AS (line:chararray);\n"
         "g = GROUP raw ALL;\nn = FOREACH g GENERATE COUNTT(raw);\nSTORE n INTO 'out/n';\n"
     )
     (project / "kiter.toml").write_text(
