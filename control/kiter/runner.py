@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from kiter import pausepoints
 from kiter.adopt.owned import check_effective_settings
 from kiter.durations import format_duration
 from kiter.echo import NO_PROGRESS, Echo, Progress, no_echo
+from kiter.engineruns import EngineRuns
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
 from kiter.lease import LeaseKeeper, signals_deferred
 from kiter.metastore.records import STAGED_NOT_RUN
@@ -29,7 +30,7 @@ from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.stopping import NEVER, Stop
 from kiter.tablehistory import refuse_table_move
-from kiter.targets.base import Abandoned, Handle, Outcome, Script, Target
+from kiter.targets.base import Outcome, Script, Target
 from kiter.watch import NOBODY, AttemptStarted, Seen, Watcher
 
 if TYPE_CHECKING:
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
     from kiter.metastore.ledger import Claim, Ledger
     from kiter.render import Rendered
     from kiter.stream.plan import IterationRead
-
-# States in which an earlier attempt may have left a run going on the engine.
-UNFINISHED = ("CLAIMED", "RUNNING")
 
 
 @dataclass(frozen=True)
@@ -170,7 +168,8 @@ class Runner:
                 overrides=options.overrides,
                 has_secrets=bool(secrets),
             )
-            outcome = timer.time("submit", self._execute, engine, keeper, script, options.wait)
+            runs = EngineRuns(self.ledger, self.echo)
+            outcome = timer.time("submit", runs.execute, engine, keeper, script, options.wait)
         outcome.cause = redact(outcome.cause)
         seen.outcome = outcome
         result = IterationResult(
@@ -356,65 +355,6 @@ class Runner:
             )
             raise
         keeper.stop()
-
-    # ---- the two-phase protocol ---------------------------------------------------------------
-
-    def _execute(self, engine: Target, keeper: LeaseKeeper, script: Script, wait: bool) -> Outcome:
-        """Follow a run an earlier attempt left going, else start one; its handle is in the ledger
-        before anyone waits for it."""
-        earlier = self._earlier_run(engine, keeper.held_claim, script)
-        if earlier is not None:
-            self.echo(f"following {earlier.id}, started by an earlier attempt of this iteration")
-            self._record_handle(engine, keeper, earlier)
-            if not wait and engine.detachable:
-                return Outcome("SUBMITTED", earlier.id)
-            outcome = self._follow(engine, keeper, earlier)
-            if outcome.state == "SUCCEEDED":
-                return outcome
-            self.echo(f"{earlier.id} ended {outcome.state}: starting the iteration again")
-        handle = engine.start(script, keeper)  # fenced: a holder that lost its lease starts nothing
-        self._record_handle(engine, keeper, handle)
-        if not wait and engine.detachable:
-            return Outcome("SUBMITTED", handle.id)
-        return self._follow(engine, keeper, handle)
-
-    def _earlier_run(self, engine: Target, claim: Claim, script: Script) -> Handle | None:
-        prior = claim.prior
-        if prior is not None and prior.state in UNFINISHED and prior.submission_id:
-            handle = engine.attach(prior.submission_id)
-            if handle is not None:
-                return handle
-        return engine.find(script)
-
-    def _record_handle(self, engine: Target, keeper: LeaseKeeper, handle: Handle) -> None:
-        try:
-            keeper.record_handle(handle)
-        except Abandoned as exc:
-            self._let_go(engine, keeper.held_claim, exc.handle)
-
-    def _follow(self, engine: Target, keeper: LeaseKeeper, handle: Handle) -> Outcome:
-        try:
-            return engine.follow(handle, keeper)
-        except Abandoned as exc:
-            self._let_go(engine, keeper.held_claim, exc.handle)
-
-    def _let_go(self, engine: Target, claim: Claim, handle: Handle) -> NoReturn:
-        """The lease is gone: cancel what we started unless the new holder follows it."""
-        record = self.ledger.get(claim.logical, claim.iteration)
-        if (
-            record is not None
-            and record.attempts > claim.attempt
-            and record.submission_id == handle.id
-        ):
-            what = f"attempt {record.attempts} follows {handle.id}: left it running"
-        else:
-            what = f"cancelled {handle.id} ({engine.cancel(handle)})"
-        holder = self.ledger.lease(claim.logical)
-        by = f" by {holder.owner.host} (pid {holder.owner.pid})" if holder else ""
-        raise LeaseLost(
-            f"lost the lease on iteration {claim.iteration} of {claim.logical} (taken over{by}): "
-            f"{what}; nothing recorded by this run"
-        )
 
     # ---- the outcome --------------------------------------------------------------------------
 
