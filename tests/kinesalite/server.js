@@ -20,6 +20,12 @@ server.listen(port, '127.0.0.1', (err) => {
   console.log('listening ' + port);
 });
 
+// A client killed mid-request (the crash harness kills kiter with SIGKILL at random moments) must
+// not take the emulator down with it, as it would not take down Kinesis: say it and serve on.
+process.on('uncaughtException', (err) => {
+  console.error('kinesalite: ' + (err && err.stack ? err.stack : err));
+});
+
 function stop() {
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();

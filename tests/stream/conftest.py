@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def kinesalite_endpoint() -> Iterator[str]:
+def kinesalite_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A kinesalite server on 127.0.0.1 for the whole session (integration tests only)."""
     node = shutil.which("node")
     if node is None:
@@ -44,17 +45,20 @@ def kinesalite_endpoint() -> Iterator[str]:
     if not (KINESALITE_DIR / "node_modules" / "kinesalite").is_dir():
         pytest.skip("kinesalite is not installed: npm ci --prefix tests/kinesalite")
     port = _free_port()
-    proc = subprocess.Popen(
-        [node, str(KINESALITE_DIR / "server.js"), str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path_factory.mktemp("kinesalite") / "server.log"
+    with log.open("w", encoding="utf-8") as out:  # never a pipe nobody reads: it would fill
+        proc = subprocess.Popen(
+            [node, str(KINESALITE_DIR / "server.js"), str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("listening"):
-            raise RuntimeError(f"kinesalite did not start: {line}{proc.stdout.read()}")
+        deadline = time.monotonic() + 30
+        while "listening" not in log.read_text(encoding="utf-8"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"kinesalite did not start: {log.read_text(encoding='utf-8')}")
+            time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
