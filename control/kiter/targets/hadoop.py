@@ -82,11 +82,9 @@ class HadoopTarget:
 
     def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
         command = script.command
-        if command is None:
-            raise UsageError(
-                f"job {script.job} is a {script.engine} job: the local Hadoop engine runs "
-                "streaming and jar jobs"
-            )
+        # Streaming and jar jobs only: the hadoop kind's declaration refuses the rest before any
+        # claim (kiter.project.accepts), as for every other target.
+        assert command is not None, f"job {script.job} has no Hadoop command"
         output = local_folder(command.output)
         if output is None:
             raise UsageError(
