@@ -139,6 +139,7 @@ class Renderer:
         self._paths: dict[str, str] = {}
         self._templates: dict[tuple[str, bool], jinja2.Template] = {}
         self._reads: dict[tuple[str, str], Reads] = {}
+        self._unread: dict[str, tuple[str, ...]] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -225,6 +226,12 @@ class Renderer:
             for key in reads.unread(job.vars)
         ]
 
+    def _unread_vars(self, job: JobConfig) -> tuple[str, ...]:
+        """`unread_vars`, once a job: its vars and templates do not change while rendering."""
+        if job.name not in self._unread:
+            self._unread[job.name] = tuple(self.unread_vars(job))
+        return self._unread[job.name]
+
     def render(
         self,
         job: JobConfig,
@@ -235,7 +242,8 @@ class Renderer:
         secrets: Mapping[str, str] | None = None,
     ) -> Rendered:
         """Render `job` for `iteration`. `secrets` (cross-account keys) reach only submit_text."""
-        self.check_overrides(job, overrides or {})
+        if overrides:
+            self.check_overrides(job, overrides)
         settings = self.settings(job, iteration, rerun=rerun)
         if isinstance(job, HadoopJobConfig):
             from kiter.render.commands import rendered_command
@@ -297,17 +305,21 @@ class Renderer:
         submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
         if not submit_text.endswith("\n"):
             submit_text += "\n"
-        secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
+        shown_text, shown = submit_text, dict(items)
+        if job.cross_account:  # the keys' values reach submit_text only
+            secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
+            shown_text = mask_values(submit_text, secret_values)
+            shown = {k: (MASK if k in SECRET_KEYS else v) for k, v in items}
         return Rendered(
             job=job.name,
             engine=job.engine,
             iteration=iteration,
             template=job.template,
             template_path=self._paths[job.template],
-            text=mask_values(submit_text, secret_values),
-            settings={k: (MASK if k in SECRET_KEYS else v) for k, v in items},
+            text=shown_text,
+            settings=shown,
             submit_text=submit_text,
-            notes=(*self.unread_vars(job), *notes),
+            notes=(*self._unread_vars(job), *notes),
             parameters=parameters,
             templates=job.template_names,
             template_paths=tuple(self._paths[name] for name in job.template_names),

@@ -161,8 +161,15 @@ class CarriedParameter:
 
 def pig_carried_parameters(text: str) -> list[CarriedParameter]:
     """Every parameter a Pig script's SET of the iteration number or logical name is, whole."""
-    found = []
-    for setting in set_lines(text, "pig") if "$" in text else ():
+    found: list[CarriedParameter] = []
+    if "$" not in text:
+        return found
+    # Reading a script's statements is hundreds of times a render's cost: only a text that
+    # names one of the keys can set it.
+    lowered = text.lower()
+    if not any(key in lowered for key in PARAMETER_CARRIED):
+        return found
+    for setting in set_lines(text, "pig"):
         key = setting.key.lower()
         match = _WHOLE_PARAMETER.fullmatch(setting.value.strip())
         if key in PARAMETER_CARRIED and match:
