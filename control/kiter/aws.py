@@ -111,8 +111,11 @@ class Aws:
             from botocore.exceptions import BotoCoreError
             from botocore.session import Session
 
+            from kiter import botodata
+
             local = self.settings.local_credentials
             session = Session(profile=None if local else self.settings.profile)
+            botodata.install(session)
             try:
                 if local:
                     session.set_credentials("kiter-local", "kiter-local")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from pytimeparse import parse as _timeparse
-
 from kiter.errors import UsageError
 
 _UNIT = re.compile(r"[a-z]", re.IGNORECASE)
@@ -25,8 +23,10 @@ def parse_duration(text: str, *, option: str | None = None, allow_zero: bool = F
     `allow_zero`: whether 0s means something where this duration is used (a retry without a
     wait does; a cadence of zero does not).
     """
+    from pytimeparse import parse  # only where a duration is read: not on every command's start
+
     where = f"{option} " if option else ""
-    seconds = _timeparse(text) if _UNIT.search(text) else None
+    seconds = parse(text) if _UNIT.search(text) else None
     if seconds is None:
         raise UsageError(f"{where}{text!r} is not a duration: give a unit, {EXAMPLES}")
     if seconds < 0:

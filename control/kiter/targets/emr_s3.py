@@ -79,9 +79,13 @@ class StepFiles:
         A script holding cross-account keys runs from `<attempt>/_run/`, an object deleted when
         its step ends (by whichever attempt follows it there); the copy that stays is masked.
         """
-        self._delete_stale_run_copies(script)
+        run_copy = script.record_text is not None and script.record_text != script.text
+        if script.attempt > 1 or run_copy:
+            # Only an earlier attempt of this iteration can have left one (a first attempt
+            # spares the listing: a submit's calls are its cost, bench/submit.py).
+            self._delete_stale_run_copies(script)
         copies = [(self.script_key(script), script.record_text or script.text)]
-        if script.record_text is not None and script.record_text != script.text:
+        if run_copy:
             copies.append((self.script_key(script, run_copy=True), script.text))
         for key, text in copies:
             try:
