@@ -140,6 +140,7 @@ class Renderer:
         self._templates: dict[tuple[str, bool], jinja2.Template] = {}
         self._reads: dict[tuple[str, str], Reads] = {}
         self._unread: dict[str, tuple[str, ...]] = {}
+        self._job_values: dict[str, tuple[dict[str, Any], bool]] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -226,6 +227,20 @@ class Renderer:
             for key in reads.unread(job.vars)
         ]
 
+    def _outside(
+        self, job: JobConfig, overrides: Mapping[str, str] | None
+    ) -> tuple[dict[str, Any], bool]:
+        """The job's vars with the `--var`s (`outside_values`), and whether any of them must be
+        checked where it is printed. Without `--var`s, worked out once a job."""
+        if not overrides and job.name in self._job_values:
+            variables, checking = self._job_values[job.name]
+            return dict(variables), checking  # a copy: a template's expression may change it
+        variables = outside_values(job, overrides or {})
+        checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
+        if not overrides:
+            self._job_values[job.name] = (dict(variables), checking)
+        return variables, checking
+
     def _unread_vars(self, job: JobConfig) -> tuple[str, ...]:
         """`unread_vars`, once a job: its vars and templates do not change while rendering."""
         if job.name not in self._unread:
@@ -263,7 +278,7 @@ class Renderer:
                 raise UsageError("the checkpoint preamble is placed twice")
             return _PREAMBLE  # the block goes in after the body is adopted, see below
 
-        variables = outside_values(job, overrides or {})
+        variables, checking = self._outside(job, overrides)
         own: dict[str, Any] = {
             "vars": variables,
             "job": job.name,
@@ -281,7 +296,6 @@ class Renderer:
         }
         assert tuple(own) == KITER_NAMES  # what `reads` takes for kiter's own names
         context = {**variables, **own}
-        checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
         parts: list[tuple[str, str]] = []
         notes: list[str] = []
         parameters: dict[str, str] = {}
