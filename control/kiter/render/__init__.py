@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import traceback
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +34,7 @@ from kiter.render.carried import carried_parameters
 from kiter.render.joining import join_scripts
 from kiter.render.reads import Reads, template_reads
 from kiter.render.stagedreads import check_no_other_jobs_table, check_reads_staged
+from kiter.render.templateerrors import jinja_errors
 from kiter.render.values import (
     Value,
     checked_raw,
@@ -197,7 +196,7 @@ class Renderer:
         for name in job.template_names:
             key = (name, job.engine)
             if key not in self._reads:
-                with _jinja_errors(name, job.engine):
+                with jinja_errors(name, job.engine):
                     self._reads[key] = template_reads(self.env, name, job.engine, KITER_NAMES)
             every.append(self._reads[key])
         if len(every) == 1:
@@ -383,48 +382,13 @@ class Renderer:
         return adopted, parameters
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:
-        with _jinja_errors(name, context.get("engine")):
+        with jinja_errors(name, context.get("engine")):
             template = self._templates.get((name, checking))
             if template is None:
                 env = self._environment(checking=checking)
                 template = self._templates[(name, checking)] = env.get_template(name)
             text: str = template.render(context)
         return text
-
-
-@contextmanager
-def _jinja_errors(name: str, engine: str | None = None) -> Iterator[None]:
-    """Jinja's errors (and Python's, from a template's expressions) as TemplateErrors naming the
-    template's file:line (and, for kiter's macros used without their import, the import)."""
-    import jinja2
-
-    try:
-        yield
-    except jinja2.TemplateSyntaxError as exc:
-        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
-        raise TemplateError(f"template syntax error: {exc.message}", where=where) from None
-    except jinja2.TemplateNotFound as exc:
-        raise TemplateError(
-            f"template {exc.name!r} not found on the search path",
-            where=_template_frame(exc, name),
-        ) from None
-    except jinja2.UndefinedError as exc:
-        hint = "define it in the job's vars or pass --var"
-        if exc.message == "'kiter' is undefined":  # the macros are imported, not given
-            macros = f'"kiter/{"pig" if engine == "pig" else "hive"}.j2"'
-            hint = f"import kiter's macros first: {{% import {macros} as kiter with context %}}"
-        raise TemplateError(
-            f"undefined name: {exc.message} ({hint})", where=_template_frame(exc, name)
-        ) from None
-    except UsageError as exc:
-        raise TemplateError(exc.message, where=_template_frame(exc, name)) from None
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"template error: {exc}", where=_template_frame(exc, name)) from None
-    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
-        # Expressions in a template can fail like Python does (a var of the wrong type).
-        raise TemplateError(
-            f"{type(exc).__name__}: {exc}", where=_template_frame(exc, name)
-        ) from None
 
 
 def _source(path: str) -> str:
@@ -437,15 +401,3 @@ def _source(path: str) -> str:
 def sanitized_identifier(text: str) -> str:
     """`text` made a Hive identifier: letters, digits and underscores, lower case."""
     return re.sub(r"[^0-9a-z_]", "_", str(text).lower())
-
-
-def _template_frame(exc: BaseException, fallback: str) -> str:
-    """file:line of the innermost template frame Jinja left in the traceback."""
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if f.filename.endswith((".j2", ".hql", ".pig", ".sql", ".jinja"))
-    ]
-    if frames:
-        return f"{frames[-1].filename}:{frames[-1].lineno}"
-    return fallback
