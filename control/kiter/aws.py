@@ -115,11 +115,11 @@ class Aws:
 
             local = self.settings.local_credentials
             session = Session(profile=None if local else self.settings.profile)
-            botodata.install(session)
             try:
                 if local:
                     session.set_credentials("kiter-local", "kiter-local")
                 session.get_scoped_config()  # a missing profile fails here, not mid-command
+                botodata.install(session)
             except BotoCoreError as exc:  # ProfileNotFound, a broken ~/.aws/config
                 raise ConfigError(f"AWS settings: {exc}") from None
             self._session = session
