@@ -144,7 +144,8 @@ def error_types(lines: list[str]) -> Counter[tuple[str, str, str, int]]:
 def test_a_cascading_app_jar_counts_exactly_each_staged_iterations_error_types(
     scaffold: Path, cascading_jar: Path
 ) -> None:
-    # About 10 s beside the build: each submit is a kiter process and one JVM of under a second.
+    # About 4 s beside the build (5-9 s once ~/.m2 has the jars): each submit is a kiter process
+    # and one JVM of under a second.
     (scaffold / "jars").mkdir()
     (scaffold / "jars" / cascading_jar.name).write_bytes(cascading_jar.read_bytes())
     with (scaffold / "kiter.toml").open("a") as toml:
