@@ -36,7 +36,8 @@ output = ".kiter/output/wordcount/{{ iteration }}"
 target = "hadoop"
 """
 
-# No main_class: the app's manifest names it. No TOP argument: every error type is written.
+# No main_class: the app's manifest names it. Without a third argument every error type is
+# written; with 10, the top 10 in the Hive job's order.
 CASCADING = """
 [jobs.cascading_errors]
 engine = "jar"
@@ -48,6 +49,18 @@ args = ["{{ input }}", "{{ output }}"]
 output = ".kiter/output/cascading-errors/{{ iteration }}"
 
 [profiles.local.jobs.cascading_errors]
+target = "hadoop"
+
+[jobs.cascading_top]
+engine = "jar"
+stream = "AccessLogStream"
+logical_name = "cascading-top"
+mode = "staged"
+jar = "jars/kiter-cascading-app.jar"
+args = ["{{ input }}", "{{ output }}", "10"]
+output = ".kiter/output/cascading-top/{{ iteration }}"
+
+[profiles.local.jobs.cascading_top]
 target = "hadoop"
 """
 
@@ -141,10 +154,10 @@ def error_types(lines: list[str]) -> Counter[tuple[str, str, str, int]]:
     return counts
 
 
-def test_a_cascading_app_jar_counts_exactly_each_staged_iterations_error_types(
+def test_a_cascading_app_jar_counts_exactly_each_staged_iterations_error_types_and_the_top_ten(
     scaffold: Path, cascading_jar: Path
 ) -> None:
-    # About 4 s beside the build (5-9 s once ~/.m2 has the jars): each submit is a kiter process
+    # About 5 s beside the build (5-12 s once ~/.m2 has the jars): each submit is a kiter process
     # and one JVM of under a second.
     (scaffold / "jars").mkdir()
     (scaffold / "jars" / cascading_jar.name).write_bytes(cascading_jar.read_bytes())
@@ -171,6 +184,11 @@ def test_a_cascading_app_jar_counts_exactly_each_staged_iterations_error_types(
     for batch, counts in zip(batches, counted, strict=True):
         assert counts == error_types(batch)
     assert {domain for _, _, domain, _ in counted[1]} == {"api.example.com"}
+    # Its own logical name, its first iteration: every record put so far.
+    code, out, err = local(scaffold, "submit", "cascading_top", "--format", "tsv")
+    assert code == 0, err
+    top = [(r, b, d, int(s), int(n)) for r, b, d, s, n in tsv_rows(out)]
+    assert top == expected_top_errors(batches[0] + batches[1])
     assert sorted(os.listdir(scaffold.parent / "home")) == []
     run_dir = scaffold / ".kiter/local/hadoop/cascading-errors/1/1"
     assert sorted(p.name for p in run_dir.iterdir()) == [
