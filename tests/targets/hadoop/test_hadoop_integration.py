@@ -163,6 +163,8 @@ def test_a_cascading_app_jar_counts_exactly_each_staged_iterations_error_types_a
     (scaffold / "jars" / cascading_jar.name).write_bytes(cascading_jar.read_bytes())
     with (scaffold / "kiter.toml").open("a") as toml:
         toml.write(CASCADING)
+    code, _, err = local(scaffold, "validate", "cascading_errors", "cascading_top")
+    assert code == 0, err  # a readable jar whose manifest names a class it holds
     # The second iteration's requests are all to the API: any other domain would be the first's.
     lines = Traffic(seed=8).lines(1200)
     batches = [
