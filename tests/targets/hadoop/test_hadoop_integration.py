@@ -1,6 +1,6 @@
 """Streaming and jar jobs on real Hadoop 2.10.2 (the local Hadoop target), through `kiter submit` on
-a fresh scaffold's local stack (moto server): staged iterations, rows read back, a failing mapper
-explained and retried."""
+a fresh scaffold's local stack (moto server): staged iterations, rows read back, a Cascading app
+(a jar job on Cascading's local planner), a failing mapper explained and retried."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from kiter.local.hadoopengine import HadoopEngine
 from kiter.local.maven import cache_root
 from kiter.local.pigengine import PigEngine
-from kiter.local.traffic import Traffic, expected_top_errors
+from kiter.local.traffic import Traffic, browser_family, expected_top_errors, parse
 from kiter_support import kiter_process, local_scaffold
 
 pytestmark = pytest.mark.integration
@@ -33,6 +33,34 @@ args = ["{{ input }}", "{{ output }}"]
 output = ".kiter/output/wordcount/{{ iteration }}"
 
 [profiles.local.jobs.wordcount]
+target = "hadoop"
+"""
+
+# No main_class: the app's manifest names it. Without a third argument every error type is
+# written; with 10, the top 10 in the Hive job's order.
+CASCADING = """
+[jobs.cascading_errors]
+engine = "jar"
+stream = "AccessLogStream"
+logical_name = "cascading-errors"
+mode = "staged"
+jar = "jars/kiter-cascading-app.jar"
+args = ["{{ input }}", "{{ output }}"]
+output = ".kiter/output/cascading-errors/{{ iteration }}"
+
+[profiles.local.jobs.cascading_errors]
+target = "hadoop"
+
+[jobs.cascading_top]
+engine = "jar"
+stream = "AccessLogStream"
+logical_name = "cascading-top"
+mode = "staged"
+jar = "jars/kiter-cascading-app.jar"
+args = ["{{ input }}", "{{ output }}", "10"]
+output = ".kiter/output/cascading-top/{{ iteration }}"
+
+[profiles.local.jobs.cascading_top]
 target = "hadoop"
 """
 
@@ -107,6 +135,64 @@ def test_hadoops_own_wordcount_jar_counts_exactly_each_staged_iterations_records
     assert set(counted[1]) <= set(VOCABULARY[:20])  # nothing of the first iteration's
     assert sorted(os.listdir(scaffold.parent / "home")) == []
     run_dir = scaffold / ".kiter/local/hadoop/wordcount/1/1"
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "hadoop-run.log",
+        "home",
+        "programs.tsv",
+        "stderr.log",
+    ]
+
+
+def error_types(lines: list[str]) -> Counter[tuple[str, str, str, int]]:
+    """Failed requests (status 400 and up) by region, browser, domain and status."""
+    counts: Counter[tuple[str, str, str, int]] = Counter()
+    for line in lines:
+        fields = parse(line)
+        if fields is not None and int(fields["status"]) >= 400:
+            browser = browser_family(fields["agent"])
+            counts[(fields["region"], browser, fields["domain"], int(fields["status"]))] += 1
+    return counts
+
+
+def test_a_cascading_app_jar_counts_exactly_each_staged_iterations_error_types_and_the_top_ten(
+    scaffold: Path, cascading_jar: Path
+) -> None:
+    # About 5 s beside the build (5-12 s once ~/.m2 has the jars): each submit is a kiter process
+    # and one JVM of under a second.
+    (scaffold / "jars").mkdir()
+    (scaffold / "jars" / cascading_jar.name).write_bytes(cascading_jar.read_bytes())
+    with (scaffold / "kiter.toml").open("a") as toml:
+        toml.write(CASCADING)
+    code, _, err = local(scaffold, "validate", "cascading_errors", "cascading_top")
+    assert code == 0, err  # a readable jar whose manifest names a class it holds
+    # The second iteration's requests are all to the API: any other domain would be the first's.
+    lines = Traffic(seed=8).lines(1200)
+    batches = [
+        [line for line in lines[:600] if not line.startswith("api.example.com ")],
+        [line for line in lines[600:] if line.startswith("api.example.com ")],
+    ]
+
+    counted = []
+    for iteration, batch in enumerate(batches):
+        put(scaffold, "AccessLogStream", batch)
+        code, out, err = local(scaffold, "submit", "cascading_errors", "--format", "tsv")
+        assert code == 0, err
+        assert f"iteration {iteration} of cascading-errors, attempt 1, SUCCEEDED" in err
+        counted.append({(r, b, d, int(s)): int(n) for r, b, d, s, n in tsv_rows(out)})
+        # The app read kiter's -D settings before its arguments: it names the iteration it ran.
+        given = scaffold / f".kiter/output/cascading-errors/{iteration}/_settings"
+        assert f"kinesis.checkpoint.iteration.no={iteration}" in given.read_text().splitlines()
+
+    for batch, counts in zip(batches, counted, strict=True):
+        assert counts == error_types(batch)
+    assert {domain for _, _, domain, _ in counted[1]} == {"api.example.com"}
+    # Its own logical name, its first iteration: every record put so far.
+    code, out, err = local(scaffold, "submit", "cascading_top", "--format", "tsv")
+    assert code == 0, err
+    top = [(r, b, d, int(s), int(n)) for r, b, d, s, n in tsv_rows(out)]
+    assert top == expected_top_errors(batches[0] + batches[1])
+    assert sorted(os.listdir(scaffold.parent / "home")) == []
+    run_dir = scaffold / ".kiter/local/hadoop/cascading-errors/1/1"
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "hadoop-run.log",
         "home",
