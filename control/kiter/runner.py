@@ -29,8 +29,9 @@ from kiter.iterationresult import (
 )
 from kiter.lease import LeaseKeeper, signals_deferred
 from kiter.metastore.records import STAGED_NOT_RUN
-from kiter.project.model import JobConfig, Project, TargetConfig, refusal
+from kiter.project.model import JobConfig, Project, refusal
 from kiter.project.placeholders import job_placeholders, refuse_placeholders
+from kiter.project.targetkinds import TargetConfig
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.stopping import NEVER, Stop
