@@ -230,6 +230,7 @@ class Runner:
             raise
 
     def _stage(self, job: JobConfig, claim: Claim, keeper: LeaseKeeper) -> IterationRead:
+        from kiter.library import CAMPAIGN_COLUMNS
         from kiter.stream.iteration import stage_claimed_iteration
 
         read = stage_claimed_iteration(
@@ -239,6 +240,7 @@ class Runner:
             clients=self.aws.client,
             record_boundaries=lambda shards: self.ledger.record_boundaries(claim, shards),
             record_staged=lambda name, facts: self.ledger.record_staged(claim, name, facts),
+            snapshot_columns=CAMPAIGN_COLUMNS,
             echo=self.echo,
             still_held=keeper.check,
             progress=self.progress,
