@@ -35,6 +35,11 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, captured.out, captured.err
 
 
+def kiter_in(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `kiter -C FOLDER ARGS` in process; returns (exit code, stdout, stderr)."""
+    return run(["-C", str(folder), *args], capsys)
+
+
 LIBRARY_PROJECT = """\
 [aws]
 region = "eu-west-1"
