@@ -40,6 +40,21 @@ def kiter_in(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tu
     return run(["-C", str(folder), *args], capsys)
 
 
+# The start of a project whose HiveServer2 is port 1 on loopback, which refuses at once: a test
+# that did reach it fails at once, never hangs. Tests add their jobs (and other targets) to it.
+REFUSING_HIVE = """\
+[aws]
+region = "us-east-1"
+
+[staging]
+location = "staging"
+
+[targets.hive]
+kind = "hiveserver2"
+host = "127.0.0.1"
+port = 1
+"""
+
 LIBRARY_PROJECT = """\
 [aws]
 region = "eu-west-1"
