@@ -40,9 +40,10 @@ def kiter_in(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tu
     return run(["-C", str(folder), *args], capsys)
 
 
-# The start of a project whose HiveServer2 is port 1 on loopback, which refuses at once: a test
-# that did reach it fails at once, never hangs. Tests add their jobs (and other targets) to it.
-REFUSING_HIVE = """\
+# The start of a project whose HiveServer2 is port 1 on loopback, which refuses at once (a test
+# that did reach it fails at once, never hangs), with a staged job `top` on it. Tests add their
+# other jobs and targets to it.
+STAGED_TOP_ON_REFUSING_HIVE = """\
 [aws]
 region = "us-east-1"
 
@@ -53,6 +54,14 @@ location = "staging"
 kind = "hiveserver2"
 host = "127.0.0.1"
 port = 1
+
+[jobs.top]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "top"
+target = "hive"
+mode = "staged"
 """
 
 LIBRARY_PROJECT = """\

@@ -11,12 +11,12 @@ import pytest
 
 from kiter.metastore.ledger import Owner
 from kiter_support import project_ledger
-from sample_projects import REFUSING_HIVE, kiter_in
+from sample_projects import STAGED_TOP_ON_REFUSING_HIVE, kiter_in
 
 pytestmark = pytest.mark.functional
 
 PROJECT = (
-    REFUSING_HIVE
+    STAGED_TOP_ON_REFUSING_HIVE
     + """
 [targets.emr]
 kind = "emr"
@@ -29,14 +29,6 @@ application_id = "APP"
 execution_role_arn = "arn:aws:iam::123456789012:role/kiter-job-runs"
 script_prefix = "s3://kiter-scripts/kiter"
 log_uri = "s3://kiter-scripts/logs"
-
-[jobs.top]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-logical_name = "top"
-target = "hive"
-mode = "staged"
 
 [jobs.conn]
 engine = "hive"

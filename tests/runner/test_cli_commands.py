@@ -10,21 +10,13 @@ import pytest
 
 from kiter.metastore.ledger import Owner
 from kiter_support import project_ledger
-from sample_projects import REFUSING_HIVE, kiter_in
+from sample_projects import STAGED_TOP_ON_REFUSING_HIVE, kiter_in
 
 pytestmark = pytest.mark.functional
 
 PROJECT = (
-    REFUSING_HIVE
+    STAGED_TOP_ON_REFUSING_HIVE
     + """
-[jobs.top]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-logical_name = "top"
-target = "hive"
-mode = "staged"
-
 [jobs.other]
 engine = "hive"
 template = "top_errors.hql.j2"
