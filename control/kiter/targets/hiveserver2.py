@@ -60,12 +60,7 @@ from kiter.targets.hs2_thrift import (
     result_rows,
     state_name,
 )
-from kiter.targets.hs2errors import (
-    call_failed,
-    first_line,
-    session_redactor,
-    statement_failed,
-)
+from kiter.targets.hs2errors import call_failed, first_line, session_redactor, statement_failed
 from kiter.targets.messages import transport_message
 
 
