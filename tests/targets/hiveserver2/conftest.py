@@ -19,13 +19,14 @@ from kiter.aws import Aws, AwsSettings
 from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
 from kiter.local import processes, sparkengine
-from kiter.metastore.ledger import Ledger, Owner
+from kiter.metastore.ledger import Owner
 from kiter.metastore.table import CheckpointTable
 from kiter.project import Project, TargetConfig, load_project
 from kiter.render import Renderer
 from kiter.runner import Runner
 from kiter.targets.base import Outcome, Script, Unwatched
 from kiter.targets.hiveserver2 import HiveServer2Target
+from kiter_support import project_ledger
 from sample_projects import kiter_in
 
 START_TIMEOUT_S = 150.0
@@ -154,13 +155,7 @@ def import_staged(
             project,
             aws=aws,
             renderer=Renderer(project),
-            ledger=Ledger(
-                aws.client("dynamodb"),
-                "MyEMRKinesisTable",
-                "HashKey",
-                "RangeKey",
-                owner=Owner.current(),
-            ),
+            ledger=project_ledger(Owner.current()),
             make_target=make_target,
         )
         return project, runner
