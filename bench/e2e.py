@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from kiter.demo import JOB, STREAM, make_demo_project, prepare
+from kiter.demorun import JOB, STREAM, make_demo_project, prepare
 from kiter.local.stack import LocalStack
 from kiter.local.streams import fresh_stream
 from kiter.local.traffic import Traffic, put_lines

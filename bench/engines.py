@@ -26,7 +26,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from kiter.demo import JOB, STREAM, make_demo_project, prepare, streaming_top_ten
+from kiter.demorun import JOB, STREAM, make_demo_project, prepare, streaming_top_ten
 from kiter.local import hadoopengine, hiveengine, pigengine
 from kiter.local.stack import LocalStack
 from kiter.local.streams import fresh_stream

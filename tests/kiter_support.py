@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from kiter.metastore.ledger import Ledger, Owner
     from kiter.targets.base import Handle, Script
 
 
@@ -278,3 +279,18 @@ class RecordedProgress:
 
     def done(self) -> None:
         self.done_count += 1
+
+
+def project_ledger(owner: Owner) -> Ledger:
+    """The ledger of a project with the default [metastore] (its checkpoint table on us-east-1),
+    claiming as `owner`: another process, or this one."""
+    from kiter.aws import Aws, AwsSettings
+    from kiter.metastore.ledger import Ledger
+
+    return Ledger(
+        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
+        "MyEMRKinesisTable",
+        "HashKey",
+        "RangeKey",
+        owner=owner,
+    )

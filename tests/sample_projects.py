@@ -35,6 +35,35 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, captured.out, captured.err
 
 
+def kiter_in(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `kiter -C FOLDER ARGS` in process; returns (exit code, stdout, stderr)."""
+    return run(["-C", str(folder), *args], capsys)
+
+
+# The start of a project whose HiveServer2 is port 1 on loopback, which refuses at once (a test
+# that did reach it fails at once, never hangs), with a staged job `top` on it. Tests add their
+# other jobs and targets to it.
+STAGED_TOP_ON_REFUSING_HIVE = """\
+[aws]
+region = "us-east-1"
+
+[staging]
+location = "staging"
+
+[targets.hive]
+kind = "hiveserver2"
+host = "127.0.0.1"
+port = 1
+
+[jobs.top]
+engine = "hive"
+template = "top_errors.hql.j2"
+stream = "weblogs"
+logical_name = "top"
+target = "hive"
+mode = "staged"
+"""
+
 LIBRARY_PROJECT = """\
 [aws]
 region = "eu-west-1"

@@ -87,7 +87,7 @@ def plan_submit(
     """What `runner.run(job, target)` would do now; raises what it would refuse with (exit 2
     for a target that cannot run the job, 3 while another run holds the logical name, 4 for an
     iteration that cannot start)."""
-    from kiter.runner import script_for
+    from kiter.attemptscript import script_for
 
     overrides = dict(overrides or {})
     runner.preflight(job, target, overrides)

@@ -1,4 +1,5 @@
-"""Where the built-in template library (templates/, hiveql/, piglatin/) lives on disk.
+"""Where the built-in template library (templates/, hiveql/, piglatin/) lives on disk, and what
+its templates expect of a project's data beyond the stream.
 
 A wheel carries the folders inside the package as `kiter/_library/<name>`; an editable install (or a
 source checkout) finds them at the repository root, two levels above this package.
@@ -11,6 +12,11 @@ from pathlib import Path
 LIBRARY_FOLDERS = ("templates", "hiveql", "piglatin")
 
 _PACKAGE = Path(__file__).resolve().parent
+
+# The attributes of a staged job's `campaign_table` snapshot, in order: the ones the built-in
+# customer-engagement templates join on (their connector-mode DynamoDB column mapping, see
+# hiveql/engagement.hql.j2).
+CAMPAIGN_COLUMNS = ("AdId", "Category", "Campaign")
 
 
 def builtin_dir(name: str) -> Path:

@@ -13,24 +13,30 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiter import pausepoints
 from kiter.adopt.owned import check_effective_settings
-from kiter.durations import format_duration
+from kiter.attemptscript import script_for
 from kiter.echo import NO_PROGRESS, Echo, Progress, no_echo
 from kiter.engineruns import EngineRuns
 from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
+from kiter.iterationresult import (
+    InterruptedAfterRecording,
+    IterationResult,
+    StepTimer,
+    success_stats,
+)
 from kiter.lease import LeaseKeeper, signals_deferred
 from kiter.metastore.records import STAGED_NOT_RUN
-from kiter.project.model import JobConfig, Project, TargetConfig, refusal
+from kiter.project.model import JobConfig, Project, refusal
 from kiter.project.placeholders import job_placeholders, refuse_placeholders
+from kiter.project.targetkinds import TargetConfig
 from kiter.render import Renderer
 from kiter.secrets import NO_SECRETS, Redactor, cross_account_secrets
 from kiter.stopping import NEVER, Stop
 from kiter.tablehistory import refuse_table_move
-from kiter.targets.base import Outcome, Script, Target
+from kiter.targets.base import Target
 from kiter.watch import NOBODY, AttemptStarted, Seen, Watcher
 
 if TYPE_CHECKING:
@@ -46,48 +52,6 @@ class RunOptions:
     wait: bool = True
     force: bool = False  # run even when the retention guard says records may have expired
     overrides: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class IterationResult:
-    job: str
-    logical_name: str
-    iteration: int
-    attempt: int
-    rerun: bool
-    outcome: Outcome
-    read: IterationRead | None = None
-    seconds: dict[str, float] = field(default_factory=dict)  # read, submit, total
-    checkpoint_table: str = ""  # the connector's, kept for kiter.tablehistory
-
-    def summary(self) -> str:
-        parts = [
-            f"iteration {self.iteration} of {self.logical_name}",
-            f"attempt {self.attempt}",
-            self.outcome.state,
-        ]
-        if self.read is not None:
-            parts.append(f"{self.read.total_records} records staged")
-        parts.append(format_duration(self.seconds.get("total", 0.0)))
-        return ", ".join(parts)
-
-
-class InterruptedAfterRecording(Interrupted):
-    """Ctrl-C or SIGTERM came while the outcome was being written: signals wait for that write,
-    so the outcome is in the ledger, and `result` goes along for the command to show."""
-
-    kind = "interrupted"
-
-    def __init__(self, result: IterationResult) -> None:
-        state = result.outcome.state
-        recorded = {"SUCCEEDED": state, "SUBMITTED": "RUNNING (not waited for)"}.get(
-            state, "FAILED"
-        )
-        super().__init__(
-            f"iteration {result.iteration} of {result.logical_name} was recorded {recorded} "
-            "before the signal was handled"
-        )
-        self.result = result
 
 
 class Runner:
@@ -131,7 +95,7 @@ class Runner:
         redact = Redactor(secrets.values())
         # Built before the claim: a target that cannot be built costs no attempt.
         engine = self.make_target(target, lambda line: self.echo(redact(line)))
-        timer = _Timer()
+        timer = StepTimer()
         claim = self._claim(job, options.iteration, target.name)
         with self._watched(job, claim, target.name, redact, timer) as seen:
             return self._attempt(job, target, options, claim, engine, secrets, timer, seen)
@@ -144,7 +108,7 @@ class Runner:
         claim: Claim,
         engine: Target,
         secrets: Mapping[str, str],
-        timer: _Timer,
+        timer: StepTimer,
         seen: Seen,
     ) -> IterationResult:
         """The attempt after its claim: guard, (stage,) render, check, start, follow, record."""
@@ -266,6 +230,7 @@ class Runner:
             raise
 
     def _stage(self, job: JobConfig, claim: Claim, keeper: LeaseKeeper) -> IterationRead:
+        from kiter.library import CAMPAIGN_COLUMNS
         from kiter.stream.iteration import stage_claimed_iteration
 
         read = stage_claimed_iteration(
@@ -275,6 +240,7 @@ class Runner:
             clients=self.aws.client,
             record_boundaries=lambda shards: self.ledger.record_boundaries(claim, shards),
             record_staged=lambda name, facts: self.ledger.record_staged(claim, name, facts),
+            snapshot_columns=CAMPAIGN_COLUMNS,
             echo=self.echo,
             still_held=keeper.check,
             progress=self.progress,
@@ -308,7 +274,7 @@ class Runner:
 
     @contextmanager
     def _watched(
-        self, job: JobConfig, claim: Claim, target: str, redact: Redactor, timer: _Timer
+        self, job: JobConfig, claim: Claim, target: str, redact: Redactor, timer: StepTimer
     ) -> Iterator[Seen]:
         """Tell the watcher of the attempt's start, and of its end however it ends."""
         started = AttemptStarted(
@@ -366,7 +332,7 @@ class Runner:
         with signals_deferred():
             pausepoints.reach("before-record")
             if outcome.state == "SUCCEEDED":
-                self.ledger.succeed(claim, _stats(result, sha256))
+                self.ledger.succeed(claim, success_stats(result, sha256))
                 return
             if outcome.state == "SUBMITTED":
                 self.ledger.detach(claim, outcome.submission_id)
@@ -383,81 +349,6 @@ class Runner:
             self.ledger.fail(claim, reason[:2000])
         except KiterError as exc:
             self.echo(f"warning: could not record the failure in the ledger: {exc}")
-
-
-def script_for(
-    job: JobConfig,
-    rendered: Rendered,
-    *,
-    iteration: int,
-    attempt: int = 1,
-    overrides: Mapping[str, str] | None = None,
-    has_secrets: bool = False,
-) -> Script:
-    """The script an engine runs for this attempt. The job's vars go along as the engine's
-    variables (`-d`/`-p` on EMR, hivevar on HiveServer2), so a script's own `${hivevar:K}` or `$K`
-    gets them; the template's path and text let an engine's error name the template line."""
-    variables = {k: str(v) for k, v in job.vars.items()} | dict(overrides or {})
-    variables |= rendered.parameters  # Pig parameters that carry kiter's values (render/carried)
-    return Script(
-        job=job.name,
-        engine=job.engine,
-        text=rendered.submit_text,
-        logical_name=job.logical_name,
-        iteration=iteration,
-        attempt=attempt,
-        variables=variables,
-        record_text=rendered.text if has_secrets else None,
-        template=rendered.template_path,
-        template_source=_template_source(rendered.template_path),
-        command=rendered.command,
-        templates=tuple((path, _template_source(path)) for path in rendered.template_paths)
-        if len(rendered.template_paths) > 1
-        else (),
-    )
-
-
-def _template_source(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError:  # moved since rendering: errors keep the script's own line numbers
-        return ""
-
-
-class _Timer:
-    """Wall time of the steps of one iteration, and of all of it."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.seconds: dict[str, float] = {}
-
-    def time(self, step: str, call: Callable[..., Any], *args: Any) -> Any:
-        began = time.monotonic()
-        try:
-            return call(*args)
-        finally:
-            self.seconds[step] = time.monotonic() - began
-
-    def totals(self) -> dict[str, float]:
-        return self.seconds | {"total": time.monotonic() - self.started}
-
-
-def _stats(result: IterationResult, sha256: str) -> dict[str, Any]:
-    stats: dict[str, Any] = {
-        "submission_id": result.outcome.submission_id,
-        "script_sha256": sha256,
-        "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
-        "rows": len(result.outcome.rows),
-    }
-    if result.read is None:
-        stats["checkpoint_table"] = result.checkpoint_table
-    else:
-        stats |= {
-            "records": result.read.total_records,
-            "bytes": result.read.total_bytes,
-            "throttles": result.read.total_throttles,
-        }
-    return stats
 
 
 def _redact_error(exc: KiterError, redact: Redactor) -> None:

@@ -164,8 +164,8 @@ def _pig_check(
     """Pig's own parser and type checker, when the local Pig engine is installed. The connector's
     loader class exists only on EMR: a connector-mode job is checked in its staged rewrite, which
     reads the same records through TextLoader and keeps every line where it was."""
+    from kiter.attemptscript import script_for
     from kiter.local import pigengine
-    from kiter.runner import script_for
     from kiter.targets.pig import check_script
 
     engine = pigengine.installed()

@@ -109,37 +109,8 @@ def make_target(
             progress=progress,
             sleep=sleep,
         )
-    if isinstance(config, PigConfig):
-        from kiter.local import pigengine
-        from kiter.targets.pig import PigTarget
-
-        return PigTarget(
-            config.name,
-            engine=pigengine.require(),
-            runs=project.local_dir / "pig",
-            workdir=project.root,
-            heap=config.heap,
-            properties={k: str(v) for k, v in config.properties.items()},
-            echo=echo,
-            log=log,
-            progress=progress,
-            sleep=sleep,
-        )
-    if isinstance(config, HadoopConfig):
-        from kiter.local import hadoopengine
-        from kiter.targets.hadoop import HadoopTarget
-
-        return HadoopTarget(
-            config.name,
-            engine=hadoopengine.require(),
-            runs=project.local_dir / "hadoop",
-            workdir=project.root,
-            heap=config.heap,
-            properties={k: str(v) for k, v in config.properties.items()},
-            echo=echo,
-            log=log,
-            sleep=sleep,
-        )
+    if isinstance(config, PigConfig | HadoopConfig):
+        return _local_engine_target(project, config, echo, log, sleep, progress)
     assert isinstance(config, HiveServer2Config)
     from kiter.targets.hiveserver2 import HiveServer2Target
 
@@ -160,6 +131,44 @@ def make_target(
         kerberos_service_name=config.kerberos_service_name,
         configuration={k: str(v) for k, v in config.configuration.items()},
         connect_timeout=float(config.connect_timeout),
+        echo=echo,
+        log=log,
+        progress=progress,
+        sleep=sleep,
+    )
+
+
+def _local_engine_target(
+    project: Project,
+    config: PigConfig | HadoopConfig,
+    echo: Echo,
+    log: Echo,
+    sleep: Callable[[float], None],
+    progress: Progress,
+) -> Target:
+    """A local engine's target: the engine `kiter local up` installed, its runs in
+    .kiter/local/<kind>/, started from the project folder."""
+    from kiter.targets.localrun import LocalTarget
+
+    target_type: type[LocalTarget]
+    engine: object  # a PigEngine or a HadoopEngine, as the target type takes it
+    if isinstance(config, PigConfig):
+        from kiter.local import pigengine
+        from kiter.targets.pig import PigTarget
+
+        target_type, engine = PigTarget, pigengine.require()
+    else:
+        from kiter.local import hadoopengine
+        from kiter.targets.hadoop import HadoopTarget
+
+        target_type, engine = HadoopTarget, hadoopengine.require()
+    return target_type(
+        config.name,
+        engine=engine,
+        runs=project.local_dir / target_type.kind,
+        workdir=project.root,
+        heap=config.heap,
+        properties={k: str(v) for k, v in config.properties.items()},
         echo=echo,
         log=log,
         progress=progress,

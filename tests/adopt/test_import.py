@@ -212,9 +212,9 @@ def test_a_script_setting_what_kiter_sets_anyway_gets_no_warning(
 def test_a_pig_parameter_carrying_the_iteration_is_recognised_and_supplied_by_kiter(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from kiter.attemptscript import script_for
     from kiter.project import load_project
     from kiter.render import Renderer
-    from kiter.runner import script_for
 
     source = _imported(project, tmp_path, "hostcounts_param.pig")
     code, out, err = run(["-C", str(project), "import", str(source)], capsys)

@@ -9,25 +9,15 @@ from typing import Any
 import boto3
 import pytest
 
-from kiter.aws import Aws, AwsSettings
-from kiter.metastore.ledger import Ledger, Owner
-from sample_projects import run
+from kiter.metastore.ledger import Owner
+from kiter_support import project_ledger
+from sample_projects import STAGED_TOP_ON_REFUSING_HIVE, kiter_in
 
 pytestmark = pytest.mark.functional
 
-# Port 1 on loopback refuses at once: anything that did try HiveServer2 would fail, not hang.
-PROJECT = """\
-[aws]
-region = "us-east-1"
-
-[staging]
-location = "staging"
-
-[targets.hive]
-kind = "hiveserver2"
-host = "127.0.0.1"
-port = 1
-
+PROJECT = (
+    STAGED_TOP_ON_REFUSING_HIVE
+    + """
 [targets.emr]
 kind = "emr"
 cluster_id = "j-NOTASKED"
@@ -40,14 +30,6 @@ execution_role_arn = "arn:aws:iam::123456789012:role/kiter-job-runs"
 script_prefix = "s3://kiter-scripts/kiter"
 log_uri = "s3://kiter-scripts/logs"
 
-[jobs.top]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-logical_name = "top"
-target = "hive"
-mode = "staged"
-
 [jobs.conn]
 engine = "hive"
 template = "top_errors.hql.j2"
@@ -55,6 +37,7 @@ stream = "weblogs"
 logical_name = "conn"
 target = "emr"
 """
+)
 
 
 @pytest.fixture
@@ -65,24 +48,9 @@ def project(tmp_path: Path, in_process_moto: None, capsys: pytest.CaptureFixture
     for i in range(6):
         kinesis.put_record(StreamName="weblogs", Data=f"line {i}".encode(), PartitionKey=str(i))
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="kiter-scripts")
-    code, _, err = run(["-C", str(tmp_path), "metastore", "create", "--on-demand"], capsys)
+    code, _, err = kiter_in(tmp_path, capsys, "metastore", "create", "--on-demand")
     assert code == 0, err
     return tmp_path
-
-
-def kiter(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    return run(["-C", str(project), *args], capsys)
-
-
-def ledger_of(host: str) -> Ledger:
-    """The project's ledger, claiming as another process (`host`, pid 1)."""
-    return Ledger(
-        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=Owner(host, 1, "r"),
-    )
 
 
 def ledger_scan() -> list[dict[str, Any]]:
@@ -103,11 +71,11 @@ def s3_keys() -> list[str]:
 def test_a_dry_run_of_a_staged_retry_plans_it_and_leaves_the_ledger_byte_identical(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, staged, err = kiter(project, capsys, "stage", "top", "--json")
+    code, staged, err = kiter_in(project, capsys, "stage", "top", "--json")
     assert code == 0, err
     recorded = json.loads(staged)["shards"]
     before, staging = ledger_scan(), sorted((project / "staging").rglob("*"))
-    code, out, err = kiter(project, capsys, "submit", "top", "--dry-run", "--format", "json")
+    code, out, err = kiter_in(project, capsys, "submit", "top", "--dry-run", "--format", "json")
     assert code == 0, err
     assert ledger_scan() == before and sorted((project / "staging").rglob("*")) == staging
     plan = json.loads(out)
@@ -124,20 +92,20 @@ def test_a_dry_run_of_a_staged_retry_plans_it_and_leaves_the_ledger_byte_identic
 def test_a_dry_run_after_a_success_plans_the_next_iteration_from_the_recorded_ends(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ledger = ledger_of("elsewhere")
+    ledger = project_ledger(Owner("elsewhere", 1, "r"))
     claim = ledger.claim("top")
     ends = {"shardId-000000000000": {"shard_id": "shardId-000000000000", "end": "41"}}
     ends["shardId-000000000001"] = {"shard_id": "shardId-000000000001", "end": None}
     ledger.record_boundaries(claim, ends)
     ledger.succeed(ledger.heartbeat(claim), {})
     before = ledger_scan()
-    code, out, err = kiter(project, capsys, "submit", "top", "--dry-run")
+    code, out, err = kiter_in(project, capsys, "submit", "top", "--dry-run")
     assert code == 0, err
     assert ledger_scan() == before
     assert "would claim   iteration 1, attempt 1: the next" in out
     assert "shard         shardId-000000000000: AFTER_SEQUENCE_NUMBER 41" in out
     assert "shard         shardId-000000000001: TRIM_HORIZON" in out
-    code, out, err = kiter(project, capsys, "submit", "top", "-i", "0", "--dry-run")
+    code, out, err = kiter_in(project, capsys, "submit", "top", "-i", "0", "--dry-run")
     assert code == 0 and "iteration 0, attempt 2: a rerun of a SUCCEEDED iteration" in out, err
     # A rerun reads exactly what was recorded: up to 41 on shard 0, nothing on shard 1.
     assert "shardId-000000000000: TRIM_HORIZON, to 41 (the recorded end)" in out
@@ -148,7 +116,7 @@ def test_a_dry_run_after_a_success_plans_the_next_iteration_from_the_recorded_en
 def test_a_dry_run_on_emr_names_the_s3_key_and_step_and_uploads_nothing(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = kiter(project, capsys, "submit", "conn", "--dry-run", "--format", "json")
+    code, out, err = kiter_in(project, capsys, "submit", "conn", "--dry-run", "--format", "json")
     assert code == 0, err
     plan = json.loads(out)
     assert plan["destination"] == {
@@ -166,7 +134,7 @@ def test_a_dry_run_on_emr_serverless_names_the_job_run(
 ) -> None:
     toml = project / "kiter.toml"
     toml.write_text(toml.read_text().replace('"staging"', '"s3://kiter-scripts/staging"'))
-    code, out, err = kiter(project, capsys, "submit", "top", "-t", "sls", "--dry-run")
+    code, out, err = kiter_in(project, capsys, "submit", "top", "-t", "sls", "--dry-run")
     assert code == 0, err
     assert "script_url    s3://kiter-scripts/kiter/top/0/1/top.hql" in out
     assert "job_run_name  kiter:top:top:0:1" in out
@@ -177,7 +145,7 @@ def test_a_dry_run_on_emr_serverless_names_the_job_run(
 def test_run_dry_run_json_holds_one_plan_per_job(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = kiter(project, capsys, "run", "--all", "--dry-run", "--json")
+    code, out, err = kiter_in(project, capsys, "run", "--all", "--dry-run", "--json")
     assert code == 0, err
     body = json.loads(out)
     assert body["schema"] == "kiter.plans/1"
@@ -191,15 +159,15 @@ def test_run_dry_run_json_holds_one_plan_per_job(
 def test_a_dry_run_while_another_run_holds_the_job_says_so_with_exit_3(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ledger_of("other-host").claim("conn")
+    project_ledger(Owner("other-host", 1, "r")).claim("conn")
     before = ledger_scan()
-    code, _, err = kiter(project, capsys, "submit", "conn", "--dry-run")
+    code, _, err = kiter_in(project, capsys, "submit", "conn", "--dry-run")
     assert code == 3 and "running on other-host (pid 1)" in err
     assert ledger_scan() == before
 
 
 def _succeed_once(logical: str) -> None:
-    ledger = ledger_of("elsewhere")
+    ledger = project_ledger(Owner("elsewhere", 1, "r"))
     ledger.succeed(ledger.claim(logical), {})
     ledger.fail(ledger.claim(logical), "boom")
 
@@ -209,7 +177,7 @@ def test_render_without_an_iteration_renders_the_ledgers_next_and_says_so(
 ) -> None:
     _succeed_once("conn")
     before = ledger_scan()
-    code, out, err = kiter(project, capsys, "render", "conn")
+    code, out, err = kiter_in(project, capsys, "render", "conn")
     assert code == 0, err
     assert "kinesis.checkpoint.iteration.no=1" in out
     assert "kinesis.rerun.iteration.without.wait=true" in out
@@ -225,7 +193,7 @@ def test_render_without_a_reachable_ledger_renders_iteration_0_with_a_note(
         'region = "us-east-1"', 'region = "us-east-1"\nendpoint_url = "http://127.0.0.1:1"'
     )
     (tmp_path / "kiter.toml").write_text(text, encoding="utf-8")
-    code, out, err = kiter(tmp_path, capsys, "render", "conn")
+    code, out, err = kiter_in(tmp_path, capsys, "render", "conn")
     assert code == 0, err
     assert "kinesis.checkpoint.iteration.no=0" in out
     assert "rendering iteration 0: the ledger could not be read" in err
@@ -241,7 +209,7 @@ def test_a_dry_run_on_local_pig_names_the_run_folder_and_makes_none(
         + 'template = "top_errors.pig.j2"\nstream = "weblogs"\ntarget = "pig"\nmode = "staged"\n'
         + 'vars = { output = "out/pig" }\n'
     )
-    code, out, err = kiter(project, capsys, "submit", "pig", "--dry-run", "--format", "json")
+    code, out, err = kiter_in(project, capsys, "submit", "pig", "--dry-run", "--format", "json")
     assert code == 0, err
     folder = project / ".kiter" / "local" / "pig" / "pig" / "0" / "1"
     assert json.loads(out)["destination"] == {"run_folder": str(folder)}

@@ -8,47 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from sample_projects import run
+from sample_projects import kiter_in
 
 pytestmark = pytest.mark.functional
 
 REGION = "us-east-1"
-PROJECT = """\
-[aws]
-region = "us-east-1"
-
-[staging]
-location = "s3://staging/kiter"
-
-[targets.sls]
-kind = "emr-serverless"
-application_id = "{app}"
-execution_role_arn = "arn:aws:iam::123456789012:role/kiter-job-runs"
-script_prefix = "s3://kiter-scripts/kiter"
-log_uri = "s3://kiter-scripts/logs"
-
-[targets.hive]
-kind = "hiveserver2"
-host = "127.0.0.1"
-port = 1
-
-[jobs.top]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-target = "sls"
-mode = "staged"
-
-[jobs.broken]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-logical_name = "broken_v1"
-target = "hive"
-
+# The shared project (conftest.SERVERLESS_PROJECT) and a job with no target.
+UNTARGETED = """
 [jobs.untargeted]
 engine = "hive"
 template = "top_errors.hql.j2"
@@ -57,23 +25,10 @@ stream = "weblogs"
 
 
 @pytest.fixture
-def folder(tmp_path: Path, in_process_moto: None) -> Path:
-    s3 = boto3.client("s3", region_name=REGION)
-    for bucket in ("staging", "kiter-scripts"):
-        s3.create_bucket(Bucket=bucket)
-    kinesis = boto3.client("kinesis", region_name=REGION)
-    kinesis.create_stream(StreamName="weblogs", ShardCount=1)
-    for n in range(4):
-        kinesis.put_record(StreamName="weblogs", Data=f"line {n}".encode(), PartitionKey="k")
-    app = boto3.client("emr-serverless", region_name=REGION).create_application(
-        name="kiter-hive", releaseLabel="emr-7.1.0", type="HIVE"
-    )["applicationId"]
-    (tmp_path / "kiter.toml").write_text(PROJECT.format(app=app), encoding="utf-8")
-    return tmp_path
-
-
-def kiter(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    return run(["-C", str(folder), *args], capsys)
+def folder(serverless_folder: Path) -> Path:
+    with (serverless_folder / "kiter.toml").open("a", encoding="utf-8") as toml:
+        toml.write(UNTARGETED)
+    return serverless_folder
 
 
 def keys_anywhere(value: Any) -> set[str]:
@@ -95,10 +50,10 @@ def values_anywhere(value: Any) -> list[Any]:
 def test_metastore_create_prints_a_line_on_stderr_and_json_only_when_asked(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = kiter(folder, capsys, "metastore", "create", "--on-demand")
+    code, out, err = kiter_in(folder, capsys, "metastore", "create", "--on-demand")
     assert code == 0 and out == "", err
     assert "table MyEMRKinesisTable is ACTIVE: PAY_PER_REQUEST, on-demand" in err
-    code, out, err = kiter(folder, capsys, "metastore", "create", "--on-demand", "--json")
+    code, out, err = kiter_in(folder, capsys, "metastore", "create", "--on-demand", "--json")
     assert code == 0, err
     table = json.loads(out)
     assert (table["schema"], table["billing_mode"]) == ("kiter.table/1", "PAY_PER_REQUEST")
@@ -107,11 +62,11 @@ def test_metastore_create_prints_a_line_on_stderr_and_json_only_when_asked(
 def test_stage_prints_a_line_on_stderr_and_json_only_when_asked(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert kiter(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
-    code, out, err = kiter(folder, capsys, "stage", "top")
+    assert kiter_in(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
+    code, out, err = kiter_in(folder, capsys, "stage", "top")
     assert code == 0 and out == "", err
     assert "staged iteration 0 of top: 4 records" in err
-    code, out, err = kiter(folder, capsys, "stage", "top", "--json")
+    code, out, err = kiter_in(folder, capsys, "stage", "top", "--json")
     assert code == 0, err
     staged = json.loads(out)
     assert (staged["schema"], staged["logical_name"], staged["records"]) == (
@@ -124,8 +79,8 @@ def test_stage_prints_a_line_on_stderr_and_json_only_when_asked(
 def test_submit_format_json_on_emr_serverless_prints_the_outcome(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert kiter(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
-    code, out, err = kiter(folder, capsys, "submit", "top", "--format", "json")
+    assert kiter_in(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
+    code, out, err = kiter_in(folder, capsys, "submit", "top", "--format", "json")
     assert code == 0, err
     outcome = json.loads(out)
     assert outcome["schema"] == "kiter.submit/1"
@@ -138,9 +93,9 @@ def test_submit_format_json_on_emr_serverless_prints_the_outcome(
 def test_every_json_document_names_its_schema_says_logical_name_and_null_for_absent(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert kiter(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
-    assert kiter(folder, capsys, "submit", "top")[0] == 0
-    long_reason_run = kiter(folder, capsys, "run", "broken", "-n", "1", "--max-retries", "0")
+    assert kiter_in(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
+    assert kiter_in(folder, capsys, "submit", "top")[0] == 0
+    long_reason_run = kiter_in(folder, capsys, "run", "broken", "-n", "1", "--max-retries", "0")
     assert long_reason_run[0] == 1
     documents = {
         "jobs": ["jobs", "--json"],
@@ -151,15 +106,15 @@ def test_every_json_document_names_its_schema_says_logical_name_and_null_for_abs
         "plans": ["run", "top", "broken", "--dry-run", "--json"],
     }
     for name, args in documents.items():
-        _, out, err = kiter(folder, capsys, *args)
+        _, out, err = kiter_in(folder, capsys, *args)
         assert out.startswith("{"), (args, err)
         document = json.loads(out)
         assert document["schema"] == f"kiter.{name}/1", (args, err)
         assert "logical" not in keys_anywhere(document), args
         assert "" not in values_anywhere(document), args
-    _, out, _ = kiter(folder, capsys, "jobs", "--json")
+    _, out, _ = kiter_in(folder, capsys, "jobs", "--json")
     assert {j["name"]: j["target"] for j in json.loads(out)["jobs"]}["untargeted"] is None
-    _, out, _ = kiter(folder, capsys, "iterations", "broken", "--json")
+    _, out, _ = kiter_in(folder, capsys, "iterations", "broken", "--json")
     (failed,) = json.loads(out)["iterations"]
     assert failed["logical_name"] == "broken_v1" and failed["submission_id"] is None
 
@@ -170,7 +125,7 @@ def test_status_json_keeps_a_long_failure_reason_whole(
     from kiter.aws import Aws, AwsSettings
     from kiter.metastore.ledger import Ledger, Owner
 
-    assert kiter(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
+    assert kiter_in(folder, capsys, "metastore", "create", "--on-demand")[0] == 0
     ledger = Ledger(
         Aws(AwsSettings(region=REGION)).client("dynamodb"),
         "MyEMRKinesisTable",
@@ -180,9 +135,9 @@ def test_status_json_keeps_a_long_failure_reason_whole(
     )
     reason = "HiveServer2 said: " + "the table weblogs has no partition iteration=0 " * 6
     ledger.fail(ledger.claim("broken_v1"), reason)
-    code, out, _ = kiter(folder, capsys, "status", "broken", "--json")
+    code, out, _ = kiter_in(folder, capsys, "status", "broken", "--json")
     assert code == 1
     (status,) = json.loads(out)["jobs"]
     assert reason.strip() in status["problems"][0]
-    code, out, _ = kiter(folder, capsys, "status", "broken")
+    code, out, _ = kiter_in(folder, capsys, "status", "broken")
     assert code == 1 and reason.strip() not in out  # the table's line stays short

@@ -8,76 +8,25 @@ import json
 import re
 from pathlib import Path
 
-import boto3
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sample_projects import run
+from sample_projects import kiter_in
 
 pytestmark = pytest.mark.functional
 
-REGION = "us-east-1"
-PROJECT = """\
-[aws]
-region = "us-east-1"
-
-[staging]
-location = "s3://staging/kiter"
-
-[targets.sls]
-kind = "emr-serverless"
-application_id = "{app}"
-execution_role_arn = "arn:aws:iam::123456789012:role/kiter-job-runs"
-script_prefix = "s3://kiter-scripts/kiter"
-log_uri = "s3://kiter-scripts/logs"
-
-[targets.hive]
-kind = "hiveserver2"
-host = "127.0.0.1"
-port = 1
-
-[jobs.top]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-target = "sls"
-mode = "staged"
-
-[jobs.broken]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-logical_name = "broken_v1"
-target = "hive"
-"""
-
 
 @pytest.fixture
-def folder(tmp_path: Path, in_process_moto: None, capsys: pytest.CaptureFixture[str]) -> Path:
-    s3 = boto3.client("s3", region_name=REGION)
-    for bucket in ("staging", "kiter-scripts"):
-        s3.create_bucket(Bucket=bucket)
-    kinesis = boto3.client("kinesis", region_name=REGION)
-    kinesis.create_stream(StreamName="weblogs", ShardCount=1)
-    for n in range(4):
-        kinesis.put_record(StreamName="weblogs", Data=f"line {n}".encode(), PartitionKey="k")
-    app = boto3.client("emr-serverless", region_name=REGION).create_application(
-        name="kiter-hive", releaseLabel="emr-7.1.0", type="HIVE"
-    )["applicationId"]
-    (tmp_path / "kiter.toml").write_text(PROJECT.format(app=app), encoding="utf-8")
-    code, _, err = run(["-C", str(tmp_path), "metastore", "create", "--on-demand"], capsys)
+def folder(serverless_folder: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    code, _, err = kiter_in(serverless_folder, capsys, "metastore", "create", "--on-demand")
     assert code == 0, err
-    return tmp_path
-
-
-def kiter(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    return run(["-C", str(folder), *args], capsys)
+    return serverless_folder
 
 
 def test_submit_keeps_a_run_log_that_kiter_logs_shows(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = kiter(folder, capsys, "submit", "top")
+    code, _, err = kiter_in(folder, capsys, "submit", "top")
     assert code == 0, err
 
     log = folder / ".kiter" / "logs" / "top" / "0" / "1.log"
@@ -86,7 +35,7 @@ def test_submit_keeps_a_run_log_that_kiter_logs_shows(
     assert re.search(r"kiter  script sha256 [0-9a-f]{64}\n", text)
     assert "outcome SUCCEEDED" in text and "4 records" in text
 
-    code, out, err = kiter(folder, capsys, "logs", "top", "-i", "0")
+    code, out, err = kiter_in(folder, capsys, "logs", "top", "-i", "0")
     assert code == 0, err
     assert out.startswith("==> .kiter/logs/top/0/1.log <==\n" + text)
 
@@ -97,13 +46,13 @@ def test_a_failing_run_fires_its_hook_once_and_kiter_logs_shows_each_attempt(
     fired = tmp_path / "fired.txt"
     hook = f'echo "$KITER_JOB $KITER_LOGICAL_NAME $KITER_ITERATION $KITER_ATTEMPT" >> {fired}'
     args = ["run", "broken", "-n", "1", "--max-retries", "1", "--backoff", "0s"]
-    code, _, err = kiter(folder, capsys, *args, "--on-failure", hook)
+    code, _, err = kiter_in(folder, capsys, *args, "--on-failure", hook)
 
     assert code == 1, err
     assert fired.read_text().splitlines() == ["broken broken_v1 0 2"]  # once, not per retry
     assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ claimed iteration 0", err, re.M), err
 
-    code, out, err = kiter(folder, capsys, "logs", "broken", "-i", "0")
+    code, out, err = kiter_in(folder, capsys, "logs", "broken", "-i", "0")
     assert code == 0, err
     headers = [line for line in out.splitlines() if line.startswith("==>")]
     assert headers == [
@@ -118,7 +67,7 @@ def test_run_writes_metrics_files_after_each_attempt(
 ) -> None:
     prom, emf = folder / "kiter.prom", folder / "emf.log"
     args = ["run", "top", "-n", "2", "--metrics-file", str(prom), "--metrics", f"emf:{emf}"]
-    code, out, err = kiter(folder, capsys, *args)
+    code, out, err = kiter_in(folder, capsys, *args)
     assert code == 0, err
 
     found = {
@@ -139,7 +88,7 @@ def test_log_format_json_makes_every_stderr_line_a_json_object(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["run", "broken", "-n", "1", "--max-retries", "0", "--log-format", "json"]
-    code, _, err = kiter(folder, capsys, *args)
+    code, _, err = kiter_in(folder, capsys, *args)
 
     assert code == 1
     records = [json.loads(line) for line in err.splitlines()]
@@ -157,6 +106,6 @@ def test_bad_watch_options_exit_2_before_anything_is_claimed(
         ("--metrics-file", "/nonexistent/k.prom", "folder /nonexistent does not exist"),
         ("--notify", "arn:aws:sns:us-east-1:1:t", "give sns:ARN"),
     ]:
-        code, _, err = kiter(folder, capsys, "submit", "top", option, value)
+        code, _, err = kiter_in(folder, capsys, "submit", "top", option, value)
         assert code == 2 and said in err, err
     assert not (folder / ".kiter" / "logs" / "top").exists()

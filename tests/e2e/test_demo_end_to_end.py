@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiter.demo import run_demo
+from kiter.demorun import run_demo
 from kiter.local.processes import is_running
 from kiter.local.stack import LocalStack
 from kiter.local.traffic import expected_top_errors

@@ -50,7 +50,7 @@ NOT_GRANTED = {
     ("dynamodb", "DeleteTable"): "`metastore delete` loses every checkpoint: an administrator's",
 }
 # Where kiter talks to its own embedded stack, never to an AWS account.
-EMBEDDED = ("local/", "demo.py", "cli/local.py", "cli/demo.py")
+EMBEDDED = ("local/", "demorun.py", "cli/local.py", "cli/demo.py")
 
 PROJECT = f"""\
 [aws]

@@ -8,7 +8,7 @@ import pytest
 
 from kiter.errors import ConfigError, UsageError
 from kiter.project import load_project
-from kiter.project.model import kind_of_submission
+from kiter.project.targetkinds import kind_of_submission
 
 TARGETS = """\
 [aws]

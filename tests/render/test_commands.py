@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from kiter.attemptscript import script_for
 from kiter.checkpoint import CheckpointSettings
 from kiter.errors import SettingError, TemplateError, UsageError
 from kiter.hadoopcommand import HadoopCommand
 from kiter.project import Project, load_project
 from kiter.render import Renderer
 from kiter.render.commands import check_command_settings
-from kiter.runner import script_for
 from sample_projects import WriteProject
 
 PROJECT = """\

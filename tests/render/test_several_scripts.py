@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from kiter.attemptscript import script_for
 from kiter.errors import ConfigError, TemplateError
 from kiter.project import load_project
 from kiter.render import Renderer
 from kiter.render.joining import join_scripts
-from kiter.runner import script_for
 from kiter.scripts import effective_settings, kinesis_tables, split_statements
 from kiter.validation import validate_job
 from sample_projects import WriteProject, run

@@ -8,32 +8,15 @@ from pathlib import Path
 import boto3
 import pytest
 
-from kiter.aws import Aws, AwsSettings
-from kiter.cli.main import main
-from kiter.metastore.ledger import Ledger, Owner
+from kiter.metastore.ledger import Owner
+from kiter_support import project_ledger
+from sample_projects import STAGED_TOP_ON_REFUSING_HIVE, kiter_in
 
 pytestmark = pytest.mark.functional
 
-PROJECT = """\
-[aws]
-region = "us-east-1"
-
-[staging]
-location = "staging"
-
-[targets.hive]
-kind = "hiveserver2"
-host = "127.0.0.1"
-port = 1
-
-[jobs.top]
-engine = "hive"
-template = "top_errors.hql.j2"
-stream = "weblogs"
-logical_name = "top"
-target = "hive"
-mode = "staged"
-
+PROJECT = (
+    STAGED_TOP_ON_REFUSING_HIVE
+    + """
 [jobs.other]
 engine = "hive"
 template = "top_errors.hql.j2"
@@ -41,6 +24,7 @@ stream = "weblogs"
 logical_name = "other"
 target = "hive"
 """
+)
 
 
 @pytest.fixture
@@ -52,25 +36,8 @@ def project(tmp_path: Path, in_process_moto: None) -> Path:
     return tmp_path
 
 
-def ledger_as(owner: Owner) -> Ledger:
-    """The ledger in the project's checkpoint table, claiming as `owner`."""
-    return Ledger(
-        Aws(AwsSettings(region="us-east-1")).client("dynamodb"),
-        "MyEMRKinesisTable",
-        "HashKey",
-        "RangeKey",
-        owner=owner,
-    )
-
-
 def kiter(project: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(["-C", str(project), *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return kiter_in(project, capsys, *args)
 
 
 def test_create_sizes_the_table_by_the_formula_from_the_project(
@@ -196,7 +163,7 @@ def test_delete_needs_yes_and_refuses_while_an_iteration_runs(
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
     code, _, err = kiter(project, "metastore", "delete", capsys=capsys)
     assert code == 2 and "pass --yes" in err
-    ledger = ledger_as(Owner("etl-host", 4242, "run1"))
+    ledger = project_ledger(Owner("etl-host", 4242, "run1"))
     claim = ledger.claim("top")
     code, _, err = kiter(project, "metastore", "delete", "--yes", capsys=capsys)
     assert code == 4 and "iteration 0 of top is running on etl-host (pid 4242)" in err
@@ -209,7 +176,7 @@ def test_describe_shows_the_ledger_per_logical_name(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    ledger = ledger_as(Owner.current())
+    ledger = project_ledger(Owner.current())
     ledger.succeed(ledger.claim("top"), {"records": 5})
     ledger.fail(ledger.claim("top"), "boom")
     code, out, _ = kiter(project, "metastore", "describe", "--json", capsys=capsys)
@@ -228,7 +195,7 @@ def test_a_busy_logical_name_exits_3_naming_the_holder(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
-    ledger = ledger_as(Owner("other-host", 99, "r"))
+    ledger = project_ledger(Owner("other-host", 99, "r"))
     ledger.claim("top")
     code, _, err = kiter(project, "submit", "top", capsys=capsys)
     assert code == 3
@@ -289,7 +256,7 @@ def test_a_long_reason_is_cut_with_an_ellipsis_in_the_table_and_whole_in_json(
 ) -> None:
     kiter(project, "metastore", "create", "--on-demand", capsys=capsys)
     reason = "HiveServer2 said: " + "the table weblogs has no partition iteration=0 " * 3
-    ledger = ledger_as(Owner.current())
+    ledger = project_ledger(Owner.current())
     ledger.fail(ledger.claim("top"), reason)
     ledger.fail(ledger.claim("other"), "x" * 60)
     code, out, _ = kiter(project, "iterations", "top", capsys=capsys)
@@ -304,7 +271,7 @@ def test_iterations_shows_the_newest_screenful_by_default_and_every_one_when_ask
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert kiter(project, "metastore", "create", "--on-demand", capsys=capsys)[0] == 0
-    ledger = ledger_as(Owner("alpha", 1, "run-a"))
+    ledger = project_ledger(Owner("alpha", 1, "run-a"))
     for _ in range(25):
         ledger.succeed(ledger.claim("other"), {})
 

@@ -11,9 +11,9 @@ from runner_support import FakeTime, MakeRunner, ScriptedTarget, put, start_clus
 
 from kiter.aws import Aws
 from kiter.errors import Interrupted, JobFailed, KiterError, Refused, TemplateError
+from kiter.iterationresult import InterruptedAfterRecording
 from kiter.metastore.ledger import Claim, Ledger
 from kiter.project import Project
-from kiter.runner import InterruptedAfterRecording
 from kiter.targets.base import Handle, Outcome, Watch
 
 pytestmark = pytest.mark.functional

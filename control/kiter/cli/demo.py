@@ -49,9 +49,9 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
       kiter demo /tmp/kiter-demo --keep
     """
     from kiter.cli.progress import spinner
-    from kiter.demo import run_demo
+    from kiter.demorun import run_demo
     from kiter.echo import no_echo
-    from kiter.runner import IterationResult
+    from kiter.iterationresult import IterationResult
     from kiter.tabular import format_rows
 
     def show(title: str, result: IterationResult) -> None:

@@ -48,7 +48,7 @@ def logs(app: App, job: str, iteration: int, attempt: int | None, wait_seconds: 
       kiter logs top_errors --iteration 41
       kiter logs top_errors -i 41 --attempt 2
     """
-    from kiter.project.model import kind_of_submission
+    from kiter.project.targetkinds import kind_of_submission
     from kiter.runlog import KEEP_DAYS, attempt_logs, logs_root
 
     project = app.project

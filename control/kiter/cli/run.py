@@ -140,8 +140,8 @@ def run(
 
     from kiter.cadence import make_cadence
     from kiter.durations import parse_duration
+    from kiter.iterationresult import InterruptedAfterRecording
     from kiter.metastore.sizing import parallelism
-    from kiter.runner import InterruptedAfterRecording
     from kiter.scheduler import RetryPolicy, Scheduler, shared_streams
     from kiter.stopping import Stop
 

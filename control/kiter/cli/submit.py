@@ -24,7 +24,7 @@ from kiter.cli.watching import WatchOptions, start_watching, watch_options
 from kiter.project import parse_var_overrides
 
 if TYPE_CHECKING:
-    from kiter.runner import IterationResult
+    from kiter.iterationresult import IterationResult
 
 
 @click.command()
@@ -76,7 +76,8 @@ def submit(
       kiter submit top_errors --metrics-file /var/lib/node_exporter/kiter.prom
       kiter submit top_errors --dry-run --format json
     """
-    from kiter.runner import InterruptedAfterRecording, RunOptions
+    from kiter.iterationresult import InterruptedAfterRecording
+    from kiter.runner import RunOptions
 
     sigterm_as_interrupt()
     project = app.project

@@ -20,8 +20,8 @@ from typing import Any
 from kiter.errors import ConfigError, IterationBusy, LedgerDamaged, Refused, ServiceError
 from kiter.metastore.dynamo import ConditionFailed, from_item
 from kiter.metastore.items import BINDING, BINDING_WRITE, HEAD, attribute
+from kiter.metastore.ledgerreads import LedgerReads
 from kiter.metastore.ledgertable import LedgerTable
-from kiter.metastore.reads import LedgerReads
 from kiter.metastore.records import Claim, Head, IterationRecord, iso
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from kiter.errors import LeaseLost, Refused
 from kiter.metastore.dynamo import ConditionFailed, to_av
 from kiter.metastore.items import HEAD, REMOVE_LEASE
+from kiter.metastore.ledgerreads import LedgerReads
 from kiter.metastore.ledgertable import LedgerTable
-from kiter.metastore.reads import LedgerReads
 from kiter.metastore.records import Claim, iso
 
 

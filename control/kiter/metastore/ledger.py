@@ -15,7 +15,7 @@ key it builds starts with the prefix, every Query names a `kiter#` hash key, and
 It knows nothing of targets, rendering or the stream; the runner sequences it with them.
 
 `Ledger` owns three parts that share one `LedgerTable` (ledgertable.py: the table's calls and
-keys, owner, clock, lease length, each stored once): `reads` (reads.py), `claiming`
+keys, owner, clock, lease length, each stored once): `reads` (ledgerreads.py), `claiming`
 (claiming.py: taking an iteration under a lease) and `holding` (holding.py: the writes under a
 held claim). Its methods are the rest of kiter's one way in; keys and parsing are items.py's.
 
@@ -34,8 +34,8 @@ from typing import Any
 
 from kiter.metastore.claiming import LedgerClaiming
 from kiter.metastore.holding import LedgerHolding
+from kiter.metastore.ledgerreads import LedgerReads
 from kiter.metastore.ledgertable import LedgerTable
-from kiter.metastore.reads import LedgerReads
 from kiter.metastore.records import (
     Claim,
     Head,
@@ -142,7 +142,7 @@ class Ledger:
     def restore(self, claim: Claim) -> None:
         self.holding.restore(claim)
 
-    # ---- reading (reads.py) -------------------------------------------------------------------
+    # ---- reading (ledgerreads.py) -------------------------------------------------------------
 
     def get(self, logical: str, n: int) -> IterationRecord | None:
         return self.reads.get(logical, n)

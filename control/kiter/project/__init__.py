@@ -1,6 +1,7 @@
 """The project: kiter.toml loaded, layered and checked into frozen config values.
 
 fields.py is the schema's vocabulary, model.py the config values (each setting declared once),
+targetkinds.py the kinds of target (their settings, what each accepts),
 loading.py the precedence and the whole file's problems at once, checks.py each check with its
 file:line, hints.py the "did you mean" of a name the file does not take. This room renders
 nothing and talks to no service.
@@ -18,19 +19,21 @@ from kiter.project.loading import (
     parse_var_overrides,
 )
 from kiter.project.model import (
-    EmrConfig,
-    EmrServerlessConfig,
-    HadoopConfig,
     HadoopJobConfig,
-    HiveServer2Config,
     JarJobConfig,
     JobConfig,
     LocalConfig,
     MetastoreConfig,
-    PigConfig,
     Project,
     StagingConfig,
     StreamingJobConfig,
+)
+from kiter.project.targetkinds import (
+    EmrConfig,
+    EmrServerlessConfig,
+    HadoopConfig,
+    HiveServer2Config,
+    PigConfig,
     TargetConfig,
 )
 

@@ -5,7 +5,7 @@ dbt's adapter plugins declare their credentials type), asked by everything that 
 job may go: the load-time checks, `Project.target_for` (the runner's way to a target),
 `kiter query` (which kinds run ad-hoc HiveQL) and `kiter logs` (which kinds' runs it explains,
 known by their submission ids). Adding a kind of target is a config class with its `accepts`
-and one line in model.TARGET_KINDS; nothing here changes, and nothing here imports the model:
+and one line in targetkinds.TARGET_KINDS; nothing here changes, and nothing here imports the model:
 the kinds come in as a mapping.
 """
 

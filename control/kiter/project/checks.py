@@ -18,7 +18,8 @@ from kiter.aws import AwsSettings
 from kiter.errors import ConfigError, ConfigErrors
 from kiter.project.fields import LOCATION_FORBIDDEN, Field
 from kiter.project.hints import closest, unknown_key, written_key
-from kiter.project.model import JobConfig, StagingConfig, TargetConfig, refusal
+from kiter.project.model import JobConfig, StagingConfig, refusal
+from kiter.project.targetkinds import TargetConfig
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 

@@ -48,7 +48,6 @@ from kiter.project.jobchecks import (
 from kiter.project.model import (
     AWS_FIELDS,
     JOB_ENGINES,
-    TARGET_KINDS,
     BrokenJob,
     HadoopJobConfig,
     JobConfig,
@@ -56,9 +55,9 @@ from kiter.project.model import (
     MetastoreConfig,
     Project,
     StagingConfig,
-    TargetConfig,
     template_dirs,
 )
+from kiter.project.targetkinds import TARGET_KINDS, TargetConfig
 
 PROJECT_FILE = "kiter.toml"
 

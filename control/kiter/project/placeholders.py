@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kiter.errors import ConfigError
-from kiter.project.model import JobConfig, Project, TargetConfig
+from kiter.project.model import JobConfig, Project
+from kiter.project.targetkinds import TargetConfig
 
 # What templates/kiter/project.toml holds for the user to replace.
 SCAFFOLD_PLACEHOLDERS = ("j-XXXXXXXXXXXXX", "s3://my-bucket", "hive.example.internal")

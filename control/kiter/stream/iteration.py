@@ -4,13 +4,14 @@ From the claim: a rerun re-reads exactly the recorded boundaries; a new iteratio
 where iteration N-1 ended (refused when N-1 recorded none, as in connector mode). The reading goes
 through `reader.read_iteration` into a partition of the project's staging root; the boundaries are
 recorded (through the callback the runner gives) before the partition becomes visible. A job with a
-campaign table gets its snapshot staged beside the iteration, once: reruns reuse it.
+campaign table gets its snapshot staged beside the iteration, once (reruns reuse it), in the
+columns the caller names: which attributes a job's templates join on is not this room's to know.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,10 +37,6 @@ from kiter.stream.reader import read_iteration
 from kiter.stream.snapshot import snapshot_table
 from kiter.stream.staging import Staging, open_staging
 
-# Column names of the campaign snapshot staged with the customer-engagement job, in the
-# attribute names the connector-mode DynamoDB storage handler maps (see hiveql/engagement.hql.j2).
-CAMPAIGN_COLUMNS = ["AdId", "Category", "Campaign"]
-
 RecordBoundaries = Callable[[Mapping[str, Mapping[str, Any]]], None]
 RecordStaged = Callable[[str, Mapping[str, Any]], None]
 
@@ -64,10 +61,13 @@ def stage_claimed_iteration(
     record_boundaries: RecordBoundaries,
     record_staged: RecordStaged,
     echo: Echo,
+    snapshot_columns: Sequence[str],
     still_held: Callable[[str], None] = lambda phase: None,
     progress: Progress = NO_PROGRESS,
 ) -> IterationRead:
     """Read and stage the claimed iteration; `clients(service, **options)` hands out AWS clients.
+
+    `snapshot_columns`: the attributes of the job's campaign table staged with it, in order.
 
     `still_held(phase)` raises when the claim's lease was lost meanwhile: it is asked once the
     records are read, before the partition becomes visible, so a holder stopped past its lease
@@ -101,7 +101,8 @@ def stage_claimed_iteration(
         pausepoints.reach("after-read")
         still_held("reading")
     if job.campaign_table:
-        _stage_campaigns(job, claim, staging, clients("dynamodb"), record_staged, echo)
+        dynamodb = clients("dynamodb")
+        _stage_campaigns(job, claim, staging, dynamodb, snapshot_columns, record_staged, echo)
     pausepoints.reach("after-stage")
     echo(
         f"staged iteration {claim.iteration} of {claim.logical}: {read.total_records} records, "
@@ -223,6 +224,7 @@ def _stage_campaigns(
     claim: Claim,
     staging: Staging,
     dynamodb: Any,
+    columns: Sequence[str],
     record_staged: RecordStaged,
     echo: Echo,
 ) -> None:
@@ -242,7 +244,7 @@ def _stage_campaigns(
         rows = snapshot_table(
             dynamodb,
             job.campaign_table,
-            CAMPAIGN_COLUMNS,
+            list(columns),
             part.shard_file("campaigns"),
             digest=digest,
         )

@@ -2,7 +2,8 @@
 
 A new iteration's plan starts each shard where the previous iteration left it and holds children
 back until their parents are finished (the KCL's rule); a rerun's plan reads each shard from its
-recorded first record to its recorded end. Pure data and planning: no AWS call is made here.
+recorded first record to its recorded end; a batch is cut where a rerun's end or a cap falls.
+Pure data and planning: no AWS call is made here.
 """
 
 from __future__ import annotations
@@ -250,3 +251,27 @@ def new_plan(
         else:
             waiting[sid] = task
     return ready, carried, waiting
+
+
+def cut_at_end(records: list[dict[str, Any]], end: int) -> tuple[list[dict[str, Any]], bool]:
+    """A rerun's batch up to and including its recorded end record; True once it is reached."""
+    for i, record in enumerate(records):
+        seq = int(record["SequenceNumber"])
+        if seq >= end:
+            return records[: i + 1] if seq == end else records[:i], True
+    return records, False
+
+
+def cut_at_cap(
+    records: list[dict[str, Any]], stats: ShardStats, stop: StopPolicy
+) -> tuple[list[dict[str, Any]], bool]:
+    """A batch up to the record that reaches a per-shard cap; True when a cap is reached."""
+    count, size = stats.kinesis_records, stats.bytes
+    for i, record in enumerate(records):
+        count += 1
+        size += len(record["Data"])
+        if (stop.max_records is not None and count >= stop.max_records) or (
+            stop.max_bytes is not None and size >= stop.max_bytes
+        ):
+            return records[: i + 1], True
+    return records, False

@@ -49,6 +49,8 @@ from kiter.stream.plan import (
     ShardStats,
     StopPolicy,
     Task,
+    cut_at_cap,
+    cut_at_end,
     new_plan,
     ready_children,
     rerun_plan,
@@ -228,9 +230,9 @@ class _Reader:
                         f"stream now starts at {records[0]['SequenceNumber']}: records have "
                         "expired; start a new logical name"
                     )
-                records, reached_end = _cut_at(records, task.exact_end)  # type: ignore[arg-type]
+                records, reached_end = cut_at_end(records, task.exact_end)  # type: ignore[arg-type]
             elif records and (stop.max_records is not None or stop.max_bytes is not None):
-                records, capped = _cut_at_cap(records, stats, stop)
+                records, capped = cut_at_cap(records, stats, stop)
             dropped = len(records) < received
             if records:
                 if out is None:
@@ -285,28 +287,6 @@ class _Reader:
         if stats.first_arrival is None:
             stats.first_arrival = iso_utc(records[0].get("ApproximateArrivalTimestamp"))
         stats.last_arrival = iso_utc(records[-1].get("ApproximateArrivalTimestamp"))
-
-
-def _cut_at(records: list[dict[str, Any]], end: int) -> tuple[list[dict[str, Any]], bool]:
-    for i, record in enumerate(records):
-        seq = int(record["SequenceNumber"])
-        if seq >= end:
-            return records[: i + 1] if seq == end else records[:i], True
-    return records, False
-
-
-def _cut_at_cap(
-    records: list[dict[str, Any]], stats: ShardStats, stop: StopPolicy
-) -> tuple[list[dict[str, Any]], bool]:
-    count, size = stats.kinesis_records, stats.bytes
-    for i, record in enumerate(records):
-        count += 1
-        size += len(record["Data"])
-        if (stop.max_records is not None and count >= stop.max_records) or (
-            stop.max_bytes is not None and size >= stop.max_bytes
-        ):
-            return records[: i + 1], True
-    return records, False
 
 
 def read_iteration(

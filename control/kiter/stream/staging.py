@@ -37,7 +37,7 @@ from typing import IO, Any, Protocol, Self
 from urllib.parse import unquote, urlparse
 
 from kiter.aws import is_aws_error, service_error
-from kiter.errors import ServiceError, UsageError
+from kiter.errors import UsageError
 from kiter.layout import (
     partition_name,
     partition_url,
@@ -46,6 +46,7 @@ from kiter.layout import (
     temporary_prefix,
 )
 from kiter.stream.formats import RecordFormat, as_format
+from kiter.stream.s3objects import delete_keys, list_keys
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")
 
@@ -249,9 +250,9 @@ class S3Staging:
         name = partition_name(iteration)
         # One writer per iteration at a time (the lease): what an earlier, crashed writer of this
         # iteration left (temp objects, a local spool) is removed before writing again.
-        stale = _list_keys(self.s3, self.bucket, self._key(logical, temporary_prefix(iteration)))
+        stale = list_keys(self.s3, self.bucket, self._key(logical, temporary_prefix(iteration)))
         if stale:
-            _delete_keys(self.s3, self.bucket, stale)
+            delete_keys(self.s3, self.bucket, stale)
         spool_prefix = f"kiter-stage-{_digest(self.url)}-{logical}-{int(iteration)}-"
         for leftover in Path(tempfile.gettempdir()).glob(spool_prefix + "*"):
             if not _alive(leftover.name[len(spool_prefix) :].split("-", 1)[0]):
@@ -322,7 +323,7 @@ class S3PartitionWriter(_WriterBase):
         try:
             for name in names:
                 upload_file(s3, str(self._folder / name), bucket, f"{self.tmp_key}/{name}")
-            existing = _list_keys(s3, bucket, self.final_key + "/")
+            existing = list_keys(s3, bucket, self.final_key + "/")
             for name in names:
                 copy(
                     s3,
@@ -331,8 +332,8 @@ class S3PartitionWriter(_WriterBase):
                     f"{self.final_key}/{name}",
                 )
             wanted = {f"{self.final_key}/{n}" for n in names}
-            _delete_keys(s3, bucket, [k for k in existing if k not in wanted])
-            _delete_keys(s3, bucket, [f"{self.tmp_key}/{n}" for n in names])
+            delete_keys(s3, bucket, [k for k in existing if k not in wanted])
+            delete_keys(s3, bucket, [f"{self.tmp_key}/{n}" for n in names])
         except Exception as exc:
             if is_aws_error(exc):
                 raise service_error(exc, f"staging s3://{bucket}/{self.final_key}") from exc
@@ -349,10 +350,10 @@ class S3PartitionWriter(_WriterBase):
         self._spool.cleanup()
         # Cleanup must not hide the error being raised; leftovers sit under an ignored name.
         with contextlib.suppress(Exception):
-            _delete_keys(
+            delete_keys(
                 self._staging.s3,
                 self._staging.bucket,
-                _list_keys(self._staging.s3, self._staging.bucket, self.tmp_key + "/"),
+                list_keys(self._staging.s3, self._staging.bucket, self.tmp_key + "/"),
             )
 
 
@@ -360,28 +361,6 @@ def _digest(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []))
-    return keys
-
-
-def _delete_keys(s3: Any, bucket: str, keys: list[str]) -> None:
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        response = s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
-        )
-        errors = response.get("Errors") or []
-        if errors:
-            first = errors[0]
-            raise ServiceError(
-                f"could not delete {len(errors)} staged object(s) in s3://{bucket}, e.g. "
-                f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
-            )
 
 
 def open_staging(url: str, *, s3_client: Any = None) -> LocalStaging | S3Staging:

@@ -8,7 +8,8 @@ programs it started. The job's output folder is replaced by the run itself: the 
 removes it and then becomes the JVM, so nothing stands between the fence and the start.
 
 A failure is one line (kiter.targets.hadooperrors) and where the whole log is; after a success the
-`part-*` files of the output folder are the run's rows, tab-separated.
+`part-*` files of the output folder are the run's rows, tab-separated. The run folder, the wait and
+its status line are the local engines' skeleton (localrun.LocalTarget).
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 import zipfile
-from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
@@ -26,12 +25,10 @@ from kiter.errors import UsageError
 from kiter.hadoopcommand import HadoopCommand, local_folder, manifest_main_class
 from kiter.targets.base import UNWATCHED, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.hadooperrors import failure_cause
-from kiter.targets.localrun import LogTail, drain, spawn, stop_group, wait_for
+from kiter.targets.localrun import EngineRun, LocalTarget, spawn, stop_group
 
 if TYPE_CHECKING:
-    from kiter.local.hadoopengine import (
-        HadoopEngine,
-    )  # built by wiring: targets do not import local/
+    from kiter.local.hadoopengine import HadoopEngine  # built by wiring, not imported here
 
 ROWS_SHOWN = 1000
 SUBMISSION_PREFIX = "hadoop:"
@@ -41,44 +38,11 @@ _REPLACE_OUTPUT = 'rm -rf -- "$1" && shift && exec "$@"'
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
-class HadoopTarget:
+class HadoopTarget(LocalTarget):
+    engine: HadoopEngine
     kind = "hadoop"
-    detachable = False
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        engine: HadoopEngine,
-        runs: Path,
-        workdir: Path,
-        heap: str = "1g",
-        properties: Mapping[str, str] | None = None,
-        echo: Echo = no_echo,
-        log: Echo = no_echo,
-        poll_interval: float = 0.2,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.name = name
-        self.engine = engine
-        self.runs = runs
-        self.workdir = workdir  # the project folder: how errors name its files
-        self.heap = heap
-        self.properties = dict(properties or {})
-        self._echo = echo
-        self._log = log
-        self.poll_interval = poll_interval
-        self._sleep = sleep
-
-    # -- the two-phase protocol ------------------------------------------------------------------
-
-    def find(self, script: Script) -> Handle | None:
-        del script  # a run dies with the process that started it: none outlives an attempt
-        return None
-
-    def attach(self, submission_id: str) -> Handle | None:
-        del submission_id
-        return None
+    label = "Hadoop"
+    submission_prefix = SUBMISSION_PREFIX
 
     def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
         command = script.command
@@ -91,19 +55,14 @@ class HadoopTarget:
                 f"job {script.job} writes to {command.output}: the local Hadoop engine writes "
                 "local folders only (a path or file:// URL)"
             )
-        run_dir = self.runs / script.logical_name / str(script.iteration) / str(script.attempt)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        for folder in ("tmp", "home"):
-            (run_dir / folder).mkdir(parents=True)
+        run_dir = self.run_folder(script, ("tmp", "home"))
         _write_programs(run_dir, command)
         java = self._java(command, run_dir)
         watch.fence()
         process = spawn(
             ["/bin/sh", "-c", _REPLACE_OUTPUT, "kiter", output, *java], run_dir, session=True
         )
-        run = _Run(script, run_dir, process, self._log)
-        self._echo(f"Hadoop {process.pid} running {script.job} in {run_dir}")
-        return Handle(f"{SUBMISSION_PREFIX}{run_dir}", live=run)
+        return self.started(_Run(script, run_dir, process, self._log))
 
     def _java(self, command: HadoopCommand, run_dir: Path) -> list[str]:
         properties = sorted(self.properties.items())
@@ -121,11 +80,7 @@ class HadoopTarget:
             run_dir, jar, main, argv, heap=self.heap, libraries=libraries
         )
 
-    def follow(self, handle: Handle, watch: Watch) -> Outcome:
-        run: _Run = handle.live
-        what = f"Hadoop ran {run.script.job}"
-        wait_for(run, handle, watch, what=what, sleep=self._sleep, interval=self.poll_interval)
-        run.finish()
+    def outcome(self, run: _Run, handle: Handle) -> Outcome:
         if run.process.returncode != 0:
             return Outcome("FAILED", handle.id, cause=explain_run(run.run_dir, self.workdir))
         shutil.rmtree(run.run_dir / "tmp", ignore_errors=True)
@@ -133,40 +88,24 @@ class HadoopTarget:
         columns, rows = output_rows(run.script.command, self._echo)
         return Outcome("SUCCEEDED", handle.id, columns=columns, rows=rows)
 
-    def cancel(self, handle: Handle) -> str:
-        run: _Run | None = handle.live
-        return run.stop() if run is not None else "not running here"
 
-
-class _Run:
+class _Run(EngineRun):
     """One Hadoop JVM: stderr kept in the run folder, the run log forwarded to the log channel."""
 
+    run_log = RUN_LOG
+
     def __init__(self, script: Script, run_dir: Path, process: subprocess.Popen[str], log: Echo):
-        self.script = script
-        self.run_dir = run_dir
-        self.process = process
-        self._log = log
         self._stderr: IO[str] = (run_dir / STDERR_LOG).open("w", encoding="utf-8")
-        self._readers = [
-            drain(process.stderr, self._error_line, "hadoop-output"),
-            drain(process.stdout, log, "hadoop-output"),
-        ]
-        self._run_log = LogTail(run_dir / RUN_LOG, log)
+        super().__init__(script, run_dir, process, log, "hadoop-output")
 
     def _error_line(self, line: str) -> None:
         self._stderr.write(line + "\n")
         self._stderr.flush()
         self._log(line)
 
-    def pump(self) -> None:
-        """Forward what Hadoop added to its run log since the last call."""
-        self._run_log.pump()
-
     def finish(self) -> None:
-        for reader in self._readers:
-            reader.join(timeout=5)
+        super().finish()
         self._stderr.close()
-        self.pump()
 
     def stop(self) -> str:
         """SIGTERM to the JVM and what it started; SIGKILL after 10 s."""

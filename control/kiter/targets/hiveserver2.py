@@ -31,9 +31,9 @@ from thrift.transport.TTransport import TBufferedTransport
 
 from kiter.choices import Auth
 from kiter.echo import NO_PROGRESS, Progress
-from kiter.errors import Interrupted, JobFailed, ServiceError, UsageError
-from kiter.scripts import Statement, hive_set, split_statements
-from kiter.secrets import MASK, Redactor, is_secret_key, script_secrets
+from kiter.errors import Interrupted, ServiceError, UsageError
+from kiter.scripts import Statement, split_statements
+from kiter.secrets import Redactor
 from kiter.targets.base import (
     UNWATCHED,
     Abandoned,
@@ -60,28 +60,8 @@ from kiter.targets.hs2_thrift import (
     result_rows,
     state_name,
 )
-from kiter.targets.messages import clean_server_message, transport_message
-
-_FIRST_LINE_WIDTH = 80
-
-
-class StatementFailed(JobFailed):
-    """HiveServer2 reported an error for one statement of a script."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        number: int,
-        line: int,
-        server_message: str,
-        sql_state: str | None,
-    ) -> None:
-        super().__init__(message)
-        self.number = number  # 1-based position of the statement in the script
-        self.line = line  # 1-based script line where the statement starts
-        self.server_message = server_message  # cleaned of Java stack frames, secrets redacted
-        self.sql_state = sql_state
+from kiter.targets.hs2errors import call_failed, first_line, session_redactor, statement_failed
+from kiter.targets.messages import transport_message
 
 
 @dataclass
@@ -236,12 +216,7 @@ class HiveServer2Target:
 
     def _open(self, text: str, variables: Mapping[str, str]) -> _Session:
         statements = split_statements(text)
-        secrets = script_secrets(text)
-        if self._password:
-            secrets.add(self._password)
-        for mapping in (variables, self.configuration):
-            secrets.update(str(v) for k, v in mapping.items() if is_secret_key(k) and v)
-        redact = Redactor(secrets)
+        redact = session_redactor(text, self._password, variables, self.configuration)
         if not statements:
             return _Session(None, None, statements, redact)
         # A server that never answers is waited for connect_timeout: the line says so.
@@ -268,7 +243,7 @@ class HiveServer2Target:
                     raise Abandoned(handle, f"stopped before statement {number} on {self.address}")
                 self._log(
                     f"statement {number}/{len(statements)} (line {statement.line}): "
-                    + _first_line(statement, redact)
+                    + first_line(statement, redact)
                 )
                 result = self._execute(session.conn, number, statement, redact, watch)
                 outcome.submission_id = f"hs2:{self.address}/{result.operation_id}"
@@ -339,7 +314,7 @@ class HiveServer2Target:
             if state == TOperationState.CANCELED_STATE:
                 raise Interrupted(f"cancelled statement {number} on {self.address}")
             if state not in RUNNING_STATES:
-                raise self._failed(
+                raise statement_failed(
                     number, statement, status.errorMessage, status.sqlState, redact, state
                 )
             polls += 1
@@ -394,43 +369,13 @@ class HiveServer2Target:
                 yield
             except hive.OperationalError as exc:
                 self._mid_call = False
-                status = getattr(exc.args[0], "status", None) if exc.args else None
-                raise self._failed(
-                    number,
-                    statement,
-                    getattr(status, "errorMessage", None) or str(exc),
-                    getattr(status, "sqlState", None),
-                    redact,
-                ) from None
+                raise call_failed(exc, number, statement, redact) from None
             except TRANSPORT_ERRORS as exc:
                 raise ServiceError(
                     f"lost HiveServer2 at {self.address} during statement {number}: "
                     + redact(transport_message(exc))
                 ) from None
             self._mid_call = False
-
-    def _failed(
-        self,
-        number: int,
-        statement: Statement,
-        error_message: str | None,
-        sql_state: str | None,
-        redact: Redactor,
-        state: int | None = None,
-    ) -> StatementFailed:
-        if error_message:
-            server_message = redact(clean_server_message(error_message))
-        else:
-            state_name = TOperationState._VALUES_TO_NAMES.get(state, str(state))
-            server_message = f"the operation ended in {state_name}"
-        return StatementFailed(
-            f"statement {number} (line {statement.line}: {_first_line(statement, redact)}) "
-            f"failed: {server_message}",
-            number=number,
-            line=statement.line,
-            server_message=server_message,
-            sql_state=sql_state,
-        )
 
     def _cancel_after_interrupt(self, redact: Redactor) -> None:
         """Best effort: stop the running operation on the server before giving up the session."""
@@ -449,12 +394,3 @@ class HiveServer2Target:
                 f"could not cancel statement {running.number} on {self.address}: "
                 + redact(str(exc))
             )
-
-
-def _first_line(statement: Statement, redact: Redactor) -> str:
-    """The statement's first line for progress and errors: secrets masked, at most 80 wide."""
-    setting = hive_set(statement.text)
-    if setting and is_secret_key(setting[0]):
-        return f"SET {setting[0]}={MASK}"
-    line = redact(statement.first_line)
-    return line if len(line) <= _FIRST_LINE_WIDTH else line[: _FIRST_LINE_WIDTH - 3] + "..."

@@ -5,7 +5,8 @@ script, Pig's run log (`pig-run.log`, streamed to the log channel) and its tempo
 runs in the project folder, so relative paths in a script mean what they mean in kiter.toml, and it
 dies with the process that started it (a local run cannot outlive kiter, so it is not detachable).
 A failure becomes one line naming the script line and the template file:line. After a success, the
-rows of the script's last STORE into a local folder are read back as the run's result.
+rows of the script's last STORE into a local folder are read back as the run's result. The run
+folder, the wait and its status line are the local engines' skeleton (localrun.LocalTarget).
 """
 
 from __future__ import annotations
@@ -14,23 +15,13 @@ import json
 import re
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiter.echo import NO_PROGRESS, Progress
 from kiter.scripts import pig_statements, substitute_pig_parameters, tokenize, unquote
-from kiter.targets.base import (
-    UNWATCHED,
-    Echo,
-    Handle,
-    Outcome,
-    Script,
-    Watch,
-    no_echo,
-)
-from kiter.targets.localrun import LogTail, drain, spawn, wait_for
+from kiter.targets.base import UNWATCHED, Echo, Handle, Outcome, Script, Watch, no_echo
+from kiter.targets.localrun import EngineRun, LocalTarget, spawn
 from kiter.targets.pigerrors import PigError, read_failure
 
 if TYPE_CHECKING:
@@ -41,54 +32,14 @@ ROWS_SHOWN = 1000
 _INTEGER_TYPES, _FLOAT_TYPES = {10, 15}, {20, 25}
 
 
-class PigTarget:
+class PigTarget(LocalTarget):
+    engine: PigEngine
     kind = "pig"
-    detachable = False
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        engine: PigEngine,
-        runs: Path,
-        workdir: Path,
-        heap: str = "1g",
-        properties: Mapping[str, str] | None = None,
-        echo: Echo = no_echo,
-        log: Echo = no_echo,
-        progress: Progress = NO_PROGRESS,
-        poll_interval: float = 0.2,
-        sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], float] = time.time,
-    ) -> None:
-        self.name = name
-        self.engine = engine
-        self.runs = runs
-        self.workdir = workdir
-        self.heap = heap
-        self.properties = dict(properties or {})
-        self._echo = echo
-        self._log = log
-        self._progress = progress
-        self._now = now
-        self.poll_interval = poll_interval
-        self._sleep = sleep
-
-    # -- the two-phase protocol ------------------------------------------------------------------
-
-    def find(self, script: Script) -> Handle | None:
-        del script  # a run dies with the process that started it: none outlives an attempt
-        return None
-
-    def attach(self, submission_id: str) -> Handle | None:
-        del submission_id
-        return None
+    label = "Pig"
+    submission_prefix = "pig:"
 
     def start(self, script: Script, watch: Watch = UNWATCHED) -> Handle:
-        run_dir = self.runs / script.logical_name / str(script.iteration) / str(script.attempt)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        for folder in ("logs", "tmp"):
-            (run_dir / folder).mkdir(parents=True)
+        run_dir = self.run_folder(script, ("logs", "tmp"))
         script_path = run_dir / "script.pig"
         script_path.touch(mode=0o600)
         script_path.write_text(script.text, encoding="utf-8")
@@ -100,29 +51,9 @@ class PigTarget:
             heap=self.heap,
         )
         watch.fence()
-        run = _Run(script, run_dir, spawn(command, self.workdir), self._log)
-        self._echo(f"Pig {run.process.pid} running {script.job} in {run_dir}")
-        return Handle(f"pig:{run_dir}", live=run)
+        return self.started(_Run(script, run_dir, spawn(command, self.workdir), self._log))
 
-    def follow(self, handle: Handle, watch: Watch) -> Outcome:
-        run: _Run = handle.live
-        began = self._now()  # Pig tells no start time: its age is from when kiter followed it
-        what = f"Pig ran {run.script.job}"
-        try:
-            wait_for(
-                run,
-                handle,
-                watch,
-                what=what,
-                sleep=self._sleep,
-                interval=self.poll_interval,
-                beat=lambda: self._progress.update(
-                    f"Pig {run.process.pid} running", began, run.script.job
-                ),
-            )
-        finally:
-            self._progress.done()
-        run.finish()
+    def outcome(self, run: _Run, handle: Handle) -> Outcome:
         if run.process.returncode != 0:
             return Outcome("FAILED", handle.id, cause=run.failure())
         if run.script.record_text is not None:
@@ -131,38 +62,19 @@ class PigTarget:
         columns, rows = stored_rows(run.script, self.workdir, self._echo)
         return Outcome("SUCCEEDED", handle.id, columns=columns, rows=rows)
 
-    def cancel(self, handle: Handle) -> str:
-        run: _Run | None = handle.live
-        return run.stop() if run is not None else "not running here"
 
+class _Run(EngineRun):
+    """One Pig JVM: its stderr kept for explaining a failure, its run log forwarded."""
 
-class _Run:
-    """One Pig JVM: its output read as it comes, its run log forwarded to the log channel."""
+    run_log = "pig-run.log"
 
     def __init__(self, script: Script, run_dir: Path, process: subprocess.Popen[str], log: Echo):
-        self.script = script
-        self.run_dir = run_dir
-        self.process = process
-        self._log = log
         self._stderr: list[str] = []
-        self._readers = [
-            drain(process.stderr, self._error_line, "pig-output"),
-            drain(process.stdout, log, "pig-output"),  # DUMP and DESCRIBE print here
-        ]
-        self._run_log = LogTail(run_dir / "pig-run.log", log)
+        super().__init__(script, run_dir, process, log, "pig-output")
 
     def _error_line(self, line: str) -> None:
         self._stderr.append(line)
         self._log(line)
-
-    def pump(self) -> None:
-        """Forward what Pig added to its run log since the last call."""
-        self._run_log.pump()
-
-    def finish(self) -> None:
-        for reader in self._readers:
-            reader.join(timeout=5)
-        self.pump()
 
     def stop(self) -> str:
         """SIGTERM: Pig's shutdown hook kills its local job (about 0.2 s); SIGKILL after 10 s."""
@@ -179,7 +91,7 @@ class _Run:
 
     def failure(self) -> str:
         """One line: exit code, script line, template file:line, Pig's message."""
-        log_path = self.run_dir / "pig-run.log"
+        log_path = self.run_dir / self.run_log
         run_log = log_path.read_text(errors="replace") if log_path.exists() else ""
         error = read_failure("\n".join(self._stderr), run_log)
         return f"{_where(self.script, error)}Pig exit {self.process.returncode}: {error.message}"

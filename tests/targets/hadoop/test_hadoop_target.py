@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from kiter.attemptscript import script_for
 from kiter.errors import Interrupted, LeaseLost, UsageError
 from kiter.local.hadoopengine import HadoopEngine
 from kiter.project import load_project
 from kiter.render import Renderer
-from kiter.runner import script_for
 from kiter.targets.base import Script, Unwatched
 from kiter.targets.hadoop import HadoopTarget, explain_run
 

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kiter.aws import Aws, AwsSettings
 from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
 from kiter.local import processes, sparkengine
+from kiter.metastore.ledger import Owner
+from kiter.metastore.table import CheckpointTable
+from kiter.project import Project, TargetConfig, load_project
+from kiter.render import Renderer
+from kiter.runner import Runner
 from kiter.targets.base import Outcome, Script, Unwatched
 from kiter.targets.hiveserver2 import HiveServer2Target
+from kiter_support import project_ledger
+from sample_projects import kiter_in
 
 START_TIMEOUT_S = 150.0
 
@@ -109,3 +117,47 @@ def counting_project(
             f'logical_name = "{logical}"\nvars = {{ starts = "{starts}" }}\n'
         )
     (root / "kiter.toml").write_text(text, encoding="utf-8")
+
+
+ImportStaged = Callable[..., tuple[Project, Runner]]
+
+
+@pytest.fixture
+def import_staged(
+    thrift_server: ThriftServer,
+    tmp_path: Path,
+    in_process_moto: None,
+    capsys: pytest.CaptureFixture[str],
+) -> ImportStaged:
+    """`kiter import SCRIPT... --mode staged` into a project in `tmp_path` whose target `spark`
+    is the Thrift Server (staging in tmp_path/staging), the checkpoint table created on moto;
+    gives the project and a runner whose targets are the server."""
+
+    def imported(*scripts: Path) -> tuple[Project, Runner]:
+        (tmp_path / "kiter.toml").write_text(
+            f'[staging]\nlocation = "{tmp_path / "staging"}"\n'
+            f'[targets.spark]\nkind = "hiveserver2"\nhost = "127.0.0.1"\n'
+            f"port = {thrift_server.port}\n",
+            encoding="utf-8",
+        )
+        code, _, err = kiter_in(tmp_path, capsys, "import", *map(str, scripts), "--mode", "staged")
+        assert code == 0, err
+        project = load_project(tmp_path / "kiter.toml", env={})
+        aws = Aws(AwsSettings(region="us-east-1"))
+        CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
+            on_demand=True, read=0, write=0, progress=lambda _l: None
+        )
+
+        def make_target(config: TargetConfig, echo: Any) -> Any:
+            return thrift_server.target()
+
+        runner = Runner(
+            project,
+            aws=aws,
+            renderer=Renderer(project),
+            ledger=project_ledger(Owner.current()),
+            make_target=make_target,
+        )
+        return project, runner
+
+    return imported

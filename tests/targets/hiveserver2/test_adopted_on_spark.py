@@ -11,16 +11,10 @@ from typing import Any
 import boto3
 import pytest
 
-from kiter.aws import Aws, AwsSettings
 from kiter.local.traffic import put_lines
-from kiter.metastore.ledger import Ledger, Owner
-from kiter.metastore.table import CheckpointTable
-from kiter.project import TargetConfig, load_project
-from kiter.render import Renderer
-from kiter.runner import Runner, RunOptions
-from sample_projects import run
+from kiter.runner import RunOptions
 
-from .conftest import ThriftServer
+from .conftest import ImportStaged
 
 pytestmark = pytest.mark.integration
 
@@ -36,47 +30,15 @@ def _lines(statuses: list[int], tag: str) -> list[str]:
 
 
 def test_an_imported_script_runs_staged_with_the_rows_of_each_iteration_alone(
-    thrift_server: ThriftServer,
-    tmp_path: Path,
-    in_process_moto: None,
-    capsys: pytest.CaptureFixture[str],
+    import_staged: ImportStaged, tmp_path: Path
 ) -> None:
-    (tmp_path / "kiter.toml").write_text(
-        f'[staging]\nlocation = "{tmp_path / "staging"}"\n'
-        f'[targets.spark]\nkind = "hiveserver2"\nhost = "127.0.0.1"\nport = {thrift_server.port}\n',
-        encoding="utf-8",
-    )
     incoming = tmp_path / "incoming" / SCRIPT.name
     incoming.parent.mkdir()
     shutil.copy(SCRIPT, incoming)
-    code, _, err = run(["-C", str(tmp_path), "import", str(incoming), "--mode", "staged"], capsys)
-    assert code == 0, err
-    project = load_project(tmp_path / "kiter.toml", env={})
+    project, runner = import_staged(incoming)
     job, target = project.job("access_log_status"), project.targets["spark"]
-
-    aws = Aws(AwsSettings(region="us-east-1"))
-    CheckpointTable(aws.client("dynamodb"), "MyEMRKinesisTable", "HashKey", "RangeKey").create(
-        on_demand=True, read=0, write=0, progress=lambda _l: None
-    )
     kinesis = boto3.client("kinesis", region_name="us-east-1")
     kinesis.create_stream(StreamName="AccessLogStream", ShardCount=2)
-
-    def make_target(config: TargetConfig, echo: Any) -> Any:
-        return thrift_server.target()
-
-    runner = Runner(
-        project,
-        aws=aws,
-        renderer=Renderer(project),
-        ledger=Ledger(
-            aws.client("dynamodb"),
-            "MyEMRKinesisTable",
-            "HashKey",
-            "RangeKey",
-            owner=Owner.current(),
-        ),
-        make_target=make_target,
-    )
 
     def rows_of(result: Any) -> Counter[str]:
         return Counter({str(status): int(hits) for status, hits in result.outcome.rows})

@@ -12,7 +12,7 @@ import pytest
 
 from kiter.errors import Interrupted
 from kiter.targets.base import Outcome, Script
-from kiter.targets.hiveserver2 import StatementFailed
+from kiter.targets.hs2errors import StatementFailed
 
 from .conftest import ThriftServer, run_script
 

@@ -13,7 +13,8 @@ from kiter.errors import ServiceError, UsageError
 from kiter.local.processes import free_port
 from kiter.scripts import split_statements
 from kiter.secrets import Redactor, script_secrets
-from kiter.targets.hiveserver2 import HiveServer2Target, _first_line
+from kiter.targets.hiveserver2 import HiveServer2Target
+from kiter.targets.hs2errors import first_line
 from kiter.targets.messages import clean_server_message
 from kiter_support import RecordedProgress
 
@@ -117,5 +118,5 @@ def test_secret_set_values_are_redacted_from_lines_and_statement_summaries() -> 
     redact = Redactor([*script_secrets(text), "hunter22", "ldap-pw"])
     line = "Submitting query 'SET kinesis.secretKey=s3cr3tValue' AKIAEXAMPLE hunter22 ldap-pw"
     assert redact(line) == "Submitting query 'SET kinesis.secretKey=****' **** **** ****"
-    assert _first_line(statements[0], redact) == "SET kinesis.secretKey=****"
-    assert _first_line(statements[2], redact) == "SET kinesis.nodata.timeout=2"
+    assert first_line(statements[0], redact) == "SET kinesis.secretKey=****"
+    assert first_line(statements[2], redact) == "SET kinesis.nodata.timeout=2"

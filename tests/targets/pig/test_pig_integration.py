@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from kiter.attemptscript import script_for
 from kiter.errors import Interrupted
 from kiter.local.traffic import Traffic, expected_top_errors
 from kiter.project import load_project
 from kiter.render import Renderer
-from kiter.runner import script_for
 from kiter.targets.base import Script, Unwatched
 from kiter.targets.pig import PigTarget
 from kiter_support import kiter_process

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiter.attemptscript import script_for
 from kiter.echo import Echo, no_echo
 from kiter.errors import UsageError
+from kiter.iterationresult import IterationResult
 from kiter.layout import partition_url
 from kiter.project import PROJECT_FILE, Project, load_project
-from kiter.runner import IterationResult, Runner, RunOptions, script_for
+from kiter.runner import Runner, RunOptions
 
 if TYPE_CHECKING:
     from kiter.local.traffic import Producer
