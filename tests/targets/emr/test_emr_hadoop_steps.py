@@ -1,0 +1,389 @@
+"""Streaming and jar jobs as EMR steps, against moto S3 + EMR in process: the steps' shape, the
+files uploaded for them, the output replaced and read back, a failure explained from task logs."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import emr_logsamples as samples
+import pytest
+from emr_moto import LOG_BUCKET, SCRIPT_BUCKET, StepDriver
+
+from kiter.errors import UsageError
+from kiter.project import Project, load_project
+from kiter.render import Renderer
+from kiter.runner import script_for
+from kiter.targets.base import Handle, Script, Unwatched
+from kiter.targets.emr import EmrTarget
+from kiter_support import CallLog, FakeTime
+from sample_projects import WriteProject
+
+pytestmark = pytest.mark.functional
+
+MakeTarget = Callable[..., EmrTarget]
+OUT_BUCKET = "kiter-out"
+PREFIX = f"s3://{SCRIPT_BUCKET}/kiter/scripts"
+
+PROJECT = f"""\
+[staging]
+location = "s3://kiter-staging/iterations"
+
+[targets.emr]
+kind = "emr"
+cluster_id = "j-2AXXXXXXGAPLF"
+script_prefix = "{PREFIX}"
+
+[jobs.status]
+engine = "streaming"
+stream = "AccessLogStream"
+mode = "staged"
+target = "emr"
+mapper = "streaming/status_mapper.py"
+reducer = "streaming/status_reducer.py"
+reducers = 2
+output = "s3://{OUT_BUCKET}/status/iteration={{{{ iteration }}}}"
+
+[jobs.words]
+engine = "jar"
+stream = "AccessLogStream"
+mode = "staged"
+target = "emr"
+jar = "jars/wordcount.jar"
+main_class = "org.example.WordCount"
+args = ["{{{{ input }}}}", "{{{{ output }}}}"]
+output = "s3://{OUT_BUCKET}/words/{{{{ iteration }}}}"
+
+[jobs.s3jar]
+engine = "jar"
+stream = "AccessLogStream"
+mode = "staged"
+target = "emr"
+jar = "s3://kiter-jars/cascading-app.jar"
+args = ["{{{{ output }}}}"]
+output = "s3://{OUT_BUCKET}/cascading/{{{{ iteration }}}}"
+
+[jobs.connector]
+engine = "streaming"
+stream = "AccessLogStream"
+target = "emr"
+mapper = "streaming/status_mapper.py"
+input_format = "org.example.KinesisInputFormat"
+output = "s3://{OUT_BUCKET}/connector/{{{{ iteration }}}}"
+
+[jobs.local_out]
+engine = "streaming"
+stream = "AccessLogStream"
+mode = "staged"
+target = "emr"
+mapper = "streaming/status_mapper.py"
+output = "out/{{{{ iteration }}}}"
+"""
+MAPPER = "import sys\nfor line in sys.stdin:\n    print(line.split()[8], 1, sep='\\t')\n"
+REDUCER = "import sys\nfor line in sys.stdin:\n    print(line, end='')\n"
+
+
+@pytest.fixture
+def project(write_project: WriteProject, tmp_path: Path, s3: Any) -> Project:
+    s3.create_bucket(Bucket=OUT_BUCKET)
+    path = write_project(
+        PROJECT,
+        {"streaming/status_mapper.py": MAPPER, "streaming/status_reducer.py": REDUCER},
+    )
+    (tmp_path / "jars").mkdir()
+    with zipfile.ZipFile(tmp_path / "jars" / "wordcount.jar", "w") as jar:
+        jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+        jar.writestr("org/example/WordCount.class", b"\xca\xfe\xba\xbe")
+    return load_project(path, env={})
+
+
+@pytest.fixture
+def target(make_target: MakeTarget, project: Project) -> EmrTarget:
+    return make_target(workdir=project.root)
+
+
+def script(project: Project, job: str, iteration: int = 4, attempt: int = 1) -> Script:
+    config = project.job(job)
+    rendered = Renderer(project).render(config, iteration)
+    return script_for(config, rendered, iteration=iteration, attempt=attempt)
+
+
+def only_step(emr: Any, cluster_id: str) -> dict[str, Any]:
+    [step] = emr.list_steps(ClusterId=cluster_id)["Steps"]
+    return dict(emr.describe_step(ClusterId=cluster_id, StepId=step["Id"])["Step"])
+
+
+def settings_of(args: list[str]) -> dict[str, str]:
+    return dict(args[i + 1].split("=", 1) for i, word in enumerate(args) if word == "-D")
+
+
+# -- the steps ------------------------------------------------------------------------------------
+
+
+def test_a_streaming_job_is_a_hadoop_streaming_step_with_settings_first_and_programs_from_s3(
+    target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str
+) -> None:
+    handle = target.start(script(project, "status"))
+
+    step = only_step(emr, cluster_id)
+    assert handle.id == step["Id"]
+    assert step["Name"] == "kiter:status:status:4:1"
+    config = step["Config"]
+    assert config["Jar"] == "command-runner.jar"
+    args = config["Args"]
+    folder = f"{PREFIX}/status/4/1/files/streaming"
+    settings = settings_of(args)
+    assert args[0] == "hadoop-streaming"
+    assert args[1] == "-D"
+    assert settings["kinesis.checkpoint.iteration.no"] == "4"
+    assert settings["kinesis.checkpoint.logical.name"] == "status"
+    first_own = args.index("-files")
+    assert all(word != "-D" for word in args[first_own:])
+    assert args[first_own:] == [
+        "-files", f"{folder}/status_mapper.py,{folder}/status_reducer.py",
+        "-mapper", "python3 status_mapper.py",
+        "-reducer", "python3 status_reducer.py",
+        "-numReduceTasks", "2",
+        "-input", "s3://kiter-staging/iterations/status/iteration=4",
+        "-output", f"s3://{OUT_BUCKET}/status/iteration=4",
+    ]  # fmt: skip
+    key = "kiter/scripts/status/4/1/files/streaming/status_mapper.py"
+    uploaded = s3.get_object(Bucket=SCRIPT_BUCKET, Key=key)
+    assert uploaded["Body"].read().decode() == MAPPER
+    assert uploaded["ServerSideEncryption"] == "AES256"
+
+
+def test_a_jar_job_is_a_custom_jar_step_of_the_uploaded_jar_its_main_class_and_settings_first(
+    target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str, steps: StepDriver
+) -> None:
+    step_id = target.start(script(project, "words")).id
+
+    config = only_step(emr, cluster_id)["Config"]
+    assert config["Jar"] == f"{PREFIX}/words/4/1/files/jars/wordcount.jar"
+    # moto's DescribeStep leaves MainClass out: what AddJobFlowSteps was given.
+    assert steps.step(step_id).hadoop_jar_step["MainClass"] == "org.example.WordCount"
+    args = config["Args"]
+    assert args[0] == "-D"
+    assert settings_of(args)["kinesis.checkpoint.iteration.no"] == "4"
+    assert args[-2:] == [
+        "s3://kiter-staging/iterations/words/iteration=4",
+        f"s3://{OUT_BUCKET}/words/4",
+    ]
+    jar = s3.get_object(
+        Bucket=SCRIPT_BUCKET, Key="kiter/scripts/words/4/1/files/jars/wordcount.jar"
+    )
+    assert jar["Body"].read() == (project.root / "jars" / "wordcount.jar").read_bytes()
+
+
+def test_a_jar_already_in_s3_runs_from_there_with_its_manifests_main_class(
+    target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str, steps: StepDriver
+) -> None:
+    step_id = target.start(script(project, "s3jar")).id
+
+    config = only_step(emr, cluster_id)["Config"]
+    assert config["Jar"] == "s3://kiter-jars/cascading-app.jar"
+    assert "MainClass" not in steps.step(step_id).hadoop_jar_step
+    assert config["Args"][-1] == f"s3://{OUT_BUCKET}/cascading/4"
+    listed = s3.list_objects_v2(Bucket=SCRIPT_BUCKET, Prefix="kiter/scripts/s3jar/4/1/files/")
+    assert "Contents" not in listed
+
+
+def test_a_connector_mode_streaming_step_names_the_input_format_and_reads_the_stream(
+    target: EmrTarget, project: Project, emr: Any, cluster_id: str
+) -> None:
+    target.start(script(project, "connector"))
+
+    args = only_step(emr, cluster_id)["Config"]["Args"]
+    assert args[args.index("-inputformat") + 1] == "org.example.KinesisInputFormat"
+    assert args[args.index("-input") + 1] == "AccessLogStream"
+    assert settings_of(args)["kinesis.checkpoint.enabled"] == "true"
+
+
+def test_an_output_outside_s3_is_refused_before_anything_is_uploaded(
+    target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str
+) -> None:
+    with pytest.raises(UsageError, match=r"output must be an s3:// location"):
+        target.start(script(project, "local_out"))
+
+    assert "Contents" not in s3.list_objects_v2(Bucket=SCRIPT_BUCKET)
+    assert emr.list_steps(ClusterId=cluster_id)["Steps"] == []
+
+
+# -- the output -----------------------------------------------------------------------------------
+
+
+def test_a_rerun_replaces_the_iterations_output_after_the_fence_right_before_the_step(
+    target: EmrTarget, project: Project, s3: Any, emr: Any
+) -> None:
+    for key in (
+        "status/iteration=4/part-00000",
+        "status/iteration=4/_SUCCESS",
+        "status/iteration=4_$folder$",
+        "status/iteration=40/part-00000",
+    ):
+        s3.put_object(Bucket=OUT_BUCKET, Key=key, Body=b"old\t1\n")
+    log = CallLog(s3, emr)
+
+    target.start(script(project, "status"), log)
+
+    assert log[-4:] == ["fence", "ListObjectsV2", "DeleteObjects", "AddJobFlowSteps"]
+    left = [obj["Key"] for obj in s3.list_objects_v2(Bucket=OUT_BUCKET)["Contents"]]
+    assert left == ["status/iteration=40/part-00000"]
+
+
+def test_a_succeeded_step_reads_its_part_files_back_as_rows(
+    target: EmrTarget, project: Project, s3: Any, steps: StepDriver
+) -> None:
+    step_id = target.start(script(project, "status")).id
+    s3.put_object(Bucket=OUT_BUCKET, Key="status/iteration=4/part-00001", Body=b"500\t2\n")
+    s3.put_object(Bucket=OUT_BUCKET, Key="status/iteration=4/part-00000", Body=b"404\t7\nx\t1.5\n")
+    s3.put_object(Bucket=OUT_BUCKET, Key="status/iteration=4/_SUCCESS", Body=b"")
+    steps.set_state(step_id, "COMPLETED")
+
+    outcome = target.follow(Handle(step_id), Unwatched())
+
+    assert outcome.state == "SUCCEEDED"
+    assert outcome.columns == ["$0", "$1"]
+    assert outcome.rows == [(404, 7), ("x", 1.5), (500, 2)]
+
+
+# -- failures -------------------------------------------------------------------------------------
+
+
+def put_gz(s3: Any, key: str, text: str) -> None:
+    s3.put_object(Bucket=LOG_BUCKET, Key=key, Body=gzip.compress(text.encode()))
+
+
+def test_a_failed_streaming_step_is_explained_by_the_mappers_traceback_in_its_task_log(
+    target: EmrTarget,
+    project: Project,
+    s3: Any,
+    steps: StepDriver,
+    cluster_id: str,
+    push_logs: Callable[[str, dict[str, str]], None],
+) -> None:
+    step_id = target.start(script(project, "status")).id
+    steps.set_state(step_id, "FAILED")
+    push_logs(
+        step_id,
+        {"syslog": samples.STREAMING_STEP_SYSLOG, "stderr": samples.STREAMING_STEP_STDERR},
+    )
+    app = f"emr/{cluster_id}/containers/{samples.APPLICATION}"
+    put_gz(s3, f"{app}/container_1714557600000_0003_01_000001/stderr.gz", "")
+    put_gz(
+        s3, f"{app}/container_1714557600000_0003_01_000002/stderr.gz", samples.MAPPER_TASK_STDERR
+    )
+    put_gz(
+        s3, f"{app}/container_1714557600000_0003_01_000002/syslog.gz", samples.MAPPER_TASK_SYSLOG
+    )
+
+    outcome = target.follow(Handle(step_id), Unwatched())
+
+    assert outcome.state == "FAILED"
+    lines = outcome.cause.splitlines()
+    assert lines[0] == f"step {step_id} (kiter:status:status:4:1) FAILED"
+    assert lines[1:] == [
+        "probable cause:",
+        "  streaming/status_mapper.py:12: ValueError: invalid literal for int() with base 10: '-'",
+        f"  whole log: s3://{LOG_BUCKET}/{app}/container_1714557600000_0003_01_000002/stderr.gz",
+    ]
+
+
+def test_a_failed_jar_step_is_explained_by_the_exception_its_task_died_of(
+    target: EmrTarget,
+    project: Project,
+    s3: Any,
+    steps: StepDriver,
+    cluster_id: str,
+    push_logs: Callable[[str, dict[str, str]], None],
+) -> None:
+    step_id = target.start(script(project, "words")).id
+    steps.set_state(step_id, "FAILED")
+    push_logs(step_id, {"syslog": samples.JAR_STEP_SYSLOG})
+    task = (
+        f"emr/{cluster_id}/containers/{samples.APPLICATION}/container_1714557600000_0003_01_000002"
+    )
+    put_gz(s3, f"{task}/syslog.gz", samples.JAR_TASK_SYSLOG)
+    put_gz(s3, f"{task}/stderr.gz", "log4j:WARN No appenders could be found.\n")
+
+    outcome = target.follow(Handle(step_id), Unwatched())
+
+    assert outcome.cause.splitlines()[1:] == [
+        "probable cause:",
+        '  java.lang.NumberFormatException: For input string: "abc" (at WordCount.java:42)',
+        f"  whole log: s3://{LOG_BUCKET}/{task}/syslog.gz",
+    ]
+
+
+def test_task_logs_in_the_layout_before_yarn_are_read_too(
+    target: EmrTarget,
+    project: Project,
+    s3: Any,
+    steps: StepDriver,
+    cluster_id: str,
+    push_logs: Callable[[str, dict[str, str]], None],
+) -> None:
+    step_id = target.start(script(project, "status")).id
+    steps.set_state(step_id, "FAILED")
+    push_logs(step_id, {"syslog": "INFO Running job: job_1714557600000_0003\n"})
+    attempt = f"emr/{cluster_id}/task-attempts/job_1714557600000_0003/attempt_1714557600000_0003_m_000000_0"
+    put_gz(s3, f"{attempt}/stderr.gz", samples.MAPPER_TASK_STDERR)
+
+    outcome = target.follow(Handle(step_id), Unwatched())
+
+    assert "  streaming/status_mapper.py:12: ValueError" in outcome.cause
+    assert f"  whole log: s3://{LOG_BUCKET}/{attempt}/stderr.gz" in outcome.cause
+
+
+def test_without_task_logs_yet_the_client_side_exception_is_given_and_where_they_will_be(
+    target: EmrTarget,
+    project: Project,
+    steps: StepDriver,
+    cluster_id: str,
+    push_logs: Callable[[str, dict[str, str]], None],
+) -> None:
+    step_id = target.start(script(project, "status")).id
+    steps.set_state(step_id, "FAILED")
+    push_logs(step_id, {"syslog": samples.STREAMING_STEP_SYSLOG})
+
+    cause = target.explain(step_id)
+
+    assert (
+        "  java.lang.RuntimeException: PipeMapRed.waitOutputThreads(): subprocess failed with code 1"
+        in cause
+    )
+    assert (
+        f"  task logs not (yet) at s3://{LOG_BUCKET}/emr/{cluster_id}/containers/{samples.APPLICATION}; "
+        "EMR pushes them about every 5 minutes"
+    ) in cause
+
+
+def test_task_logs_pushed_after_the_steps_own_are_waited_for_within_the_bound(
+    target: EmrTarget,
+    project: Project,
+    s3: Any,
+    steps: StepDriver,
+    cluster_id: str,
+    push_logs: Callable[[str, dict[str, str]], None],
+    fake_time: FakeTime,
+    echoed: list[str],
+) -> None:
+    step_id = target.start(script(project, "status")).id
+    steps.set_state(step_id, "FAILED")
+    push_logs(step_id, {"syslog": samples.STREAMING_STEP_SYSLOG})
+    task = (
+        f"emr/{cluster_id}/containers/{samples.APPLICATION}/container_1714557600000_0003_01_000002"
+    )
+    fake_time.hooks[2] = lambda: put_gz(s3, f"{task}/stderr.gz", samples.MAPPER_TASK_STDERR)
+
+    outcome = target.follow(Handle(step_id), Unwatched())
+
+    assert "  streaming/status_mapper.py:12: ValueError" in outcome.cause
+    assert "task logs not (yet)" not in outcome.cause
+    assert fake_time.sleeps == [30, 30]
+    assert any(
+        line.startswith("waiting up to 600 s for EMR to push task logs to s3://") for line in echoed
+    )
