@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, is_aws_error, service_error
 from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, UsageError
 from kiter.targets.base import Script
@@ -131,15 +131,19 @@ class StepFiles:
         return f"s3://{self.bucket}/{self.shipped_key(script, path)}"
 
     def _upload_file(self, path: str, key: str) -> None:
+        # boto3's managed transfer on kiter's plain botocore client: a jar may need multipart.
+        from boto3.s3.inject import upload_file
+
         try:
-            # upload_file: a jar may be large enough to need a multipart upload.
-            self.s3.upload_file(
-                path, self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"}
+            upload_file(
+                self.s3, path, self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"}
             )
-        except OSError as exc:
-            raise UsageError(f"cannot upload {path}: {exc.strerror or exc}") from None
-        except _S3Error as exc:
-            raise service_error(exc, f"upload {path} to s3://{self.bucket}/{key}") from None
+        except Exception as exc:
+            if is_aws_error(exc):
+                raise service_error(exc, f"upload {path} to s3://{self.bucket}/{key}") from exc
+            if isinstance(exc, OSError):
+                raise UsageError(f"cannot upload {path}: {exc.strerror or exc}") from None
+            raise
         self.echo(f"uploaded {self.shipped_name(path)} to s3://{self.bucket}/{key}")
 
     def _delete_stale_run_copies(self, script: Script) -> None:
