@@ -19,7 +19,7 @@ from kiter.durations import format_duration
 from kiter.errors import ConfigError, ServiceError, UsageError
 from kiter.targets.base import Handle, Outcome, Script
 from kiter.targets.emr_api import EmrApi
-from kiter.targets.emr_s3 import RUN_COPY_FOLDER
+from kiter.targets.emr_s3 import RUN_COPY_FOLDER, split_s3_url
 from kiter.targets.emrhadoop import (
     application_numbers,
     hadoop_step,
@@ -178,6 +178,14 @@ class EmrTarget(RemoteTarget):
             raise UsageError(
                 f"job {script.job} writes to {output}: an EMR step's output must be an s3:// "
                 "location (kiter replaces it on a rerun and reads it back)"
+            )
+        bucket, key = split_s3_url(output, what="output", where=script.job)
+        scripts = f"{self.files.bucket}/{self.files.prefix}/".replace("//", "/")
+        if not key or scripts.startswith(f"{bucket}/{key}/"):
+            raise UsageError(
+                f"job {script.job} writes to {output}, which a rerun replaces, and "
+                + ("is a whole bucket" if not key else f"holds script_prefix s3://{scripts}")
+                + ": choose a folder of its own"
             )
         return hadoop_step(
             script.command,

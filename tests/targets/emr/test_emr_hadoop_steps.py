@@ -212,6 +212,32 @@ def test_an_output_outside_s3_is_refused_before_anything_is_uploaded(
     assert emr.list_steps(ClusterId=cluster_id)["Steps"] == []
 
 
+@pytest.mark.parametrize(
+    ("output", "said"),
+    [
+        (f"s3://{OUT_BUCKET}", "is a whole bucket"),
+        (f"s3://{SCRIPT_BUCKET}/kiter", "holds script_prefix"),
+    ],
+)
+def test_an_output_a_rerun_would_empty_too_much_of_is_refused_before_anything_is_uploaded(
+    make_target: MakeTarget, write_project: WriteProject, s3: Any, output: str, said: str
+) -> None:
+    text = PROJECT.replace(
+        f'output = "s3://{OUT_BUCKET}/status/iteration={{{{ iteration }}}}"', f'output = "{output}"'
+    )
+    project = load_project(
+        write_project(
+            text, {"streaming/status_mapper.py": MAPPER, "streaming/status_reducer.py": REDUCER}
+        ),
+        env={},
+    )
+
+    with pytest.raises(UsageError, match=f"which a rerun replaces, and {said}"):
+        make_target(workdir=project.root).start(script(project, "status"))
+
+    assert "Contents" not in s3.list_objects_v2(Bucket=SCRIPT_BUCKET)
+
+
 # -- the output -----------------------------------------------------------------------------------
 
 
