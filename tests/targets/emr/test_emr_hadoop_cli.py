@@ -4,13 +4,13 @@ submit` exactly once per iteration, `kiter logs` of a failed step, `kiter render
 from __future__ import annotations
 
 import gzip
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import boto3
 import emr_logsamples as samples
 import pytest
+from emr_hadoop_project import JOBS, OUT_BUCKET, write_job_files
 from emr_moto import LOG_BUCKET, REGION, SCRIPT_BUCKET, StepDriver, start_cluster
 
 from sample_projects import run
@@ -25,28 +25,7 @@ location = "s3://kiter-staging/iterations"
 kind = "emr"
 cluster_id = "CLUSTER"
 script_prefix = "s3://{SCRIPT_BUCKET}/kiter"
-
-[jobs.status]
-engine = "streaming"
-stream = "AccessLogStream"
-mode = "staged"
-target = "emr"
-mapper = "streaming/status_mapper.py"
-reducer = "streaming/status_reducer.py"
-output = "s3://kiter-out/status/iteration={{{{ iteration }}}}"
-
-[jobs.words]
-engine = "jar"
-stream = "AccessLogStream"
-mode = "staged"
-target = "emr"
-jar = "jars/wordcount.jar"
-main_class = "org.example.WordCount"
-args = ["{{{{ input }}}}", "{{{{ output }}}}"]
-output = "s3://kiter-out/words/{{{{ iteration }}}}"
-"""
-MAPPER = "import sys\n\nfor line in sys.stdin:\n    print(line.split()[8], 1, sep='\\t')\n"
-REDUCER = "import sys\n\nfor line in sys.stdin:\n    print(line, end='')\n"
+{JOBS}"""
 
 
 @pytest.fixture
@@ -62,19 +41,13 @@ def cluster(emr: Any) -> str:
 @pytest.fixture
 def root(tmp_path: Path, cluster: str, capsys: pytest.CaptureFixture[str]) -> str:
     s3 = boto3.client("s3", region_name=REGION)
-    for bucket in ("kiter-staging", "kiter-out", SCRIPT_BUCKET, LOG_BUCKET):
+    for bucket in ("kiter-staging", OUT_BUCKET, SCRIPT_BUCKET, LOG_BUCKET):
         s3.create_bucket(Bucket=bucket)
     kinesis = boto3.client("kinesis", region_name=REGION)
     kinesis.create_stream(StreamName="AccessLogStream", ShardCount=1)
     kinesis.put_record(StreamName="AccessLogStream", Data=b"GET / 404", PartitionKey="k")
     (tmp_path / "kiter.toml").write_text(PROJECT.replace("CLUSTER", cluster), encoding="utf-8")
-    (tmp_path / "streaming").mkdir()
-    (tmp_path / "streaming" / "status_mapper.py").write_text(MAPPER, encoding="utf-8")
-    (tmp_path / "streaming" / "status_reducer.py").write_text(REDUCER, encoding="utf-8")
-    (tmp_path / "jars").mkdir()
-    with zipfile.ZipFile(tmp_path / "jars" / "wordcount.jar", "w") as jar:
-        jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
-        jar.writestr("org/example/WordCount.class", b"\xca\xfe\xba\xbe")
+    write_job_files(tmp_path)
     code, _, err = run(["-C", str(tmp_path), "metastore", "create", "--on-demand"], capsys)
     assert code == 0, err
     return str(tmp_path)

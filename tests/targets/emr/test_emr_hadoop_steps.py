@@ -4,13 +4,13 @@ files uploaded for them, the output replaced and read back, a failure explained 
 from __future__ import annotations
 
 import gzip
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import emr_logsamples as samples
 import pytest
+from emr_hadoop_project import JOBS, MAPPER, OUT_BUCKET, write_job_files
 from emr_moto import LOG_BUCKET, SCRIPT_BUCKET, StepDriver
 
 from kiter.errors import UsageError
@@ -25,7 +25,8 @@ from sample_projects import WriteProject
 pytestmark = pytest.mark.functional
 
 MakeTarget = Callable[..., EmrTarget]
-OUT_BUCKET = "kiter-out"
+PushLogs = Callable[[str, dict[str, str]], None]
+CONTAINER = "container_1714557600000_0003_01_000002"
 PREFIX = f"s3://{SCRIPT_BUCKET}/kiter/scripts"
 
 PROJECT = f"""\
@@ -37,26 +38,7 @@ kind = "emr"
 cluster_id = "j-2AXXXXXXGAPLF"
 script_prefix = "{PREFIX}"
 
-[jobs.status]
-engine = "streaming"
-stream = "AccessLogStream"
-mode = "staged"
-target = "emr"
-mapper = "streaming/status_mapper.py"
-reducer = "streaming/status_reducer.py"
-reducers = 2
-output = "s3://{OUT_BUCKET}/status/iteration={{{{ iteration }}}}"
-
-[jobs.words]
-engine = "jar"
-stream = "AccessLogStream"
-mode = "staged"
-target = "emr"
-jar = "jars/wordcount.jar"
-main_class = "org.example.WordCount"
-args = ["{{{{ input }}}}", "{{{{ output }}}}"]
-output = "s3://{OUT_BUCKET}/words/{{{{ iteration }}}}"
-
+{JOBS}
 [jobs.s3jar]
 engine = "jar"
 stream = "AccessLogStream"
@@ -82,21 +64,13 @@ target = "emr"
 mapper = "streaming/status_mapper.py"
 output = "out/{{{{ iteration }}}}"
 """
-MAPPER = "import sys\nfor line in sys.stdin:\n    print(line.split()[8], 1, sep='\\t')\n"
-REDUCER = "import sys\nfor line in sys.stdin:\n    print(line, end='')\n"
 
 
 @pytest.fixture
 def project(write_project: WriteProject, tmp_path: Path, s3: Any) -> Project:
     s3.create_bucket(Bucket=OUT_BUCKET)
-    path = write_project(
-        PROJECT,
-        {"streaming/status_mapper.py": MAPPER, "streaming/status_reducer.py": REDUCER},
-    )
-    (tmp_path / "jars").mkdir()
-    with zipfile.ZipFile(tmp_path / "jars" / "wordcount.jar", "w") as jar:
-        jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
-        jar.writestr("org/example/WordCount.class", b"\xca\xfe\xba\xbe")
+    path = write_project(PROJECT)
+    write_job_files(tmp_path)
     return load_project(path, env={})
 
 
@@ -220,17 +194,18 @@ def test_an_output_outside_s3_is_refused_before_anything_is_uploaded(
     ],
 )
 def test_an_output_a_rerun_would_empty_too_much_of_is_refused_before_anything_is_uploaded(
-    make_target: MakeTarget, write_project: WriteProject, s3: Any, output: str, said: str
+    make_target: MakeTarget,
+    write_project: WriteProject,
+    tmp_path: Path,
+    s3: Any,
+    output: str,
+    said: str,
 ) -> None:
-    text = PROJECT.replace(
-        f'output = "s3://{OUT_BUCKET}/status/iteration={{{{ iteration }}}}"', f'output = "{output}"'
-    )
-    project = load_project(
-        write_project(
-            text, {"streaming/status_mapper.py": MAPPER, "streaming/status_reducer.py": REDUCER}
-        ),
-        env={},
-    )
+    old = f'output = "s3://{OUT_BUCKET}/status/iteration={{{{ iteration }}}}"'
+    assert old in PROJECT
+    path = write_project(PROJECT.replace(old, f'output = "{output}"'))
+    write_job_files(tmp_path)
+    project = load_project(path, env={})
 
     with pytest.raises(UsageError, match=f"which a rerun replaces, and {said}"):
         make_target(workdir=project.root).start(script(project, "status"))
@@ -279,61 +254,59 @@ def test_a_succeeded_step_reads_its_part_files_back_as_rows(
 # -- failures -------------------------------------------------------------------------------------
 
 
-def put_gz(s3: Any, key: str, text: str) -> None:
-    s3.put_object(Bucket=LOG_BUCKET, Key=key, Body=gzip.compress(text.encode()))
+class FailedStep:
+    """A step of a job started and FAILED, its own logs pushed; task logs put where EMR puts them."""
+
+    def __init__(self, target: EmrTarget, project: Project, steps: StepDriver, s3: Any) -> None:
+        self.target, self.project, self.steps, self.s3 = target, project, steps, s3
+
+    def __call__(self, job: str, step_logs: dict[str, str], push: PushLogs) -> str:
+        step_id = self.target.start(script(self.project, job)).id
+        self.steps.set_state(step_id, "FAILED")
+        push(step_id, step_logs)
+        return step_id
+
+    def put(self, key: str, text: str) -> None:
+        self.s3.put_object(Bucket=LOG_BUCKET, Key=key, Body=gzip.compress(text.encode()))
+
+
+@pytest.fixture
+def failed(target: EmrTarget, project: Project, steps: StepDriver, s3: Any) -> FailedStep:
+    return FailedStep(target, project, steps, s3)
+
+
+@pytest.fixture
+def task(cluster_id: str) -> str:
+    """The log folder of the task that failed: <LogUri>/<cluster>/containers/<app>/<container>."""
+    return f"emr/{cluster_id}/containers/{samples.APPLICATION}/{CONTAINER}"
 
 
 def test_a_failed_streaming_step_is_explained_by_the_mappers_traceback_in_its_task_log(
-    target: EmrTarget,
-    project: Project,
-    s3: Any,
-    steps: StepDriver,
-    cluster_id: str,
-    push_logs: Callable[[str, dict[str, str]], None],
+    target: EmrTarget, failed: FailedStep, push_logs: PushLogs, task: str
 ) -> None:
-    step_id = target.start(script(project, "status")).id
-    steps.set_state(step_id, "FAILED")
-    push_logs(
-        step_id,
-        {"syslog": samples.STREAMING_STEP_SYSLOG, "stderr": samples.STREAMING_STEP_STDERR},
-    )
-    app = f"emr/{cluster_id}/containers/{samples.APPLICATION}"
-    put_gz(s3, f"{app}/container_1714557600000_0003_01_000001/stderr.gz", "")
-    put_gz(
-        s3, f"{app}/container_1714557600000_0003_01_000002/stderr.gz", samples.MAPPER_TASK_STDERR
-    )
-    put_gz(
-        s3, f"{app}/container_1714557600000_0003_01_000002/syslog.gz", samples.MAPPER_TASK_SYSLOG
-    )
+    step_logs = {"syslog": samples.STREAMING_STEP_SYSLOG, "stderr": samples.STREAMING_STEP_STDERR}
+    step_id = failed("status", step_logs, push_logs)
+    failed.put(task.replace(CONTAINER, "container_1714557600000_0003_01_000001/stderr.gz"), "")
+    failed.put(f"{task}/stderr.gz", samples.MAPPER_TASK_STDERR)
+    failed.put(f"{task}/syslog.gz", samples.MAPPER_TASK_SYSLOG)
 
     outcome = target.follow(Handle(step_id), Unwatched())
 
     assert outcome.state == "FAILED"
-    lines = outcome.cause.splitlines()
-    assert lines[0] == f"step {step_id} (kiter:status:status:4:1) FAILED"
-    assert lines[1:] == [
+    assert outcome.cause.splitlines() == [
+        f"step {step_id} (kiter:status:status:4:1) FAILED",
         "probable cause:",
         "  streaming/status_mapper.py:12: ValueError: invalid literal for int() with base 10: '-'",
-        f"  whole log: s3://{LOG_BUCKET}/{app}/container_1714557600000_0003_01_000002/stderr.gz",
+        f"  whole log: s3://{LOG_BUCKET}/{task}/stderr.gz",
     ]
 
 
 def test_a_failed_jar_step_is_explained_by_the_exception_its_task_died_of(
-    target: EmrTarget,
-    project: Project,
-    s3: Any,
-    steps: StepDriver,
-    cluster_id: str,
-    push_logs: Callable[[str, dict[str, str]], None],
+    target: EmrTarget, failed: FailedStep, push_logs: PushLogs, task: str
 ) -> None:
-    step_id = target.start(script(project, "words")).id
-    steps.set_state(step_id, "FAILED")
-    push_logs(step_id, {"syslog": samples.JAR_STEP_SYSLOG})
-    task = (
-        f"emr/{cluster_id}/containers/{samples.APPLICATION}/container_1714557600000_0003_01_000002"
-    )
-    put_gz(s3, f"{task}/syslog.gz", samples.JAR_TASK_SYSLOG)
-    put_gz(s3, f"{task}/stderr.gz", "log4j:WARN No appenders could be found.\n")
+    step_id = failed("words", {"syslog": samples.JAR_STEP_SYSLOG}, push_logs)
+    failed.put(f"{task}/syslog.gz", samples.JAR_TASK_SYSLOG)
+    failed.put(f"{task}/stderr.gz", "log4j:WARN No appenders could be found.\n")
 
     outcome = target.follow(Handle(step_id), Unwatched())
 
@@ -345,18 +318,13 @@ def test_a_failed_jar_step_is_explained_by_the_exception_its_task_died_of(
 
 
 def test_task_logs_in_the_layout_before_yarn_are_read_too(
-    target: EmrTarget,
-    project: Project,
-    s3: Any,
-    steps: StepDriver,
-    cluster_id: str,
-    push_logs: Callable[[str, dict[str, str]], None],
+    target: EmrTarget, failed: FailedStep, push_logs: PushLogs, cluster_id: str
 ) -> None:
-    step_id = target.start(script(project, "status")).id
-    steps.set_state(step_id, "FAILED")
-    push_logs(step_id, {"syslog": "INFO Running job: job_1714557600000_0003\n"})
-    attempt = f"emr/{cluster_id}/task-attempts/job_1714557600000_0003/attempt_1714557600000_0003_m_000000_0"
-    put_gz(s3, f"{attempt}/stderr.gz", samples.MAPPER_TASK_STDERR)
+    running = {"syslog": "INFO Running job: job_1714557600000_0003\n"}
+    step_id = failed("status", running, push_logs)
+    job = f"emr/{cluster_id}/task-attempts/job_1714557600000_0003"
+    attempt = f"{job}/attempt_1714557600000_0003_m_000000_0"
+    failed.put(f"{attempt}/stderr.gz", samples.MAPPER_TASK_STDERR)
 
     outcome = target.follow(Handle(step_id), Unwatched())
 
@@ -365,51 +333,36 @@ def test_task_logs_in_the_layout_before_yarn_are_read_too(
 
 
 def test_without_task_logs_yet_the_client_side_exception_is_given_and_where_they_will_be(
-    target: EmrTarget,
-    project: Project,
-    steps: StepDriver,
-    cluster_id: str,
-    push_logs: Callable[[str, dict[str, str]], None],
+    target: EmrTarget, failed: FailedStep, push_logs: PushLogs, task: str
 ) -> None:
-    step_id = target.start(script(project, "status")).id
-    steps.set_state(step_id, "FAILED")
-    push_logs(step_id, {"syslog": samples.STREAMING_STEP_SYSLOG})
+    step_id = failed("status", {"syslog": samples.STREAMING_STEP_SYSLOG}, push_logs)
 
-    cause = target.explain(step_id)
+    cause = target.explain(step_id).splitlines()
 
+    subprocess_failed = "PipeMapRed.waitOutputThreads(): subprocess failed with code 1"
+    assert f"  java.lang.RuntimeException: {subprocess_failed}" in cause
+    application = task.rsplit("/", 1)[0]
     assert (
-        "  java.lang.RuntimeException: PipeMapRed.waitOutputThreads(): subprocess failed with code 1"
-        in cause
-    )
-    assert (
-        f"  task logs not (yet) at s3://{LOG_BUCKET}/emr/{cluster_id}/containers/{samples.APPLICATION}; "
+        f"  task logs not (yet) at s3://{LOG_BUCKET}/{application}; "
         "EMR pushes them about every 5 minutes"
     ) in cause
 
 
 def test_task_logs_pushed_after_the_steps_own_are_waited_for_within_the_bound(
     target: EmrTarget,
-    project: Project,
-    s3: Any,
-    steps: StepDriver,
-    cluster_id: str,
-    push_logs: Callable[[str, dict[str, str]], None],
+    failed: FailedStep,
+    push_logs: PushLogs,
+    task: str,
     fake_time: FakeTime,
     echoed: list[str],
 ) -> None:
-    step_id = target.start(script(project, "status")).id
-    steps.set_state(step_id, "FAILED")
-    push_logs(step_id, {"syslog": samples.STREAMING_STEP_SYSLOG})
-    task = (
-        f"emr/{cluster_id}/containers/{samples.APPLICATION}/container_1714557600000_0003_01_000002"
-    )
-    fake_time.hooks[2] = lambda: put_gz(s3, f"{task}/stderr.gz", samples.MAPPER_TASK_STDERR)
+    step_id = failed("status", {"syslog": samples.STREAMING_STEP_SYSLOG}, push_logs)
+    fake_time.hooks[2] = lambda: failed.put(f"{task}/stderr.gz", samples.MAPPER_TASK_STDERR)
 
     outcome = target.follow(Handle(step_id), Unwatched())
 
     assert "  streaming/status_mapper.py:12: ValueError" in outcome.cause
     assert "task logs not (yet)" not in outcome.cause
     assert fake_time.sleeps == [30, 30]
-    assert any(
-        line.startswith("waiting up to 600 s for EMR to push task logs to s3://") for line in echoed
-    )
+    waiting = "waiting up to 600 s for EMR to push task logs to s3://"
+    assert any(line.startswith(waiting) for line in echoed)
