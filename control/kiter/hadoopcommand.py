@@ -36,6 +36,14 @@ class HadoopCommand:
     main_class: str | None = None  # jar jobs: None runs the manifest's Main-Class
     files: tuple[str, ...] = ()  # streaming: the programs shipped (absolute paths), mapper first
 
+    @property
+    def project_files(self) -> tuple[str, ...]:
+        """The files of the project the command needs where it runs: a streaming job's programs,
+        a jar job's jar unless it is already in S3."""
+        if self.engine == "streaming":
+            return self.files
+        return () if self.jar.startswith("s3://") else (self.jar,)
+
     def generic_options(
         self, files: Sequence[str] | None = None, properties: Sequence[tuple[str, str]] = ()
     ) -> list[str]:

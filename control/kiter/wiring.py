@@ -103,6 +103,7 @@ def make_target(
             cluster_name=config.cluster_name,
             script_prefix=config.script_prefix,
             action_on_failure=config.action_on_failure,
+            workdir=project.root,
             log_wait_seconds=float(config.log_wait_seconds),
             poll_seconds=(float(low), float(high)),
             echo=echo,

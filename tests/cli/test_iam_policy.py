@@ -163,3 +163,28 @@ def test_a_cluster_without_log_uri_needs_no_log_reads(
     assert err == (
         f"cluster {cluster} was created without LogUri: its steps leave no logs to read\n"
     )
+
+
+def test_a_streaming_job_on_emr_may_replace_its_output_and_read_its_tasks_logs(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    streaming = (
+        '\n[jobs.status]\nengine = "streaming"\nstream = "weblogs"\ntarget = "emr"\n'
+        'mode = "staged"\nmapper = "m.py"\n'
+        'output = "s3://kiter-out/status/iteration={{ iteration }}"\n'
+    )
+    emr = EMR_TARGET.format(cluster='cluster_id = "j-2AXXXXXXGAPLF"')
+    path = write_project('[staging]\nlocation = "s3://stage/kiter"\n' + emr + streaming)
+
+    code, out, err = run(
+        ["-C", str(path.parent), "iam-policy", "--log-uri", "s3://emr-logs/prod"], capsys
+    )
+
+    assert code == 0, err
+    by_sid = policy_of(out)
+    assert "arn:aws:s3:::kiter-out/status/*" in by_sid["KiterS3Objects"]["Resource"]
+    assert by_sid["KiterS3ReadLogs"]["Resource"] == [
+        "arn:aws:s3:::emr-logs/prod/j-2AXXXXXXGAPLF/steps/*",
+        "arn:aws:s3:::emr-logs/prod/j-2AXXXXXXGAPLF/containers/*",
+        "arn:aws:s3:::emr-logs/prod/j-2AXXXXXXGAPLF/task-attempts/*",
+    ]

@@ -3,7 +3,8 @@
 A project with every AWS target kind (an EMR cluster by id and one by name, an EMR Serverless
 application by id and one by name), a ledger table of its own, S3 staging and a campaign table
 goes through a realistic life on moto in process: metastore create, describe and a billing
-switch; stage, submit (detached, failed and explained from its logs, retried, succeeded); status,
+switch; stage, submit (detached, failed and explained from its logs, retried, succeeded; a
+streaming step too, its output replaced and read back, its failure read from a task's log); status,
 iterations and logs; a cancel on each remote target. botocore's own events record every call;
 each must be granted, on its resource, by the policy `kiter iam-policy` prints for the project.
 """
@@ -118,6 +119,14 @@ template = "top_errors.hql.j2"
 stream = "weblogs"
 target = "sls_named"
 mode = "staged"
+
+[jobs.status]
+engine = "streaming"
+stream = "weblogs"
+target = "emr"
+mode = "staged"
+mapper = "status_mapper.py"
+output = "s3://out/status/{{{{ iteration }}}}"
 """
 
 
@@ -144,7 +153,7 @@ def world(tmp_path: Path, in_process_moto: None, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(ACCESS_KEY_ENV, "AKIAOTHERACCOUNT")
     monkeypatch.setenv(SECRET_KEY_ENV, "other-account-secret")
     s3 = boto3.client("s3", region_name=REGION)
-    for bucket in ("staging", "scripts", "emr-logs", "sls-logs"):
+    for bucket in ("staging", "scripts", "emr-logs", "sls-logs", "out"):
         s3.create_bucket(Bucket=bucket)
     kinesis = boto3.client("kinesis", region_name=REGION)
     for stream in STREAMS:
@@ -167,6 +176,7 @@ def world(tmp_path: Path, in_process_moto: None, monkeypatch: pytest.MonkeyPatch
         application = application or made["applicationId"]
     text = PROJECT.replace("@CLUSTER@", cluster).replace("@APPLICATION@", application)
     (tmp_path / "kiter.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "status_mapper.py").write_text("import sys\n", encoding="utf-8")
     yield tmp_path
 
 
@@ -224,6 +234,21 @@ def live_a_life(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
         for _ in range(3):
             kiter_ok(root, capsys, "submit", "pig")
         kiter_ok(root, capsys, "submit", "pig", "-i", "0")
+
+    # A streaming step: its mapper uploaded, its output replaced; failed and explained from a
+    # task's log under the cluster's containers/; the retry's output read back.
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket="out", Key="status/0/part-00000", Body=b"an earlier run\t1\n")
+    kiter_ok(root, capsys, "submit", "status", "--no-wait")
+    cluster, step = last_step("kiter-main")
+    step.start()
+    step.state = "FAILED"
+    push("emr-logs", f"main/{cluster}/steps/{step.id}/syslog.gz", "application_1_0001")
+    task = f"main/{cluster}/containers/application_1_0001/container_1_0001_01_000002"
+    push("emr-logs", f"{task}/stderr.gz", "Traceback (most recent call last):\nValueError: x\n")
+    kiter_ok(root, capsys, "logs", "status", "-i", "0")
+    with steps_complete():
+        kiter_ok(root, capsys, "submit", "status")
 
     # EMR Serverless by id, on a stopped application: a run that succeeds, one that fails and
     # is explained.

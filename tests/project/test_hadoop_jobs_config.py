@@ -229,5 +229,33 @@ def test_a_streaming_job_sent_to_hiveserver2_with_target_is_refused_in_one_line(
     assert (code, out) == (2, "")
     assert err == (
         f"kiter: error: {path}: job status is a streaming job and target hive is HiveServer2, "
-        'which runs hive jobs: point it at a target with kind = "hadoop"\n'
+        'which runs hive jobs: point it at a target with kind = "emr" or kind = "hadoop"\n'
     )
+
+
+EMR = """
+[targets.emr]
+kind = "emr"
+cluster_id = "j-2AXXXXXXGAPLF"
+script_prefix = "s3://scripts/kiter"
+"""
+
+
+def test_streaming_and_jar_jobs_load_on_emr_steps_in_both_modes(
+    write_project: WriteProject,
+) -> None:
+    emr = TARGETS.replace('location = "staging"', 'location = "s3://stage/kiter"') + EMR
+    connector = STREAMING.replace('mode = "staged"\n', 'input_format = "org.example.InFormat"\n')
+    text = (
+        emr
+        + connector.replace('target = "hadoop"', 'target = "emr"')
+        + WORDCOUNT.replace('target = "hadoop"', 'target = "emr"')
+    )
+
+    project = load_project(write_project(text), env={})
+
+    assert {name: job.target for name, job in project.jobs.items()} == {
+        "status": "emr",
+        "wordcount": "emr",
+    }
+    assert project.job("status").mode == "connector"

@@ -197,6 +197,26 @@ def test_an_output_that_holds_the_project_or_the_staged_data_is_refused(
             command(project, "status")
 
 
+def test_an_s3_output_that_holds_or_is_inside_the_s3_staging_location_is_refused(
+    write_project: WriteProject,
+) -> None:
+    staged = PROJECT.replace('location = "staging"', 'location = "s3://stage/kiter"').replace(
+        'target = "hadoop"\n', ""
+    )
+    for output in ("s3://stage", "s3://stage/kiter/", "s3://stage/kiter/status/{{ iteration }}"):
+        text = staged.replace(
+            'output = "out/status/iteration={{ iteration }}"', f'output = "{output}"'
+        )
+        project = load_project(write_project(text), env={})
+        with pytest.raises(UsageError, match="which a rerun replaces, and (holds|is inside) the"):
+            command(project, "status")
+    text = staged.replace(
+        'output = "out/status/iteration={{ iteration }}"',
+        'output = "s3://stage/out/{{ iteration }}"',
+    )
+    assert command(load_project(write_project(text), env={}), "status").output == "s3://stage/out/3"
+
+
 def test_a_var_no_jinja_string_of_a_jar_job_reads_is_refused(project: Project) -> None:
     with pytest.raises(UsageError, match="unknown --var 'lable'.*did you mean 'label'"):
         command(project, "wordcount", lable="x")

@@ -244,9 +244,9 @@ def iam_policy(app: App, account: str, log_uri: str | None) -> None:
       kiter iam-policy --account 123456789012 > kiter-policy.json
       kiter iam-policy --account 123456789012 --log-uri s3://my-logs/emr/
     """
-    from kiter.metastore.iam import ServerlessGrant, check_account
+    from kiter.metastore.iam import ServerlessGrant, check_account, output_prefix, task_logs
     from kiter.metastore.iam import iam_policy as build
-    from kiter.project import EmrConfig, EmrServerlessConfig
+    from kiter.project import EmrConfig, EmrServerlessConfig, HadoopJobConfig
 
     check_account(account)
     project = app.project
@@ -261,6 +261,12 @@ def iam_policy(app: App, account: str, log_uri: str | None) -> None:
     prefixes = [t.script_prefix for t in emr] + [t.script_prefix for t in serverless]
     if project.staging.location.startswith("s3://"):
         prefixes.append(project.staging.location)
+    # A streaming or jar step's output: kiter empties it before a rerun and reads it back.
+    hadoop = [j for j in project.jobs.values() if isinstance(j, HadoopJobConfig)]
+    prefixes += [p for p in dict.fromkeys(output_prefix(j.output) for j in hadoop) if p]
+    logs = _step_logs(app, emr, log_uri, skip=set(placeholders.values()))
+    if hadoop:  # their failures are explained from their tasks' logs too
+        logs += [p for prefix in logs for p in task_logs(prefix)]
     grants = [
         ServerlessGrant(t.application_id or "*", t.execution_role_arn, t.log_uri)
         for t in serverless
@@ -278,7 +284,7 @@ def iam_policy(app: App, account: str, log_uri: str | None) -> None:
         s3_prefixes=prefixes,
         emr_clusters=sorted({t.cluster_id or "*" for t in emr}),
         serverless=grants,
-        emr_logs=_step_logs(app, emr, log_uri, skip=set(placeholders.values())),
+        emr_logs=logs,
     )
     out(json.dumps(policy, indent=2))
 

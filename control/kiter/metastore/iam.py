@@ -104,6 +104,22 @@ def step_logs(log_uri: str, cluster_id: str = ANY_CLUSTER) -> str:
     return f"s3://{bucket}/{folder}/"
 
 
+def task_logs(step_logs_prefix: str) -> list[str]:
+    """Where the tasks of a cluster's streaming and jar steps leave their logs, beside its step
+    logs: `<LogUri>/<cluster-id>/containers/` (YARN) and `task-attempts/` (AMIs before it)."""
+    base = step_logs_prefix.rstrip("/").removesuffix("/steps")
+    return [f"{base}/containers/", f"{base}/task-attempts/"]
+
+
+def output_prefix(output: str) -> str | None:
+    """The s3:// folder every iteration of a job's `output` (a Jinja string) falls under: up to
+    the last `/` before its first Jinja tag (None: not an s3:// output)."""
+    if not output.startswith("s3://"):
+        return None
+    fixed = re.split(r"\{[{%#]", output, maxsplit=1)
+    return fixed[0] if len(fixed) == 1 else fixed[0].rsplit("/", 1)[0] + "/"
+
+
 def cluster_log_uri(emr: Any, cluster_id: str) -> str | None:
     """The LogUri EMR reports for a cluster, as s3:// (None: created without one)."""
     from botocore.exceptions import BotoCoreError, ClientError

@@ -90,8 +90,14 @@ class EmrServerlessConfig(TargetConfig):
 
 @dataclass(frozen=True)
 class EmrConfig(TargetConfig):
+    """A live EMR cluster: Hive and Pig scripts as command-runner.jar steps, streaming jobs as
+    command-runner.jar hadoop-streaming steps, jar jobs as custom JAR steps (targets/emr.py)."""
+
     accepts = Accepts(
-        "EMR steps", frozenset({"hive", "pig"}), staging=frozenset({"s3"}), submission_prefix="s-"
+        "EMR steps",
+        frozenset({"hive", "pig", "streaming", "jar"}),
+        staging=frozenset({"s3"}),
+        submission_prefix="s-",
     )
 
     cluster_id: str | None = setting(str, None)

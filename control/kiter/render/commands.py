@@ -189,6 +189,7 @@ def _check_output(project: Project, job: HadoopJobConfig, output: str) -> None:
     """A rerun replaces the output folder: it may not hold the project or the staged data."""
     folder = local_folder(output)
     if folder is None:
+        _check_s3_output(project, job, output)
         return
     path = Path(folder)
     # The project (or a folder above it) would go with it; the staged data, or what holds it, too.
@@ -208,6 +209,23 @@ def _check_output(project: Project, job: HadoopJobConfig, output: str) -> None:
                 + f" {place}: choose a folder of its own",
                 where=job_key_where(project, job),
             )
+
+
+def _check_s3_output(project: Project, job: HadoopJobConfig, output: str) -> None:
+    """An s3:// output (an EMR step's, which kiter empties before a rerun) may not hold the
+    staged data, nor be inside it."""
+    staging = project.staging.location.rstrip("/")
+    out = output.rstrip("/")
+    if not (out.startswith("s3://") and staging.startswith("s3://")):
+        return
+    inside = out.startswith(staging + "/")
+    if inside or out == staging or staging.startswith(out + "/"):
+        raise UsageError(
+            f"jobs.{job.name}.output is {output}, which a rerun replaces, and "
+            + ("is inside" if inside else "holds")
+            + f" the staging location {staging}: choose a folder of its own",
+            where=job_key_where(project, job),
+        )
 
 
 def _refuse_owned(job: JarJobConfig, args: tuple[str, ...]) -> None:

@@ -3,21 +3,32 @@
 This room fills in `targets/remote.py`'s skeleton for steps: the cluster found by name, the
 command-runner.jar arguments (variables as Hive's -d or Pig's -p), AddJobFlowSteps as the start
 call, DescribeStep as the look, CancelSteps, and a failure explained from FailureDetails and the
-step logs EMR pushes to the cluster's LogUri. It takes boto3 clients from its caller, knows
-nothing of the ledger or of rendering, and prints nothing: progress goes through the injected
-`Echo`.
+step logs EMR pushes to the cluster's LogUri. Streaming and jar jobs run as the steps
+`targets/emrhadoop.py` builds; their output is replaced right before the step is added and read
+back as rows once it succeeded. It takes boto3 clients from its caller, knows nothing of the
+ledger or of rendering, and prints nothing: progress goes through the injected `Echo`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Unpack
 
 from kiter.durations import format_duration
 from kiter.errors import ConfigError, ServiceError, UsageError
-from kiter.targets.base import Handle, Script
+from kiter.targets.base import Handle, Outcome, Script
 from kiter.targets.emr_api import EmrApi
-from kiter.targets.emr_s3 import RUN_COPY_FOLDER
+from kiter.targets.emr_s3 import RUN_COPY_FOLDER, split_s3_url
+from kiter.targets.emrhadoop import (
+    application_numbers,
+    hadoop_step,
+    step_output,
+    step_programs,
+    task_failure,
+    task_log_folders,
+)
+from kiter.targets.partrows import ROWS_SHOWN, columns_of, part_rows
 from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
 
 ACTIVE_STATES = ["PENDING", "RUNNING"]
@@ -35,7 +46,8 @@ def emr_console_link(region: str, cluster_id: str) -> str:
 
 
 class EmrTarget(RemoteTarget):
-    """Runs Hive and Pig scripts as EMR steps through command-runner.jar."""
+    """Runs Hive and Pig scripts as EMR steps through command-runner.jar, streaming jobs through
+    its hadoop-streaming, and jar jobs as custom JAR steps."""
 
     kind = "emr"
     service = "EMR"
@@ -65,6 +77,7 @@ class EmrTarget(RemoteTarget):
         cluster_id: str | None = None,
         cluster_name: str | None = None,
         action_on_failure: str = "CONTINUE",
+        workdir: Path | None = None,
         **remote: Unpack[RemoteOptions],
     ) -> None:
         if not cluster_id and not cluster_name:
@@ -74,6 +87,8 @@ class EmrTarget(RemoteTarget):
         super().__init__(name, place_id=cluster_id, place_name=cluster_name, **remote)
         self.api = EmrApi(emr)
         self.action_on_failure = action_on_failure
+        # The project folder: the files a streaming or jar step needs keep their path in it.
+        self.files.workdir = workdir
 
     @property
     def cluster_id(self) -> str:
@@ -153,9 +168,35 @@ class EmrTarget(RemoteTarget):
     def _state(self, run: Run) -> str:
         return str(run["Status"]["State"])
 
+    def hadoop_jar_step(self, script: Script) -> dict[str, Any]:
+        """What the step runs: command-runner.jar with a script's arguments, or a streaming or
+        jar job's step (targets/emrhadoop.py) reading the project files uploaded for it."""
+        if script.command is None:
+            return {"Jar": "command-runner.jar", "Args": self.step_args(script)}
+        output = script.command.output
+        if not output.startswith("s3://"):
+            raise UsageError(
+                f"job {script.job} writes to {output}: an EMR step's output must be an s3:// "
+                "location (kiter replaces it on a rerun and reads it back)"
+            )
+        bucket, key = split_s3_url(output, what="output", where=script.job)
+        scripts = f"{self.files.bucket}/{self.files.prefix}/".replace("//", "/")
+        if not key or scripts.startswith(f"{bucket}/{key}/"):
+            raise UsageError(
+                f"job {script.job} writes to {output}, which a rerun replaces, and "
+                + ("is a whole bucket" if not key else f"holds script_prefix s3://{scripts}")
+                + ": choose a folder of its own"
+            )
+        return hadoop_step(
+            script.command,
+            lambda path: self.files.shipped_url(script, path),
+            self.files.shipped_name,
+        )
+
     def _request(self, script: Script) -> dict[str, Any]:
         name = self.run_name(script)
-        args = self.step_args(script)
+        jar_step = self.hadoop_jar_step(script)
+        args = jar_step["Args"]
         size = sum(len(a) for a in args)
         if size > MAX_ARGS_CHARS:
             raise UsageError(
@@ -163,17 +204,23 @@ class EmrTarget(RemoteTarget):
                 "(pass fewer or shorter variables)",
                 where=name,
             )
-        return {
-            "Name": name,
-            "ActionOnFailure": self.action_on_failure,
-            "HadoopJarStep": {"Jar": "command-runner.jar", "Args": args},
-        }
+        return {"Name": name, "ActionOnFailure": self.action_on_failure, "HadoopJarStep": jar_step}
 
     def _ready(self) -> None:
-        # Looked up now when named: between the fence and the add, nothing but the add.
+        # Looked up now when named: between the fence and the add, nothing but the add (and the
+        # output a streaming or jar step replaces).
         _ = self.cluster_id
 
     def _start_call(self, request: dict[str, Any]) -> str:
+        output = step_output({"Config": request["HadoopJarStep"]})
+        if output is not None:
+            # A rerun replaces the iteration's output, as INSERT OVERWRITE does; Hadoop refuses
+            # to write into an output that exists, and a step cannot delete it itself first.
+            # After the fence: a holder that lost its lease deletes nothing a new holder's step
+            # may be writing. No step of this iteration is running (find() came first).
+            gone = self.files.replace_output(output)
+            if gone:
+                self.echo(f"deleted {gone} objects of {output}, which this run writes anew")
         return self.api.add_step(self.cluster_id, request)
 
     def _started(self, run_id: str, name: str) -> str:
@@ -200,6 +247,16 @@ class EmrTarget(RemoteTarget):
     def _script_url_of(self, run: Run) -> str:
         args = run.get("Config", {}).get("Args", [])
         return str(next((a for a in args if f"/{RUN_COPY_FOLDER}/" in str(a)), ""))
+
+    def _success(self, run: Run, submission_id: str) -> Outcome:
+        """A streaming or jar step's output read back as rows (the first ROWS_SHOWN)."""
+        output = step_output(run)
+        if output is None:
+            return Outcome(state="SUCCEEDED", submission_id=submission_id)
+        rows, total = part_rows(self.files.part_lines(output), count_all=False)
+        if total > ROWS_SHOWN:
+            self.echo(f"showing the first {ROWS_SHOWN} rows of those written to {output}")
+        return Outcome("SUCCEEDED", submission_id, columns=columns_of(rows), rows=rows)
 
     def _explain(
         self, run: Run, *, wait_for_logs: bool, seen_running: bool, wait_seconds: float | None
@@ -228,6 +285,34 @@ class EmrTarget(RemoteTarget):
             else:
                 lines.append(f"step logs not (yet) at {url}; EMR pushes them about every 5 minutes")
             return "\n".join(lines)
+        if step_output(run) is not None:
+            budget = budget if waited else 0
+            return "\n".join(lines + self._task_cause(run, logs, url, budget))
         cause = self._cause_lines(logs)
         lines += cause or [f"no error lines found in the step logs; read them at {url}"]
         return "\n".join(lines)
+
+    def _task_cause(
+        self, run: Run, logs: dict[str, str], url: str, wait_seconds: float
+    ) -> list[str]:
+        """A streaming or jar step's probable cause, from its tasks' logs and its own."""
+        cluster_logs = url.rstrip("/").rsplit("/steps/", 1)[0]
+        numbers = application_numbers(logs)
+        folders = [folder for n in numbers for folder in task_log_folders(cluster_logs, n)]
+        task_logs: dict[str, str] = {}
+        for folder in folders:
+            task_logs |= self.files.task_logs(folder, 0)
+        if folders and not task_logs and wait_seconds > 0:
+            # YARN's container logs reach S3 on their own schedule, often after the step's.
+            task_logs = self.files.task_logs(folders[0], wait_seconds)
+        found = task_failure(task_logs, logs, step_programs(run))
+        if found is None:
+            cause = self._cause_lines(logs)
+            return cause or [f"no error lines found in the step logs; read them at {url}"]
+        line, where = found
+        lines = ["probable cause:", f"  {line}", f"  whole log: {where or url}"]
+        if folders and not task_logs:
+            lines.append(
+                f"  task logs not (yet) at {folders[0]}; EMR pushes them about every 5 minutes"
+            )
+        return lines

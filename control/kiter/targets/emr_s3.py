@@ -1,28 +1,39 @@
 """What EMR steps and EMR Serverless job runs keep in S3: their scripts, and the logs EMR pushes.
 
-Scripts go to `<script_prefix>/<logical>/<iteration>/<attempt>/<job>.hql|.pig` with SSE. A script
-holding cross-account keys runs from a copy under `<attempt>/_run/`, deleted when its step ends
-(by whichever attempt follows it there) or by the next attempt of the iteration; the copy that
-stays is masked. Step logs are read where EMR pushes them, waiting a bounded time for the first.
+Scripts go to `<script_prefix>/<logical>/<iteration>/<attempt>/<job>.hql|.pig|.sh` with SSE. A
+script holding cross-account keys runs from a copy under `<attempt>/_run/`, deleted when its step
+ends (by whichever attempt follows it there) or by the next attempt of the iteration; the copy that
+stays is masked. The project files a streaming or jar step needs (its programs, its jar) go beside
+the script, under `<attempt>/files/` by their path in the project, and stay as a record of what
+ran. Step and task logs are read where EMR pushes them, waiting a bounded time for the first; a
+Hadoop job's output is replaced (its objects deleted) and read back here too.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from kiter.aws import error_code, service_error
+from kiter.aws import error_code, is_aws_error, service_error
 from kiter.echo import Echo, no_echo
-from kiter.errors import ConfigError
+from kiter.errors import ConfigError, UsageError
 from kiter.targets.base import Script
+from kiter.targets.partrows import is_part_file
 from kiter.targets.steplogs import read_gz
 
 LOG_FILES = ("stderr", "controller", "syslog")
 # Under an attempt's script folder: copies of scripts that hold secrets, deleted after their step.
 RUN_COPY_FOLDER = "_run"
+# Under an attempt's script folder: the project files a streaming or jar step needs.
+SHIPPED_FOLDER = "files"
+# S3 takes at most this many keys in one DeleteObjects call.
+_DELETE_BATCH = 1000
+# A failed job of many tasks leaves a log folder for each: the first ones are enough to explain it.
+_MAX_TASK_LOGS = 50
 
 _S3Error = (ClientError, BotoCoreError)
 
@@ -49,9 +60,11 @@ class StepFiles:
         longest_poll: float = 30,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        workdir: Path | None = None,
     ) -> None:
         self.s3 = s3
         self.name = name
+        self.workdir = workdir  # the project folder: shipped files keep their path in it
         self.bucket, self.prefix = split_s3_url(script_prefix, what="script_prefix", where=name)
         self.echo = echo
         self.longest_poll = longest_poll
@@ -99,6 +112,43 @@ class StepFiles:
             except _S3Error as exc:
                 raise service_error(exc, f"upload script to s3://{self.bucket}/{key}") from None
         self.echo(f"uploaded {script.job}.{script.extension} to s3://{self.bucket}/{copies[0][0]}")
+        if script.command is not None:
+            for path in script.command.project_files:
+                self._upload_file(path, self.shipped_key(script, path))
+
+    def shipped_name(self, path: str) -> str:
+        """How a project file is named under `files/`: its path in the project (its name when it
+        is outside the project)."""
+        if self.workdir is not None:
+            try:
+                return Path(path).relative_to(self.workdir).as_posix()
+            except ValueError:
+                pass
+        return PurePosixPath(path).name
+
+    def shipped_key(self, script: Script, path: str) -> str:
+        folder = f"{self._iteration_key(script)}/{script.attempt}/{SHIPPED_FOLDER}"
+        return f"{folder}/{self.shipped_name(path)}"
+
+    def shipped_url(self, script: Script, path: str) -> str:
+        """Where a step reads a project file the job needs (`-files`, a custom JAR step's jar)."""
+        return f"s3://{self.bucket}/{self.shipped_key(script, path)}"
+
+    def _upload_file(self, path: str, key: str) -> None:
+        # boto3's managed transfer on kiter's plain botocore client: a jar may need multipart.
+        from boto3.s3.inject import upload_file
+
+        try:
+            upload_file(
+                self.s3, path, self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"}
+            )
+        except Exception as exc:
+            if is_aws_error(exc):
+                raise service_error(exc, f"upload {path} to s3://{self.bucket}/{key}") from exc
+            if isinstance(exc, OSError):
+                raise UsageError(f"cannot upload {path}: {exc.strerror or exc}") from None
+            raise
+        self.echo(f"uploaded {self.shipped_name(path)} to s3://{self.bucket}/{key}")
 
     def _delete_stale_run_copies(self, script: Script) -> None:
         """Run copies of earlier attempts whose steps are over (a crash left them behind)."""
@@ -164,3 +214,93 @@ class StepFiles:
                 raise service_error(exc, f"read s3://{bucket}/{key}") from None
             logs[name] = read_gz(body)
         return logs
+
+    def replace_output(self, url: str) -> int:
+        """Delete what a Hadoop job wrote at `url` (the objects under `url/`, the object `url`
+        itself and EMRFS's `url_$folder$` marker), so that its next run writes it anew; returns
+        how many objects went."""
+        bucket, prefix = split_s3_url(url, what="output", where=self.name)
+        if not prefix:
+            raise UsageError(f"output {url} is a whole bucket, which a rerun would empty")
+        keys = [
+            key
+            for key in self._keys(bucket, prefix, f"replace output {url}")
+            if key in (prefix, f"{prefix}/", f"{prefix}_$folder$") or key.startswith(f"{prefix}/")
+        ]
+        try:
+            for start in range(0, len(keys), _DELETE_BATCH):
+                batch = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
+                answer = self.s3.delete_objects(
+                    Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
+                )
+                failed = answer.get("Errors") or []
+                if failed:
+                    first = failed[0]
+                    raise UsageError(
+                        f"could not delete s3://{bucket}/{first.get('Key')} of output {url}: "
+                        f"{first.get('Code')}: {first.get('Message')}"
+                    )
+        except _S3Error as exc:
+            raise service_error(exc, f"replace output {url}") from None
+        return len(keys)
+
+    def part_lines(self, url: str) -> Iterator[str]:
+        """The lines of the `part-*` objects right under `url/`, in name order."""
+        bucket, prefix = split_s3_url(url, what="output", where=self.name)
+        parts = sorted(
+            key
+            for key in self._keys(bucket, f"{prefix}/", f"read output {url}")
+            if "/" not in key[len(prefix) + 1 :] and is_part_file(key[len(prefix) + 1 :])
+        )
+        for key in parts:
+            try:
+                body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]
+                for line in body.iter_lines():
+                    yield line.decode("utf-8", errors="replace")
+            except _S3Error as exc:
+                raise service_error(exc, f"read s3://{bucket}/{key}") from None
+
+    def task_logs(
+        self, url: str, wait_seconds: float, *, names: tuple[str, ...] = ("stderr", "syslog")
+    ) -> dict[str, str]:
+        """The task logs (`<name>.gz`, any depth) under `url`, by their s3:// URL, waiting up to
+        wait_seconds for the first to appear."""
+        bucket, prefix = split_s3_url(url, what="log URL", where=self.name)
+        wanted = tuple(f"/{name}.gz" for name in names)
+        deadline = self.clock() + wait_seconds
+        announced = False
+        while True:
+            listed = self._sized_keys(bucket, f"{prefix}/", f"list {url}")
+            keys = [(key, size) for key, size in listed if key.endswith(wanted)]
+            remaining = deadline - self.clock()
+            if keys or remaining <= 0:
+                break
+            if not announced:
+                self.echo(f"waiting up to {wait_seconds:.0f} s for EMR to push task logs to {url}")
+                announced = True
+            self.sleep(min(self.longest_poll, remaining))
+        # A task that failed wrote more than one that did not (an empty log is a 20-byte gzip):
+        # the first `names` first, the longest logs first.
+        keys.sort(key=lambda item: (not item[0].endswith(wanted[0]), -item[1], item[0]))
+        logs = {}
+        for key, _ in keys[:_MAX_TASK_LOGS]:
+            try:
+                body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except _S3Error as exc:
+                raise service_error(exc, f"read s3://{bucket}/{key}") from None
+            logs[f"s3://{bucket}/{key}"] = read_gz(body)
+        return logs
+
+    def _keys(self, bucket: str, prefix: str, action: str) -> list[str]:
+        return [key for key, _ in self._sized_keys(bucket, prefix, action)]
+
+    def _sized_keys(self, bucket: str, prefix: str, action: str) -> list[tuple[str, int]]:
+        try:
+            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            return [
+                (str(obj["Key"]), int(obj.get("Size", 0)))
+                for page in pages
+                for obj in page.get("Contents", [])
+            ]
+        except _S3Error as exc:
+            raise service_error(exc, action) from None

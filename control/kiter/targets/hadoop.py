@@ -14,10 +14,10 @@ its status line are the local engines' skeleton (localrun.LocalTarget).
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
@@ -26,16 +26,15 @@ from kiter.hadoopcommand import HadoopCommand, local_folder, manifest_main_class
 from kiter.targets.base import UNWATCHED, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.hadooperrors import failure_cause
 from kiter.targets.localrun import EngineRun, LocalTarget, spawn, stop_group
+from kiter.targets.partrows import ROWS_SHOWN, columns_of, part_rows
 
 if TYPE_CHECKING:
     from kiter.local.hadoopengine import HadoopEngine  # built by wiring, not imported here
 
-ROWS_SHOWN = 1000
 SUBMISSION_PREFIX = "hadoop:"
 RUN_LOG, STDERR_LOG = "hadoop-run.log", "stderr.log"
 # The spawned process: remove the output folder ($1), then become the JVM (exec keeps the pid).
 _REPLACE_OUTPUT = 'rm -rf -- "$1" && shift && exec "$@"'
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
 class HadoopTarget(LocalTarget):
@@ -157,24 +156,16 @@ def output_rows(
     if folder is None:
         return [], []
     parts = sorted(p for p in Path(folder).glob("part-*") if p.is_file())
-    rows: list[tuple[Any, ...]] = []
-    total = 0
-    for part in parts:
-        with part.open(encoding="utf-8", errors="replace") as lines:
-            for line in lines:
-                total += 1
-                if len(rows) < ROWS_SHOWN:
-                    rows.append(tuple(_typed(cell) for cell in line.rstrip("\n").split("\t")))
+
+    def lines() -> Iterator[str]:
+        for part in parts:
+            with part.open(encoding="utf-8", errors="replace") as opened:
+                yield from opened
+
+    rows, total = part_rows(lines())
     if total > ROWS_SHOWN:
         echo(f"showing the first {ROWS_SHOWN} of {total} rows written to {folder}")
-    width = max((len(row) for row in rows), default=0)
-    return [f"${i}" for i in range(width)], rows
-
-
-def _typed(cell: str) -> Any:
-    if _NUMBER.fullmatch(cell):
-        return float(cell) if "." in cell else int(cell)
-    return cell
+    return columns_of(rows), rows
 
 
 def jar_main_class(jar: Path) -> str | None:

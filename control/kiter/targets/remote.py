@@ -186,6 +186,11 @@ class RemoteTarget(ABC):
         del run, state
         return None
 
+    def _success(self, run: Run, submission_id: str) -> Outcome:
+        """The outcome of a run that succeeded (a target may read back what it wrote)."""
+        del run
+        return Outcome(state="SUCCEEDED", submission_id=submission_id)
+
     def _detail(self, run: Run) -> str:
         """What the progress line shows after the state and the time in it ("" when nothing)."""
         del run
@@ -300,7 +305,7 @@ class RemoteTarget(ABC):
             self.progress.done()
         self.files.delete_run_copy_at(self._script_url_of(run))
         if self._state(run) == self.succeeded:
-            return Outcome(state="SUCCEEDED", submission_id=handle.id)
+            return self._success(run, handle.id)
         try:
             cause = self._explain(
                 run, wait_for_logs=True, seen_running=seen_running, wait_seconds=None

@@ -76,3 +76,44 @@ Status: Running (Executing on YARN cluster with App id application_1714550000000
 Status: Failed
 FAILED: Execution Error, return code 2 from org.apache.hadoop.hive.ql.exec.tez.TezTask
 """
+
+# -- streaming and jar steps: the step's client log names the application; the tasks' logs are
+# under <LogUri>/<cluster-id>/containers/application_<id>/container_<id>/ -----------------------
+
+APPLICATION = "application_1714557600000_0003"
+STREAMING_STEP_SYSLOG = """\
+2024-05-01 10:00:01,123 INFO org.apache.hadoop.mapreduce.JobSubmitter (main): Submitting tokens for job: job_1714557600000_0003
+2024-05-01 10:00:01,456 INFO org.apache.hadoop.yarn.client.api.impl.YarnClientImpl (main): Submitted application application_1714557600000_0003
+2024-05-01 10:00:01,501 INFO org.apache.hadoop.mapreduce.Job (main): Running job: job_1714557600000_0003
+2024-05-01 10:00:20,000 INFO org.apache.hadoop.mapreduce.Job (main): Task Id : attempt_1714557600000_0003_m_000000_0, Status : FAILED
+Error: java.lang.RuntimeException: PipeMapRed.waitOutputThreads(): subprocess failed with code 1
+	at org.apache.hadoop.streaming.PipeMapRed.waitOutputThreads(PipeMapRed.java:326)
+	at org.apache.hadoop.streaming.PipeMapRed.mapRedFinished(PipeMapRed.java:539)
+2024-05-01 10:00:40,000 ERROR org.apache.hadoop.streaming.StreamJob (main): Job not successful!
+"""
+STREAMING_STEP_STDERR = "Streaming Command Failed!\n"
+MAPPER_TASK_STDERR = """\
+Traceback (most recent call last):
+  File "/mnt/yarn/usercache/hadoop/appcache/application_1714557600000_0003/container_1714557600000_0003_01_000002/./status_mapper.py", line 12, in <module>
+    status = int(fields[8])
+             ^^^^^^^^^^^^^^
+ValueError: invalid literal for int() with base 10: '-'
+"""
+MAPPER_TASK_SYSLOG = """\
+2024-05-01 10:00:15,000 INFO [main] org.apache.hadoop.mapred.MapTask: Processing split: s3://kiter-staging/iterations/status/iteration=4/part-00000:0+1234
+2024-05-01 10:00:16,000 WARN [main] org.apache.hadoop.mapred.YarnChild: Exception running child : java.lang.RuntimeException: PipeMapRed.waitOutputThreads(): subprocess failed with code 1
+	at org.apache.hadoop.streaming.PipeMapRed.waitOutputThreads(PipeMapRed.java:326)
+"""
+JAR_STEP_SYSLOG = """\
+2024-05-01 10:00:01,456 INFO org.apache.hadoop.yarn.client.api.impl.YarnClientImpl (main): Submitted application application_1714557600000_0003
+2024-05-01 10:00:01,501 INFO org.apache.hadoop.mapreduce.Job (main): Running job: job_1714557600000_0003
+2024-05-01 10:00:40,000 INFO org.apache.hadoop.mapreduce.Job (main): Job job_1714557600000_0003 failed with state FAILED due to: Task failed task_1714557600000_0003_m_000000
+"""
+JAR_TASK_SYSLOG = """\
+2024-05-01 10:00:15,000 INFO [main] org.apache.hadoop.mapred.MapTask: Processing split: s3://kiter-staging/iterations/words/iteration=4/part-00000:0+1234
+2024-05-01 10:00:16,000 WARN [main] org.apache.hadoop.mapred.YarnChild: Exception running child : java.lang.NumberFormatException: For input string: "abc"
+	at java.lang.NumberFormatException.forInputString(NumberFormatException.java:65)
+	at java.lang.Integer.parseInt(Integer.java:580)
+	at org.example.WordCount$TokenizerMapper.map(WordCount.java:42)
+	at org.apache.hadoop.mapred.MapTask.run(MapTask.java:343)
+"""

@@ -1,0 +1,115 @@
+"""Streaming and jar jobs on an EMR steps target through the CLI, on moto in process: `kiter
+submit` exactly once per iteration, `kiter logs` of a failed step, `kiter render` and `validate`."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import boto3
+import emr_logsamples as samples
+import pytest
+from emr_hadoop_project import JOBS, OUT_BUCKET, write_job_files
+from emr_moto import LOG_BUCKET, REGION, SCRIPT_BUCKET, StepDriver, start_cluster
+
+from sample_projects import run
+
+pytestmark = pytest.mark.functional
+
+PROJECT = f"""\
+[staging]
+location = "s3://kiter-staging/iterations"
+
+[targets.emr]
+kind = "emr"
+cluster_id = "CLUSTER"
+script_prefix = "s3://{SCRIPT_BUCKET}/kiter"
+{JOBS}"""
+
+
+@pytest.fixture
+def emr(in_process_moto: None) -> Any:
+    return boto3.client("emr", region_name=REGION)
+
+
+@pytest.fixture
+def cluster(emr: Any) -> str:
+    return start_cluster(emr, "kiter-hadoop")
+
+
+@pytest.fixture
+def root(tmp_path: Path, cluster: str, capsys: pytest.CaptureFixture[str]) -> str:
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in ("kiter-staging", OUT_BUCKET, SCRIPT_BUCKET, LOG_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    kinesis.create_stream(StreamName="AccessLogStream", ShardCount=1)
+    kinesis.put_record(StreamName="AccessLogStream", Data=b"GET / 404", PartitionKey="k")
+    (tmp_path / "kiter.toml").write_text(PROJECT.replace("CLUSTER", cluster), encoding="utf-8")
+    write_job_files(tmp_path)
+    code, _, err = run(["-C", str(tmp_path), "metastore", "create", "--on-demand"], capsys)
+    assert code == 0, err
+    return str(tmp_path)
+
+
+def args_of(emr: Any, cluster: str, step_id: str) -> list[str]:
+    return list(emr.describe_step(ClusterId=cluster, StepId=step_id)["Step"]["Config"]["Args"])
+
+
+@pytest.mark.parametrize("job", ["status", "words"])
+def test_a_job_submitted_twice_for_one_iteration_adds_one_step_carrying_the_iteration(
+    root: str, emr: Any, cluster: str, job: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(2):
+        code, _, err = run(["-C", root, "submit", job, "--no-wait"], capsys)
+        assert code == 0, err
+
+    (step,) = emr.list_steps(ClusterId=cluster)["Steps"]
+    assert step["Name"] == f"kiter:{job}:{job}:0:1"
+    assert "following " + step["Id"] in err
+    args = args_of(emr, cluster, step["Id"])
+    assert args[args.index("kinesis.checkpoint.iteration.no=0") - 1] == "-D"
+    assert f"s3://kiter-staging/iterations/{job}/iteration=0" in args
+    if job == "status":
+        shipped = f"s3://{SCRIPT_BUCKET}/kiter/status/0/1/files/streaming/status_mapper.py"
+        assert args[args.index("-files") + 1].split(",")[0] == shipped
+
+
+def test_kiter_logs_explains_a_failed_streaming_step_by_the_mappers_traceback(
+    root: str, emr: Any, cluster: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["-C", root, "submit", "status", "--no-wait"], capsys)
+    assert code == 0, err
+    (step,) = emr.list_steps(ClusterId=cluster)["Steps"]
+    StepDriver(cluster).set_state(step["Id"], "FAILED")
+    s3 = boto3.client("s3", region_name=REGION)
+    logs = f"emr/{cluster}"
+    container = f"{logs}/containers/{samples.APPLICATION}/container_1714557600000_0003_01_000002"
+    for key, text in (
+        (f"{logs}/steps/{step['Id']}/syslog.gz", samples.STREAMING_STEP_SYSLOG),
+        (f"{container}/stderr.gz", samples.MAPPER_TASK_STDERR),
+    ):
+        s3.put_object(Bucket=LOG_BUCKET, Key=key, Body=gzip.compress(text.encode()))
+
+    code, out, err = run(["-C", root, "logs", "status", "-i", "0"], capsys)
+
+    assert code == 0, err
+    assert f"step {step['Id']} (kiter:status:status:0:1) FAILED" in out
+    assert (
+        "  streaming/status_mapper.py:12: ValueError: invalid literal for int() with base 10: '-'"
+        in out.splitlines()
+    )
+    assert f"  whole log: s3://{LOG_BUCKET}/{container}/stderr.gz" in out.splitlines()
+
+
+@pytest.mark.parametrize("job", ["status", "words"])
+def test_render_and_validate_keep_working_for_these_jobs_on_emr(
+    root: str, job: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["-C", root, "render", job, "-i", "3"], capsys)
+    assert code == 0, err
+    assert "kinesis.checkpoint.iteration.no=3" in out
+
+    code, out, err = run(["-C", root, "validate", job], capsys)
+    assert code == 0, out + err
