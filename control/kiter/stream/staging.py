@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import IO, Any, Protocol, Self
 from urllib.parse import unquote, urlparse
 
+from kiter import s3files
 from kiter.aws import is_aws_error, service_error
 from kiter.errors import UsageError
 from kiter.layout import (
@@ -316,21 +317,15 @@ class S3PartitionWriter(_WriterBase):
             return
         s3, bucket = self._staging.s3, self._staging.bucket
         self._close_files(sync=False)
-        names = sorted(p.name for p in self._folder.iterdir())
-        # boto3's managed transfers (multipart for big files), on kiter's plain botocore client.
-        from boto3.s3.inject import copy, upload_file
-
+        sizes = {p.name: p.stat().st_size for p in self._folder.iterdir()}
+        names = sorted(sizes)
         try:
             for name in names:
-                upload_file(s3, str(self._folder / name), bucket, f"{self.tmp_key}/{name}")
+                s3files.upload(s3, self._folder / name, bucket, f"{self.tmp_key}/{name}")
             existing = list_keys(s3, bucket, self.final_key + "/")
             for name in names:
-                copy(
-                    s3,
-                    {"Bucket": bucket, "Key": f"{self.tmp_key}/{name}"},
-                    bucket,
-                    f"{self.final_key}/{name}",
-                )
+                tmp = f"{self.tmp_key}/{name}"
+                s3files.copy(s3, bucket, tmp, sizes[name], f"{self.final_key}/{name}")
             wanted = {f"{self.final_key}/{n}" for n in names}
             delete_keys(s3, bucket, [k for k in existing if k not in wanted])
             delete_keys(s3, bucket, [f"{self.tmp_key}/{n}" for n in names])
