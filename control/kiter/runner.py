@@ -90,7 +90,7 @@ class Runner:
     ) -> IterationResult:
         """Run one iteration of `job` on `target`; raises JobFailed when the engine says so."""
         options = options or RunOptions()
-        self.preflight(job, target, options.overrides)
+        self.preflight(job, target, options.overrides, history=False)
         secrets = cross_account_secrets(self.env) if job.cross_account else {}
         redact = Redactor(secrets.values())
         # Built before the claim: a target that cannot be built costs no attempt.
@@ -113,6 +113,7 @@ class Runner:
     ) -> IterationResult:
         """The attempt after its claim: guard, (stage,) render, check, start, follow, record."""
         redact = seen.redact
+        self._refuse_table_move(job, claim)
         self._guard_retention(job, claim, options.force)
         with self._holding(claim, target.name, redact) as keeper:
             pausepoints.reach("after-claim")
@@ -182,16 +183,24 @@ class Runner:
         return read
 
     def preflight(
-        self, job: JobConfig, target: TargetConfig, overrides: Mapping[str, str] | None = None
+        self,
+        job: JobConfig,
+        target: TargetConfig,
+        overrides: Mapping[str, str] | None = None,
+        *,
+        history: bool = True,
     ) -> None:
         """What refuses a run before anything is claimed or started (exit 2): a target that
         cannot run the job, a `--var` no template reads, a scaffold placeholder where the job
-        writes. `kiter run` asks it of every job before its first tick."""
+        writes; and (exit 4) a connector job's table moved under its logical name, unless
+        `history` is False (the caller checks it after its claim, `_refuse_table_move`).
+        `kiter run` asks it of every job before its first tick."""
         refused = refusal(job, target, self.project.staging)
         if refused:
             raise ConfigError(refused)
         self.renderer.check_overrides(job, overrides or {})
-        refuse_table_move(self.ledger, job, self.project.metastore.table)
+        if history:
+            refuse_table_move(self.ledger, job, self.project.metastore.table)
         refuse_placeholders(job_placeholders(self.project, job, target, overrides))
 
     # ---- the steps --------------------------------------------------------------------------
@@ -206,6 +215,15 @@ class Runner:
             + ")"
         )
         return claim
+
+    def _refuse_table_move(self, job: JobConfig, claim: Claim) -> None:
+        """`preflight`'s table check, from what the claim read; a refusal spends no attempt."""
+        try:
+            refuse_table_move(self.ledger, job, self.project.metastore.table, claim)
+        except Refused:
+            with signals_deferred():
+                self.ledger.restore(claim)
+            raise
 
     def _guard_retention(self, job: JobConfig, claim: Claim, force: bool) -> None:
         """Refuse an iteration whose records may have expired; a refusal spends no attempt."""

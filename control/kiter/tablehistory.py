@@ -9,12 +9,13 @@ must be the one of the logical name's latest such iteration. This room only read
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from kiter.errors import Refused
 
 if TYPE_CHECKING:
-    from kiter.metastore.ledger import Ledger
+    from kiter.metastore.ledger import Claim, Ledger
     from kiter.metastore.records import IterationRecord
     from kiter.project import JobConfig
 
@@ -38,13 +39,23 @@ def recorded_table(record: IterationRecord, project_table: str) -> str | None:
     return project_table
 
 
-def refuse_table_move(ledger: Ledger, job: JobConfig, project_table: str) -> None:
+def refuse_table_move(
+    ledger: Ledger,
+    job: JobConfig,
+    project_table: str,
+    claim: Claim | None = None,
+) -> None:
     """Refused (exit 4) when the job's connector table is not the one its logical name's latest
-    connector iteration ran under."""
+    connector iteration ran under.
+
+    With the `claim` of the next iteration, what the claim read decides when it can (the
+    iteration before it, the newest that SUCCEEDED; none before iteration 0), without reading
+    the history again: one call less on every submit.
+    """
     if job.mode != "connector":
         return
     wanted = job.checkpoint_table or project_table
-    for record in ledger.history(job.logical_name, newest_first=True, limit=_LOOK_BACK):
+    for record in _newest_first(ledger, job.logical_name, project_table, claim):
         table = recorded_table(record, project_table)
         if table is None:
             continue
@@ -56,3 +67,16 @@ def refuse_table_move(ledger: Ledger, job: JobConfig, project_table: str) -> Non
                 "back, or give the job a new logical_name to start over in the new table"
             )
         return
+
+
+def _newest_first(
+    ledger: Ledger, logical: str, project_table: str, claim: Claim | None
+) -> Iterable[IterationRecord]:
+    if claim is not None and claim.advances:
+        # Iterations run in order: the one before the next is the newest that SUCCEEDED.
+        previous = claim.previous
+        if previous is not None and recorded_table(previous, project_table) is not None:
+            return [previous]
+        if previous is None and claim.iteration == 0:
+            return []
+    return ledger.history(logical, newest_first=True, limit=_LOOK_BACK)

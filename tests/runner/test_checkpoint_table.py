@@ -4,10 +4,13 @@ iteration, and never moved under a logical name with history without the user sa
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from runner_support import MakeRunner, ScriptedTarget
 
+from kiter.aws import Aws
 from kiter.errors import Refused
 from kiter.project import Project
 
@@ -62,3 +65,25 @@ def test_a_staged_history_does_not_hold_a_connector_table(
         project.job("top"), mode="connector", checkpoint_table="astronomer-archive"
     )
     assert runner.run(connector, project.targets["engine"]).iteration == 1
+
+
+def test_the_next_iteration_is_checked_from_what_its_claim_read_not_the_history_again(
+    project: Project, make_runner: MakeRunner, aws: Aws
+) -> None:
+    runner = make_runner()
+    job = project.job("connector")
+    queries: list[str] = []
+
+    @contextmanager
+    def told(call: str) -> Iterator[None]:
+        queries.extend([call] if call == "DynamoDB Query" else [])
+        yield
+
+    aws.on_call = told
+    runner.run(job, project.targets["engine"])  # iteration 0: nothing before it
+    runner.run(job, project.targets["engine"])  # iteration 1: iteration 0 decides
+    assert queries == ["DynamoDB Query"] * 2  # each claim's own read of the ledger's top
+    moved = dataclasses.replace(job, checkpoint_table="astronomer-archive")
+    with pytest.raises(Refused, match="iteration 1 of conn ran under checkpoint table"):
+        runner.run(moved, project.targets["engine"])
+    assert runner.ledger.get("conn", 2) is None  # the claim given back: no attempt spent
