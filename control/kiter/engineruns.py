@@ -50,6 +50,10 @@ class EngineRuns:
         return self._follow(engine, keeper, handle)
 
     def _earlier_run(self, engine: Target, claim: Claim, script: Script) -> Handle | None:
+        if claim.attempt == 1:
+            # The iteration's first claim: no earlier attempt started anything of it (a holder
+            # that lost its claim spent it, so a takeover is attempt 2 and looks).
+            return None
         prior = claim.prior
         if prior is not None and prior.state in UNFINISHED and prior.submission_id:
             handle = engine.attach(prior.submission_id)

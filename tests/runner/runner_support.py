@@ -65,8 +65,10 @@ class ScriptedTarget:
     answers: list[Outcome | BaseException] = field(default_factory=list)
     scripts: list[Script] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    looked_for: list[int] = field(default_factory=list)  # the attempts that asked find()
 
     def find(self, script: Script) -> Handle | None:
+        self.looked_for.append(script.attempt)
         return None
 
     def attach(self, submission_id: str) -> Handle | None:

@@ -310,3 +310,15 @@ def test_an_empty_iteration_suggests_the_local_feeds_only_on_the_local_stack(
             else ")"
         )
     )
+
+
+def test_only_a_later_attempt_looks_for_a_run_an_earlier_one_left_going(
+    project: Project, make_runner: MakeRunner, target: ScriptedTarget
+) -> None:
+    # The first claim of an iteration: nothing of it can be running (one call less a submit).
+    target.answers = [Outcome("FAILED", "hs2:test/1", cause="boom")]
+    runner = make_runner()
+    with pytest.raises(JobFailed):
+        runner.run(project.job("connector"), project.targets["engine"])
+    runner.run(project.job("connector"), project.targets["engine"])
+    assert target.looked_for == [2]
