@@ -57,7 +57,7 @@ def args_of(emr: Any, cluster: str, step_id: str) -> list[str]:
     return list(emr.describe_step(ClusterId=cluster, StepId=step_id)["Step"]["Config"]["Args"])
 
 
-@pytest.mark.parametrize("job", ["status", "words"])
+@pytest.mark.parametrize("job", ["status", "words", "cascading"])
 def test_a_job_submitted_twice_for_one_iteration_adds_one_step_carrying_the_iteration(
     root: str, emr: Any, cluster: str, job: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -103,7 +103,7 @@ def test_kiter_logs_explains_a_failed_streaming_step_by_the_mappers_traceback(
     assert f"  whole log: s3://{LOG_BUCKET}/{container}/stderr.gz" in out.splitlines()
 
 
-@pytest.mark.parametrize("job", ["status", "words"])
+@pytest.mark.parametrize("job", ["status", "words", "cascading"])
 def test_render_and_validate_keep_working_for_these_jobs_on_emr(
     root: str, job: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

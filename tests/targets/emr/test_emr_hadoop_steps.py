@@ -165,6 +165,31 @@ def test_a_jar_already_in_s3_runs_from_there_with_its_manifests_main_class(
     assert "Contents" not in listed
 
 
+def test_a_cascading_app_is_one_custom_jar_step_of_its_uploaded_jar_run_by_its_manifest(
+    target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str, steps: StepDriver
+) -> None:
+    # Cascading 4's Hadoop planners are not on Maven Central: on EMR such an app is a jar job,
+    # and what kiter owns of it is the step's shape.
+    step_id = target.start(script(project, "cascading")).id
+
+    config = only_step(emr, cluster_id)["Config"]
+    assert config["Jar"] == f"{PREFIX}/cascading/4/1/files/jars/cascading-app.jar"
+    assert "MainClass" not in steps.step(step_id).hadoop_jar_step
+    args = config["Args"]
+    settings = settings_of(args)
+    kiter_first = 2 * len(settings)
+    assert args[:kiter_first:2] == ["-D"] * len(settings)
+    assert settings["kinesis.checkpoint.iteration.no"] == "4"
+    assert settings["kinesis.checkpoint.logical.name"] == "cascading"
+    assert args[kiter_first:] == [
+        "s3://kiter-staging/iterations/cascading/iteration=4",
+        f"s3://{OUT_BUCKET}/error-types/4",
+    ]
+    key = "kiter/scripts/cascading/4/1/files/jars/cascading-app.jar"
+    uploaded = s3.get_object(Bucket=SCRIPT_BUCKET, Key=key)["Body"].read()
+    assert uploaded == (project.root / "jars" / "cascading-app.jar").read_bytes()
+
+
 def test_a_connector_mode_streaming_step_names_the_input_format_and_reads_the_stream(
     target: EmrTarget, project: Project, emr: Any, cluster_id: str
 ) -> None:
