@@ -30,6 +30,7 @@ from kiter.targets.emrhadoop import (
 )
 from kiter.targets.partrows import ROWS_SHOWN, columns_of, part_rows
 from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
+from kiter.targets.steplogs import cause_lines
 
 ACTIVE_STATES = ["PENDING", "RUNNING"]
 FAILED_STATES = frozenset({"FAILED", "CANCELLED", "INTERRUPTED"})
@@ -276,7 +277,7 @@ class EmrTarget(RemoteTarget):
             return "\n".join(lines)
         # EMR's own word on whether the step started (a step seen RUNNING has this too).
         started = bool(status.get("Timeline", {}).get("StartDateTime"))
-        logs, budget, waited = self._logs(
+        logs, budget, waited = self.files.run_logs(
             url, ran=started, wait_for_logs=wait_for_logs, wait_seconds=wait_seconds
         )
         if not logs:
@@ -288,7 +289,7 @@ class EmrTarget(RemoteTarget):
         if step_output(run) is not None:
             budget = budget if waited else 0
             return "\n".join(lines + self._task_cause(run, logs, url, budget))
-        cause = self._cause_lines(logs)
+        cause = cause_lines(logs)
         lines += cause or [f"no error lines found in the step logs; read them at {url}"]
         return "\n".join(lines)
 
@@ -307,7 +308,7 @@ class EmrTarget(RemoteTarget):
             task_logs = self.files.task_logs(folders[0], wait_seconds)
         found = task_failure(task_logs, logs, step_programs(run))
         if found is None:
-            cause = self._cause_lines(logs)
+            cause = cause_lines(logs)
             return cause or [f"no error lines found in the step logs; read them at {url}"]
         line, where = found
         lines = ["probable cause:", f"  {line}", f"  whole log: {where or url}"]

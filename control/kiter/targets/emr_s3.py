@@ -58,6 +58,7 @@ class StepFiles:
         name: str,
         echo: Echo = no_echo,
         longest_poll: float = 30,
+        log_wait_seconds: float = 600,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         workdir: Path | None = None,
@@ -68,6 +69,7 @@ class StepFiles:
         self.bucket, self.prefix = split_s3_url(script_prefix, what="script_prefix", where=name)
         self.echo = echo
         self.longest_poll = longest_poll
+        self.log_wait_seconds = log_wait_seconds  # how long a failed run's logs are waited for
         self.clock = clock
         self.sleep = sleep
 
@@ -177,6 +179,24 @@ class StepFiles:
             self.s3.delete_object(Bucket=bucket, Key=key)
         except _S3Error as exc:
             self.echo(f"warning: could not delete {url} (it holds secrets): {exc}")
+
+    def run_logs(
+        self,
+        url: str,
+        *,
+        ran: bool,
+        wait_for_logs: bool,
+        wait_seconds: float | None,
+        names: tuple[str, ...] = LOG_FILES,
+        what: str = "step logs",
+    ) -> tuple[dict[str, str], float, bool]:
+        """A failed run's logs at `url`; (logs, the wait budget, whether it was waited for).
+        Only a run that ran is waited for: one cancelled or refused before it started has no logs
+        to come. `wait_seconds` None: `log_wait_seconds`."""
+        budget = self.log_wait_seconds if wait_seconds is None else wait_seconds
+        waited = wait_for_logs and ran
+        logs = self.fetch_logs(url, budget if waited else 0, names=names, what=what)
+        return logs, budget, waited
 
     def fetch_logs(
         self,
