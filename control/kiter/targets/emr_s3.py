@@ -11,6 +11,7 @@ Hadoop job's output is replaced (its objects deleted) and read back here too.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -120,13 +121,15 @@ class StepFiles:
 
     def shipped_name(self, path: str) -> str:
         """How a project file is named under `files/`: its path in the project (its name when it
-        is outside the project)."""
+        is outside the project), `..` resolved: Hadoop normalizes the URL a step reads it by,
+        while an S3 key is taken as written."""
+        normal = os.path.normpath(path)
         if self.workdir is not None:
             try:
-                return Path(path).relative_to(self.workdir).as_posix()
+                return Path(normal).relative_to(os.path.normpath(self.workdir)).as_posix()
             except ValueError:
                 pass
-        return PurePosixPath(path).name
+        return PurePosixPath(normal).name
 
     def shipped_key(self, script: Script, path: str) -> str:
         folder = f"{self._iteration_key(script)}/{script.attempt}/{SHIPPED_FOLDER}"

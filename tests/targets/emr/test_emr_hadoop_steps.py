@@ -130,6 +130,34 @@ def test_a_streaming_job_is_a_hadoop_streaming_step_with_settings_first_and_prog
     assert uploaded["ServerSideEncryption"] == "AES256"
 
 
+def test_a_program_written_with_dot_dot_is_shipped_where_hadoop_reads_its_url(
+    make_target: MakeTarget, write_project: WriteProject, tmp_path: Path, s3: Any, emr: Any
+) -> None:
+    # Hadoop normalizes a -files URI (`files/streaming/../x` is `files/x`), S3 keys are literal.
+    old = 'reducer = "streaming/status_reducer.py"'
+    assert old in PROJECT
+    path = write_project(
+        PROJECT.replace(old, 'reducer = "streaming/../streaming/status_reducer.py"')
+    )
+    write_job_files(tmp_path)
+    s3.create_bucket(Bucket=OUT_BUCKET)
+    project = load_project(path, env={})
+
+    make_target(workdir=project.root).start(script(project, "status"))
+
+    [step] = emr.list_steps(ClusterId=make_target().cluster_id)["Steps"]
+    args = step["Config"]["Args"]
+    folder = f"{PREFIX}/status/4/1/files/streaming"
+    shipped = f"{folder}/status_mapper.py,{folder}/status_reducer.py"
+    assert args[args.index("-files") + 1] == shipped
+    listed = s3.list_objects_v2(Bucket=SCRIPT_BUCKET, Prefix="kiter/scripts/status/4/1/files/")
+    keys = [obj["Key"] for obj in listed["Contents"]]
+    assert keys == [
+        "kiter/scripts/status/4/1/files/streaming/status_mapper.py",
+        "kiter/scripts/status/4/1/files/streaming/status_reducer.py",
+    ]
+
+
 def test_a_jar_job_is_a_custom_jar_step_of_the_uploaded_jar_its_main_class_and_settings_first(
     target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str, steps: StepDriver
 ) -> None:
