@@ -96,6 +96,8 @@ class StepFiles:
         its step ends (by whichever attempt follows it there); the copy that stays is masked.
         """
         run_copy = script.record_text is not None and script.record_text != script.text
+        shipped = script.command.project_files if script.command is not None else ()
+        self._check_shippable(script, shipped)
         if script.attempt > 1 or run_copy:
             # Only an earlier attempt of this iteration can have left one (a first attempt
             # spares the listing: a submit's calls are its cost, bench/submit.py).
@@ -115,9 +117,20 @@ class StepFiles:
             except _S3Error as exc:
                 raise service_error(exc, f"upload script to s3://{self.bucket}/{key}") from None
         self.echo(f"uploaded {script.job}.{script.extension} to s3://{self.bucket}/{copies[0][0]}")
-        if script.command is not None:
-            for path in script.command.project_files:
-                self._upload_file(path, self.shipped_key(script, path))
+        for path in shipped:
+            self._upload_file(path, self.shipped_key(script, path))
+
+    def _check_shippable(self, script: Script, paths: tuple[str, ...]) -> None:
+        """Every project file the step needs is a file, checked before anything goes up: a
+        refused step leaves no half record in S3."""
+        for path in paths:
+            if Path(path).is_file():
+                continue
+            what = "a folder" if Path(path).is_dir() else "not a file"
+            raise UsageError(
+                f"job {script.job} ships {self.shipped_name(path)}, which is {what}: a step "
+                "reads files (-files, its jar); name each (kiter validate checks them)"
+            )
 
     def shipped_name(self, path: str) -> str:
         """How a project file is named under `files/`: its path in the project (its name when it

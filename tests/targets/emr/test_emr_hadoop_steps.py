@@ -239,6 +239,25 @@ def test_an_output_outside_s3_is_refused_before_anything_is_uploaded(
     assert emr.list_steps(ClusterId=cluster_id)["Steps"] == []
 
 
+def test_a_folder_among_the_files_is_refused_before_anything_is_uploaded(
+    make_target: MakeTarget, write_project: WriteProject, tmp_path: Path, s3: Any, emr: Any
+) -> None:
+    old = "reducers = 2\n"
+    assert old in PROJECT
+    path = write_project(PROJECT.replace(old, old + 'files = ["lookup"]\n', 1))
+    write_job_files(tmp_path)
+    (tmp_path / "lookup").mkdir()
+    (tmp_path / "lookup" / "codes.tsv").write_text("404\tNot Found\n", encoding="utf-8")
+    project = load_project(path, env={})
+    target = make_target(workdir=project.root)
+
+    with pytest.raises(UsageError, match=r"^job status ships lookup, which is a folder: "):
+        target.start(script(project, "status"))
+
+    assert "Contents" not in s3.list_objects_v2(Bucket=SCRIPT_BUCKET)
+    assert emr.list_steps(ClusterId=target.cluster_id)["Steps"] == []
+
+
 @pytest.mark.parametrize(
     ("output", "said"),
     [
