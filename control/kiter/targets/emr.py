@@ -46,6 +46,18 @@ def emr_console_link(region: str, cluster_id: str) -> str:
     )
 
 
+def _output_clash(output: str, scripts: str) -> str | None:
+    """What an output (`bucket/key/`, "" for a whole bucket) a rerun empties would take with it:
+    a bucket, the scripts (`bucket/prefix/`), or the attempt's own programs, uploaded first."""
+    if not output:
+        return "is a whole bucket"
+    if scripts.startswith(output):
+        return f"holds script_prefix s3://{scripts}"
+    if output.startswith(scripts):
+        return f"is inside script_prefix s3://{scripts}"
+    return None
+
+
 class EmrTarget(RemoteTarget):
     """Runs Hive and Pig scripts as EMR steps through command-runner.jar, streaming jobs through
     its hadoop-streaming, and jar jobs as custom JAR steps."""
@@ -182,11 +194,11 @@ class EmrTarget(RemoteTarget):
             )
         bucket, key = split_s3_url(output, what="output", where=script.job)
         scripts = f"{self.files.bucket}/{self.files.prefix}/".replace("//", "/")
-        if not key or scripts.startswith(f"{bucket}/{key}/"):
+        clash = _output_clash(f"{bucket}/{key}/" if key else "", scripts)
+        if clash:
             raise UsageError(
-                f"job {script.job} writes to {output}, which a rerun replaces, and "
-                + ("is a whole bucket" if not key else f"holds script_prefix s3://{scripts}")
-                + ": choose a folder of its own"
+                f"job {script.job} writes to {output}, which a rerun replaces, and {clash}: "
+                "choose a folder of its own"
             )
         return hadoop_step(
             script.command,

@@ -263,6 +263,8 @@ def test_a_folder_among_the_files_is_refused_before_anything_is_uploaded(
     [
         (f"s3://{OUT_BUCKET}", "is a whole bucket"),
         (f"s3://{SCRIPT_BUCKET}/kiter", "holds script_prefix"),
+        # The attempt's own programs, uploaded before the output is replaced, would go with it.
+        (f"{PREFIX}/status", "is inside script_prefix"),
     ],
 )
 def test_an_output_a_rerun_would_empty_too_much_of_is_refused_before_anything_is_uploaded(
