@@ -4,6 +4,7 @@ files uploaded for them, the output replaced and read back, a failure explained 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,20 @@ def test_a_streaming_job_is_a_hadoop_streaming_step_with_settings_first_and_prog
     uploaded = s3.get_object(Bucket=SCRIPT_BUCKET, Key=key)
     assert uploaded["Body"].read().decode() == MAPPER
     assert uploaded["ServerSideEncryption"] == "AES256"
+
+
+def test_the_record_beside_a_step_is_the_rendered_command_whose_sha256_the_ledger_keeps(
+    target: EmrTarget, project: Project, s3: Any
+) -> None:
+    # What the step ran is its Args (DescribeStep); the record is what `kiter render` showed.
+    rendered = Renderer(project).render(project.job("status"), 4)
+
+    target.start(script(project, "status"))
+
+    key = "kiter/scripts/status/4/1/status.sh"
+    body = s3.get_object(Bucket=SCRIPT_BUCKET, Key=key)["Body"].read()
+    assert body.decode() == rendered.text
+    assert hashlib.sha256(body).hexdigest() == rendered.sha256
 
 
 def test_a_program_written_with_dot_dot_is_shipped_where_hadoop_reads_its_url(
