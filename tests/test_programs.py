@@ -181,3 +181,20 @@ def test_an_undefined_name_in_args_and_an_owned_setting_fail_validation(
     assert (
         code == 1 and "jobs.words.args sets kinesis.checkpoint.logical.name: kiter owns it" in out
     )
+
+
+def test_an_output_the_same_for_every_iteration_is_a_warning_at_its_key(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Accepted (a folder of the latest result is a choice), but each iteration empties it first.
+    text = PROJECT.replace('output = "out/status/{{ iteration }}"', 'output = "out/status/latest"')
+
+    code, out, path = validate(write_project, capsys, text)
+
+    assert code == 1  # the jar job's jar is missing here; the streaming job passes
+    assert "ok    status (status/0.sh)" in out
+    assert (
+        f"  warning: {path}:{line_of(path, 'output = ')}: jobs.status.output is the same folder "
+        "for every iteration: each run empties it first, so only the last iteration's result "
+        "stays (put {{ iteration }} in it to keep each one)"
+    ) in out.splitlines()

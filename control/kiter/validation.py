@@ -84,13 +84,21 @@ def _validate_program_job(
 ) -> JobCheck:
     """A streaming or jar job: its programs (kiter.programs), then its command rendered."""
     from kiter.programs import program_problems
-    from kiter.render.commands import check_command_settings
+    from kiter.render.commands import check_command_settings, job_key_where
 
     errors, warnings = program_problems(renderer.project, job)
     try:
         rendered = renderer.render(job, iteration)
         assert rendered.command is not None
         check_command_settings(rendered.command, renderer.settings(job, iteration))
+        following = renderer.render(job, iteration + 1).command
+        if following is not None and following.output == rendered.command.output:
+            # Accepted (a folder of the latest result is a choice), but worth knowing.
+            warnings.append(
+                f"{job_key_where(renderer.project, job)}: jobs.{job.name}.output is the same "
+                "folder for every iteration: each run empties it first, so only the last "
+                "iteration's result stays (put {{ iteration }} in it to keep each one)"
+            )
     except KiterError as exc:
         errors.append(str(exc))
         notes: list[str] = []

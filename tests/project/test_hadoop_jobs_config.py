@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,56 @@ def test_streaming_and_jar_jobs_load_on_emr_steps_in_both_modes(
         "wordcount": "emr",
     }
     assert project.job("status").mode == "connector"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('mapper = "streaming/status_mapper.py"', 'mapper = "streaming/status mapper.py"'),
+            r"^jobs.status.mapper 'streaming/status mapper.py' holds a space, which Hadoop",
+        ),
+        (("reducers = 2", 'files = ["lookup,2026.tsv"]'), r"files 'lookup,2026.tsv' holds a ','"),
+        (("reducers = 2", 'files = ["codes#1.tsv"]'), r"files 'codes#1.tsv' holds a '#'"),
+        (
+            ('reducer = "streaming/status_reducer.py"', 'reducer = "s3://b/status_reducer.py"'),
+            r"reducer must be a file of the project, not the URL 's3://b/status_reducer.py'",
+        ),
+    ],
+)
+def test_a_program_hadoop_could_not_ship_by_its_path_is_one_error_naming_the_key(
+    write_project: WriteProject, change: tuple[str, str], message: str
+) -> None:
+    # -files is a comma-separated list of URIs (a space is no URI, `#` names the link) and
+    # streaming splits `-mapper "python3 NAME"` at spaces: on EMR and on local Hadoop alike.
+    old, new = change
+    assert old in STREAMING
+    path = write_project(TARGETS + STREAMING.replace(old, new))
+    with pytest.raises(ConfigError) as caught:
+        load_project(path, env={})
+    assert re.search(message, caught.value.message)
+    key = new.split(" ")[0]
+    line = (
+        (TARGETS + STREAMING.replace(old, new))
+        .splitlines()
+        .index(next(row for row in STREAMING.replace(old, new).splitlines() if row.startswith(key)))
+    )
+    assert caught.value.where == f"{path}:{line + 1}"
+
+
+@pytest.mark.parametrize(
+    ("jar", "message"),
+    [
+        ("s3n://apps/error-types.jar", "must be a path in the project or an s3:// URL, not"),
+        ("s3://apps/", "names no object: give the jar's s3://bucket/key"),
+    ],
+)
+def test_a_jar_neither_in_the_project_nor_an_s3_object_is_one_error_naming_the_key(
+    write_project: WriteProject, jar: str, message: str
+) -> None:
+    old = 'jar = "jars/hadoop-mapreduce-examples-2.10.2.jar"'
+    assert old in WORDCOUNT
+    with pytest.raises(ConfigError) as caught:
+        load(write_project, WORDCOUNT.replace(old, f'jar = "{jar}"'))
+    assert caught.value.message.startswith(f"jobs.wordcount.jar {message}")
+    assert str(caught.value.where).endswith(f":{(TARGETS + WORDCOUNT).splitlines().index(old) + 1}")

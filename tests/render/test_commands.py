@@ -245,3 +245,10 @@ def test_render_out_writes_the_command_as_a_shell_file(project: Project, tmp_pat
 
     assert written == tmp_path / "o" / "status" / "3.sh"
     assert written.read_text().startswith("hadoop jar hadoop-streaming.jar \\\n")
+
+
+def test_a_streaming_var_holding_a_space_is_refused_naming_it(project: Project) -> None:
+    # Streaming joins every -cmdenv into one setting and splits it at spaces for the programs'
+    # environment (PipeMapRed.addEnvironment): `-cmdenv region=us east` would reach them as `us`.
+    with pytest.raises(UsageError, match=r"^jobs.status var region = 'us east' holds a space"):
+        command(project, "status", region="us east")

@@ -9,6 +9,7 @@ file must not stop commands that do not run the job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from kiter.project.checks import Locator
 
 HADOOP_ENGINES = ("streaming", "jar")
+# What a shipped program's path cannot hold: `-files` is a comma-separated list of URIs (a space
+# is no URI, `#` starts the name of the link) and streaming splits `-mapper CMD` at spaces.
+_UNSHIPPABLE = {",": "a ','", "#": "a '#'"}
+_SPACE = re.compile(r"\s")
 
 
 def check_hadoop_job(job: HadoopJobConfig, loc: Locator) -> None:
@@ -44,6 +49,24 @@ def check_hadoop_job(job: HadoopJobConfig, loc: Locator) -> None:
         _check_streaming(job, loc)
     elif isinstance(job, JarJobConfig):
         _check_strings(job, "args", job.args, loc)
+        _check_jar(job, loc)
+
+
+def _check_jar(job: JarJobConfig, loc: Locator) -> None:
+    where = loc.where("jobs", job.name, "jar")
+    if job.jar.startswith("s3://"):
+        _, _, key = job.jar.removeprefix("s3://").partition("/")
+        if not key or key.endswith("/"):
+            raise ConfigError(
+                f"jobs.{job.name}.jar names no object: give the jar's s3://bucket/key, "
+                f"not {job.jar!r}",
+                where=where,
+            )
+    elif "://" in job.jar:
+        raise ConfigError(
+            f"jobs.{job.name}.jar must be a path in the project or an s3:// URL, not {job.jar!r}",
+            where=where,
+        )
 
 
 def _check_streaming(job: StreamingJobConfig, loc: Locator) -> None:
@@ -68,6 +91,7 @@ def _check_streaming(job: StreamingJobConfig, loc: Locator) -> None:
                 f"jobs.{job.name}.{key} must name a file, not {path!r}",
                 where=loc.where("jobs", job.name, key),
             )
+        _check_shippable(job, key, path, loc)
         if name in shipped and shipped[name] != path:
             raise ConfigError(
                 f"jobs.{job.name}.{key} {path!r} and {shipped[name]!r} are both shipped as "
@@ -75,6 +99,23 @@ def _check_streaming(job: StreamingJobConfig, loc: Locator) -> None:
                 where=loc.where("jobs", job.name, key),
             )
         shipped[name] = path
+
+
+def _check_shippable(job: StreamingJobConfig, key: str, path: str, loc: Locator) -> None:
+    if "://" in path:
+        raise ConfigError(
+            f"jobs.{job.name}.{key} must be a file of the project, not the URL {path!r}",
+            where=loc.where("jobs", job.name, key),
+        )
+    held = ["a space"] if _SPACE.search(path) else []
+    held += [what for char, what in _UNSHIPPABLE.items() if char in path]
+    if held:
+        raise ConfigError(
+            f"jobs.{job.name}.{key} {path!r} holds {' and '.join(held)}, which Hadoop cannot "
+            "ship (-files is a comma-separated list of URIs; streaming splits a program's "
+            "command at spaces): rename it",
+            where=loc.where("jobs", job.name, key),
+        )
 
 
 def shipped_programs(job: StreamingJobConfig) -> list[tuple[str, str]]:

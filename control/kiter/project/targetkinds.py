@@ -54,7 +54,19 @@ class HiveServer2Config(TargetConfig):
 
 
 @dataclass(frozen=True)
-class EmrServerlessConfig(TargetConfig):
+class RemoteConfig(TargetConfig):
+    """What the kinds whose runs live on an AWS service share (targets/remote.py): scripts go
+    to S3, runs are polled, a failed run's logs are waited for."""
+
+    script_prefix: str = setting(str, help="s3://bucket/prefix for rendered scripts")
+    log_wait_seconds: float = setting((int, float), 600, low=0, high=86_400)
+    poll_seconds: list[float] = setting(
+        list, [15, 30], help="first and longest wait between two looks at a run, seconds"
+    )
+
+
+@dataclass(frozen=True)
+class EmrServerlessConfig(RemoteConfig):
     """A HIVE application on EMR Serverless: staged jobs only (no connector there)."""
 
     accepts = Accepts(
@@ -73,7 +85,6 @@ class EmrServerlessConfig(TargetConfig):
         shape="an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
         help="the job runtime role",
     )
-    script_prefix: str = setting(str, help="s3://bucket/prefix for rendered scripts")
     log_uri: str = setting(str, help="s3://bucket/prefix the job runs' logs go to")
     execution_timeout_minutes: int | None = setting(
         int, None, low=5, high=1_000_000, help="EMR Serverless cancels a longer job run"
@@ -82,14 +93,10 @@ class EmrServerlessConfig(TargetConfig):
         dict, {}, help="hive-site overrides (applicationConfiguration)"
     )
     parameters: str = setting(str, "", help="extra --hiveconf k=v / --hivevar k=v")
-    log_wait_seconds: float = setting((int, float), 600, low=0, high=86_400)
-    poll_seconds: list[float] = setting(
-        list, [15, 30], help="first and longest wait between GetJobRun calls, seconds"
-    )
 
 
 @dataclass(frozen=True)
-class EmrConfig(TargetConfig):
+class EmrConfig(RemoteConfig):
     """A live EMR cluster: Hive and Pig scripts as command-runner.jar steps, streaming jobs as
     command-runner.jar hadoop-streaming steps, jar jobs as custom JAR steps (targets/emr.py)."""
 
@@ -102,12 +109,7 @@ class EmrConfig(TargetConfig):
 
     cluster_id: str | None = setting(str, None)
     cluster_name: str | None = setting(str, None, help="looked up among running clusters")
-    script_prefix: str = setting(str, help="s3://bucket/prefix for rendered scripts")
     action_on_failure: ActionOnFailure = setting(str, "CONTINUE", choices=ACTIONS_ON_FAILURE)
-    log_wait_seconds: float = setting((int, float), 600, low=0, high=86_400)
-    poll_seconds: list[float] = setting(
-        list, [15, 30], help="first and longest wait between DescribeStep calls, seconds"
-    )
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,14 @@ def _streaming_arguments(
         arguments += ["-reducer", program_command(job.reducer)]
     arguments += ["-numReduceTasks", str(job.reducers or 1) if job.reducer else "0"]
     for key, value in variables.items():
+        if " " in key or " " in value:
+            # Streaming joins every -cmdenv into one setting, split again at spaces for the
+            # programs' environment (PipeMapRed.addEnvironment): the rest would be lost.
+            raise UsageError(
+                f"jobs.{job.name} var {key} = {value!r} holds a space, which Hadoop Streaming "
+                "cannot pass to its programs (it splits -cmdenv values at spaces): pass it "
+                "without one, or in a file shipped with `files`"
+            )
         arguments += ["-cmdenv", f"{key}={value}"]
     if job.input_format:
         arguments += ["-inputformat", job.input_format]

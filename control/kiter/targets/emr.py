@@ -30,6 +30,7 @@ from kiter.targets.emrhadoop import (
 )
 from kiter.targets.partrows import ROWS_SHOWN, columns_of, part_rows
 from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
+from kiter.targets.steplogs import cause_lines
 
 ACTIVE_STATES = ["PENDING", "RUNNING"]
 FAILED_STATES = frozenset({"FAILED", "CANCELLED", "INTERRUPTED"})
@@ -43,6 +44,18 @@ def emr_console_link(region: str, cluster_id: str) -> str:
         f"https://{region}.console.aws.amazon.com/emr/home"
         f"?region={region}#/clusterDetails/{cluster_id}"
     )
+
+
+def _output_clash(output: str, scripts: str) -> str | None:
+    """What an output (`bucket/key/`, "" for a whole bucket) a rerun empties would take with it:
+    a bucket, the scripts (`bucket/prefix/`), or the attempt's own programs, uploaded first."""
+    if not output:
+        return "is a whole bucket"
+    if scripts.startswith(output):
+        return f"holds script_prefix s3://{scripts}"
+    if output.startswith(scripts):
+        return f"is inside script_prefix s3://{scripts}"
+    return None
 
 
 class EmrTarget(RemoteTarget):
@@ -181,11 +194,11 @@ class EmrTarget(RemoteTarget):
             )
         bucket, key = split_s3_url(output, what="output", where=script.job)
         scripts = f"{self.files.bucket}/{self.files.prefix}/".replace("//", "/")
-        if not key or scripts.startswith(f"{bucket}/{key}/"):
+        clash = _output_clash(f"{bucket}/{key}/" if key else "", scripts)
+        if clash:
             raise UsageError(
-                f"job {script.job} writes to {output}, which a rerun replaces, and "
-                + ("is a whole bucket" if not key else f"holds script_prefix s3://{scripts}")
-                + ": choose a folder of its own"
+                f"job {script.job} writes to {output}, which a rerun replaces, and {clash}: "
+                "choose a folder of its own"
             )
         return hadoop_step(
             script.command,
@@ -276,7 +289,7 @@ class EmrTarget(RemoteTarget):
             return "\n".join(lines)
         # EMR's own word on whether the step started (a step seen RUNNING has this too).
         started = bool(status.get("Timeline", {}).get("StartDateTime"))
-        logs, budget, waited = self._logs(
+        logs, budget, waited = self.files.run_logs(
             url, ran=started, wait_for_logs=wait_for_logs, wait_seconds=wait_seconds
         )
         if not logs:
@@ -288,7 +301,7 @@ class EmrTarget(RemoteTarget):
         if step_output(run) is not None:
             budget = budget if waited else 0
             return "\n".join(lines + self._task_cause(run, logs, url, budget))
-        cause = self._cause_lines(logs)
+        cause = cause_lines(logs)
         lines += cause or [f"no error lines found in the step logs; read them at {url}"]
         return "\n".join(lines)
 
@@ -307,7 +320,7 @@ class EmrTarget(RemoteTarget):
             task_logs = self.files.task_logs(folders[0], wait_seconds)
         found = task_failure(task_logs, logs, step_programs(run))
         if found is None:
-            cause = self._cause_lines(logs)
+            cause = cause_lines(logs)
             return cause or [f"no error lines found in the step logs; read them at {url}"]
         line, where = found
         lines = ["probable cause:", f"  {line}", f"  whole log: {where or url}"]

@@ -11,6 +11,7 @@ Hadoop job's output is replaced (its objects deleted) and read back here too.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -58,6 +59,7 @@ class StepFiles:
         name: str,
         echo: Echo = no_echo,
         longest_poll: float = 30,
+        log_wait_seconds: float = 600,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         workdir: Path | None = None,
@@ -68,6 +70,7 @@ class StepFiles:
         self.bucket, self.prefix = split_s3_url(script_prefix, what="script_prefix", where=name)
         self.echo = echo
         self.longest_poll = longest_poll
+        self.log_wait_seconds = log_wait_seconds  # how long a failed run's logs are waited for
         self.clock = clock
         self.sleep = sleep
 
@@ -93,6 +96,8 @@ class StepFiles:
         its step ends (by whichever attempt follows it there); the copy that stays is masked.
         """
         run_copy = script.record_text is not None and script.record_text != script.text
+        shipped = script.command.project_files if script.command is not None else ()
+        self._check_shippable(script, shipped)
         if script.attempt > 1 or run_copy:
             # Only an earlier attempt of this iteration can have left one (a first attempt
             # spares the listing: a submit's calls are its cost, bench/submit.py).
@@ -112,19 +117,32 @@ class StepFiles:
             except _S3Error as exc:
                 raise service_error(exc, f"upload script to s3://{self.bucket}/{key}") from None
         self.echo(f"uploaded {script.job}.{script.extension} to s3://{self.bucket}/{copies[0][0]}")
-        if script.command is not None:
-            for path in script.command.project_files:
-                self._upload_file(path, self.shipped_key(script, path))
+        for path in shipped:
+            self._upload_file(path, self.shipped_key(script, path))
+
+    def _check_shippable(self, script: Script, paths: tuple[str, ...]) -> None:
+        """Every project file the step needs is a file, checked before anything goes up: a
+        refused step leaves no half record in S3."""
+        for path in paths:
+            if Path(path).is_file():
+                continue
+            what = "a folder" if Path(path).is_dir() else "not a file"
+            raise UsageError(
+                f"job {script.job} ships {self.shipped_name(path)}, which is {what}: a step "
+                "reads files (-files, its jar); name each (kiter validate checks them)"
+            )
 
     def shipped_name(self, path: str) -> str:
         """How a project file is named under `files/`: its path in the project (its name when it
-        is outside the project)."""
+        is outside the project), `..` resolved: Hadoop normalizes the URL a step reads it by,
+        while an S3 key is taken as written."""
+        normal = os.path.normpath(path)
         if self.workdir is not None:
             try:
-                return Path(path).relative_to(self.workdir).as_posix()
+                return Path(normal).relative_to(os.path.normpath(self.workdir)).as_posix()
             except ValueError:
                 pass
-        return PurePosixPath(path).name
+        return PurePosixPath(normal).name
 
     def shipped_key(self, script: Script, path: str) -> str:
         folder = f"{self._iteration_key(script)}/{script.attempt}/{SHIPPED_FOLDER}"
@@ -177,6 +195,24 @@ class StepFiles:
             self.s3.delete_object(Bucket=bucket, Key=key)
         except _S3Error as exc:
             self.echo(f"warning: could not delete {url} (it holds secrets): {exc}")
+
+    def run_logs(
+        self,
+        url: str,
+        *,
+        ran: bool,
+        wait_for_logs: bool,
+        wait_seconds: float | None,
+        names: tuple[str, ...] = LOG_FILES,
+        what: str = "step logs",
+    ) -> tuple[dict[str, str], float, bool]:
+        """A failed run's logs at `url`; (logs, the wait budget, whether it was waited for).
+        Only a run that ran is waited for: one cancelled or refused before it started has no logs
+        to come. `wait_seconds` None: `log_wait_seconds`."""
+        budget = self.log_wait_seconds if wait_seconds is None else wait_seconds
+        waited = wait_for_logs and ran
+        logs = self.fetch_logs(url, budget if waited else 0, names=names, what=what)
+        return logs, budget, waited
 
     def fetch_logs(
         self,

@@ -23,6 +23,7 @@ from kiter.targets.emr_api import ServerlessApi
 from kiter.targets.emr_s3 import split_s3_url
 from kiter.targets.polling import THROTTLE_CODES, Backoff
 from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
+from kiter.targets.steplogs import cause_lines
 
 # The ledger's submission id of a job run: the prefix tells `kiter logs` and `attach` it is one.
 SUBMISSION_PREFIX = "emr-serverless:"
@@ -332,7 +333,7 @@ class EmrServerlessTarget(RemoteTarget):
         if run.get("stateDetails"):
             lines.append(f"stateDetails: {' '.join(str(run['stateDetails']).split())}")
         url = self.log_url(run)
-        logs, budget, waited = self._logs(
+        logs, budget, waited = self.files.run_logs(
             url,
             ran=seen_running or bool(run.get("startedAt")),
             wait_for_logs=wait_for_logs,
@@ -346,7 +347,7 @@ class EmrServerlessTarget(RemoteTarget):
             else:
                 lines.append(f"Hive driver logs not (yet) at {url}")
             return "\n".join(lines)
-        lines += self._cause_lines(logs) or ["no error lines found in the Hive driver logs"]
+        lines += cause_lines(logs) or ["no error lines found in the Hive driver logs"]
         lines.append(f"logs: {url}")
         return "\n".join(lines)
 

@@ -3,15 +3,16 @@
 A remote run is started by one API call, named by the iteration's tag, polled until it ends and,
 when it failed, explained from the logs the service pushes to S3. `RemoteTarget` does that once
 for every such service, laid out as mrjob's log mixin is: stuff to redefine (what a run is called,
-how it is listed, looked at, started, cancelled and explained), stuff to call (polling, reading
-the logs, the probable cause), and stuff that should just work (the `targets/base.py` protocol:
+how it is listed, looked at, started, cancelled and explained), stuff to call (the place runs
+go to, a run's name), and stuff that should just work (the `targets/base.py` protocol:
 find by tag, start with a cancel on interrupt, follow with backoff and throttling, explain).
 
-It owns what every remote target has: its name, the S3 side (`StepFiles`), the echo, the
-progress line (state and time in it, from the service's own times where it gives them), the
-clocks and the sleep. It does not talk to AWS itself (each target holds its API wrapper, `emr_api.py`),
-knows nothing of the ledger or of rendering, and prints nothing but through the echo and the
-progress.
+It owns what every remote target has: its name, the S3 side (`StepFiles`, which also fetches a
+failed run's logs within their bound; `steplogs.py` reads them for a probable cause), the echo,
+the progress line (state and time in it, from the service's own times where it gives them), the
+clocks and the sleep. It does not talk to AWS itself (each target holds its API wrapper,
+`emr_api.py`), knows nothing of the ledger or of rendering, and prints nothing but through the
+echo and the progress.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from kiter.durations import format_duration
 from kiter.echo import NO_PROGRESS, Progress
 from kiter.errors import Interrupted, KiterError, ServiceError
 from kiter.targets.base import UNWATCHED, Abandoned, Echo, Handle, Outcome, Script, Watch, no_echo
-from kiter.targets.emr_s3 import LOG_FILES, StepFiles
+from kiter.targets.emr_s3 import StepFiles
 from kiter.targets.polling import (
     THROTTLE_CODES,
     Backoff,
@@ -35,7 +36,6 @@ from kiter.targets.polling import (
     checked_poll_seconds,
     only_named,
 )
-from kiter.targets.steplogs import probable_cause
 
 Run = dict[str, Any]  # a run as the service describes it (a step, a job run)
 
@@ -108,7 +108,6 @@ class RemoteTarget(ABC):
         self.place_name = place_name
         self.echo = echo
         self.progress = progress
-        self.log_wait_seconds = log_wait_seconds
         self.clock = clock
         self.now = now
         self.sleep = sleep
@@ -118,6 +117,7 @@ class RemoteTarget(ABC):
             name=name,
             echo=echo,
             longest_poll=self.poll_seconds[1],
+            log_wait_seconds=log_wait_seconds,
             clock=clock,
             sleep=sleep,
         )
@@ -236,29 +236,6 @@ class RemoteTarget(ABC):
     def _run_named(self, wanted: Callable[[str], bool], states: list[str] | None) -> str:
         """The id of a run in `states` whose name is wanted ('' when none)."""
         return next((run_id for name, run_id in self._listed(states) if wanted(name)), "")
-
-    def _logs(
-        self,
-        url: str,
-        *,
-        ran: bool,
-        wait_for_logs: bool,
-        wait_seconds: float | None,
-        names: tuple[str, ...] = LOG_FILES,
-        what: str = "step logs",
-    ) -> tuple[dict[str, str], float, bool]:
-        """The logs at `url`; (logs, the wait budget, whether it was waited for). Only a run that
-        ran is waited for: one cancelled or refused before it started has no logs to come."""
-        budget = self.log_wait_seconds if wait_seconds is None else wait_seconds
-        waited = wait_for_logs and ran
-        logs = self.files.fetch_logs(url, budget if waited else 0, names=names, what=what)
-        return logs, budget, waited
-
-    @staticmethod
-    def _cause_lines(logs: dict[str, str]) -> list[str]:
-        """'probable cause:' and the lines under it ([] when no line stands out)."""
-        cause = probable_cause(logs)
-        return ["probable cause:", *(f"  {line}" for line in cause.splitlines())] if cause else []
 
     # -- stuff that should just work: the two-phase protocol ----------------------------------
 

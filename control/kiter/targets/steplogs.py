@@ -1,8 +1,8 @@
 """Explain a failed EMR step from its logs: the few lines a user must read, not the whole log.
 
 Pure functions over log text (Hive CLI, Pig Grunt, Hadoop and EMR's step controller). This room does
-no I/O and knows nothing of S3 or EMR: the remote targets (`targets/remote.py`) fetch the logs and
-hand them over here.
+no I/O and knows nothing of S3 or EMR: the remote targets (`targets/remote.py`) fetch the logs
+(`emr_s3.StepFiles.run_logs`) and hand them over here.
 It must never return a whole log, nor a secret the logs may echo (kinesis.accessKey / secretKey).
 """
 
@@ -93,6 +93,12 @@ def probable_cause(logs: dict[str, str], redact: Redactor = NO_SECRETS) -> str:
                     # "org.x.Logger - message": the logger name says little to a user.
                     add(match.group(1).split(" - ", 1)[-1])
     return "\n".join(picked[:MAX_LINES])
+
+
+def cause_lines(logs: dict[str, str]) -> list[str]:
+    """'probable cause:' and the lines under it ([] when no line stands out)."""
+    cause = probable_cause(logs)
+    return ["probable cause:", *(f"  {line}" for line in cause.splitlines())] if cause else []
 
 
 def _ordered(logs: dict[str, str]) -> list[tuple[str, str]]:

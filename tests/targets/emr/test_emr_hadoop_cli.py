@@ -57,7 +57,7 @@ def args_of(emr: Any, cluster: str, step_id: str) -> list[str]:
     return list(emr.describe_step(ClusterId=cluster, StepId=step_id)["Step"]["Config"]["Args"])
 
 
-@pytest.mark.parametrize("job", ["status", "words"])
+@pytest.mark.parametrize("job", ["status", "words", "cascading"])
 def test_a_job_submitted_twice_for_one_iteration_adds_one_step_carrying_the_iteration(
     root: str, emr: Any, cluster: str, job: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -103,7 +103,7 @@ def test_kiter_logs_explains_a_failed_streaming_step_by_the_mappers_traceback(
     assert f"  whole log: s3://{LOG_BUCKET}/{container}/stderr.gz" in out.splitlines()
 
 
-@pytest.mark.parametrize("job", ["status", "words"])
+@pytest.mark.parametrize("job", ["status", "words", "cascading"])
 def test_render_and_validate_keep_working_for_these_jobs_on_emr(
     root: str, job: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -113,3 +113,24 @@ def test_render_and_validate_keep_working_for_these_jobs_on_emr(
 
     code, out, err = run(["-C", root, "validate", job], capsys)
     assert code == 0, out + err
+
+
+def test_a_jar_job_whose_args_set_the_iteration_itself_is_refused_before_any_upload_or_step(
+    root: str, emr: Any, cluster: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = Path(root) / "kiter.toml"
+    owned = '"-D", "kinesis.checkpoint.iteration.no=7", "{{ input }}"'
+    text = toml.read_text(encoding="utf-8").replace('"{{ input }}"', owned, 1)
+    assert owned in text
+    toml.write_text(text, encoding="utf-8")
+
+    code, _, err = run(["-C", root, "submit", "words", "--no-wait"], capsys)
+
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "kiter: error: jobs.words.args sets kinesis.checkpoint.iteration.no: kiter owns it (it "
+        "passes the iteration's checkpoint settings as -D options itself); remove it from args"
+    )
+    assert emr.list_steps(ClusterId=cluster)["Steps"] == []
+    listed = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=SCRIPT_BUCKET)
+    assert "Contents" not in listed

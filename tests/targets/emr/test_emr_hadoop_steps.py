@@ -4,6 +4,7 @@ files uploaded for them, the output replaced and read back, a failure explained 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,48 @@ def test_a_streaming_job_is_a_hadoop_streaming_step_with_settings_first_and_prog
     assert uploaded["ServerSideEncryption"] == "AES256"
 
 
+def test_the_record_beside_a_step_is_the_rendered_command_whose_sha256_the_ledger_keeps(
+    target: EmrTarget, project: Project, s3: Any
+) -> None:
+    # What the step ran is its Args (DescribeStep); the record is what `kiter render` showed.
+    rendered = Renderer(project).render(project.job("status"), 4)
+
+    target.start(script(project, "status"))
+
+    key = "kiter/scripts/status/4/1/status.sh"
+    body = s3.get_object(Bucket=SCRIPT_BUCKET, Key=key)["Body"].read()
+    assert body.decode() == rendered.text
+    assert hashlib.sha256(body).hexdigest() == rendered.sha256
+
+
+def test_a_program_written_with_dot_dot_is_shipped_where_hadoop_reads_its_url(
+    make_target: MakeTarget, write_project: WriteProject, tmp_path: Path, s3: Any, emr: Any
+) -> None:
+    # Hadoop normalizes a -files URI (`files/streaming/../x` is `files/x`), S3 keys are literal.
+    old = 'reducer = "streaming/status_reducer.py"'
+    assert old in PROJECT
+    path = write_project(
+        PROJECT.replace(old, 'reducer = "streaming/../streaming/status_reducer.py"')
+    )
+    write_job_files(tmp_path)
+    s3.create_bucket(Bucket=OUT_BUCKET)
+    project = load_project(path, env={})
+
+    make_target(workdir=project.root).start(script(project, "status"))
+
+    [step] = emr.list_steps(ClusterId=make_target().cluster_id)["Steps"]
+    args = step["Config"]["Args"]
+    folder = f"{PREFIX}/status/4/1/files/streaming"
+    shipped = f"{folder}/status_mapper.py,{folder}/status_reducer.py"
+    assert args[args.index("-files") + 1] == shipped
+    listed = s3.list_objects_v2(Bucket=SCRIPT_BUCKET, Prefix="kiter/scripts/status/4/1/files/")
+    keys = [obj["Key"] for obj in listed["Contents"]]
+    assert keys == [
+        "kiter/scripts/status/4/1/files/streaming/status_mapper.py",
+        "kiter/scripts/status/4/1/files/streaming/status_reducer.py",
+    ]
+
+
 def test_a_jar_job_is_a_custom_jar_step_of_the_uploaded_jar_its_main_class_and_settings_first(
     target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str, steps: StepDriver
 ) -> None:
@@ -165,6 +208,31 @@ def test_a_jar_already_in_s3_runs_from_there_with_its_manifests_main_class(
     assert "Contents" not in listed
 
 
+def test_a_cascading_app_is_one_custom_jar_step_of_its_uploaded_jar_run_by_its_manifest(
+    target: EmrTarget, project: Project, s3: Any, emr: Any, cluster_id: str, steps: StepDriver
+) -> None:
+    # Cascading 4's Hadoop planners are not on Maven Central: on EMR such an app is a jar job,
+    # and what kiter owns of it is the step's shape.
+    step_id = target.start(script(project, "cascading")).id
+
+    config = only_step(emr, cluster_id)["Config"]
+    assert config["Jar"] == f"{PREFIX}/cascading/4/1/files/jars/cascading-app.jar"
+    assert "MainClass" not in steps.step(step_id).hadoop_jar_step
+    args = config["Args"]
+    settings = settings_of(args)
+    kiter_first = 2 * len(settings)
+    assert args[:kiter_first:2] == ["-D"] * len(settings)
+    assert settings["kinesis.checkpoint.iteration.no"] == "4"
+    assert settings["kinesis.checkpoint.logical.name"] == "cascading"
+    assert args[kiter_first:] == [
+        "s3://kiter-staging/iterations/cascading/iteration=4",
+        f"s3://{OUT_BUCKET}/error-types/4",
+    ]
+    key = "kiter/scripts/cascading/4/1/files/jars/cascading-app.jar"
+    uploaded = s3.get_object(Bucket=SCRIPT_BUCKET, Key=key)["Body"].read()
+    assert uploaded == (project.root / "jars" / "cascading-app.jar").read_bytes()
+
+
 def test_a_connector_mode_streaming_step_names_the_input_format_and_reads_the_stream(
     target: EmrTarget, project: Project, emr: Any, cluster_id: str
 ) -> None:
@@ -186,11 +254,32 @@ def test_an_output_outside_s3_is_refused_before_anything_is_uploaded(
     assert emr.list_steps(ClusterId=cluster_id)["Steps"] == []
 
 
+def test_a_folder_among_the_files_is_refused_before_anything_is_uploaded(
+    make_target: MakeTarget, write_project: WriteProject, tmp_path: Path, s3: Any, emr: Any
+) -> None:
+    old = "reducers = 2\n"
+    assert old in PROJECT
+    path = write_project(PROJECT.replace(old, old + 'files = ["lookup"]\n', 1))
+    write_job_files(tmp_path)
+    (tmp_path / "lookup").mkdir()
+    (tmp_path / "lookup" / "codes.tsv").write_text("404\tNot Found\n", encoding="utf-8")
+    project = load_project(path, env={})
+    target = make_target(workdir=project.root)
+
+    with pytest.raises(UsageError, match=r"^job status ships lookup, which is a folder: "):
+        target.start(script(project, "status"))
+
+    assert "Contents" not in s3.list_objects_v2(Bucket=SCRIPT_BUCKET)
+    assert emr.list_steps(ClusterId=target.cluster_id)["Steps"] == []
+
+
 @pytest.mark.parametrize(
     ("output", "said"),
     [
         (f"s3://{OUT_BUCKET}", "is a whole bucket"),
         (f"s3://{SCRIPT_BUCKET}/kiter", "holds script_prefix"),
+        # The attempt's own programs, uploaded before the output is replaced, would go with it.
+        (f"{PREFIX}/status", "is inside script_prefix"),
     ],
 )
 def test_an_output_a_rerun_would_empty_too_much_of_is_refused_before_anything_is_uploaded(
