@@ -113,7 +113,26 @@ class EmrConfig(RemoteConfig):
 
 
 @dataclass(frozen=True)
-class PigConfig(TargetConfig):
+class LocalEngineConfig(TargetConfig):
+    """A JVM engine `kiter local up` installs on this machine: what each such target sets."""
+
+    heap: str = setting(
+        str,
+        "1g",
+        pattern=r"[1-9][0-9]*[mg]",
+        shape="a size like 512m or 2g",
+        help="the JVM's -Xmx, e.g. 1g",
+    )
+    properties: Mapping[str, Any] = setting(
+        dict,
+        {},
+        help="properties passed as -D to every run (Pig: e.g. pig.datetime.default.tz; Hadoop: "
+        "e.g. mapreduce.job.reduces)",
+    )
+
+
+@dataclass(frozen=True)
+class PigConfig(LocalEngineConfig):
     """The local Pig engine (Pig 0.17.0 in local mode), installed by `kiter local up`."""
 
     accepts = Accepts(
@@ -123,20 +142,9 @@ class PigConfig(TargetConfig):
         staging=frozenset({"file"}),
     )
 
-    heap: str = setting(
-        str,
-        "1g",
-        pattern=r"[1-9][0-9]*[mg]",
-        shape="a size like 512m or 2g",
-        help="the JVM's -Xmx, e.g. 1g",
-    )
-    properties: Mapping[str, Any] = setting(
-        dict, {}, help="Pig and Hadoop properties passed as -D (e.g. pig.datetime.default.tz)"
-    )
-
 
 @dataclass(frozen=True)
-class HadoopConfig(TargetConfig):
+class HadoopConfig(LocalEngineConfig):
     """The local Hadoop engine (Hadoop 2.10.2's local job runner), installed by `kiter local up`:
     streaming and jar jobs, staged."""
 
@@ -146,17 +154,6 @@ class HadoopConfig(TargetConfig):
         no_connector="target {target} (local Hadoop) has no Kinesis connector",
         staging=frozenset({"file"}),
         submission_prefix="hadoop:",
-    )
-
-    heap: str = setting(
-        str,
-        "1g",
-        pattern=r"[1-9][0-9]*[mg]",
-        shape="a size like 512m or 2g",
-        help="the JVM's -Xmx, e.g. 1g",
-    )
-    properties: Mapping[str, Any] = setting(
-        dict, {}, help="Hadoop properties passed as -D to every job (e.g. mapreduce.job.reduces)"
     )
 
 
