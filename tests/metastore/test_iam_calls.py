@@ -258,7 +258,9 @@ def live_a_life(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     app, run_id = last_job_run("kiter-main", "FAILED")
     push("sls-logs", f"hive/applications/{app}/jobs/{run_id}/HIVE_DRIVER/stderr.gz", "FAILED: x")
     kiter_ok(root, capsys, "logs", "engagement", "-i", "1")
-    # EMR Serverless by name.
+    # EMR Serverless by name: staged first, so the submit is a later attempt and looks for a
+    # run an earlier attempt may have left going (a first attempt has none to look for).
+    kiter_ok(root, capsys, "stage", "named")
     kiter_ok(root, capsys, "submit", "named")
 
     kiter_ok(root, capsys, "status", codes=(0, 1))
