@@ -28,7 +28,7 @@ from kiter.targets.emrhadoop import (
     task_failure,
     task_log_folders,
 )
-from kiter.targets.partrows import ROWS_SHOWN, columns_of, part_rows
+from kiter.targets.partrows import ROWS_SHOWN, UnreadablePart, columns_of, part_rows
 from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
 from kiter.targets.steplogs import cause_lines
 
@@ -266,7 +266,11 @@ class EmrTarget(RemoteTarget):
         output = step_output(run)
         if output is None:
             return Outcome(state="SUCCEEDED", submission_id=submission_id)
-        rows, total = part_rows(self.files.part_lines(output), count_all=False)
+        try:
+            rows, total = part_rows(self.files.part_lines(output), count_all=False)
+        except UnreadablePart as exc:
+            self.echo(f"rows not shown: {exc}")
+            return Outcome(state="SUCCEEDED", submission_id=submission_id)
         if total > ROWS_SHOWN:
             self.echo(f"showing the first {ROWS_SHOWN} rows of those written to {output}")
         return Outcome("SUCCEEDED", submission_id, columns=columns_of(rows), rows=rows)

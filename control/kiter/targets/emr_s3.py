@@ -23,7 +23,7 @@ from kiter.aws import error_code, is_aws_error, service_error
 from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, UsageError
 from kiter.targets.base import Script
-from kiter.targets.partrows import is_part_file
+from kiter.targets.partrows import is_part_file, part_lines
 from kiter.targets.steplogs import read_gz
 
 LOG_FILES = ("stderr", "controller", "syslog")
@@ -291,8 +291,8 @@ class StepFiles:
         for key in parts:
             try:
                 body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]
-                for line in body.iter_lines():
-                    yield line.decode("utf-8", errors="replace")
+                lines = part_lines(f"s3://{bucket}/{key}", body)
+                yield from (line.rstrip("\r\n") for line in lines)
             except _S3Error as exc:
                 raise service_error(exc, f"read s3://{bucket}/{key}") from None
 

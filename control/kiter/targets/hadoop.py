@@ -26,7 +26,13 @@ from kiter.hadoopcommand import HadoopCommand, local_folder, manifest_main_class
 from kiter.targets.base import UNWATCHED, Echo, Handle, Outcome, Script, Watch, no_echo
 from kiter.targets.hadooperrors import failure_cause
 from kiter.targets.localrun import EngineRun, LocalTarget, spawn, stop_group
-from kiter.targets.partrows import ROWS_SHOWN, columns_of, part_rows
+from kiter.targets.partrows import (
+    ROWS_SHOWN,
+    UnreadablePart,
+    columns_of,
+    part_lines,
+    part_rows,
+)
 
 if TYPE_CHECKING:
     from kiter.local.hadoopengine import HadoopEngine  # built by wiring, not imported here
@@ -159,10 +165,14 @@ def output_rows(
 
     def lines() -> Iterator[str]:
         for part in parts:
-            with part.open(encoding="utf-8", errors="replace") as opened:
-                yield from opened
+            with part.open("rb") as raw:
+                yield from part_lines(str(part), raw)
 
-    rows, total = part_rows(lines())
+    try:
+        rows, total = part_rows(lines())
+    except UnreadablePart as exc:
+        echo(f"rows not shown: {exc}")
+        return [], []
     if total > ROWS_SHOWN:
         echo(f"showing the first {ROWS_SHOWN} of {total} rows written to {folder}")
     return columns_of(rows), rows

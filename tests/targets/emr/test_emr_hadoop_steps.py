@@ -3,8 +3,10 @@ files uploaded for them, the output replaced and read back, a failure explained 
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -455,3 +457,42 @@ def test_task_logs_pushed_after_the_steps_own_are_waited_for_within_the_bound(
     assert fake_time.sleeps == [30, 30]
     waiting = "waiting up to 600 s for EMR to push task logs to s3://"
     assert any(line.startswith(waiting) for line in echoed)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "compress"),
+    [(".gz", gzip.compress), (".bz2", bz2.compress), (".deflate", zlib.compress)],
+)
+def test_compressed_part_files_read_back_as_the_rows_they_hold(
+    target: EmrTarget,
+    project: Project,
+    s3: Any,
+    steps: StepDriver,
+    suffix: str,
+    compress: Callable[[bytes], bytes],
+) -> None:
+    step_id = target.start(script(project, "status")).id
+    key = f"status/iteration=4/part-00000{suffix}"
+    s3.put_object(Bucket=OUT_BUCKET, Key=key, Body=compress(b"404\t7\nx\t1.5\n"))
+    steps.set_state(step_id, "COMPLETED")
+
+    outcome = target.follow(Handle(step_id), Unwatched())
+
+    assert outcome.rows == [(404, 7), ("x", 1.5)]
+
+
+def test_part_files_of_a_codec_kiter_cannot_read_are_said_unread_not_shown_as_bytes(
+    target: EmrTarget, project: Project, s3: Any, steps: StepDriver
+) -> None:
+    lines: list[str] = []
+    target.echo = lines.append
+    step_id = target.start(script(project, "status")).id
+    key = "status/iteration=4/part-00000.snappy"
+    s3.put_object(Bucket=OUT_BUCKET, Key=key, Body=b"\xff\x06\x00\x00sNaPpY")
+    steps.set_state(step_id, "COMPLETED")
+
+    outcome = target.follow(Handle(step_id), Unwatched())
+
+    assert (outcome.state, outcome.rows) == ("SUCCEEDED", [])
+    shown = "\n".join(lines)
+    assert f"rows not shown: s3://{OUT_BUCKET}/{key} is .snappy-compressed" in shown
