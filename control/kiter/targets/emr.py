@@ -32,7 +32,10 @@ from kiter.targets.partrows import ROWS_SHOWN, UnreadablePart, columns_of, part_
 from kiter.targets.remote import RemoteOptions, RemoteTarget, Run, epoch_of
 from kiter.targets.steplogs import cause_lines
 
-ACTIVE_STATES = ["PENDING", "RUNNING"]
+# A step being cancelled still runs: a new step of its iteration would overlap it, and a rerun
+# would empty the output it may still be writing. Found, it is followed to its end.
+ACTIVE_STATES = ["PENDING", "RUNNING", "CANCEL_PENDING"]
+TO_RUN_STATES = ["PENDING", "RUNNING"]
 FAILED_STATES = frozenset({"FAILED", "CANCELLED", "INTERRUPTED"})
 # AddJobFlowSteps refuses more than this many characters of step arguments in all.
 MAX_ARGS_CHARS = 10_240
@@ -75,7 +78,7 @@ class EmrTarget(RemoteTarget):
     failed_states = FAILED_STATES
     # AddJobFlowSteps has no client token: a call that timed out may still have added the step,
     # and a second call would run the script twice. Only a step still to run counts as added.
-    taken_states = ACTIVE_STATES
+    taken_states = TO_RUN_STATES
     start_tries = 1
 
     place = "cluster"

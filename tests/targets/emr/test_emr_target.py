@@ -76,7 +76,8 @@ def test_pig_script_is_uploaded_as_pig_and_run_with_quoted_p_variables(
     ]
 
 
-@pytest.mark.parametrize("state", ["PENDING", "RUNNING"])
+# A step being cancelled still runs: a new one would overlap it (EMR Serverless's CANCELLING too).
+@pytest.mark.parametrize("state", ["PENDING", "RUNNING", "CANCEL_PENDING"])
 def test_an_active_step_of_the_same_iteration_is_found_whatever_its_attempt(
     make_target: MakeTarget, steps: StepDriver, hive_script: Script, state: str
 ) -> None:
