@@ -20,14 +20,13 @@ job). This room never prints: callers pass a progress callback.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiter.errors import UsageError
 from kiter.local import maven
 from kiter.local.maven import EngineFiles
-from kiter.local.processes import java_executable, require_java_between
+from kiter.local.processes import java_executable
 
 HADOOP_VERSION = "2.10.2"
 # Hadoop 2.10's UserGroupInformation calls Subject.getSubject, which Java 24 removed.
@@ -93,32 +92,18 @@ class HadoopEngine:
         ]
 
 
-def installed(root: Path | None = None) -> HadoopEngine | None:
-    """The engine, when a complete install is in the cache."""
-    home = maven.installed(FILES, root)
-    return HadoopEngine(home) if home else None
-
-
-def require(root: Path | None = None) -> HadoopEngine:
-    """The installed engine, or a UsageError saying how to install it."""
-    engine = installed(root)
-    if engine is None:
-        raise UsageError(
-            "the local Hadoop engine is not installed: run `kiter local up` (it fetches Hadoop "
-            f"{HADOOP_VERSION} from Maven Central once, about 20 MB)"
-        )
-    require_java()
-    return engine
-
-
-def require_java() -> int:
-    engine = f"the local Hadoop engine (Hadoop {HADOOP_VERSION})"
-    return require_java_between(*JAVA_RANGE, engine)
-
-
-def install(
-    root: Path | None = None, progress: Callable[[str], None] = lambda _line: None
-) -> HadoopEngine:
-    """Fetch the engine unless the cache has it; returns it either way."""
-    require_java()
-    return HadoopEngine(maven.install(FILES, root, progress, f"Hadoop {HADOOP_VERSION}"))
+ENGINE = maven.EngineInstall(
+    FILES,
+    HadoopEngine,
+    what="the local Hadoop engine",
+    runs=f"Hadoop {HADOOP_VERSION}",
+    fetched=f"Hadoop {HADOOP_VERSION}",
+    size="about 20 MB",
+    java=JAVA_RANGE,
+)
+installed, require, require_java, install = (
+    ENGINE.installed,
+    ENGINE.require,
+    ENGINE.require_java,
+    ENGINE.install,
+)

@@ -19,10 +19,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from kiter.errors import ServiceError, UsageError
-from kiter.local.processes import java_executable
+from kiter.local.processes import java_executable, require_java_between
 
+E = TypeVar("E")
 DATA = resources.files("kiter.local") / "jvm"
 READY = "READY"
 _ASM = "asm-"
@@ -100,6 +102,47 @@ def install(
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return final
+
+
+@dataclass(frozen=True)
+class EngineInstall(Generic[E]):
+    """A JVM engine that runs jobs (Pig, Hadoop): its files, how to make one from its folder,
+    the words its messages use and the Java versions it runs on. `installed`, `require`,
+    `require_java` and `install` are the engine module's own (each module binds them)."""
+
+    files: EngineFiles
+    make: Callable[[Path], E]
+    what: str  # "the local Pig engine"
+    runs: str  # what it runs, for the Java message: "Pig 0.17.0 on Hadoop 2.10"
+    fetched: str  # what comes from Maven Central: "Pig 0.17.0"
+    size: str  # how much of it: "about 26 MB"
+    java: tuple[int, int]  # the Java versions it runs on, as require_java_between takes them
+
+    def installed(self, root: Path | None = None) -> E | None:
+        """The engine, when a complete install is in the cache."""
+        folder = installed(self.files, root)
+        return self.make(folder) if folder else None
+
+    def require(self, root: Path | None = None) -> E:
+        """The installed engine, or a UsageError saying how to install it."""
+        engine = self.installed(root)
+        if engine is None:
+            raise UsageError(
+                f"{self.what} is not installed: run `kiter local up` (it fetches {self.fetched} "
+                f"from Maven Central once, {self.size})"
+            )
+        self.require_java()
+        return engine
+
+    def require_java(self) -> int:
+        return require_java_between(*self.java, f"{self.what} ({self.runs})")
+
+    def install(
+        self, root: Path | None = None, progress: Callable[[str], None] = lambda _line: None
+    ) -> E:
+        """Fetch (and build) the engine unless the cache has it; returns it either way."""
+        self.require_java()
+        return self.make(install(self.files, root, progress, self.fetched))
 
 
 def _package_files(files: EngineFiles) -> list[str]:

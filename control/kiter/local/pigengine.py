@@ -15,14 +15,13 @@ This room never prints: callers pass a progress callback.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiter.errors import UsageError
 from kiter.local import maven
 from kiter.local.maven import EngineFiles
-from kiter.local.processes import java_executable, require_java_between
+from kiter.local.processes import java_executable
 
 PIG_VERSION = "0.17.0"
 # Hadoop 2.10's UserGroupInformation calls Subject.getSubject, which Java 24 removed.
@@ -102,32 +101,18 @@ FILES = EngineFiles(
 )
 
 
-def installed(root: Path | None = None) -> PigEngine | None:
-    """The engine, when a complete install is in the cache."""
-    home = maven.installed(FILES, root)
-    return PigEngine(home) if home else None
-
-
-def require(root: Path | None = None) -> PigEngine:
-    """The installed engine, or a UsageError saying how to install it."""
-    engine = installed(root)
-    if engine is None:
-        raise UsageError(
-            "the local Pig engine is not installed: run `kiter local up` (it fetches Pig "
-            f"{PIG_VERSION} from Maven Central once, about 26 MB)"
-        )
-    require_java()
-    return engine
-
-
-def require_java() -> int:
-    engine = f"the local Pig engine (Pig {PIG_VERSION} on Hadoop 2.10)"
-    return require_java_between(*JAVA_RANGE, engine)
-
-
-def install(
-    root: Path | None = None, progress: Callable[[str], None] = lambda _line: None
-) -> PigEngine:
-    """Fetch and build the engine unless the cache has it; returns it either way."""
-    require_java()
-    return PigEngine(maven.install(FILES, root, progress, f"Pig {PIG_VERSION}"))
+ENGINE = maven.EngineInstall(
+    FILES,
+    PigEngine,
+    what="the local Pig engine",
+    runs=f"Pig {PIG_VERSION} on Hadoop 2.10",
+    fetched=f"Pig {PIG_VERSION}",
+    size="about 26 MB",
+    java=JAVA_RANGE,
+)
+installed, require, require_java, install = (
+    ENGINE.installed,
+    ENGINE.require,
+    ENGINE.require_java,
+    ENGINE.install,
+)
