@@ -78,22 +78,22 @@ def demo(directory: str, keep: bool, iterations: int, records: int, verbose: boo
     if not result.rerun_identical:
         raise JobFailed("the rerun of iteration 1 answered differently from the first run")
     out("rerun of iteration 1: identical results")
-    if result.pig_skipped:
-        note(f"the Pig Latin version did not run: {result.pig_skipped}")
-    elif not result.pig_agrees:
-        raise JobFailed("the Pig Latin version of the job answered differently from Hive")
-    else:
-        out(
-            f"the Pig Latin version, over the same records: the same top 10 ({iterations} iterations)"
-        )
-    if result.streaming_skipped:
-        note(f"the Hadoop Streaming version did not run: {result.streaming_skipped}")
-    elif not result.streaming_agrees:
-        raise JobFailed("the Hadoop Streaming version of the job answered differently from Hive")
-    else:
-        out(
-            "the Hadoop Streaming version (Python), over the same records: the same top 10 "
-            f"({iterations} iterations)"
-        )
+    for version, ran_as, skipped, agrees in (
+        ("the Pig Latin version", "", result.pig_skipped, result.pig_agrees),
+        (
+            "the Hadoop Streaming version",
+            " (Python)",
+            result.streaming_skipped,
+            result.streaming_agrees,
+        ),
+    ):
+        if skipped:
+            note(f"{version} did not run: {skipped}")
+        elif not agrees:
+            raise JobFailed(f"{version} of the job answered differently from Hive")
+        else:
+            out(
+                f"{version}{ran_as}, over the same records: the same top 10 ({iterations} iterations)"
+            )
     if keep:
         note(f"the stack keeps running: `kiter -C {result.folder} local down` stops it")
