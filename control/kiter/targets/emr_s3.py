@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from kiter import s3files
 from kiter.aws import error_code, is_aws_error, service_error
 from kiter.echo import Echo, no_echo
 from kiter.errors import ConfigError, UsageError
@@ -153,12 +154,10 @@ class StepFiles:
         return f"s3://{self.bucket}/{self.shipped_key(script, path)}"
 
     def _upload_file(self, path: str, key: str) -> None:
-        # boto3's managed transfer on kiter's plain botocore client: a jar may need multipart.
-        from boto3.s3.inject import upload_file
-
+        # A jar may need multipart: s3files takes boto3's managed transfer for a big file.
         try:
-            upload_file(
-                self.s3, path, self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"}
+            s3files.upload(
+                self.s3, Path(path), self.bucket, key, {"ServerSideEncryption": "AES256"}
             )
         except Exception as exc:
             if is_aws_error(exc):
