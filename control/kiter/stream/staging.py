@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlparse
 
 from kiter import s3files
 from kiter.aws import is_aws_error, service_error
-from kiter.errors import UsageError
+from kiter.errors import ServiceError, UsageError
 from kiter.layout import (
     partition_name,
     partition_url,
@@ -47,7 +47,6 @@ from kiter.layout import (
     temporary_prefix,
 )
 from kiter.stream.formats import RecordFormat, as_format
-from kiter.stream.s3objects import delete_keys, list_keys
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")
 
@@ -251,9 +250,11 @@ class S3Staging:
         name = partition_name(iteration)
         # One writer per iteration at a time (the lease): what an earlier, crashed writer of this
         # iteration left (temp objects, a local spool) is removed before writing again.
-        stale = list_keys(self.s3, self.bucket, self._key(logical, temporary_prefix(iteration)))
+        stale = s3files.list_keys(
+            self.s3, self.bucket, self._key(logical, temporary_prefix(iteration))
+        )
         if stale:
-            delete_keys(self.s3, self.bucket, stale)
+            _delete_staged(self.s3, self.bucket, stale)
         spool_prefix = f"kiter-stage-{_digest(self.url)}-{logical}-{int(iteration)}-"
         for leftover in Path(tempfile.gettempdir()).glob(spool_prefix + "*"):
             if not _alive(leftover.name[len(spool_prefix) :].split("-", 1)[0]):
@@ -322,13 +323,13 @@ class S3PartitionWriter(_WriterBase):
         try:
             for name in names:
                 s3files.upload(s3, self._folder / name, bucket, f"{self.tmp_key}/{name}")
-            existing = list_keys(s3, bucket, self.final_key + "/")
+            existing = s3files.list_keys(s3, bucket, self.final_key + "/")
             for name in names:
                 tmp = f"{self.tmp_key}/{name}"
                 s3files.copy(s3, bucket, tmp, sizes[name], f"{self.final_key}/{name}")
             wanted = {f"{self.final_key}/{n}" for n in names}
-            delete_keys(s3, bucket, [k for k in existing if k not in wanted])
-            delete_keys(s3, bucket, [f"{self.tmp_key}/{n}" for n in names])
+            _delete_staged(s3, bucket, [k for k in existing if k not in wanted])
+            _delete_staged(s3, bucket, [f"{self.tmp_key}/{n}" for n in names])
         except Exception as exc:
             if is_aws_error(exc):
                 raise service_error(exc, f"staging s3://{bucket}/{self.final_key}") from exc
@@ -345,10 +346,10 @@ class S3PartitionWriter(_WriterBase):
         self._spool.cleanup()
         # Cleanup must not hide the error being raised; leftovers sit under an ignored name.
         with contextlib.suppress(Exception):
-            delete_keys(
+            _delete_staged(
                 self._staging.s3,
                 self._staging.bucket,
-                list_keys(self._staging.s3, self._staging.bucket, self.tmp_key + "/"),
+                s3files.list_keys(self._staging.s3, self._staging.bucket, self.tmp_key + "/"),
             )
 
 
@@ -376,3 +377,14 @@ def open_staging(url: str, *, s3_client: Any = None) -> LocalStaging | S3Staging
             raise UsageError("an s3:// staging url needs an S3 client")
         return S3Staging(url, parsed.netloc, parsed.path, s3_client)
     raise UsageError(f"staging url {url!r}: use file:///abs/path or s3://bucket/prefix")
+
+
+def _delete_staged(s3: Any, bucket: str, keys: list[str]) -> None:
+    """Delete staged objects; a key S3 refuses is an error (the first call with one stops)."""
+    refused = s3files.delete_keys(s3, bucket, keys)
+    if refused:
+        first = refused[0]
+        raise ServiceError(
+            f"could not delete {len(refused)} staged object(s) in s3://{bucket}, e.g. "
+            f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
+        )

@@ -32,8 +32,6 @@ LOG_FILES = ("stderr", "controller", "syslog")
 RUN_COPY_FOLDER = "_run"
 # Under an attempt's script folder: the project files a streaming or jar step needs.
 SHIPPED_FOLDER = "files"
-# S3 takes at most this many keys in one DeleteObjects call.
-_DELETE_BATCH = 1000
 # A failed job of many tasks leaves a log folder for each: the first ones are enough to explain it.
 _MAX_TASK_LOGS = 50
 
@@ -171,16 +169,8 @@ class StepFiles:
         """Run copies of earlier attempts whose steps are over (a crash left them behind)."""
         prefix = self._iteration_key(script) + "/"
         try:
-            pages = self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
-            )
-            stale = [
-                obj["Key"]
-                for page in pages
-                for obj in page.get("Contents", [])
-                if f"/{RUN_COPY_FOLDER}/" in obj["Key"]
-            ]
-            for key in stale:
+            keys = s3files.list_keys(self.s3, self.bucket, prefix)
+            for key in (k for k in keys if f"/{RUN_COPY_FOLDER}/" in k):
                 self.s3.delete_object(Bucket=self.bucket, Key=key)
         except _S3Error as exc:
             raise service_error(exc, f"clean up s3://{self.bucket}/{prefix}") from None
@@ -263,20 +253,15 @@ class StepFiles:
             if key in (prefix, f"{prefix}/", f"{prefix}_$folder$") or key.startswith(f"{prefix}/")
         ]
         try:
-            for start in range(0, len(keys), _DELETE_BATCH):
-                batch = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
-                answer = self.s3.delete_objects(
-                    Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
-                )
-                failed = answer.get("Errors") or []
-                if failed:
-                    first = failed[0]
-                    raise UsageError(
-                        f"could not delete s3://{bucket}/{first.get('Key')} of output {url}: "
-                        f"{first.get('Code')}: {first.get('Message')}"
-                    )
+            failed = s3files.delete_keys(self.s3, bucket, keys)
         except _S3Error as exc:
             raise service_error(exc, f"replace output {url}") from None
+        if failed:
+            first = failed[0]
+            raise UsageError(
+                f"could not delete s3://{bucket}/{first.get('Key')} of output {url}: "
+                f"{first.get('Code')}: {first.get('Message')}"
+            )
         return len(keys)
 
     def part_lines(self, url: str) -> Iterator[str]:
@@ -331,11 +316,6 @@ class StepFiles:
 
     def _sized_keys(self, bucket: str, prefix: str, action: str) -> list[tuple[str, int]]:
         try:
-            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            return [
-                (str(obj["Key"]), int(obj.get("Size", 0)))
-                for page in pages
-                for obj in page.get("Contents", [])
-            ]
+            return s3files.objects_under(self.s3, bucket, prefix)
         except _S3Error as exc:
             raise service_error(exc, action) from None
