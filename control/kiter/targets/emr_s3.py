@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,6 +36,7 @@ SHIPPED_FOLDER = "files"
 _MAX_TASK_LOGS = 50
 
 _S3Error = (ClientError, BotoCoreError)
+_Found = TypeVar("_Found", dict[str, str], list[tuple[str, int]])
 
 
 def split_s3_url(url: str, *, what: str, where: str | None = None) -> tuple[str, str]:
@@ -213,15 +214,24 @@ class StepFiles:
     ) -> dict[str, str]:
         """The logs `<url><name>.gz` present, waiting up to wait_seconds for the first to appear."""
         bucket, prefix = split_s3_url(url, what="log URL", where=self.name)
+        return self._waited(
+            lambda: self._read_logs(bucket, prefix, names),
+            wait_seconds,
+            f"waiting up to {wait_seconds:.0f} s for EMR to push {what} to {url}",
+        )
+
+    def _waited(self, look: Callable[[], _Found], wait_seconds: float, waiting: str) -> _Found:
+        """`look()` again until it finds something or `wait_seconds` pass (EMR pushes logs about
+        every 5 minutes); `waiting` is said once, when it first has to wait."""
         deadline = self.clock() + wait_seconds
         announced = False
         while True:
-            logs = self._read_logs(bucket, prefix, names)
+            found = look()
             remaining = deadline - self.clock()
-            if logs or remaining <= 0:
-                return logs
+            if found or remaining <= 0:
+                return found
             if not announced:
-                self.echo(f"waiting up to {wait_seconds:.0f} s for EMR to push {what} to {url}")
+                self.echo(waiting)
                 announced = True
             self.sleep(min(self.longest_poll, remaining))
 
@@ -287,18 +297,15 @@ class StepFiles:
         wait_seconds for the first to appear."""
         bucket, prefix = split_s3_url(url, what="log URL", where=self.name)
         wanted = tuple(f"/{name}.gz" for name in names)
-        deadline = self.clock() + wait_seconds
-        announced = False
-        while True:
-            listed = self._sized_keys(bucket, f"{prefix}/", f"list {url}")
-            keys = [(key, size) for key, size in listed if key.endswith(wanted)]
-            remaining = deadline - self.clock()
-            if keys or remaining <= 0:
-                break
-            if not announced:
-                self.echo(f"waiting up to {wait_seconds:.0f} s for EMR to push task logs to {url}")
-                announced = True
-            self.sleep(min(self.longest_poll, remaining))
+        keys = self._waited(
+            lambda: [
+                (key, size)
+                for key, size in self._sized_keys(bucket, f"{prefix}/", f"list {url}")
+                if key.endswith(wanted)
+            ],
+            wait_seconds,
+            f"waiting up to {wait_seconds:.0f} s for EMR to push task logs to {url}",
+        )
         # A task that failed wrote more than one that did not (an empty log is a 20-byte gzip):
         # the first `names` first, the longest logs first.
         keys.sort(key=lambda item: (not item[0].endswith(wanted[0]), -item[1], item[0]))
