@@ -24,3 +24,12 @@ AUTHS: tuple[Auth, ...] = get_args(Auth)
 FORMATS: tuple[FormatName, ...] = get_args(FormatName)
 INITIAL_POSITIONS: tuple[InitialPositionName, ...] = get_args(InitialPositionName)
 ACTIONS_ON_FAILURE: tuple[ActionOnFailure, ...] = get_args(ActionOnFailure)
+
+# What a job's rendered text is saved as, by engine: a script, or (streaming, jar) the
+# `hadoop jar ...` command `kiter render` shows.
+_EXTENSIONS: dict[str, str] = {"hive": "hql", "pig": "pig", "streaming": "sh", "jar": "sh"}
+
+
+def extension(engine: str) -> str:
+    """The file extension of what a job of `engine` renders."""
+    return _EXTENSIONS[engine]

@@ -23,6 +23,7 @@ from kiter.choices import (
     FormatName,
     InitialPositionName,
     Mode,
+    extension,
 )
 from kiter.errors import ConfigError, UsageError
 from kiter.library import builtin_dirs
@@ -163,7 +164,7 @@ class JobConfig:
 
     @property
     def extension(self) -> str:
-        return "hql" if self.engine == "hive" else "pig"
+        return extension(self.engine)
 
 
 # A Java class name, as `main_class` and `input_format` name one.
@@ -180,10 +181,6 @@ class HadoopJobConfig(JobConfig):
     output: str = setting(
         str, help="where an iteration's result goes (Jinja: s3://b/out/iteration={{ iteration }})"
     )
-
-    @property
-    def extension(self) -> str:
-        return "sh"  # what `kiter render` shows: the `hadoop jar ...` command
 
 
 @dataclass(frozen=True)

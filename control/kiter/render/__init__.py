@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiter.adopt import Adopted, adopt_script
 from kiter.checkpoint import CheckpointSettings, set_block
+from kiter.choices import extension
 from kiter.errors import TemplateError, UsageError
 from kiter.hadoopcommand import HadoopCommand
 from kiter.layout import campaigns_logical, partition_url, table_url
@@ -102,7 +103,7 @@ class Rendered:
 
     @property
     def extension(self) -> str:
-        return {"hive": "hql", "pig": "pig"}.get(self.engine, "sh")
+        return extension(self.engine)
 
     def manifest_entry(self) -> dict[str, Any]:
         several = {"templates": list(self.templates)} if len(self.templates) > 1 else {}

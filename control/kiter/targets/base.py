@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from kiter.choices import Engine
+from kiter.choices import Engine, extension
 from kiter.echo import Echo, no_echo
 from kiter.errors import KiterError, UsageError
 from kiter.hadoopcommand import HadoopCommand
@@ -84,7 +84,7 @@ class Script:
 
     @property
     def extension(self) -> str:
-        return {"hive": "hql", "pig": "pig"}.get(self.engine, "sh")
+        return extension(self.engine)
 
     def pig_parameters(self) -> list[str]:
         """The variables as Pig's `-param`/`-p` values, each read back by Pig as exactly itself.
