@@ -34,7 +34,9 @@ def test_several_logical_names_on_one_stream_are_warned_about() -> None:
     ]
 
 
-def test_a_busy_logical_name_is_waited_for_not_counted_as_a_tick() -> None:
+def busy_twice(iterations: int, first_backoff: float) -> list[float]:
+    """When each run of a job started whose logical name another holder runs the first two
+    times; the loop must end EXIT_OK."""
     fake = FakeTime()
     calls: list[float] = []
 
@@ -47,12 +49,17 @@ def test_a_busy_logical_name_is_waited_for_not_counted_as_a_tick() -> None:
         jobs=["top"],
         run_one=run_one,
         cadence=BackToBack(),
-        iterations=2,
-        retry=RetryPolicy(first_backoff=30),
+        iterations=iterations,
+        retry=RetryPolicy(first_backoff=first_backoff),
         clock=fake.clock,
         sleep=fake.sleep,
     )
     assert scheduler.loop() == EXIT_OK
+    return calls
+
+
+def test_a_busy_logical_name_is_waited_for_not_counted_as_a_tick() -> None:
+    calls = busy_twice(iterations=2, first_backoff=30)
     assert len(calls) == 4  # two busy ticks, then the two that count
     assert calls[1] - calls[0] >= 30 and calls[2] - calls[1] >= 30  # waited, never spun
 
@@ -156,24 +163,7 @@ def test_a_cadence_that_never_fires_stops_the_loop_before_any_round(start_now: b
 
 
 def test_a_zero_backoff_still_waits_a_second_before_asking_a_busy_name_again() -> None:
-    fake = FakeTime()
-    calls: list[float] = []
-
-    def run_one(name: str) -> None:
-        calls.append(fake.now)
-        if len(calls) <= 2:
-            raise IterationBusy("iteration 4 of top is running on other (pid 1) since T")
-
-    scheduler = Scheduler(
-        jobs=["top"],
-        run_one=run_one,
-        cadence=BackToBack(),
-        iterations=1,
-        retry=RetryPolicy(first_backoff=0),
-        clock=fake.clock,
-        sleep=fake.sleep,
-    )
-    assert scheduler.loop() == EXIT_OK
+    calls = busy_twice(iterations=1, first_backoff=0)
     assert [b - a for a, b in pairwise(calls)] == [1.0, 1.0]
 
 
