@@ -441,8 +441,15 @@ def test_throttled_describe_step_is_retried_with_a_longer_backoff(
     assert sum("throttling" in line for line in echoed) == 2
 
 
+@pytest.mark.parametrize(
+    "look",
+    [
+        pytest.param(lambda target: target.follow(Handle("s-1"), Unwatched()), id="follow"),
+        pytest.param(lambda target: target.explain("s-1"), id="explain"),
+    ],
+)
 def test_other_describe_step_errors_become_one_line_service_errors(
-    make_target: MakeTarget, emr: Any
+    make_target: MakeTarget, emr: Any, look: Callable[[EmrTarget], object]
 ) -> None:
     target = make_target()
     with Stubber(emr) as stub:
@@ -451,20 +458,7 @@ def test_other_describe_step_errors_become_one_line_service_errors(
         with pytest.raises(
             ServiceError, match="describe step s-1: AccessDeniedException: not allowed"
         ):
-            target.follow(Handle("s-1"), Unwatched())
-
-
-def test_explain_turns_a_refused_describe_step_into_a_one_line_service_error(
-    make_target: MakeTarget, emr: Any
-) -> None:
-    target = make_target()
-    with Stubber(emr) as stub:
-        stub.add_client_error("describe_step", "AccessDeniedException", "not allowed", 400)
-
-        with pytest.raises(
-            ServiceError, match="describe step s-1: AccessDeniedException: not allowed"
-        ):
-            target.explain("s-1")
+            look(target)
 
 
 def test_an_add_step_error_after_emr_took_the_step_reuses_it_instead_of_adding_again(
