@@ -88,10 +88,6 @@ class Alerts:
         self._last: dict[str, AttemptReport] = {}
         self._lock = threading.Lock()
 
-    @property
-    def active(self) -> bool:
-        return bool(self.on_success or self.on_failure or self.notify)
-
     def attempt_started(self, started: AttemptStarted, redact: Redactor) -> None:
         pass
 

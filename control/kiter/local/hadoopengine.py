@@ -47,10 +47,6 @@ class HadoopEngine:
 
     home: Path
 
-    @property
-    def streaming_jar(self) -> Path:
-        return self.home / "lib" / f"hadoop-streaming-{HADOOP_VERSION}.jar"
-
     def streaming_command(
         self, run_dir: Path, argv: Sequence[str], *, heap: str = "1g"
     ) -> list[str]:
