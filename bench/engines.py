@@ -76,8 +76,8 @@ def one_iteration(
 
 
 def main(size: int) -> None:
-    pigengine.install(progress=print)
-    hadoopengine.install(progress=print)
+    pigengine.ENGINE.install(progress=print)
+    hadoopengine.ENGINE.install(progress=print)
     hiveengine.install(progress=print)
     rows = []
     for engine in ("spark", "hive"):

@@ -253,8 +253,8 @@ def _pig_or_reason(project: Project, echo: Echo) -> PigTarget | str:
     from kiter.targets.pig import PigTarget
 
     try:
-        engine = pigengine.install(progress=echo)
-        pigengine.require_java()
+        engine = pigengine.ENGINE.install(progress=echo)
+        pigengine.ENGINE.require_java()
     except KiterError as exc:
         return str(exc)
     return PigTarget("pig", engine=engine, runs=project.local_dir / "pig", workdir=project.root)
@@ -267,7 +267,7 @@ def _hadoop_or_reason(project: Project, echo: Echo) -> HadoopTarget | str:
     from kiter.targets.hadoop import HadoopTarget
 
     try:
-        engine = hadoopengine.install(progress=echo)
+        engine = hadoopengine.ENGINE.install(progress=echo)
     except KiterError as exc:
         return str(exc)
     runs = project.local_dir / "hadoop"

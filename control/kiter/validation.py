@@ -176,11 +176,11 @@ def _pig_check(
     from kiter.local import pigengine
     from kiter.targets.pig import check_script
 
-    engine = pigengine.installed()
+    engine = pigengine.ENGINE.installed()
     if engine is None:
         return None
     try:
-        pigengine.require_java()
+        pigengine.ENGINE.require_java()
     except KiterError:
         return None
     project = renderer.project

@@ -157,12 +157,12 @@ def _local_engine_target(
         from kiter.local import pigengine
         from kiter.targets.pig import PigTarget
 
-        target_type, engine = PigTarget, pigengine.require()
+        target_type, engine = PigTarget, pigengine.ENGINE.require()
     else:
         from kiter.local import hadoopengine
         from kiter.targets.hadoop import HadoopTarget
 
-        target_type, engine = HadoopTarget, hadoopengine.require()
+        target_type, engine = HadoopTarget, hadoopengine.ENGINE.require()
     return target_type(
         config.name,
         engine=engine,

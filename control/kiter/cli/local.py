@@ -181,7 +181,10 @@ def _print_state(state: StackState) -> None:
                 f"warning: {service.name} uses {memory:.0f} MB; `kiter local down` and "
                 "`kiter local up` start it afresh (moto's data is lost)"
             )
-    for name, engine in (("pig", pigengine.installed()), ("hadoop", hadoopengine.installed())):
+    for name, engine in (
+        ("pig", pigengine.ENGINE.installed()),
+        ("hadoop", hadoopengine.ENGINE.installed()),
+    ):
         where = str(engine.home) if engine else "(kiter local up installs it)"
         out(f"{name:<12} {'installed' if engine else 'not installed':<14} {where}")
 

@@ -107,8 +107,8 @@ def install(
 @dataclass(frozen=True)
 class EngineInstall(Generic[E]):
     """A JVM engine that runs jobs (Pig, Hadoop): its files, how to make one from its folder,
-    the words its messages use and the Java versions it runs on. `installed`, `require`,
-    `require_java` and `install` are the engine module's own (each module binds them)."""
+    the words its messages use and the Java versions it runs on. Each engine's module declares
+    its one as ENGINE."""
 
     files: EngineFiles
     make: Callable[[Path], E]

@@ -110,9 +110,3 @@ ENGINE = maven.EngineInstall(
     size="about 26 MB",
     java=JAVA_RANGE,
 )
-installed, require, require_java, install = (
-    ENGINE.installed,
-    ENGINE.require,
-    ENGINE.require_java,
-    ENGINE.install,
-)

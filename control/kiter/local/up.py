@@ -47,9 +47,9 @@ def bring_up(
     """Bring the stack up as `options` say; `kinesis_at(url)` is a Kinesis client for the moto
     server at `url`, on which the missing `streams` are created. Returns what runs."""
     if options.hive and options.pig:
-        _install_engine(pigengine.install, echo)
+        _install_engine(pigengine.ENGINE.install, echo)
     if options.hive and options.hadoop:
-        _install_engine(hadoopengine.install, echo)
+        _install_engine(hadoopengine.ENGINE.install, echo)
     if options.hive and options.hive_engine == hiveengine.NAME:
         hiveengine.install(progress=echo)
     state = stack.up(

@@ -21,7 +21,7 @@ CASCADING_APP = Path(__file__).parent / "cascading_app"
 
 @pytest.fixture(scope="session")
 def hadoop_engine() -> HadoopEngine:
-    return hadoopengine.install()
+    return hadoopengine.ENGINE.install()
 
 
 @pytest.fixture(scope="session")
@@ -70,4 +70,4 @@ def cascading_jar(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pig_engine() -> PigEngine:
     """The local Pig engine, for answers to compare with (tests/targets/pig has its own)."""
-    return pigengine.install()
+    return pigengine.ENGINE.install()

@@ -15,7 +15,7 @@ from kiter.targets.pig import PigTarget
 
 @pytest.fixture(scope="session")
 def pig_engine() -> PigEngine:
-    return pigengine.install()
+    return pigengine.ENGINE.install()
 
 
 RunPig = Callable[..., Outcome]
