@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 
     from kiter.local.stack import LocalStack
     from kiter.metastore.ledger import Ledger
+    from kiter.project.targetkinds import RemoteConfig
     from kiter.render import Renderer
     from kiter.runner import Runner
+    from kiter.targets.remote import RemoteOptions
     from kiter.watch import Watcher
 
 LOCAL = "local"
@@ -94,21 +96,14 @@ def make_target(
     if isinstance(config, EmrConfig):
         from kiter.targets.emr import EmrTarget
 
-        low, high = config.poll_seconds
         return EmrTarget(
             config.name,
-            s3=aws.client("s3"),
             emr=aws.client("emr"),
             cluster_id=config.cluster_id,
             cluster_name=config.cluster_name,
-            script_prefix=config.script_prefix,
             action_on_failure=config.action_on_failure,
             workdir=project.root,
-            log_wait_seconds=float(config.log_wait_seconds),
-            poll_seconds=(float(low), float(high)),
-            echo=echo,
-            progress=progress,
-            sleep=sleep,
+            **_remote_options(config, aws, echo, sleep, progress),
         )
     if isinstance(config, PigConfig | HadoopConfig):
         return _local_engine_target(project, config, echo, log, sleep, progress)
@@ -188,19 +183,34 @@ def _emr_serverless_target(
     from kiter.targets.emr_serverless import EmrServerlessTarget
 
     assert isinstance(config, EmrServerlessConfig)
-    low, high = config.poll_seconds
     return EmrServerlessTarget(
         config.name,
-        s3=aws.client("s3"),
         emr_serverless=aws.client("emr-serverless"),
         application_id=config.application_id,
         application_name=config.application_name,
         execution_role_arn=config.execution_role_arn,
-        script_prefix=config.script_prefix,
         log_uri=config.log_uri,
         execution_timeout_minutes=config.execution_timeout_minutes,
         configuration={k: str(v) for k, v in config.configuration.items()},
         parameters=config.parameters,
+        **_remote_options(config, aws, echo, sleep, progress),
+    )
+
+
+def _remote_options(
+    config: RemoteConfig,
+    aws: Aws,
+    echo: Echo,
+    sleep: Callable[[float], None],
+    progress: Progress,
+) -> RemoteOptions:
+    """What both remote targets are built with, from what both kinds of config set."""
+    from kiter.targets.remote import RemoteOptions
+
+    low, high = config.poll_seconds
+    return RemoteOptions(
+        s3=aws.client("s3"),
+        script_prefix=config.script_prefix,
         log_wait_seconds=float(config.log_wait_seconds),
         poll_seconds=(float(low), float(high)),
         echo=echo,
