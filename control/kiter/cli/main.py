@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "submit": ("kiter.cli.submit", "submit", "Run one iteration of a job and record it."),
     "stage": ("kiter.cli.stage", "stage", "Read and stage one iteration without running it."),
     "query": ("kiter.cli.query", "query", "Run ad-hoc HiveQL on a HiveServer2 target."),
-    "logs": ("kiter.cli.logs", "logs", "Show an iteration's run logs; explain a failed EMR step."),
+    "logs": ("kiter.cli.logs", "logs", "Show an iteration's run logs; explain a failed run."),
     "iterations": ("kiter.cli.iterations", "iterations", "Show a job's iteration ledger."),
     "status": ("kiter.cli.status", "status", "Where every job stands: last run, now, backlog."),
     "report": (
