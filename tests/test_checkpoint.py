@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiter.checkpoint import CheckpointSettings, check_iteration, set_line
+from kiter.checkpoint import AnyIteration, CheckpointSettings, check_iteration, set_line
 from kiter.errors import SettingError
 from kiter.secrets import mask_values
 
@@ -127,3 +127,27 @@ def test_settings_checked_before_are_still_refused_in_another_type_or_iteration(
         settings(**{field: True})  # True == 1, but is no number of records or minutes
     with pytest.raises(SettingError, match="iteration.no must be a whole number >= 0"):
         settings(**{field: 1, "iteration": -1})
+
+
+@pytest.mark.parametrize("engine", ["hive", "pig"])
+@pytest.mark.parametrize(
+    "optional",
+    [{}, {"endpoint_region": "eu-west-1", "nodata_timeout": 2, "batch_size": 500}],
+    ids=["required only", "with optional settings"],
+)
+def test_a_jobs_settings_for_any_iteration_are_each_iterations_own(
+    engine: str, optional: dict[str, object]
+) -> None:
+    any_iteration = AnyIteration(settings(iteration=0, **optional), engine)
+    for iteration, rerun in ((0, False), (7, True), (12345, False)):
+        own = settings(iteration=iteration, rerun_without_wait=rerun, **optional)
+        items = any_iteration.items(iteration, rerun)
+        assert items == own.items()
+        assert any_iteration.block(items) == own.block(engine)
+
+
+@pytest.mark.parametrize("iteration", [-1, True, "3"])
+def test_a_jobs_settings_refuse_an_iteration_that_is_no_iteration_number(iteration: object) -> None:
+    any_iteration = AnyIteration(settings(), "hive")
+    with pytest.raises(SettingError, match="iteration.no must be a whole number >= 0"):
+        any_iteration.items(iteration, False)  # type: ignore[arg-type]

@@ -25,6 +25,8 @@ _FORBIDDEN = {
     "#": "a hash sign",
     "$": "a dollar sign",
 }
+ITERATION_KEY = "kinesis.checkpoint.iteration.no"
+RERUN_KEY = "kinesis.rerun.iteration.without.wait"
 _TABLE_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _ATTRIBUTE_RE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
@@ -54,7 +56,7 @@ def check_value(setting: str, value: str, *, ascii_only: bool = True) -> str:
     return value
 
 
-def check_iteration(value: object, setting: str = "kinesis.checkpoint.iteration.no") -> int:
+def check_iteration(value: object, setting: str = ITERATION_KEY) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise SettingError(f"{setting} must be a whole number >= 0, not {value!r}")
     return value
@@ -145,11 +147,8 @@ class CheckpointSettings:
             # so it is only ever written as a harmless alias with the same value.
             ("kinesis.checkpoint.metastore.hash.range.name", self.range_key),
             ("kinesis.checkpoint.logical.name", self.logical_name),
-            ("kinesis.checkpoint.iteration.no", str(self.iteration)),
-            (
-                "kinesis.rerun.iteration.without.wait",
-                "true" if self.rerun_without_wait else "false",
-            ),
+            (ITERATION_KEY, str(self.iteration)),
+            (RERUN_KEY, "true" if self.rerun_without_wait else "false"),
         ]
         optional = (
             ("kinesis.endpoint.region", self.endpoint_region),
@@ -166,6 +165,35 @@ class CheckpointSettings:
     def block(self, engine: str) -> str:
         """The settings as SET statements in the engine's dialect, one per line."""
         return set_block(self.items(), engine)
+
+
+class AnyIteration:
+    """One job's settings for any of its iterations: the rest checked and written once, each
+    iteration's number and re-run flag put in when asked (the renderer keeps one per job)."""
+
+    def __init__(self, settings: CheckpointSettings, engine: str) -> None:
+        items = settings.items()
+        at = [key for key, _ in items].index(ITERATION_KEY)
+        self._before, self._after = items[:at], items[at + 2 :]
+        self._engine = engine
+        self._block_before = set_block(self._before, engine)
+        self._block_after = set_block(self._after, engine)
+
+    def items(self, iteration: int, rerun: bool) -> list[tuple[str, str]]:
+        """`CheckpointSettings.items` of `iteration`."""
+        check_iteration(iteration)
+        return [
+            *self._before,
+            (ITERATION_KEY, str(iteration)),
+            (RERUN_KEY, "true" if rerun else "false"),
+            *self._after,
+        ]
+
+    def block(self, items: list[tuple[str, str]]) -> str:
+        """`set_block` of what `items` gave: only the iteration's two lines are written anew."""
+        at = len(self._before)
+        lines = f"{self._block_before}\n{set_block(items[at : at + 2], self._engine)}"
+        return f"{lines}\n{self._block_after}" if self._after else lines
 
 
 def set_line(key: str, value: str, engine: str) -> str:

@@ -90,7 +90,7 @@ def _rewritten(text: str, dialect: str) -> tuple[str, list[int]]:
         engine=dialect,
         mode="connector",
         stream="S",
-        settings=SETTINGS,
+        settings=SETTINGS.items(),
         partition="s3://stage/p",
         template="job.tmpl",
         source=lambda: text,

@@ -8,15 +8,15 @@ rewrites: what a script says is read by `kiter.scripts`. It never renders, submi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from kiter.adopt.owned import TakenOver, is_owned, take_over
 from kiter.adopt.staged import staged_hive, staged_pig
-from kiter.checkpoint import CheckpointSettings
 from kiter.errors import UsageError
 from kiter.scripts import (
     HIVE_HANDLER,
+    CarriedParameter,
     Mentions,
     credential_lines,
     kinesis_loads,
@@ -32,6 +32,9 @@ from kiter.sourcemap import template_line
 class Adopted(NamedTuple):
     text: str
     notes: tuple[str, ...]  # one line per owned setting taken over, with the template's file:line
+    # The Pig parameters the script's SETs of the iteration number or logical name are, read from
+    # the text as it came (kiter.render.carried decides their values).
+    carried: tuple[CarriedParameter, ...] = ()
 
 
 def adopt_script(
@@ -40,19 +43,22 @@ def adopt_script(
     engine: str,
     mode: str,
     stream: str,
-    settings: CheckpointSettings,
+    settings: Sequence[tuple[str, str]],
     partition: str,
     template: str,
     source: Callable[[], str],
 ) -> Adopted:
     """The rendered body with kiter's ownership applied (see the module docstring).
 
-    `template` and `source()` are the template's path and text, to say where a line came from.
+    `settings` are the claim's, as written (`CheckpointSettings.items`); `template` and `source()`
+    are the template's path and text, to say where a line came from.
     """
     lowered = text.lower()
     found = mentions(lowered)
     if found is None:
         return Adopted(text, ())  # nothing of the connector's in it: the common, fast case
+    # A carried parameter is a SET's value, and a SET of a key kiter owns is `found.settings`.
+    carried = tuple(pig_carried_parameters(text)) if engine == "pig" and found.settings else ()
     locate = _Locator(template, source, text)
     for line in credential_lines(text) if found.credentials else ():
         raise UsageError(
@@ -67,7 +73,7 @@ def adopt_script(
     taken: list[TakenOver] = []
     # A line that sets what kiter sets anyway changes nothing: no note for it; nor does one that
     # sets it from a Pig parameter kiter passes (kiter.render.carried).
-    same = {c.line for c in pig_carried_parameters(text)} if engine == "pig" else set()
+    same = {c.line for c in carried}
     if found.settings:  # every key kiter owns begins with `kinesis`
         text, taken = take_over(text, engine, settings)
     notes = [
@@ -89,7 +95,7 @@ def adopt_script(
             if engine == "hive"
             else staged_pig(text, partition, where=where)
         )
-    return Adopted(text, tuple(notes))
+    return Adopted(text, tuple(notes), carried)
 
 
 def _check_stream(

@@ -11,6 +11,7 @@ claim's: the ledger and the connector must never disagree about what ran. The re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kiter.checkpoint import KNOWN_KINESIS_KEYS, CheckpointSettings, near_miss
@@ -98,9 +99,12 @@ class TakenOver:
         return text
 
 
-def take_over(text: str, engine: str, settings: CheckpointSettings) -> tuple[str, list[TakenOver]]:
-    """The script with every SET of an owned setting replaced by a comment (lines kept)."""
-    ours = {key.lower(): value for key, value in settings.items()}
+def take_over(
+    text: str, engine: str, settings: Sequence[tuple[str, str]]
+) -> tuple[str, list[TakenOver]]:
+    """The script with every SET of an owned setting replaced by a comment (lines kept);
+    `settings` are the claim's, as written (`CheckpointSettings.items`)."""
+    ours = {key.lower(): value for key, value in settings}
     taken: list[TakenOver] = []
     pieces: list[str] = []
     position = 0

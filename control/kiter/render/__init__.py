@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiter.adopt import Adopted, adopt_script
-from kiter.checkpoint import CheckpointSettings, set_block
+from kiter.checkpoint import AnyIteration, CheckpointSettings, set_block
 from kiter.choices import extension
 from kiter.errors import TemplateError, UsageError
 from kiter.hadoopcommand import HadoopCommand
@@ -75,9 +75,12 @@ KITER_NAMES = (
 _PREAMBLE = "\x00kiter-checkpoint-block\x00"
 
 
-@dataclass(frozen=True)
+@dataclass(
+    slots=True
+)  # not frozen: that sets each field through object.__setattr__, ~1 us a render
 class Rendered:
-    """A rendered script. `text` is safe to print and save; `submit_text` is what the engine gets."""
+    """A rendered script. `text` is safe to print and save; `submit_text` is what the engine gets.
+    Nothing assigns to a Rendered after it is made."""
 
     job: str
     engine: str
@@ -141,6 +144,8 @@ class Renderer:
         self._reads: dict[tuple[str, str], Reads] = {}
         self._unread: dict[str, tuple[str, ...]] = {}
         self._job_values: dict[str, tuple[dict[str, Any], bool]] = {}
+        self._settings_of: dict[str, AnyIteration] = {}
+        self._staged_in: dict[str, dict[str, str]] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -241,6 +246,16 @@ class Renderer:
             self._job_values[job.name] = (dict(variables), checking)
         return variables, checking
 
+    def _staging(self, job: JobConfig, iteration: int) -> dict[str, str]:
+        """`staging_locations`, all but the partition worked out once a job."""
+        if job.name not in self._staged_in:
+            self._staged_in[job.name] = staging_locations(self.project, job, 0)
+        root = self.project.staging.location
+        return {
+            **self._staged_in[job.name],
+            "partition": partition_url(root, job.logical_name, iteration),
+        }
+
     def _unread_vars(self, job: JobConfig) -> tuple[str, ...]:
         """`unread_vars`, once a job: its vars and templates do not change while rendering."""
         if job.name not in self._unread:
@@ -259,17 +274,22 @@ class Renderer:
         """Render `job` for `iteration`. `secrets` (cross-account keys) reach only submit_text."""
         if overrides:
             self.check_overrides(job, overrides)
-        settings = self.settings(job, iteration, rerun=rerun)
         if isinstance(job, HadoopJobConfig):
             from kiter.render.commands import rendered_command
 
+            settings = self.settings(job, iteration, rerun=rerun)
             return rendered_command(self, job, settings, overrides or {})
-        items = settings.items()
-        checkpoint = dict(items)
+        if job.name not in self._settings_of:  # checked and written once a job
+            self._settings_of[job.name] = AnyIteration(self.settings(job, 0), job.engine)
+        any_iteration = self._settings_of[job.name]
+        owned = items = any_iteration.items(iteration, rerun)
+        checkpoint = dict(owned)
         if job.cross_account:
             real = dict(secrets or {})
-            items += [(key, real.get(key, MASK)) for key in SECRET_KEYS]
-        block = set_block(items, job.engine)
+            items = [*owned, *((key, real.get(key, MASK)) for key in SECRET_KEYS)]
+            block = set_block(items, job.engine)
+        else:
+            block = any_iteration.block(owned)
         placed: list[int] = []
 
         def kiter_preamble() -> str:
@@ -289,7 +309,7 @@ class Renderer:
             "logical_name": job.logical_name,
             "iteration": iteration,
             "checkpoint": checkpoint,
-            "staging": staging_locations(self.project, job, iteration),
+            "staging": self._staging(job, iteration),
             "campaign_table": job.campaign_table,
             "kiter_preamble": kiter_preamble,
             "ident": sanitized_identifier,
@@ -301,7 +321,7 @@ class Renderer:
         parameters: dict[str, str] = {}
         for name in job.template_names:
             adopted, carried = self._adopted(
-                job, name, context, settings, iteration, overrides or {}, checking=checking
+                job, name, context, owned, iteration, overrides or {}, checking=checking
             )
             parts.append((name, adopted.text))
             notes += adopted.notes
@@ -344,7 +364,7 @@ class Renderer:
         job: JobConfig,
         name: str,
         context: dict[str, Any],
-        settings: CheckpointSettings,
+        settings: Sequence[tuple[str, str]],
         iteration: int,
         overrides: Mapping[str, str],
         *,
@@ -356,17 +376,10 @@ class Renderer:
             self._paths[name] = str(self.project.find_template(name))
         body = self._render_template(name, context, checking=checking)
         template_path = self._paths[name]
-        parameters = carried_parameters(
-            body,
-            job=job.name,
-            engine=job.engine,
-            iteration=iteration,
-            logical_name=job.logical_name,
-            variables=job.vars,
-            overrides=overrides,
-            template=template_path,
-            source=lambda: Path(template_path).read_text(encoding="utf-8"),
-        )
+
+        def source() -> str:
+            return Path(template_path).read_text(encoding="utf-8")
+
         try:
             adopted = adopt_script(
                 body,
@@ -376,10 +389,23 @@ class Renderer:
                 settings=settings,
                 partition=context["staging"]["partition"],
                 template=template_path,
-                source=lambda: Path(template_path).read_text(encoding="utf-8"),
+                source=source,
             )
         except UsageError as exc:  # it names the template's file:line itself
             raise TemplateError(exc.message) from None
+        if not adopted.carried:  # the common case: no SET takes its value from a parameter
+            return adopted, {}
+        parameters = carried_parameters(
+            adopted.carried,
+            body,
+            job=job.name,
+            iteration=iteration,
+            logical_name=job.logical_name,
+            variables=job.vars,
+            overrides=overrides,
+            template=template_path,
+            source=source,
+        )
         return adopted, parameters
 
     def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:

@@ -2,25 +2,26 @@
 name from a parameter (`set kinesis.checkpoint.iteration.no $input;`, run with `pig -param
 input=N`) gets that parameter from kiter at every submit, and no job var or `--var` may set it.
 
-Reading is `kiter.scripts`'s; this room decides the values and refuses a conflict, with the
-template's file:line.
+Reading is `kiter.scripts`'s (kiter.adopt reads them while it reads the rendered body for the
+connector's names); this room decides the values and refuses a conflict, with the template's
+file:line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kiter.errors import TemplateError
-from kiter.scripts import pig_carried_parameters
+from kiter.scripts import CarriedParameter
 from kiter.sourcemap import template_line
 
 
 def carried_parameters(
+    found: Sequence[CarriedParameter],
     body: str,
     *,
     job: str,
-    engine: str,
     iteration: int,
     logical_name: str,
     variables: Mapping[str, Any],
@@ -28,14 +29,14 @@ def carried_parameters(
     template: str,
     source: Callable[[], str],
 ) -> dict[str, str]:
-    """{parameter: value} kiter passes to Pig for the script `body`; TemplateError (exit 2) when a
-    job var or `--var` would set one."""
-    if engine != "pig" or "$" not in body:
+    """{parameter: value} kiter passes to Pig for the parameters `found` in the script `body`;
+    TemplateError (exit 2) when a job var or `--var` would set one."""
+    if not found:
         return {}
     values = {"kinesis.checkpoint.iteration.no": str(iteration)}
     values["kinesis.checkpoint.logical.name"] = logical_name
     out: dict[str, str] = {}
-    for carried in pig_carried_parameters(body):
+    for carried in found:
         value = values[carried.key]
         if out.get(carried.name, value) != value:
             raise TemplateError(
