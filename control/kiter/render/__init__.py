@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiter.adopt import Adopted, adopt_script
 from kiter.checkpoint import AnyIteration, CheckpointSettings, set_block
@@ -69,6 +69,26 @@ KITER_NAMES = (
     "kiter_preamble",
     "ident",
 )
+
+# kiter's names whose values an iteration changes; the others are the job's (`_JobParts.fixed`).
+_PER_RENDER = ("vars", "iteration", "checkpoint", "staging", "kiter_preamble")
+
+
+class _JobParts(NamedTuple):
+    """What every render of one job shares: no iteration changes it (`Renderer._parts`)."""
+
+    job: JobConfig  # the configuration it was worked out for
+    settings: AnyIteration
+    staging: dict[str, str]  # `staging_locations` but for the partition
+    variables: dict[str, Any]  # `outside_values` without --var
+    checking: bool  # whether one of them must be checked where it is printed
+    unread: tuple[str, ...]  # `unread_vars`
+    fixed: dict[str, Any]  # kiter's names but `_PER_RENDER`
+
+
+def _checking(variables: Mapping[str, Any]) -> bool:
+    return any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
+
 
 # Where the template placed kiter.preamble(): the checkpoint block goes there once the body is
 # adopted (the block sets what the body may not).
@@ -142,10 +162,7 @@ class Renderer:
         self._paths: dict[str, str] = {}
         self._templates: dict[tuple[str, bool], jinja2.Template] = {}
         self._reads: dict[tuple[str, str], Reads] = {}
-        self._unread: dict[str, tuple[str, ...]] = {}
-        self._job_values: dict[str, tuple[dict[str, Any], bool]] = {}
-        self._settings_of: dict[str, AnyIteration] = {}
-        self._staged_in: dict[str, dict[str, str]] = {}
+        self._jobs: dict[str, _JobParts] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -232,35 +249,33 @@ class Renderer:
             for key in reads.unread(job.vars)
         ]
 
-    def _outside(
-        self, job: JobConfig, overrides: Mapping[str, str] | None
-    ) -> tuple[dict[str, Any], bool]:
-        """The job's vars with the `--var`s (`outside_values`), and whether any of them must be
-        checked where it is printed. Without `--var`s, worked out once a job."""
-        if not overrides and job.name in self._job_values:
-            variables, checking = self._job_values[job.name]
-            return dict(variables), checking  # a copy: a template's expression may change it
-        variables = outside_values(job, overrides or {})
-        checking = any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
-        if not overrides:
-            self._job_values[job.name] = (dict(variables), checking)
-        return variables, checking
-
-    def _staging(self, job: JobConfig, iteration: int) -> dict[str, str]:
-        """`staging_locations`, all but the partition worked out once a job."""
-        if job.name not in self._staged_in:
-            self._staged_in[job.name] = staging_locations(self.project, job, 0)
-        root = self.project.staging.location
-        return {
-            **self._staged_in[job.name],
-            "partition": partition_url(root, job.logical_name, iteration),
-        }
-
-    def _unread_vars(self, job: JobConfig) -> tuple[str, ...]:
-        """`unread_vars`, once a job: its vars and templates do not change while rendering."""
-        if job.name not in self._unread:
-            self._unread[job.name] = tuple(self.unread_vars(job))
-        return self._unread[job.name]
+    def _parts(self, job: JobConfig) -> _JobParts:
+        """What every render of `job` shares, worked out at its first (and again for another
+        configuration under the same name: a caller may render a changed copy of a job)."""
+        known = self._jobs.get(job.name)
+        if known is None or known.job is not job:
+            variables = outside_values(job, {})
+            fixed = {
+                "job": job.name,
+                "engine": job.engine,
+                "mode": job.mode,
+                # Checked when kiter.toml was loaded: names and a location that fit any literal.
+                "stream": job.stream,
+                "logical_name": job.logical_name,
+                "campaign_table": job.campaign_table,
+                "ident": sanitized_identifier,
+            }
+            assert {*fixed, *_PER_RENDER} == set(KITER_NAMES)  # what `reads` takes for kiter's
+            self._jobs[job.name] = _JobParts(
+                job,
+                AnyIteration(self.settings(job, 0), job.engine),
+                staging_locations(self.project, job, 0),
+                variables,
+                _checking(variables),
+                tuple(self.unread_vars(job)),
+                fixed,
+            )
+        return self._jobs[job.name]
 
     def render(
         self,
@@ -279,17 +294,15 @@ class Renderer:
 
             settings = self.settings(job, iteration, rerun=rerun)
             return rendered_command(self, job, settings, overrides or {})
-        if job.name not in self._settings_of:  # checked and written once a job
-            self._settings_of[job.name] = AnyIteration(self.settings(job, 0), job.engine)
-        any_iteration = self._settings_of[job.name]
-        owned = items = any_iteration.items(iteration, rerun)
+        shared = self._parts(job)
+        owned = items = shared.settings.items(iteration, rerun)
         checkpoint = dict(owned)
         if job.cross_account:
             real = dict(secrets or {})
             items = [*owned, *((key, real.get(key, MASK)) for key in SECRET_KEYS)]
             block = set_block(items, job.engine)
         else:
-            block = any_iteration.block(owned)
+            block = shared.settings.block(owned)
         placed: list[int] = []
 
         def kiter_preamble() -> str:
@@ -298,24 +311,22 @@ class Renderer:
                 raise UsageError("the checkpoint preamble is placed twice")
             return _PREAMBLE  # the block goes in after the body is adopted, see below
 
-        variables, checking = self._outside(job, overrides)
-        own: dict[str, Any] = {
+        if overrides:
+            variables = outside_values(job, overrides)
+            checking = _checking(variables)
+        else:  # a copy: a template's expression may change it
+            variables, checking = dict(shared.variables), shared.checking
+        root = self.project.staging.location
+        staging = {**shared.staging, "partition": partition_url(root, job.logical_name, iteration)}
+        context = {
+            **variables,
+            **shared.fixed,
             "vars": variables,
-            "job": job.name,
-            "engine": job.engine,
-            "mode": job.mode,
-            # Checked when kiter.toml was loaded: names and a location that fit any literal.
-            "stream": job.stream,
-            "logical_name": job.logical_name,
             "iteration": iteration,
             "checkpoint": checkpoint,
-            "staging": self._staging(job, iteration),
-            "campaign_table": job.campaign_table,
+            "staging": staging,
             "kiter_preamble": kiter_preamble,
-            "ident": sanitized_identifier,
         }
-        assert tuple(own) == KITER_NAMES  # what `reads` takes for kiter's own names
-        context = {**variables, **own}
         parts: list[tuple[str, str]] = []
         notes: list[str] = []
         parameters: dict[str, str] = {}
@@ -327,15 +338,15 @@ class Renderer:
             notes += adopted.notes
             parameters |= carried
         body = join_scripts(parts, job.engine)
+        paths = tuple([self._paths[name] for name in job.template_names])
         if job.mode == "staged":
-            paths = [self._paths[name] for name in job.template_names]
             check_no_other_jobs_table(
                 self.project,
                 job,
                 body.replace(_PREAMBLE, ""),
                 lambda: [(path, _source(path)) for path in paths],
             )
-            check_reads_staged(job, body, context["staging"]["partition"])
+            check_reads_staged(job, body, staging["partition"])
         submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
         if not submit_text.endswith("\n"):
             submit_text += "\n"
@@ -349,14 +360,14 @@ class Renderer:
             engine=job.engine,
             iteration=iteration,
             template=job.template,
-            template_path=self._paths[job.template],
+            template_path=paths[0],
             text=shown_text,
             settings=shown,
             submit_text=submit_text,
-            notes=(*self._unread_vars(job), *notes),
+            notes=(*shared.unread, *notes),
             parameters=parameters,
             templates=job.template_names,
-            template_paths=tuple(self._paths[name] for name in job.template_names),
+            template_paths=paths,
         )
 
     def _adopted(
