@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -60,6 +61,23 @@ def test_vars_and_overrides_reach_the_template(write_project: WriteProject) -> N
     project = load_project(path, env={})
     text = Renderer(project).render(project.job("top"), 0, overrides={"out": "b"}).text
     assert text.endswith("SELECT 'b', 3, b;\n")
+
+
+def test_a_changed_copy_of_a_job_renders_with_its_own_vars_and_settings(
+    write_project: WriteProject,
+) -> None:
+    path = write_project(
+        MINIMAL.replace("top_errors.hql.j2", "mine.hql.j2") + 'vars = { out = "a" }\n',
+        files={"hiveql/mine.hql.j2": "SELECT '{{ out }}';\n"},
+    )
+    project = load_project(path, env={})
+    renderer = Renderer(project)
+    job = project.job("top")
+    renderer.render(job, 0)
+    changed = dataclasses.replace(job, vars={"out": "b"}, checkpoint_table="OtherTable")
+    text = renderer.render(changed, 1).text
+    assert text.endswith("SELECT 'b';\n")
+    assert "SET kinesis.checkpoint.metastore.table.name=OtherTable;" in text
 
 
 def test_a_rerun_renders_rerun_without_wait_true(library_project: Path) -> None:
