@@ -17,23 +17,21 @@ of (reads.py says what a template reads).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kiter.adopt import Adopted, adopt_script
 from kiter.checkpoint import AnyIteration, CheckpointSettings, set_block
-from kiter.choices import extension
 from kiter.errors import TemplateError, UsageError
-from kiter.hadoopcommand import HadoopCommand
-from kiter.layout import campaigns_logical, partition_url, table_url
+from kiter.layout import partition_url
 from kiter.project import HadoopJobConfig, JobConfig, Project
 from kiter.render.carried import carried_parameters
 from kiter.render.joining import join_scripts
 from kiter.render.reads import Reads, template_reads
+from kiter.render.rendered import Rendered as Rendered
+from kiter.render.rendered import staging_locations as staging_locations
 from kiter.render.stagedreads import check_no_other_jobs_table, check_reads_staged
 from kiter.render.templateerrors import jinja_errors
 from kiter.render.values import (
@@ -93,64 +91,6 @@ def _checking(variables: Mapping[str, Any]) -> bool:
 # Where the template placed kiter.preamble(): the checkpoint block goes there once the body is
 # adopted (the block sets what the body may not).
 _PREAMBLE = "\x00kiter-checkpoint-block\x00"
-
-
-@dataclass(
-    slots=True
-)  # not frozen: that sets each field through object.__setattr__, ~1 us a render
-class Rendered:
-    """A rendered script. `text` is safe to print and save; `submit_text` is what the engine gets.
-    Nothing assigns to a Rendered after it is made."""
-
-    job: str
-    engine: str
-    iteration: int
-    template: str  # the first of `templates`
-    template_path: str
-    text: str
-    settings: dict[str, str]
-    submit_text: str = field(repr=False)
-    # Lines of the template that set what kiter owns, each with its file:line (see kiter.adopt).
-    notes: tuple[str, ...] = ()
-    # A streaming or jar job's command (its `text` is the command as shown); None for scripts.
-    command: HadoopCommand | None = None
-    # Pig parameters that carry kiter's values (render/carried.py), passed at every submit.
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    # Every template of the job and its path, in order (a job of several scripts joins them).
-    templates: tuple[str, ...] = ()
-    template_paths: tuple[str, ...] = ()
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    @property
-    def extension(self) -> str:
-        return extension(self.engine)
-
-    def manifest_entry(self) -> dict[str, Any]:
-        several = {"templates": list(self.templates)} if len(self.templates) > 1 else {}
-        return several | {
-            "job": self.job,
-            "iteration": self.iteration,
-            "engine": self.engine,
-            "template": self.template,
-            "template_path": self.template_path,
-            "sha256": self.sha256,
-            "settings": self.settings,
-        }
-
-
-def staging_locations(project: Project, job: JobConfig, iteration: int) -> dict[str, str]:
-    """Where a staged job's source table and this iteration's partition live."""
-    root = project.staging.location
-    return {
-        "location": table_url(root, job.logical_name),
-        "partition": partition_url(root, job.logical_name, iteration),
-        "format": job.staging_format,
-        # The staged customer-engagement job snapshots its DynamoDB campaign table here.
-        "campaigns": table_url(root, campaigns_logical(job.logical_name)),
-    }
 
 
 class Renderer:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kiter.errors import UsageError
 
 if TYPE_CHECKING:
-    from kiter.render import Rendered
+    from kiter.render.rendered import Rendered
 
 
 def write_rendered(rendered: Rendered, out_dir: Path) -> Path:
