@@ -18,12 +18,43 @@ def test_the_quick_reading_names_the_streams_the_full_reading_finds(path: Path) 
     dialect = "pig" if path.suffix == ".pig" else "hive"
     found = mentions(text.lower())
     assert found is not None
-    quick = sorted({name for name, _ in streams_named(text, text.lower(), dialect, found)})
+    quick = sorted({name for name, _ in streams_named(text, text.lower(), dialect, found).streams})
     if dialect == "hive":
         full = sorted({t.stream for t in kinesis_tables(text) if t.stream})
     else:
         full = sorted({load.stream for load in kinesis_loads(text)})
     assert quick == full != []
+
+
+LOADS = {
+    "arguments": (
+        "r = LOAD 'S' USING KinesisStreamLoader('kinesis.nodata.timeout=1') AS (l);",
+        True,
+    ),
+    "arguments after a comment": (
+        "r = LOAD 'S' USING com.amazon.emr.kinesis.pig.KinesisStreamLoader /* c */ ('a=1');",
+        True,
+    ),
+    "a loader kept in a DEFINE": (
+        "DEFINE K com.amazon.emr.kinesis.pig.KinesisStreamLoader('a=1');",
+        True,
+    ),
+    "none": ("r = LOAD 'S' USING com.amazon.emr.kinesis.pig.KinesisStreamLoader() AS (l);", False),
+    "none, no brackets": ("r = LOAD 'S' USING KinesisStreamLoader AS (l);", False),
+    "none, lower case": ("r = load 'S' using kinesisstreamloader();", False),
+}
+
+
+@pytest.mark.parametrize("text, maybe", LOADS.values(), ids=list(LOADS))
+def test_the_quick_reading_says_when_a_kinesis_load_may_give_the_loader_arguments(
+    text: str, maybe: bool
+) -> None:
+    found = mentions(text.lower())
+    assert found is not None
+    named = streams_named(text, text.lower(), "pig", found)
+    assert named.loader_arguments is maybe
+    full = any(load.arguments for load in kinesis_loads(text))
+    assert full <= maybe  # whatever the full reading finds, the quick one said may be there
 
 
 def test_a_script_that_never_names_the_connector_needs_no_reading() -> None:

@@ -20,7 +20,6 @@ from kiter.scripts import (
     Mentions,
     credential_lines,
     kinesis_loads,
-    may_give_loader_arguments,
     mentions,
     pig_carried_parameters,
     streams_named,
@@ -59,15 +58,19 @@ def adopt_script(
         return Adopted(text, ())  # nothing of the connector's in it: the common, fast case
     # A carried parameter is a SET's value, and a SET of a key kiter owns is `found.settings`.
     carried = tuple(pig_carried_parameters(text)) if engine == "pig" and found.settings else ()
-    locate = _Locator(template, source, text)
+    rendered = text  # what a line number counts in: the body as rendered
+
+    def locate(line: int) -> str:
+        """file:line in the template of a line of the rendered body (the same text, nearest)."""
+        return f"{template}:{template_line(rendered, source(), line)}"
+
     for line in credential_lines(text) if found.credentials else ():
         raise UsageError(
             f"{locate(line)}: the script holds Kinesis credentials (kinesis.accessKey / "
             f"kinesis.secretKey): remove them, set cross_account = true in the job and export "
             f"{ACCESS_KEY_ENV} and {SECRET_KEY_ENV}"
         )
-    _check_stream(text, lowered, engine, stream, found, locate)
-    loader_arguments = engine == "pig" and may_give_loader_arguments(text, found)
+    loader_arguments = _check_stream(text, lowered, engine, stream, found, locate)
     if not (found.settings or loader_arguments or mode == "staged"):
         return Adopted(text, ())  # a script on kiter's own macros: nothing to take over
     taken: list[TakenOver] = []
@@ -99,10 +102,17 @@ def adopt_script(
 
 
 def _check_stream(
-    text: str, lowered: str, engine: str, stream: str, found: Mentions, locate: _Locator
-) -> None:
-    """One stream per logical name: the script may read no other stream than the job's."""
-    for name, offset in streams_named(text, lowered, engine, found):
+    text: str,
+    lowered: str,
+    engine: str,
+    stream: str,
+    found: Mentions,
+    locate: Callable[[int], str],
+) -> bool:
+    """One stream per logical name: the script may read no other stream than the job's. Says
+    whether a Kinesis load may give the loader arguments (read in the same pass)."""
+    named = streams_named(text, lowered, engine, found)
+    for name, offset in named.streams:
         if name != stream:
             line = text.count("\n", 0, offset) + 1
             raise UsageError(
@@ -110,6 +120,7 @@ def _check_stream(
                 f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
                 "this script a job of its own)"
             )
+    return named.loader_arguments
 
 
 def _drop_owned_loader_arguments(text: str) -> tuple[str, list[tuple[int, str]]]:
@@ -128,15 +139,3 @@ def _drop_owned_loader_arguments(text: str) -> tuple[str, list[tuple[int, str]]]
         dropped += [(text.count("\n", 0, start) + 1, argument) for argument, start, _ in owned]
     pieces.append(text[position:])
     return "".join(pieces), dropped
-
-
-class _Locator:
-    """file:line in the template of a line of the rendered body (the same text, nearest)."""
-
-    def __init__(self, template: str, source: Callable[[], str], rendered: str) -> None:
-        self.template = template
-        self.source = source
-        self.rendered = rendered
-
-    def __call__(self, line: int) -> str:
-        return f"{self.template}:{template_line(self.rendered, self.source(), line)}"

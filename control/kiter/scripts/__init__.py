@@ -17,7 +17,6 @@ from kiter.scripts.connector import (
     credential_lines,
     kinesis_loads,
     kinesis_tables,
-    may_give_loader_arguments,
     mentions,
     streams_named,
 )
@@ -71,7 +70,6 @@ __all__ = [
     "kinesis_tables",
     "line_comment",
     "may_begin_key",
-    "may_give_loader_arguments",
     "mentions",
     "pig_carried_parameters",
     "pig_declared",

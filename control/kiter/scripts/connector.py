@@ -66,38 +66,47 @@ def mentions(lowered: str) -> Mentions | None:
 # Where a script names the stream it reads: a Kinesis table's property, a Kinesis load's path.
 # Read from the text around the connector's names, without splitting the script.
 _PROPERTY_VALUE = re.compile(r"""["']\s*=\s*["']([^"']*)["']""")
+# What may follow the loader's name when it is given no arguments.
+_BARE_LOADER = r"\s*(?:\(\s*\)|;|AS\b)"
+_NO_ARGUMENTS = re.compile(_BARE_LOADER, re.I)
 _LOAD_BEFORE = re.compile(
-    r"""LOAD\s+'([^']*)'\s+USING\s+(?:com\.amazon\.emr\.kinesis\.pig\.)?KinesisStreamLoader""",
+    r"""LOAD\s+'([^']*)'\s+USING\s+(?:com\.amazon\.emr\.kinesis\.pig\.)?KinesisStreamLoader"""
+    f"({_BARE_LOADER})?",
     re.I,
 )
-# What may follow the loader's name when it is given no arguments.
-_NO_ARGUMENTS = re.compile(r"\s*(?:\(\s*\)|;|AS\b)", re.I)
 
 
-def streams_named(text: str, lowered: str, dialect: str, found: Mentions) -> list[tuple[str, int]]:
-    """(stream, offset) of each Kinesis table property (Hive) or Kinesis load (Pig) of the script,
-    read at the names `found` located in `lowered` (this runs on every render)."""
+class StreamsNamed(NamedTuple):
+    """What the quick reading finds at the connector's names (`streams_named`)."""
+
+    streams: list[tuple[str, int]]  # (stream, offset) of each Kinesis table property or load
+    # Whether a Kinesis load may give the loader arguments: only the loader's name followed by
+    # `()`, `AS` or `;` cannot (a comment there counts as maybe). Pig only.
+    loader_arguments: bool
+
+
+def streams_named(text: str, lowered: str, dialect: str, found: Mentions) -> StreamsNamed:
+    """The stream each Kinesis table property (Hive) or Kinesis load (Pig) of the script names,
+    read at the names `found` located in `lowered` (this runs on every render), and whether a
+    load may give the loader arguments (one match reads both)."""
     streams: list[tuple[str, int]] = []
     if dialect == "hive":
         for at in found.stream_names:
             match = _PROPERTY_VALUE.match(text, at + len("kinesis.stream.name"))
             if match:
                 streams.append((match.group(1), at))
-        return streams
+        return StreamsNamed(streams, False)
+    arguments = False
     for at in found.loaders:
         load = lowered.rfind("load", max(0, at - 400), at)
         match = _LOAD_BEFORE.match(text, load) if load >= 0 else None
         if match:
             streams.append((match.group(1), at))
-    return streams
-
-
-def may_give_loader_arguments(text: str, found: Mentions) -> bool:
-    """Whether a Kinesis load of the script can give the loader arguments, without reading it:
-    only the loader's name followed by `()`, `AS` or `;` cannot (a comment there counts as
-    maybe)."""
-    end = len(_LOADER_NAME)
-    return any(not _NO_ARGUMENTS.match(text, at + end) for at in found.loaders)
+            arguments = arguments or match.group(2) is None
+        else:  # a loader not in a LOAD (a DEFINE, say): read at its name
+            after = at + len(_LOADER_NAME)
+            arguments = arguments or not _NO_ARGUMENTS.match(text, after)
+    return StreamsNamed(streams, arguments)
 
 
 # ---- Hive: tables stored by the Kinesis storage handler ---------------------------------------
