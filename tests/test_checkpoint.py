@@ -132,8 +132,12 @@ def test_settings_checked_before_are_still_refused_in_another_type_or_iteration(
 @pytest.mark.parametrize("engine", ["hive", "pig"])
 @pytest.mark.parametrize(
     "optional",
-    [{}, {"endpoint_region": "eu-west-1", "nodata_timeout": 2, "batch_size": 500}],
-    ids=["required only", "with optional settings"],
+    [
+        {},
+        {"endpoint_region": "eu-west-1", "nodata_timeout": 2, "batch_size": 500},
+        {"logical_name": "clicks-{0}-{x}", "table": "Table"},
+    ],
+    ids=["required only", "with optional settings", "a name holding format braces"],
 )
 def test_a_jobs_settings_for_any_iteration_are_each_iterations_own(
     engine: str, optional: dict[str, object]
@@ -141,13 +145,13 @@ def test_a_jobs_settings_for_any_iteration_are_each_iterations_own(
     any_iteration = AnyIteration(settings(iteration=0, **optional), engine)
     for iteration, rerun in ((0, False), (7, True), (12345, False)):
         own = settings(iteration=iteration, rerun_without_wait=rerun, **optional)
-        items = any_iteration.items(iteration, rerun)
+        items, block = any_iteration.of(iteration, rerun)
         assert items == own.items()
-        assert any_iteration.block(items) == own.block(engine)
+        assert block == own.block(engine)
 
 
 @pytest.mark.parametrize("iteration", [-1, True, "3"])
 def test_a_jobs_settings_refuse_an_iteration_that_is_no_iteration_number(iteration: object) -> None:
     any_iteration = AnyIteration(settings(), "hive")
     with pytest.raises(SettingError, match="iteration.no must be a whole number >= 0"):
-        any_iteration.items(iteration, False)  # type: ignore[arg-type]
+        any_iteration.of(iteration, False)  # type: ignore[arg-type]

@@ -175,25 +175,18 @@ class AnyIteration:
         items = settings.items()
         at = [key for key, _ in items].index(ITERATION_KEY)
         self._before, self._after = items[:at], items[at + 2 :]
-        self._engine = engine
-        self._block_before = set_block(self._before, engine)
-        self._block_after = set_block(self._after, engine)
+        # The block with the two lines' values as format fields; the rest's braces doubled.
+        written = [set_block(self._before, engine), set_block(self._after, engine)]
+        this = set_block([(ITERATION_KEY, "{0}"), (RERUN_KEY, "{1}")], engine)
+        before, after = (part.replace("{", "{{").replace("}", "}}") for part in written)
+        self._block = "\n".join([before, this, after] if after else [before, this])
 
-    def items(self, iteration: int, rerun: bool) -> list[tuple[str, str]]:
-        """`CheckpointSettings.items` of `iteration`."""
+    def of(self, iteration: int, rerun: bool) -> tuple[list[tuple[str, str]], str]:
+        """`CheckpointSettings.items` of `iteration` and the `set_block` of them."""
         check_iteration(iteration)
-        return [
-            *self._before,
-            (ITERATION_KEY, str(iteration)),
-            (RERUN_KEY, "true" if rerun else "false"),
-            *self._after,
-        ]
-
-    def block(self, items: list[tuple[str, str]]) -> str:
-        """`set_block` of what `items` gave: only the iteration's two lines are written anew."""
-        at = len(self._before)
-        lines = f"{self._block_before}\n{set_block(items[at : at + 2], self._engine)}"
-        return f"{lines}\n{self._block_after}" if self._after else lines
+        number, flag = str(iteration), "true" if rerun else "false"
+        items = [*self._before, (ITERATION_KEY, number), (RERUN_KEY, flag), *self._after]
+        return items, self._block.format(number, flag)
 
 
 def set_line(key: str, value: str, engine: str) -> str:

@@ -21,7 +21,12 @@ def table_url(root: str, logical: str) -> str:
 
 def partition_url(root: str, logical: str, iteration: int) -> str:
     """Where one staged iteration lives."""
-    return f"{table_url(root, logical)}/{partition_name(iteration)}"
+    return partition_in(table_url(root, logical), iteration)
+
+
+def partition_in(table: str, iteration: int) -> str:
+    """Where one staged iteration lives in the table at `table` (a `table_url`)."""
+    return f"{table}/{partition_name(iteration)}"
 
 
 def campaigns_logical(logical: str) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from kiter.adopt import Adopted, adopt_script
 from kiter.checkpoint import AnyIteration, CheckpointSettings, set_block
 from kiter.errors import TemplateError, UsageError
-from kiter.layout import partition_url
+from kiter.layout import partition_in
 from kiter.project import HadoopJobConfig, JobConfig, Project
 from kiter.render.carried import carried_parameters
 from kiter.render.joining import join_scripts
@@ -235,14 +235,12 @@ class Renderer:
             settings = self.settings(job, iteration, rerun=rerun)
             return rendered_command(self, job, settings, overrides or {})
         shared = self._parts(job)
-        owned = items = shared.settings.items(iteration, rerun)
-        checkpoint = dict(owned)
+        owned, block = shared.settings.of(iteration, rerun)
+        items, checkpoint = owned, dict(owned)
         if job.cross_account:
             real = dict(secrets or {})
             items = [*owned, *((key, real.get(key, MASK)) for key in SECRET_KEYS)]
             block = set_block(items, job.engine)
-        else:
-            block = shared.settings.block(owned)
         placed: list[int] = []
 
         def kiter_preamble() -> str:
@@ -256,8 +254,8 @@ class Renderer:
             checking = _checking(variables)
         else:  # a copy: a template's expression may change it
             variables, checking = dict(shared.variables), shared.checking
-        root = self.project.staging.location
-        staging = {**shared.staging, "partition": partition_url(root, job.logical_name, iteration)}
+        location = shared.staging["location"]
+        staging = {**shared.staging, "partition": partition_in(location, iteration)}
         context = {
             **variables,
             **shared.fixed,
@@ -270,7 +268,8 @@ class Renderer:
         parts: list[tuple[str, str]] = []
         notes: list[str] = []
         parameters: dict[str, str] = {}
-        for name in job.template_names:
+        names = job.template_names
+        for name in names:
             adopted, carried = self._adopted(
                 job, name, context, owned, iteration, overrides or {}, checking=checking
             )
@@ -278,7 +277,7 @@ class Renderer:
             notes += adopted.notes
             parameters |= carried
         body = join_scripts(parts, job.engine)
-        paths = tuple([self._paths[name] for name in job.template_names])
+        paths = tuple([self._paths[name] for name in names])
         if job.mode == "staged":
             check_no_other_jobs_table(
                 self.project,
@@ -306,7 +305,7 @@ class Renderer:
             submit_text=submit_text,
             notes=(*shared.unread, *notes),
             parameters=parameters,
-            templates=job.template_names,
+            templates=names,
             template_paths=paths,
         )
 
@@ -325,7 +324,7 @@ class Renderer:
         the Pig parameters it carries kiter's values in (render/carried.py)."""
         if name not in self._paths:
             self._paths[name] = str(self.project.find_template(name))
-        body = self._render_template(name, context, checking=checking)
+        body = self._render_template(name, context, job.engine, checking=checking)
         template_path = self._paths[name]
 
         def source() -> str:
@@ -359,8 +358,10 @@ class Renderer:
         )
         return adopted, parameters
 
-    def _render_template(self, name: str, context: dict[str, Any], *, checking: bool) -> str:
-        with jinja_errors(name, context.get("engine")):
+    def _render_template(
+        self, name: str, context: dict[str, Any], engine: str, *, checking: bool
+    ) -> str:
+        with jinja_errors(name, engine):
             template = self._templates.get((name, checking))
             if template is None:
                 env = self._environment(checking=checking)
