@@ -237,6 +237,7 @@ class Renderer:
         shared = self._parts(job)
         owned, block = shared.settings.of(iteration, rerun)
         items, checkpoint = owned, dict(owned)
+        shown = checkpoint.copy()  # before a template's expression could change `checkpoint`
         if job.cross_account:
             real = dict(secrets or {})
             items = [*owned, *((key, real.get(key, MASK)) for key in SECRET_KEYS)]
@@ -289,7 +290,7 @@ class Renderer:
         submit_text = body.replace(_PREAMBLE, block, 1) if placed else f"{block}\n\n{body}"
         if not submit_text.endswith("\n"):
             submit_text += "\n"
-        shown_text, shown = submit_text, dict(items)
+        shown_text = submit_text
         if job.cross_account:  # the keys' values reach submit_text only
             secret_values = [v for k, v in items if k in SECRET_KEYS and v != MASK]
             shown_text = mask_values(submit_text, secret_values)
