@@ -164,22 +164,40 @@ def test_a_main_class_in_a_jar_the_job_jar_holds_under_lib_is_found(
     assert code == 0, out
 
 
-def test_an_undefined_name_in_args_and_an_owned_setting_fail_validation(
+def test_an_undefined_name_in_args_fails_validation(
     write_project: WriteProject, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     jar(
         tmp_path / "jars" / "words.jar", {"META-INF/MANIFEST.MF": manifest("a.B"), "a/B.class": b""}
     )
     undefined = PROJECT.replace('"{{ output }}"]', '"{{ outptu }}"]')
-    owned = PROJECT.replace(
-        '"{{ output }}"]', '"{{ output }}", "-D", "kinesis.checkpoint.logical.name=x"]'
-    )
 
     code, out, _ = validate(write_project, capsys, undefined)
+
     assert code == 1 and "jobs.words.args[1] = '{{ outptu }}': undefined name" in out
-    code, out, _ = validate(write_project, capsys, owned)
-    assert (
-        code == 1 and "jobs.words.args sets kinesis.checkpoint.logical.name: kiter owns it" in out
+
+
+@pytest.mark.parametrize(
+    "given, key",
+    [
+        ('"-D", "kinesis.checkpoint.logical.name=x"', "kinesis.checkpoint.logical.name"),
+        ('"-Dkinesis.checkpoint.iteration.no=7"', "kinesis.checkpoint.iteration.no"),
+        ('"-D", "Kinesis.SecretKey=s"', "Kinesis.SecretKey"),
+    ],
+)
+def test_args_that_set_what_kiter_owns_are_refused_when_the_project_loads(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str], given: str, key: str
+) -> None:
+    # Before any claim: an iteration is not spent on a job that can never run.
+    path = write_project(PROJECT.replace('"{{ output }}"]', f'"{{{{ output }}}}", {given}]'))
+
+    code, _, err = run(["-C", str(path.parent), "validate"], capsys)
+
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"kiter: error: {path}:{line_of(path, 'args = ')}: jobs.words.args sets {key}: kiter "
+        "owns it (it passes the iteration's checkpoint settings as -D options itself); remove it "
+        "from args"
     )
 
 

@@ -201,6 +201,35 @@ def set_block(items: list[tuple[str, str]], engine: str) -> str:
     return "\n".join([f"SET {key} {value};" for key, value in items])
 
 
+# What kiter owns in every script and job: `kinesis.checkpoint.*` and these, which it sets from
+# the job (a script or job argument that sets one is taken over or refused: kiter.adopt.owned).
+OWNED_KEYS = (
+    "kinesis.rerun.iteration.without.wait",
+    "kinesis.nodata.timeout",
+    "kinesis.iteration.timeout",
+    "kinesis.records.batchsize",
+    "kinesis.endpoint.region",
+)
+# The settings that say which iteration of which logical name, checkpointed where.
+IDENTITY_KEYS = (
+    "kinesis.checkpoint.logical.name",
+    "kinesis.checkpoint.iteration.no",
+    "kinesis.checkpoint.metastore.table.name",
+    "kinesis.checkpoint.metastore.hash.key.name",
+    "kinesis.checkpoint.metastore.range.key.name",
+)
+
+
+def is_owned(key: str) -> bool:
+    """Whether a setting of this name (any case, with or without `hiveconf:`) is kiter's."""
+    name = key.lower().removeprefix("hiveconf:")
+    return name.startswith("kinesis.checkpoint.") or name in OWNED_KEYS
+
+
+# The connector's credential settings: only ever from the environment, never in a script or job.
+CREDENTIAL_KEYS = ("kinesis.accessKey", "kinesis.secretKey")
+
+
 # The settings the connector reads; any other kinesis.* key it ignores without a word.
 KNOWN_KINESIS_KEYS: tuple[str, ...] = (
     "kinesis.checkpoint.enabled",

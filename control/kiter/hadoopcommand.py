@@ -20,6 +20,8 @@ from pathlib import PurePosixPath
 from typing import Literal
 from urllib.parse import unquote, urlparse
 
+from kiter.checkpoint import CREDENTIAL_KEYS, is_owned
+
 STREAMING_JAR = "hadoop-streaming.jar"  # how `text` names it: where it is depends on the target
 
 
@@ -89,6 +91,25 @@ def argument_settings(arguments: Sequence[str]) -> list[tuple[str, str]]:
             key, _, value = pair.partition("=")
             found.append((key.strip(), value))
     return found
+
+
+def owned_argument(arguments: Sequence[str]) -> str | None:
+    """The first setting the arguments give that kiter owns (the checkpoint settings, which it
+    passes as -D options itself, and the connector's credentials), None when they give none."""
+    for key, _ in argument_settings(arguments):
+        if is_owned(key) or key.lower() in _CREDENTIALS:
+            return key
+    return None
+
+
+def owned_argument_problem(job: str, key: str) -> str:
+    return (
+        f"jobs.{job}.args sets {key}: kiter owns it (it passes the iteration's checkpoint "
+        "settings as -D options itself); remove it from args"
+    )
+
+
+_CREDENTIALS = {key.lower() for key in CREDENTIAL_KEYS}
 
 
 def _grouped(words: Sequence[str]) -> list[list[str]]:

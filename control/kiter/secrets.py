@@ -15,11 +15,12 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
+from kiter.checkpoint import CREDENTIAL_KEYS
 from kiter.errors import UsageError
 from kiter.scripts import set_lines
 
 MASK = "****"
-SECRET_KEYS = ("kinesis.accessKey", "kinesis.secretKey")
+SECRET_KEYS = CREDENTIAL_KEYS  # the connector's credential settings
 ACCESS_KEY_ENV = "KITER_KINESIS_ACCESS_KEY"
 SECRET_KEY_ENV = "KITER_KINESIS_SECRET_KEY"
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from kiter.adopt.owned import TakenOver, is_owned, take_over
+from kiter.adopt.owned import TakenOver, take_over
 from kiter.adopt.staged import staged_hive, staged_pig
+from kiter.checkpoint import is_owned
 from kiter.errors import UsageError
 from kiter.scripts import (
     HIVE_HANDLER,

@@ -22,7 +22,7 @@ from kiter.adopt.importchecks import (
     check_key_names,
     refuse_credentials,
 )
-from kiter.adopt.owned import is_owned
+from kiter.checkpoint import is_owned
 from kiter.errors import ConfigError, UsageError
 from kiter.project.fields import TABLE_NAME, TABLE_SHAPE
 from kiter.scripts import kinesis_loads, kinesis_tables, pig_carried_parameters, set_lines

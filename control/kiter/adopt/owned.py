@@ -14,31 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kiter.checkpoint import KNOWN_KINESIS_KEYS, CheckpointSettings, near_miss
+from kiter.checkpoint import (
+    IDENTITY_KEYS,
+    KNOWN_KINESIS_KEYS,
+    CheckpointSettings,
+    is_owned,
+    near_miss,
+)
 from kiter.errors import SettingError
 from kiter.scripts import effective_settings, kinesis_loads, set_lines
-
-OWNED_KEYS = (
-    "kinesis.rerun.iteration.without.wait",
-    "kinesis.nodata.timeout",
-    "kinesis.iteration.timeout",
-    "kinesis.records.batchsize",
-    "kinesis.endpoint.region",
-)
-# The settings that say which iteration of which logical name, checkpointed where.
-IDENTITY_KEYS = (
-    "kinesis.checkpoint.logical.name",
-    "kinesis.checkpoint.iteration.no",
-    "kinesis.checkpoint.metastore.table.name",
-    "kinesis.checkpoint.metastore.hash.key.name",
-    "kinesis.checkpoint.metastore.range.key.name",
-)
-
-
-def is_owned(key: str) -> bool:
-    """Whether a setting of this name (any case, with or without `hiveconf:`) is kiter's."""
-    name = key.lower().removeprefix("hiveconf:")
-    return name.startswith("kinesis.checkpoint.") or name in OWNED_KEYS
 
 
 def check_effective_settings(text: str, engine: str, settings: CheckpointSettings) -> None:

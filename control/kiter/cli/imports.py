@@ -56,7 +56,7 @@ def import_script(
       kiter import create_table.q query.q --name access_logs --mode staged
     """
     from kiter.adopt.importing import plan_import, write_import
-    from kiter.adopt.owned import IDENTITY_KEYS, OWNED_KEYS
+    from kiter.checkpoint import IDENTITY_KEYS, OWNED_KEYS
 
     project = app.project
     chosen = target or _only_target(app)

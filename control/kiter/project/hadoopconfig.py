@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from kiter.errors import ConfigError
+from kiter.hadoopcommand import owned_argument, owned_argument_problem
 from kiter.project.model import (
     HadoopJobConfig,
     JarJobConfig,
@@ -50,6 +51,12 @@ def check_hadoop_job(job: HadoopJobConfig, loc: Locator) -> None:
     elif isinstance(job, JarJobConfig):
         _check_strings(job, "args", job.args, loc)
         _check_jar(job, loc)
+        # As written; an argument whose template prints an owned setting is refused at render.
+        owned = owned_argument(job.args)
+        if owned is not None:
+            raise ConfigError(
+                owned_argument_problem(job.name, owned), where=loc.where("jobs", job.name, "args")
+            )
 
 
 def _check_jar(job: JarJobConfig, loc: Locator) -> None:

@@ -17,21 +17,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiter.adopt.owned import IDENTITY_KEYS, is_owned
-from kiter.checkpoint import CheckpointSettings
+from kiter.checkpoint import IDENTITY_KEYS, CheckpointSettings, is_owned
 from kiter.errors import SettingError, TemplateError, UsageError
 from kiter.hadoopcommand import (
     HadoopCommand,
     argument_settings,
     hadoop_location,
     local_folder,
+    owned_argument,
+    owned_argument_problem,
     program_command,
 )
 from kiter.layout import partition_url
 from kiter.project import HadoopJobConfig, JarJobConfig, Project, StreamingJobConfig
 from kiter.project.hadoopconfig import shipped_programs
 from kiter.render.reads import Reads, _vars_reads
-from kiter.secrets import SECRET_KEYS
 
 if TYPE_CHECKING:
     import jinja2
@@ -237,12 +237,10 @@ def _check_s3_output(project: Project, job: HadoopJobConfig, output: str) -> Non
 
 
 def _refuse_owned(job: JarJobConfig, args: tuple[str, ...]) -> None:
-    for key, _ in argument_settings(args):
-        if is_owned(key) or key in SECRET_KEYS:
-            raise UsageError(
-                f"jobs.{job.name}.args sets {key}: kiter owns it (it passes the iteration's "
-                "checkpoint settings as -D options itself); remove it from args"
-            )
+    """What load refuses in args as written (kiter.project.hadoopconfig), here as rendered."""
+    key = owned_argument(args)
+    if key is not None:
+        raise UsageError(owned_argument_problem(job.name, key))
 
 
 def check_command_settings(command: HadoopCommand, settings: CheckpointSettings) -> None:

@@ -115,7 +115,7 @@ def test_render_and_validate_keep_working_for_these_jobs_on_emr(
     assert code == 0, out + err
 
 
-def test_a_jar_job_whose_args_set_the_iteration_itself_is_refused_before_any_upload_or_step(
+def test_a_jar_job_whose_args_set_the_iteration_itself_is_refused_before_any_claim_or_upload(
     root: str, emr: Any, cluster: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     toml = Path(root) / "kiter.toml"
@@ -127,10 +127,15 @@ def test_a_jar_job_whose_args_set_the_iteration_itself_is_refused_before_any_upl
     code, _, err = run(["-C", root, "submit", "words", "--no-wait"], capsys)
 
     assert code == 2
+    line = next(n for n, text in enumerate(toml.read_text().splitlines(), 1) if owned in text)
     assert err.splitlines()[-1] == (
-        "kiter: error: jobs.words.args sets kinesis.checkpoint.iteration.no: kiter owns it (it "
-        "passes the iteration's checkpoint settings as -D options itself); remove it from args"
+        f"kiter: error: {toml}:{line}: jobs.words.args sets kinesis.checkpoint.iteration.no: kiter "
+        "owns it (it passes the iteration's checkpoint settings as -D options itself); remove it "
+        "from args"
     )
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for table in dynamodb.list_tables()["TableNames"]:  # no iteration claimed, none spent
+        assert dynamodb.scan(TableName=table)["Items"] == []
     assert emr.list_steps(ClusterId=cluster)["Steps"] == []
     listed = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=SCRIPT_BUCKET)
     assert "Contents" not in listed
