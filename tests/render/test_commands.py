@@ -256,3 +256,41 @@ def test_a_streaming_var_holding_a_space_is_refused_naming_it(project: Project) 
     # environment (PipeMapRed.addEnvironment): `-cmdenv region=us east` would reach them as `us`.
     with pytest.raises(UsageError, match=r"^jobs.status var region = 'us east' holds a space"):
         command(project, "status", region="us east")
+
+
+@pytest.mark.parametrize(
+    ("output", "theirs"),
+    [
+        ('"out/words/{{ iteration }}"', "out/words/3"),  # the same folder
+        ('"out/words"', "out/words/3"),  # around it
+        ('"out/words/{{ iteration }}/status"', "out/words/3"),  # inside it
+    ],
+    ids=["the same folder", "a folder around it", "a folder inside it"],
+)
+def test_an_output_another_jobs_iteration_of_the_same_number_writes_is_refused(
+    write_project: WriteProject, output: str, theirs: str
+) -> None:
+    old = 'output = "out/status/iteration={{ iteration }}"'
+    path = write_project(PROJECT.replace(old, f"output = {output}"))
+    project = load_project(path, env={})
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if output in text)
+
+    with pytest.raises(UsageError) as caught:
+        command(project, "status")
+
+    assert caught.value.where == f"{path}:{line}"
+    assert f"and jobs.wordcount's is file://{path.parent / theirs}: a run empties its output " in (
+        caught.value.message
+    )
+    assert "(give each job a folder of its own)" in caught.value.message
+
+
+def test_another_jobs_output_that_does_not_render_leaves_this_jobs_own_to_it(
+    write_project: WriteProject,
+) -> None:
+    broken = PROJECT.replace('output = "out/words/{{ iteration }}"', 'output = "{{ nope }}"')
+    project = load_project(write_project(broken), env={})
+
+    assert command(project, "status").output.endswith("/out/status/iteration=3")
+    with pytest.raises(TemplateError, match="undefined name"):
+        command(project, "wordcount")

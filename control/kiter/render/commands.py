@@ -76,24 +76,11 @@ def render_command(
     """The job's command for the iteration `settings` name."""
     iteration = settings.iteration
     variables = {key: str(value) for key, value in job.vars.items()} | dict(overrides)
-    if job.mode == "staged":
-        source = hadoop_location(
-            partition_url(project.staging.location, job.logical_name, iteration)
-        )
-    else:
-        source = job.stream
-    context: dict[str, Any] = {
-        **variables,
-        "vars": variables,
-        "input": source,
-        "iteration": iteration,
-        "logical_name": job.logical_name,
-        "job": job.name,
-        "stream": job.stream,
-        "mode": job.mode,
-    }
-    output = _location(project, _render(env, project, job, "output", job.output, context))
+    context = _context(project, job, iteration, variables)
+    source = context["input"]
+    output = _output(env, project, job, context)
     _check_output(project, job, output)
+    _check_output_is_its_own(env, project, job, iteration, output)
     context["output"] = output
     if isinstance(job, StreamingJobConfig):
         return HadoopCommand(
@@ -120,6 +107,58 @@ def render_command(
         jar=jar,
         main_class=job.main_class,
     )
+
+
+def _context(
+    project: Project, job: HadoopJobConfig, iteration: int, variables: Mapping[str, str]
+) -> dict[str, Any]:
+    """What the job's Jinja strings see (CONTEXT_NAMES and its vars), but `output`."""
+    if job.mode == "staged":
+        source = hadoop_location(
+            partition_url(project.staging.location, job.logical_name, iteration)
+        )
+    else:
+        source = job.stream
+    return {
+        **variables,
+        "vars": variables,
+        "input": source,
+        "iteration": iteration,
+        "logical_name": job.logical_name,
+        "job": job.name,
+        "stream": job.stream,
+        "mode": job.mode,
+    }
+
+
+def _output(
+    env: jinja2.Environment, project: Project, job: HadoopJobConfig, context: Mapping[str, Any]
+) -> str:
+    return _location(project, _render(env, project, job, "output", job.output, context))
+
+
+def _check_output_is_its_own(
+    env: jinja2.Environment, project: Project, job: HadoopJobConfig, iteration: int, output: str
+) -> None:
+    """No other streaming or jar job writes its iteration of the same number into this output,
+    around it or inside it: a run empties its output first, so each would delete the other's."""
+    ours = output.rstrip("/")
+    for other in project.jobs.values():
+        if other.name == job.name or not isinstance(other, HadoopJobConfig):
+            continue
+        variables = {key: str(value) for key, value in other.vars.items()}
+        try:
+            theirs = _output(env, project, other, _context(project, other, iteration, variables))
+        except UsageError:  # its own render says what is wrong with it
+            continue
+        theirs = theirs.rstrip("/")
+        if ours == theirs or ours.startswith(theirs + "/") or theirs.startswith(ours + "/"):
+            raise UsageError(
+                f"jobs.{job.name}.output for iteration {iteration} is {output}, and "
+                f"jobs.{other.name}'s is {theirs}: a run empties its output first, so each job "
+                "would delete the other's result (give each job a folder of its own)",
+                where=job_key_where(project, job),
+            )
 
 
 def _streaming_arguments(
