@@ -1,7 +1,8 @@
-"""The cyclic garbage collector waits out a kiter process's start-up, and comes back after it."""
+"""The cyclic garbage collector waits out a kiter process's start-up and exit."""
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import subprocess
@@ -20,6 +21,7 @@ CONTROL = Path(__file__).resolve().parents[2] / "control"
 def collector_restored() -> Iterator[None]:
     was = gc.isenabled()
     yield
+    atexit.unregister(gc.freeze)  # this test process exits as it would have
     gc.unfreeze()
     if was:
         gc.enable()
@@ -45,9 +47,13 @@ def test_a_collector_someone_else_turned_off_is_left_to_them(collector_restored:
 
 
 def _collector_at_exit(call: str) -> str:
+    """What a process that runs `call` says of the collector in its very last exit handler."""
     code = (
         "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('collector on' if gc.isenabled() else 'collector off'))\n"
+        "atexit.register(lambda: print(\n"
+        "    'collector on' if gc.isenabled() else 'collector off',\n"
+        "    'frozen' if gc.get_freeze_count() else 'not frozen',\n"
+        "))\n"
         "sys.argv = ['kiter', '--version']\n"
         "from kiter.cli.main import main\n"
         f"{call}\n"
@@ -60,9 +66,9 @@ def _collector_at_exit(call: str) -> str:
     return done.stdout.splitlines()[-1]
 
 
-def test_kiter_run_as_the_program_starts_without_the_collector() -> None:
-    assert _collector_at_exit("main()") == "collector off"
+def test_kiter_run_as_the_program_starts_without_the_collector_and_exits_frozen() -> None:
+    assert _collector_at_exit("main()") == "collector off frozen"
 
 
 def test_main_called_with_arguments_leaves_the_collector_alone() -> None:
-    assert _collector_at_exit("main(['--version'])") == "collector on"
+    assert _collector_at_exit("main(['--version'])") == "collector on not frozen"

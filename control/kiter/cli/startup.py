@@ -1,4 +1,4 @@
-"""What a kiter process does before its command: the cyclic garbage collector waits out start-up.
+"""What a kiter process does about the cyclic garbage collector: it waits out start-up and exit.
 
 A command builds at its start most of what it keeps to its end: modules, botocore's service
 models and clients (a `kiter submit` makes about a million objects in a third of a second). At
@@ -9,11 +9,19 @@ a command still running after that (a submit that waits, `kiter run`) collects a
 what start-up built frozen out of the collector's way (`gc.freeze`: those objects live to the
 end anyway, and a cycle left by start-up stays, a few hundred objects once).
 
+At exit the interpreter collects again, more than once, over everything still alive, only for
+the process to end: about 40 ms of a 300 ms submit. The last exit handler freezes it all first,
+so those collections find nothing to scan. What that skips is the finalizers of objects in
+reference cycles (anything else is still freed as modules are torn down); Python promises none
+at exit, and kiter does not wait for one: it closes what it writes (run logs are flushed line by
+line, staged files closed at commit or abort), and stdout and stderr are flushed after it.
+
 Nothing here knows about commands; `kiter.cli.main.main` calls it when it runs as the program.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import threading
 
@@ -23,11 +31,13 @@ COLLECT_AFTER_S = 5.0
 
 def defer_garbage_collection(after: float = COLLECT_AFTER_S) -> threading.Timer | None:
     """Turn the collector off for `after` seconds (a daemon timer turns it back on, start-up's
-    objects frozen). None, and nothing changed, when the collector was off already: whoever
-    turned it off decides when it comes back."""
+    objects frozen) and have the process freeze what is alive when it exits. None, and nothing
+    changed, when the collector was off already: whoever turned it off decides about it."""
     if not gc.isenabled():
         return None
     gc.disable()
+    # Registered first, run last: after the handlers that libraries register as they load.
+    atexit.register(gc.freeze)
     timer = threading.Timer(after, _resume)
     timer.daemon = True  # a command that ends sooner does not wait for it
     timer.start()
