@@ -17,15 +17,24 @@ from kiter_support import moto_server
 from sample_projects import LIBRARY_PROJECT, WriteProject
 
 
+@pytest.fixture(scope="session")
+def kiter_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder of the test run's own: no engines in it, botocore's parsed models kept."""
+    return tmp_path_factory.mktemp("kiter-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+def isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, kiter_cache: Path
+) -> None:
     for key in list(os.environ):
         if key.startswith(("AWS_", "KITER_")):
             monkeypatch.delenv(key)
     if request.node.get_closest_marker("integration") is None:
         # Unit and functional tests start no JVM: `kiter validate` finds no local Pig engine to
-        # ask (it asks Pig about every Pig job when one is installed).
-        monkeypatch.setenv("KITER_CACHE", os.path.join(os.sep, "nonexistent", "kiter-cache"))
+        # ask (it asks Pig about every Pig job when one is installed). Nor do they write to the
+        # developer's cache folder (kiter.botodata keeps parsed models there).
+        monkeypatch.setenv("KITER_CACHE", str(kiter_cache))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")

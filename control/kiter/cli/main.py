@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> Any:
 
     With --debug the traceback is printed too; the exit code is the same either way.
     """
+    if argv is None:  # the process's own command line: kiter is the program, not a call in one
+        from kiter.cli.startup import defer_garbage_collection
+
+        defer_garbage_collection()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         return cli.main(args=argv, prog_name="kiter", standalone_mode=False)
