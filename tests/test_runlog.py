@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from kiter.runlog import RunLog, attempt_logs, attempt_path, prune
+from kiter.runlog import Pruning, RunLog, attempt_logs, attempt_path, prune
 from kiter.secrets import Redactor
 from kiter.watch import AttemptReport, AttemptStarted
 from kiter_support import FakeTime
@@ -141,6 +141,21 @@ def test_prune_drops_logs_past_the_age_bound_then_the_oldest_over_the_size_bound
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.log"))
     assert left == ["a/2/1.log", "a/3/1.log"]
     assert not (tmp_path / "old").exists() and not (tmp_path / "a" / "1").exists()
+
+
+def test_a_start_within_the_hour_of_any_process_pruning_reads_no_run_log(tmp_path: Path) -> None:
+    # A submit a minute would otherwise read every run log of the last 30 days at each start.
+    now = 1_700_000_000.0
+    assert Pruning(tmp_path, clock=lambda: now).now() == 0  # the first start prunes, and marks it
+    old = tmp_path / "top" / "1" / "1.log"
+    old.parent.mkdir(parents=True)
+    old.write_text("x")
+    os.utime(old, (now - 40 * 86400, now - 40 * 86400))
+
+    assert Pruning(tmp_path, clock=lambda: now + 1800).now() == 0  # another process, 30 min on
+    assert old.exists()
+    assert Pruning(tmp_path, clock=lambda: now + 3601).now() == 1
+    assert not old.exists() and not (tmp_path / "top").exists()
 
 
 def test_a_run_log_that_cannot_be_written_is_said_once_and_nothing_fails(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ lines, the rendered script's sha256 and the outcome. Every line passes through t
 redactor before it is written. An attempt number used twice (a guard refused it, then it ran)
 appends to the same file.
 
-The folder is kept within a bound, pruned when `kiter submit` or `kiter run` starts: files older
-than `KEEP_DAYS` go, then the oldest until all of them hold at most `KEEP_BYTES`; one attempt's
+The folder is kept within a bound, pruned when `kiter submit` or `kiter run` starts (at most once
+an hour, whichever process: a mark file's time says when) and every hour `kiter run` runs: files
+older than `KEEP_DAYS` go, then the oldest until all of them hold at most `KEEP_BYTES`; one attempt's
 file stops growing at `FILE_BYTES` (its outcome is written all the same). Writing a run log never
 fails a run: a file that cannot be written is said once, and the run goes on without it.
 """
@@ -33,6 +34,7 @@ KEEP_DAYS = 30
 KEEP_BYTES = 200 * 1024 * 1024
 FILE_BYTES = 20 * 1024 * 1024
 _WAITING_LINES = 500  # lines kept while no attempt is open (before its claim)
+_PRUNED = ".pruned"  # its time: when a process last pruned the folder
 
 
 def logs_root(project_root: Path) -> Path:
@@ -71,6 +73,7 @@ def prune(
     files.sort()
     total = sum(size for _, size, _ in files)
     removed = 0
+    emptied: set[Path] = set()  # the folders of removed files, up to the root's own
     for mtime, size, path in files:
         if mtime >= now - keep_seconds and total <= keep_bytes:
             break
@@ -80,9 +83,11 @@ def prune(
             continue
         total -= size
         removed += 1
-    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
-        with contextlib.suppress(OSError):  # only the empty ones go
-            folder.rmdir()
+        emptied.update(path.relative_to(root).parents)
+    for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        if folder.parts:  # not the root itself
+            with contextlib.suppress(OSError):  # only the empty ones go
+                (root / folder).rmdir()
     return removed
 
 
@@ -98,10 +103,20 @@ class Pruning:
         self._lock = threading.Lock()
 
     def now(self) -> int:
+        """Prune unless any process did within `every` (the mark's time says when): a submit a
+        minute must not read every run log each time."""
         with self._lock:
             at = self.clock()
             self._due = at + self.every
-            return prune(self.root, at)
+            mark = self.root / _PRUNED
+            with contextlib.suppress(OSError):
+                if mark.stat().st_mtime > at - self.every:
+                    return 0
+            removed = prune(self.root, at)
+            with contextlib.suppress(OSError):
+                mark.touch()
+                os.utime(mark, (at, at))
+            return removed
 
     def attempt_started(self, started: AttemptStarted, redact: Redactor) -> None:
         pass
