@@ -195,6 +195,24 @@ def test_a_cache_folder_that_cannot_be_written_costs_a_parse_and_is_used_once_it
     assert _entries(cache)
 
 
+def test_a_write_a_killed_process_left_behind_is_swept_when_an_entry_is_written(
+    cache: Path,
+) -> None:
+    folder = cache / "botocore"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".tmp-killed", folder / ".tmp-another-process-writing"
+    for left in (stale, fresh):
+        left.write_bytes(b"half an entry")
+    two_hours_ago = os.stat(fresh).st_mtime - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+
+    _load()  # a miss: parsed and written
+
+    assert _entries(cache)
+    assert not stale.exists()
+    assert fresh.exists()
+
+
 def test_the_cache_is_kept_under_kiters_cache_folder() -> None:
     assert botodata.cache_folder({"KITER_CACHE": "/k"}) == Path("/k/botocore")
     assert botodata.cache_folder({"XDG_CACHE_HOME": "/x"}) == Path("/x/kiter/botocore")

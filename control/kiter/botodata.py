@@ -30,6 +30,7 @@ import marshal
 import os
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -42,6 +43,7 @@ from botocore.loaders import JSONFileLoader, Loader
 # Part of every entry's signature: a new layout of entries makes the old ones misses.
 _FORMAT = 1
 _CRC_BYTES = 4
+_STALE_WRITE_S = 3600.0
 
 
 def cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
@@ -114,6 +116,16 @@ class _ParsedCache:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """What a process killed while writing an entry left: no write takes an hour."""
+        old = time.time() - _STALE_WRITE_S
+        with contextlib.suppress(OSError):
+            for left in self.folder.glob(".tmp-*"):
+                with contextlib.suppress(OSError):
+                    if left.stat().st_mtime < old:
+                        left.unlink()
 
 
 class _PlainJSONFileLoader(JSONFileLoader):
