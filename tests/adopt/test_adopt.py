@@ -181,6 +181,21 @@ def test_a_script_reading_another_stream_is_an_error_with_its_line(
         Renderer(project).render(project.job("imported"), 0)
 
 
+@pytest.mark.parametrize("script", ["access_log_status.hql", "top10_errors.pig"])
+def test_characters_whose_lower_case_is_longer_do_not_hide_another_stream(
+    write_project: WriteProject, script: str
+) -> None:
+    # 'İ'.lower() is two characters: offsets found in the lower-case text must still be the text's.
+    path = _project(write_project, script)
+    source = next(path.parent.glob(f"*/{script}"))
+    source.write_text("-- " + "İ" * 100 + "\n" + source.read_text(encoding="utf-8"), "utf-8")
+    path.write_text(path.read_text().replace('stream = "AccessLogStream"', 'stream = "Other"'))
+    project = load_project(path, env={})
+
+    with pytest.raises(TemplateError, match=r"the script reads stream 'AccessLogStream'"):
+        Renderer(project).render(project.job("imported"), 0)
+
+
 @pytest.mark.parametrize(
     "line",
     [

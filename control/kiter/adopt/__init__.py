@@ -21,6 +21,7 @@ from kiter.scripts import (
     Mentions,
     credential_lines,
     kinesis_loads,
+    lowered,
     mentions,
     pig_carried_parameters,
     streams_named,
@@ -53,8 +54,8 @@ def adopt_script(
     `settings` are the claim's, as written (`CheckpointSettings.items`); `template` and `source()`
     are the template's path and text, to say where a line came from.
     """
-    lowered = text.lower()
-    found = mentions(lowered)
+    low = lowered(text)
+    found = mentions(low)
     if found is None:
         return Adopted(text, ())  # nothing of the connector's in it: the common, fast case
     # A carried parameter is a SET's value, and a SET of a key kiter owns is `found.settings`.
@@ -71,7 +72,7 @@ def adopt_script(
             f"kinesis.secretKey): remove them, set cross_account = true in the job and export "
             f"{ACCESS_KEY_ENV} and {SECRET_KEY_ENV}"
         )
-    loader_arguments = _check_stream(text, lowered, engine, stream, found, locate)
+    loader_arguments = _check_stream(text, low, engine, stream, found, locate)
     if not (found.settings or loader_arguments or mode == "staged"):
         return Adopted(text, ())  # a script on kiter's own macros: nothing to take over
     taken: list[TakenOver] = []
@@ -104,7 +105,7 @@ def adopt_script(
 
 def _check_stream(
     text: str,
-    lowered: str,
+    low: str,
     engine: str,
     stream: str,
     found: Mentions,
@@ -112,7 +113,7 @@ def _check_stream(
 ) -> bool:
     """One stream per logical name: the script may read no other stream than the job's. Says
     whether a Kinesis load may give the loader arguments (read in the same pass)."""
-    named = streams_named(text, lowered, engine, found)
+    named = streams_named(text, low, engine, found)
     for name, offset in named.streams:
         if name != stream:
             line = text.count("\n", 0, offset) + 1

@@ -17,6 +17,7 @@ from kiter.scripts.connector import (
     credential_lines,
     kinesis_loads,
     kinesis_tables,
+    lowered,
     mentions,
     streams_named,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "kinesis_loads",
     "kinesis_tables",
     "line_comment",
+    "lowered",
     "may_begin_key",
     "mentions",
     "pig_carried_parameters",

@@ -41,9 +41,22 @@ class Mentions(NamedTuple):
     loaders: tuple[int, ...]  # offsets of `KinesisStreamLoader` (any case)
 
 
+# A-Z to a-z and nothing else: a lower case that keeps every character where it was.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lowered(text: str) -> str:
+    """`text` in lower case, character for character: an offset found in it is the same offset in
+    `text`. `str.lower` is, but for the few characters whose lower case is longer (U+0130 `İ` is
+    `i̇`, two): then only A-Z are lowered, which is all the connector's names need."""
+    low = text.lower()
+    return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
+
+
 def mentions(lowered: str) -> Mentions | None:
     """Where the script names the connector, None when it never does; `lowered` is its text in
-    lower case (as the connector's names are matched in any case)."""
+    lower case, as `lowered()` makes it (the connector's names are matched in any case, and the
+    offsets found are read in the text)."""
     at = lowered.find("kinesis")
     if at < 0:
         return None
