@@ -138,6 +138,36 @@ def test_an_error_inside_an_included_template_names_that_file(write_project: Wri
     assert "templates/part.j2:2: undefined name" in message
 
 
+@pytest.mark.parametrize(
+    ("engine", "macros", "line"),
+    [
+        ("hive", "hive", "SET kinesis.checkpoint.iteration.no=99;"),
+        ("pig", "pig", "SET kinesis.checkpoint.iteration.no 99;"),
+    ],
+)
+def test_a_set_of_an_owned_setting_right_after_the_preamble_is_taken_over(
+    write_project: WriteProject, engine: str, macros: str, line: str
+) -> None:
+    extension = "hql" if engine == "hive" else "pig"
+    template = (
+        f'{{% import "kiter/{macros}.j2" as kiter with context %}}\n'
+        f"{{{{ kiter.preamble() }}}}\n{line}\nx = 1;\n"
+    )
+    path = write_project(
+        MINIMAL.replace("top_errors.hql.j2", f"mine.{extension}.j2").replace(
+            'engine = "hive"', f'engine = "{engine}"'
+        ),
+        files={f"{'hiveql' if engine == 'hive' else 'piglatin'}/mine.{extension}.j2": template},
+    )
+    project = load_project(path, env={})
+
+    rendered = Renderer(project).render(project.job("top"), 3)
+
+    assert line not in rendered.submit_text
+    assert "kinesis.checkpoint.iteration.no=3;" in rendered.submit_text.replace(" ", "=")
+    assert any("kinesis.checkpoint.iteration.no" in note for note in rendered.notes)
+
+
 def test_placing_the_preamble_twice_is_an_error(write_project: WriteProject) -> None:
     message = _template_error(
         write_project,

@@ -89,8 +89,9 @@ def _checking(variables: Mapping[str, Any]) -> bool:
 
 
 # Where the template placed kiter.preamble(): the checkpoint block goes there once the body is
-# adopted (the block sets what the body may not).
-_PREAMBLE = "\x00kiter-checkpoint-block\x00"
+# adopted (the block sets what the body may not). A statement of its own, `;` included, so the
+# SET after it is read as one (and taken over), not as the end of the placeholder's statement.
+_PREAMBLE = "\x00kiter-checkpoint-block\x00;"
 
 
 class Renderer:
