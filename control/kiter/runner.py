@@ -20,7 +20,15 @@ from kiter.adopt.owned import check_effective_settings
 from kiter.attemptscript import script_for
 from kiter.echo import NO_PROGRESS, Echo, Progress, no_echo
 from kiter.engineruns import EngineRuns
-from kiter.errors import ConfigError, Interrupted, JobFailed, KiterError, LeaseLost, Refused
+from kiter.errors import (
+    ConfigError,
+    Interrupted,
+    JobFailed,
+    KiterError,
+    LeaseLost,
+    Refused,
+    UsageError,
+)
 from kiter.iterationresult import (
     InterruptedAfterRecording,
     IterationResult,
@@ -113,7 +121,7 @@ class Runner:
     ) -> IterationResult:
         """The attempt after its claim: guard, (stage,) render, check, start, follow, record."""
         redact = seen.redact
-        self._refuse_table_move(job, claim)
+        self._refuse_after_claim(job, claim, options.overrides)
         self._guard_retention(job, claim, options.force)
         with self._holding(claim, target.name, redact) as keeper:
             pausepoints.reach("after-claim")
@@ -193,7 +201,7 @@ class Runner:
         """What refuses a run before anything is claimed or started (exit 2): a target that
         cannot run the job, a `--var` no template reads, a scaffold placeholder where the job
         writes; and (exit 4) a connector job's table moved under its logical name, unless
-        `history` is False (the caller checks it after its claim, `_refuse_table_move`).
+        `history` is False (the caller checks it after its claim, `_refuse_after_claim`).
         `kiter run` asks it of every job before its first tick."""
         refused = refusal(job, target, self.project.staging)
         if refused:
@@ -216,11 +224,18 @@ class Runner:
         )
         return claim
 
-    def _refuse_table_move(self, job: JobConfig, claim: Claim) -> None:
-        """`preflight`'s table check, from what the claim read; a refusal spends no attempt."""
+    def _refuse_after_claim(
+        self, job: JobConfig, claim: Claim, overrides: Mapping[str, str] | None
+    ) -> None:
+        """What the claim's iteration can refuse before anything is read or started; a refusal
+        spends no attempt: `preflight`'s table check, from what the claim read, and a streaming
+        or jar job's output that another such job writes too."""
+        from kiter.render.commands import refuse_shared_output
+
         try:
             refuse_table_move(self.ledger, job, self.project.metastore.table, claim)
-        except Refused:
+            refuse_shared_output(self.renderer, job, claim.iteration, overrides or {})
+        except (Refused, UsageError):
             with signals_deferred():
                 self.ledger.restore(claim)
             raise

@@ -285,12 +285,21 @@ def test_an_output_another_jobs_iteration_of_the_same_number_writes_is_refused(
     assert "(give each job a folder of its own)" in caught.value.message
 
 
+def test_outputs_are_compared_as_hadoop_reads_them(write_project: WriteProject) -> None:
+    # jobs.maponly writes file:///data/maponly/maponly/3 for iteration 3.
+    unresolved = 'output = "file:///data/x/../maponly//maponly/./{{ iteration }}/"'
+    old = 'output = "out/status/iteration={{ iteration }}"'
+    project = load_project(write_project(PROJECT.replace(old, unresolved)), env={})
+
+    with pytest.raises(UsageError, match="and jobs.maponly's is file:///data/maponly/maponly/3: "):
+        command(project, "status")
+
+
+@pytest.mark.parametrize("broken", ['"{{ nope }}"', '"s3://[bad/{{ iteration }}"'])
 def test_another_jobs_output_that_does_not_render_leaves_this_jobs_own_to_it(
-    write_project: WriteProject,
+    write_project: WriteProject, broken: str
 ) -> None:
-    broken = PROJECT.replace('output = "out/words/{{ iteration }}"', 'output = "{{ nope }}"')
-    project = load_project(write_project(broken), env={})
+    text = PROJECT.replace('output = "out/words/{{ iteration }}"', f"output = {broken}")
+    project = load_project(write_project(text), env={})
 
     assert command(project, "status").output.endswith("/out/status/iteration=3")
-    with pytest.raises(TemplateError, match="undefined name"):
-        command(project, "wordcount")

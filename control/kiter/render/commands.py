@@ -13,6 +13,8 @@ programs as environment variables (`-cmdenv K=V`). A relative `output` is a fold
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +31,13 @@ from kiter.hadoopcommand import (
     program_command,
 )
 from kiter.layout import partition_url
-from kiter.project import HadoopJobConfig, JarJobConfig, Project, StreamingJobConfig
+from kiter.project import (
+    HadoopJobConfig,
+    JarJobConfig,
+    JobConfig,
+    Project,
+    StreamingJobConfig,
+)
 from kiter.project.hadoopconfig import shipped_programs
 from kiter.render.reads import Reads, _vars_reads
 
@@ -75,7 +83,7 @@ def render_command(
 ) -> HadoopCommand:
     """The job's command for the iteration `settings` name."""
     iteration = settings.iteration
-    variables = {key: str(value) for key, value in job.vars.items()} | dict(overrides)
+    variables = _variables(job, overrides)
     context = _context(project, job, iteration, variables)
     source = context["input"]
     output = _output(env, project, job, context)
@@ -137,28 +145,60 @@ def _output(
     return _location(project, _render(env, project, job, "output", job.output, context))
 
 
+def refuse_shared_output(
+    renderer: Renderer, job: JobConfig, iteration: int, overrides: Mapping[str, str]
+) -> None:
+    """`_check_output_is_its_own` before anything is read or staged (the runner asks it right
+    after the claim: a refusal spends no attempt). An output that does not render is left to
+    the render, which says what is wrong with it."""
+    if not isinstance(job, HadoopJobConfig):
+        return
+    project = renderer.project
+    try:
+        context = _context(project, job, iteration, _variables(job, overrides))
+        output = _output(renderer.env, project, job, context)
+    except (UsageError, ValueError):
+        return
+    _check_output_is_its_own(renderer.env, project, job, iteration, output)
+
+
 def _check_output_is_its_own(
     env: jinja2.Environment, project: Project, job: HadoopJobConfig, iteration: int, output: str
 ) -> None:
     """No other streaming or jar job writes its iteration of the same number into this output,
-    around it or inside it: a run empties its output first, so each would delete the other's."""
-    ours = output.rstrip("/")
+    around it or inside it: a run empties its output first, so each would delete the other's.
+    Compared as Hadoop reads a path: `//`, `.` and `..` resolved."""
+    ours = _comparable(output)
     for other in project.jobs.values():
         if other.name == job.name or not isinstance(other, HadoopJobConfig):
             continue
-        variables = {key: str(value) for key, value in other.vars.items()}
+        context = _context(project, other, iteration, _variables(other, {}))
         try:
-            theirs = _output(env, project, other, _context(project, other, iteration, variables))
-        except UsageError:  # its own render says what is wrong with it
+            theirs = _output(env, project, other, context)
+        except (UsageError, ValueError):  # its own render says what is wrong with it
             continue
-        theirs = theirs.rstrip("/")
-        if ours == theirs or ours.startswith(theirs + "/") or theirs.startswith(ours + "/"):
+        compared = _comparable(theirs)
+        if ours == compared or ours.startswith(compared + "/") or compared.startswith(ours + "/"):
             raise UsageError(
                 f"jobs.{job.name}.output for iteration {iteration} is {output}, and "
                 f"jobs.{other.name}'s is {theirs}: a run empties its output first, so each job "
                 "would delete the other's result (give each job a folder of its own)",
                 where=job_key_where(project, job),
             )
+
+
+def _comparable(location: str) -> str:
+    """A location as Hadoop's Path reads it: repeated slashes, `.` and `..` resolved, no `/` at
+    the end (`s3://bucket/a//./b/` is `s3://bucket/a/b`)."""
+    scheme, _, rest = location.partition("://")
+    authority, _, path = rest.partition("/")
+    path = posixpath.normpath("/" + re.sub("/+", "/", path).lstrip("/")).rstrip("/")
+    return f"{scheme}://{authority}{path}"
+
+
+def _variables(job: HadoopJobConfig, overrides: Mapping[str, str]) -> dict[str, str]:
+    """The job's vars as its Jinja strings and programs get them (strings), with the --vars."""
+    return {key: str(value) for key, value in job.vars.items()} | dict(overrides)
 
 
 def _streaming_arguments(

@@ -139,3 +139,37 @@ def test_a_jar_job_whose_args_set_the_iteration_itself_is_refused_before_any_cla
     assert emr.list_steps(ClusterId=cluster)["Steps"] == []
     listed = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=SCRIPT_BUCKET)
     assert "Contents" not in listed
+
+
+def test_a_job_whose_output_another_job_writes_is_refused_before_anything_is_read_or_spent(
+    root: str, emr: Any, cluster: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toml = Path(root) / "kiter.toml"
+    theirs = 'output = "s3://kiter-out/words/{{ iteration }}"'
+    # The same folder as Hadoop reads it: the repeated slash and the `.` resolve away.
+    ours = 'output = "s3://kiter-out//words/./{{ iteration }}/"'
+    text = toml.read_text(encoding="utf-8")
+    assert theirs in text
+    toml.write_text(
+        text.replace('output = "s3://kiter-out/error-types/', 'output = "s3://x/'), "utf-8"
+    )
+    text = toml.read_text(encoding="utf-8").replace(
+        'output = "s3://kiter-out/status/iteration={{ iteration }}"', ours
+    )
+    toml.write_text(text, encoding="utf-8")
+
+    code, _, err = run(["-C", root, "submit", "status", "--no-wait"], capsys)
+
+    assert code == 2
+    assert (
+        "jobs.status.output for iteration 0 is s3://kiter-out//words/./0/, and jobs.words's is"
+        in (err)
+    )
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for table in dynamodb.list_tables()["TableNames"]:  # the claim was given back, unspent
+        items = dynamodb.scan(TableName=table)["Items"]
+        assert all(item.get("status", {}).get("S") != "FAILED" for item in items), items
+        assert all(int(item.get("attempts", {}).get("N", "0")) == 0 for item in items), items
+    s3 = boto3.client("s3", region_name=REGION)
+    assert "Contents" not in s3.list_objects_v2(Bucket="kiter-staging")  # nothing read or staged
+    assert emr.list_steps(ClusterId=cluster)["Steps"] == []
