@@ -158,6 +158,24 @@ def test_a_start_within_the_hour_of_any_process_pruning_reads_no_run_log(tmp_pat
     assert not old.exists() and not (tmp_path / "top").exists()
 
 
+def test_a_mark_from_the_future_or_a_logical_name_like_the_mark_does_not_stop_pruning(
+    tmp_path: Path,
+) -> None:
+    now = 1_700_000_000.0
+    root = tmp_path / "logs"
+    old = root / ".pruned" / "1" / "1.log"  # a job's logical name may be ".pruned"
+    old.parent.mkdir(parents=True)
+    old.write_text("x")
+    os.utime(old, (now - 40 * 86400, now - 40 * 86400))
+    mark = tmp_path / "logs.pruned"
+    mark.touch()
+    os.utime(mark, (now + 30 * 86400, now + 30 * 86400))  # a clock set back, a copied folder
+
+    assert Pruning(root, clock=lambda: now).now() == 1
+    assert not old.exists()
+    assert mark.stat().st_mtime == now
+
+
 def test_a_run_log_that_cannot_be_written_is_said_once_and_nothing_fails(tmp_path: Path) -> None:
     blocker = tmp_path / "logs"
     blocker.write_text("a file where the folder should be")

@@ -7,7 +7,7 @@ redactor before it is written. An attempt number used twice (a guard refused it,
 appends to the same file.
 
 The folder is kept within a bound, pruned when `kiter submit` or `kiter run` starts (at most once
-an hour, whichever process: a mark file's time says when) and every hour `kiter run` runs: files
+an hour, whichever process: the time of `logs.pruned` beside the folder says when) and every hour `kiter run` runs: files
 older than `KEEP_DAYS` go, then the oldest until all of them hold at most `KEEP_BYTES`; one attempt's
 file stops growing at `FILE_BYTES` (its outcome is written all the same). Writing a run log never
 fails a run: a file that cannot be written is said once, and the run goes on without it.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 import time
 from collections import deque
@@ -34,7 +35,7 @@ KEEP_DAYS = 30
 KEEP_BYTES = 200 * 1024 * 1024
 FILE_BYTES = 20 * 1024 * 1024
 _WAITING_LINES = 500  # lines kept while no attempt is open (before its claim)
-_PRUNED = ".pruned"  # its time: when a process last pruned the folder
+_PRUNED = ".pruned"  # `logs.pruned` beside the folder: its time says when it was last pruned
 
 
 def logs_root(project_root: Path) -> Path:
@@ -108,9 +109,11 @@ class Pruning:
         with self._lock:
             at = self.clock()
             self._due = at + self.every
-            mark = self.root / _PRUNED
+            mark = self.root.with_name(self.root.name + _PRUNED)  # beside the logical names
             with contextlib.suppress(OSError):
-                if mark.stat().st_mtime > at - self.every:
+                info = mark.stat()
+                # A mark from the future (a clock set back, a copied folder) is no mark.
+                if stat.S_ISREG(info.st_mode) and at - self.every < info.st_mtime <= at:
                     return 0
             removed = prune(self.root, at)
             with contextlib.suppress(OSError):
