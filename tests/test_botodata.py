@@ -213,6 +213,22 @@ def test_a_write_a_killed_process_left_behind_is_swept_when_an_entry_is_written(
     assert fresh.exists()
 
 
+def test_a_cache_folder_others_can_write_in_is_not_read(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _load()
+    assert _entries(cache)
+    (cache / "botocore").chmod(0o777)
+    parsed: list[str] = []
+    real = botodata.json.loads
+    monkeypatch.setattr(botodata.json, "loads", lambda *a, **k: parsed.append("x") or real(*a, **k))
+
+    again = _load()
+
+    assert parsed  # from the JSON, not from entries anyone could have written
+    assert again == expected
+
+
 def test_the_cache_is_kept_under_kiters_cache_folder() -> None:
     assert botodata.cache_folder({"KITER_CACHE": "/k"}) == Path("/k/botocore")
     assert botodata.cache_folder({"XDG_CACHE_HOME": "/x"}) == Path("/x/kiter/botocore")

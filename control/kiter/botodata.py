@@ -40,6 +40,8 @@ import botocore
 from botocore.exceptions import DataNotFoundError
 from botocore.loaders import JSONFileLoader, Loader
 
+from kiter.cachefolder import cache_folder as kiter_cache
+
 # Part of every entry's signature: a new layout of entries makes the old ones misses.
 _FORMAT = 1
 _CRC_BYTES = 4
@@ -47,16 +49,25 @@ _STALE_WRITE_S = 3600.0
 
 
 def cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
-    """Where parsed data files are kept (beside the engines' cache, kiter.local.maven); None
-    when there is no home folder to put it in."""
-    env = os.environ if env is None else env
-    if env.get("KITER_CACHE"):
-        return Path(env["KITER_CACHE"]) / "botocore"
+    """Where parsed data files are kept (kiter.cachefolder); None when there is no home folder
+    to put it in."""
     try:
-        base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+        return kiter_cache("botocore", env)
     except RuntimeError:  # no HOME and no password entry
         return None
-    return base / "kiter" / "botocore"
+
+
+def _only_ours(folder: Path) -> bool:
+    """Whether only this user can write in `folder` (or it is not there yet: it is made so).
+    Its entries are loaded as Python loads its own bytecode: a folder others can write in, or
+    another user's, is not used."""
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 class _ParsedCache:
@@ -195,7 +206,8 @@ def install(session: Any) -> None:
         else None
     )
     folder = cache_folder()
-    files = _PlainJSONFileLoader(_ParsedCache(folder) if folder is not None else None)
+    cache = _ParsedCache(folder) if folder is not None and _only_ours(folder) else None
+    files = _PlainJSONFileLoader(cache)
     session.register_component(
         "data_loader", _KiterLoader(extra_search_paths=extra, file_loader=files)
     )

@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from kiter.cachefolder import cache_folder
 from kiter.errors import ServiceError, UsageError
 from kiter.local.processes import java_executable, require_java_between
 
@@ -43,11 +44,7 @@ class EngineFiles:
 
 
 def cache_root(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    if env.get("KITER_CACHE"):
-        return Path(env["KITER_CACHE"]) / "engines"
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "kiter" / "engines"
+    return cache_folder("engines", env)
 
 
 def home(files: EngineFiles, root: Path) -> Path:
