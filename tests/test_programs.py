@@ -182,7 +182,6 @@ def test_an_undefined_name_in_args_fails_validation(
     [
         ('"-D", "kinesis.checkpoint.logical.name=x"', "kinesis.checkpoint.logical.name"),
         ('"-Dkinesis.checkpoint.iteration.no=7"', "kinesis.checkpoint.iteration.no"),
-        ('"-D", "Kinesis.SecretKey=s"', "Kinesis.SecretKey"),
     ],
 )
 def test_args_that_set_what_kiter_owns_are_refused_when_the_project_loads(
@@ -198,6 +197,22 @@ def test_args_that_set_what_kiter_owns_are_refused_when_the_project_loads(
         f"kiter: error: {path}:{line_of(path, 'args = ')}: jobs.words.args sets {key}: kiter "
         "owns it (it passes the iteration's checkpoint settings as -D options itself); remove it "
         "from args"
+    )
+
+
+def test_args_that_give_kinesis_credentials_are_refused_with_what_to_do_instead(
+    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = '"-D", "Kinesis.SecretKey=s"'
+    path = write_project(PROJECT.replace('"{{ output }}"]', f'"{{{{ output }}}}", {given}]'))
+
+    code, _, err = run(["-C", str(path.parent), "validate"], capsys)
+
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"kiter: error: {path}:{line_of(path, 'args = ')}: jobs.words.args sets Kinesis.SecretKey: "
+        "Kinesis credentials never travel as arguments (EMR shows a step's arguments), and a "
+        "streaming or jar job cannot take cross-account keys; remove it from args"
     )
 
 

@@ -173,7 +173,10 @@ class AnyIteration:
 
     def __init__(self, settings: CheckpointSettings, engine: str) -> None:
         items = settings.items()
-        at = [key for key, _ in items].index(ITERATION_KEY)
+        keys = [key for key, _ in items]
+        at = keys.index(ITERATION_KEY)
+        if keys[at : at + 2] != [ITERATION_KEY, RERUN_KEY]:  # what `of` puts back, in its place
+            raise AssertionError("CheckpointSettings.items: the re-run flag follows the iteration")
         self._before, self._after = items[:at], items[at + 2 :]
         # The block with the two lines' values as format fields; the rest's braces doubled.
         written = [set_block(self._before, engine), set_block(self._after, engine)]

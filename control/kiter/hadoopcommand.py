@@ -103,6 +103,12 @@ def owned_argument(arguments: Sequence[str]) -> str | None:
 
 
 def owned_argument_problem(job: str, key: str) -> str:
+    if key.lower() in _CREDENTIALS:
+        return (
+            f"jobs.{job}.args sets {key}: Kinesis credentials never travel as arguments (EMR shows "
+            "a step's arguments), and a streaming or jar job cannot take cross-account keys; "
+            "remove it from args"
+        )
     return (
         f"jobs.{job}.args sets {key}: kiter owns it (it passes the iteration's checkpoint "
         "settings as -D options itself); remove it from args"
