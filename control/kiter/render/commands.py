@@ -13,6 +13,7 @@ programs as environment variables (`-cmdenv K=V`). A relative `output` is a fold
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Mapping
@@ -237,7 +238,7 @@ def _render(
 
     name = f"jobs.{job.name}.{key}"
     try:
-        rendered = env.from_string(text).render(context)
+        rendered = _compiled(env, text).render(context)
     except jinja2.UndefinedError as exc:
         names = ", ".join(CONTEXT_NAMES)
         problem = f"undefined name: {exc.message} (it can read {names} and the job's vars)"
@@ -252,6 +253,13 @@ def _render(
             )
         return rendered
     raise TemplateError(f"{name} = {text!r}: {problem}", where=job_key_where(project, job, key))
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(env: jinja2.Environment, text: str) -> jinja2.Template:
+    """A job's Jinja string compiled once a process: each render also renders every other
+    streaming or jar job's output (`_check_output_is_its_own`)."""
+    return env.from_string(text)
 
 
 def job_key_where(project: Project, job: HadoopJobConfig, key: str = "output") -> str:
