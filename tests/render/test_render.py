@@ -186,6 +186,15 @@ def test_cross_account_keys_reach_only_the_submitted_text(write_project: WritePr
     assert "SET kinesis.secretKey=****;" in rendered.text
     assert rendered.settings["kinesis.secretKey"] == "****"
     assert "s3cr3t" not in json.dumps(rendered.manifest_entry())
+    assert "s3cr3t" not in repr(rendered) and "AKIAEXAMPLE" not in repr(rendered)
+
+
+def test_a_rendered_script_cannot_be_changed_after_it_is_made(library_project: Path) -> None:
+    # What the guard before submit checked is what is submitted.
+    project = load_project(library_project, env={})
+    rendered = Renderer(project).render(project.job("top_errors"), 1)
+    with pytest.raises(AttributeError):
+        rendered.submit_text = "SET kinesis.checkpoint.iteration.no=7;"  # type: ignore[misc]
 
 
 def test_out_writes_the_script_and_a_manifest_entry(library_project: Path, tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_a_script_whose_effective_settings_slipped_past_the_renderer_is_never_su
     def slipped(*args: Any, **kwargs: Any) -> Any:
         rendered = real_render(*args, **kwargs)
         text = rendered.submit_text + "SET hiveconf:kinesis.checkpoint.iteration.no=0;\n"
-        return replace(rendered, submit_text=text)
+        return rendered._replace(submit_text=text)
 
     runner.run(project.job("connector"), project.targets["engine"])  # iteration 0
     runner.renderer.render = slipped  # type: ignore[method-assign]
