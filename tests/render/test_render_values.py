@@ -43,6 +43,43 @@ def test_a_job_var_with_a_quote_is_refused_naming_the_key(write_project: WritePr
         Renderer(project).render(project.job("top"), 0)
 
 
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "{{ out | trim }}",
+        "{{ out | lower }}",
+        "{{ out | replace('x', 'y') }}",
+        "{{ out ~ '' }}",
+        "{{ '%s' % out }}",
+        "{{ vars.out | trim }}",
+        "{{ out | default('z') }}",
+    ],
+)
+def test_a_var_that_holds_a_quote_cannot_reach_the_script_through_a_filter_or_an_operator(
+    write_project: WriteProject, printed: str
+) -> None:
+    # A string filter's result is a new plain str: the check must not depend on the value's type
+    # surviving it.
+    path = _project(write_project, f"SELECT * FROM t WHERE line LIKE '%{printed}%';\n")
+    project = load_project(path, env={})
+    with pytest.raises(TemplateError, match="--var out = .* holds a quote") as caught:
+        Renderer(project).render(project.job("top"), 0, overrides={"out": HOSTILE})
+    assert str(caught.value).startswith(f"{path.parent / 'hiveql' / 'mine.hql.j2'}:1: ")
+
+
+def test_a_var_that_holds_a_quote_still_compares_counts_and_escapes(
+    write_project: WriteProject,
+) -> None:
+    template = (
+        '{% if out == "it\'s" and out | length == 4 %}SELECT {{ out | hive_string }}, '
+        "{{ out | pig_string }};{% endif %}\n"
+    )
+    path = _project(write_project, template, extra='vars = { out = "it\'s" }\n')
+    project = load_project(path, env={})
+    text = Renderer(project).render(project.job("top"), 0).text
+    assert text.endswith("SELECT 'it\\'s', 'it\\'s';\n")
+
+
 def test_numbers_and_plain_text_render_as_they_are(write_project: WriteProject) -> None:
     path = _project(
         write_project,

@@ -35,11 +35,10 @@ from kiter.render.rendered import staging_locations as staging_locations
 from kiter.render.stagedreads import check_no_other_jobs_table, check_reads_staged
 from kiter.render.templateerrors import jinja_errors
 from kiter.render.values import (
-    Value,
+    Unprintable,
     checked_raw,
     hive_string,
     identifier,
-    is_plain,
     outside_values,
     pig_path,
     pig_string,
@@ -85,7 +84,7 @@ class _JobParts(NamedTuple):
 
 
 def _checking(variables: Mapping[str, Any]) -> bool:
-    return any(isinstance(v, Value) and not is_plain(v) for v in variables.values())
+    return any(isinstance(v, Unprintable) for v in variables.values())
 
 
 # Where the template placed kiter.preamble(): the checkpoint block goes there once the body is

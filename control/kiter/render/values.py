@@ -1,9 +1,10 @@
 """Values from outside a template, and how each may enter a script.
 
 A `Value` is a string kiter did not write (a job var, a `--var`, the stream, the staging
-location). Jinja's finalize hook checks every `{{ ... }}` that prints one as it is: it may not
-hold what would end the literal or statement around it, or start a Hive or Pig variable
-substitution. The filters put any text into a context safely: `hive_string` and `pig_string`
+location) that holds nothing which would end the literal or statement around it, or start a Hive
+or Pig variable substitution: it prints as it is. Any other such string is `Unprintable`: printing
+it (Jinja's finalize hook) or making text of it (a filter, `~`, `%`) is refused. The filters put
+any text into a context safely: `hive_string` and `pig_string`
 write a quoted literal escaped for that dialect, `identifier` refuses anything but a plain name.
 A refusal is a UsageError naming the value; the renderer adds the template's file:line.
 """
@@ -44,16 +45,58 @@ class Value(str):
         return value
 
 
+class Unprintable:
+    """An outside string that holds what a script must not get as it is (a quote, `;`, `$`, a
+    line break, ...). Not a string: only the filters that put a value into its context take it
+    (`hive_string`, `pig_string`; `identifier` and `pig_path` refuse it); whatever else would
+    turn it into text (printing it, `| trim`, `| replace`, `~`, `%`) is refused, naming where it
+    was set. A string filter's result is a plain str no check could trace back to it."""
+
+    __slots__ = ("origin", "text")
+
+    def __init__(self, text: str, origin: str) -> None:
+        self.text = text
+        self.origin = origin
+
+    def __str__(self) -> str:
+        raise UsageError(_unprintable(self.text, self.origin))
+
+    def __repr__(self) -> str:
+        return f"<{self.origin}>"
+
+    def __eq__(self, other: object) -> bool:
+        return self.text == (other.text if isinstance(other, Unprintable) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
 def outside_values(job: JobConfig, overrides: Mapping[str, str]) -> dict[str, Any]:
-    """The job's vars with `--var` overrides, strings marked with where they came from."""
+    """The job's vars with `--var` overrides, strings marked with where they came from: a plain
+    one a `Value`, any other `Unprintable`."""
     values: dict[str, Any] = {}
     for key, value in job.vars.items():
         values[key] = (
-            Value(value, f"jobs.{job.name}.vars.{key}") if isinstance(value, str) else value
+            _outside(value, f"jobs.{job.name}.vars.{key}") if isinstance(value, str) else value
         )
     for key, value in overrides.items():
-        values[key] = Value(value, f"--var {key}")
+        values[key] = _outside(value, f"--var {key}")
     return values
+
+
+def _outside(text: str, origin: str) -> Value | Unprintable:
+    return Value(text, origin) if is_plain(text) else Unprintable(text, origin)
+
+
+def _unprintable(text: str, origin: str) -> str:
+    return (
+        f"{origin} = {_described(text)} holds {_problem(text)}: written into the script as it "
+        "is, it would change the statement around it (quote it with | hive_string or "
+        "| pig_string)"
+    )
 
 
 def _described(value: str) -> str:
@@ -83,19 +126,17 @@ def _problem(text: str) -> str | None:
 
 def checked_raw(value: Any) -> Any:
     """Jinja's finalize: an outside value printed as it is must not change the script around it."""
-    if isinstance(value, Value):
-        problem = _problem(value)
-        if problem:
-            raise UsageError(
-                f"{value.origin} = {_described(value)} holds {problem}: written into the script "
-                "as it is, it would change the statement around it (quote it with "
-                "| hive_string or | pig_string)"
-            )
+    if isinstance(value, Unprintable):
+        raise UsageError(_unprintable(value.text, value.origin))
     return value
 
 
 def _origin(value: Any) -> str:
-    return value.origin if isinstance(value, Value) else "the value"
+    return value.origin if isinstance(value, Value | Unprintable) else "the value"
+
+
+def _text(value: Any) -> str:
+    return value.text if isinstance(value, Unprintable) else str(value)
 
 
 def hive_string(value: Any) -> str:
@@ -105,7 +146,7 @@ def hive_string(value: Any) -> str:
     `${...}` substitution (which runs on the raw text) can see them.
     """
     out = ["'"]
-    for ch in str(value):
+    for ch in _text(value):
         if ch in "\\'":
             out.append("\\" + ch)
         elif ch == "\n":
@@ -128,7 +169,7 @@ def pig_string(value: Any) -> str:
     `$` is written as `\\u0024`, so Pig's parameter substitution (on the raw text) cannot see it.
     """
     out = ["'"]
-    for ch in str(value):
+    for ch in _text(value):
         if ch in "\\'":
             out.append("\\" + ch)
         elif ch == "\n":
@@ -147,7 +188,7 @@ def pig_string(value: Any) -> str:
 
 def identifier(value: Any) -> str:
     """`value` as a Hive or Pig identifier: refused unless it is a plain name."""
-    text = str(value)
+    text = _text(value)
     if not _IDENTIFIER.fullmatch(text):
         raise UsageError(
             f"{_origin(value)} = {_described(text)} is not an identifier (a letter or _, then "
@@ -163,7 +204,7 @@ _PATH_FORBIDDEN = re.compile(r"[\s'\";$`\\]")
 def pig_path(value: Any) -> str:
     """`value` as an unquoted Grunt path (`rmf PATH`): refused if it holds a space, a quote,
     a semicolon, a backslash or a `$`, which Grunt's commands cannot take."""
-    text = str(value)
+    text = _text(value)
     bad = _PATH_FORBIDDEN.search(text)
     if bad or not text:
         what = "is empty" if not text else f"holds {_described(bad.group()) if bad else ''}"
