@@ -43,6 +43,14 @@ TRICKY = {
         "SELECT line FROM t;\n",
         [4, 5],
     ),
+    "hive: what Hive's CLI strips around a key: comment lines, control characters": (
+        "hive",
+        HIVE_TABLE + "SET\n-- x\nkinesis.checkpoint.iteration.no=0;\n"
+        "SET kinesis.checkpoint.logical.name\n-- y\n=other;\n"
+        "SET \x01kinesis.checkpoint.metastore.table.name=OtherTable;\n"
+        "SELECT line FROM t;\n",
+        [4, 7, 10],
+    ),
     "hive: Pig's form sets nothing in Hive": (
         "hive",
         HIVE_TABLE + "SET kinesis.checkpoint.iteration.no 4;\nSELECT line FROM t;\n",

@@ -16,10 +16,17 @@ from dataclasses import dataclass
 
 from kiter.scripts.pigtokens import PigStatement, pig_statements, tokenize, unquote
 from kiter.scripts.problem import Problem
+from kiter.scripts.sqlsplit import line_comment
 from kiter.scripts.sqlsplit import split_statements as split_hive
 
 # Hive's SetProcessor splits at the first `=` and trims both sides; Spark keeps the rest verbatim.
-_HIVE_SET = re.compile(r"SET\s+(?P<key>[^\s=]+)\s*=(?P<value>.*)", re.IGNORECASE | re.DOTALL)
+# Java's trim() removes every character up to U+0020, control characters too: around the key
+# they are no part of it.
+_HIVE_SET = re.compile(
+    r"SET\s+[\x00-\x20]*(?P<key>[^\s\x00-\x20=]+)[\s\x00-\x20]*=(?P<value>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_JAVA_SPACE = "".join(chr(code) for code in range(0x21))
 _HIVECONF = "hiveconf:"
 # `SET key value` (Pig's form): Hive would print the variable and set nothing.
 _HIVE_SET_PIG_FORM = re.compile(r"SET\s+(?P<key>[^\s=-][^\s=]*)\s+[^\s=]", re.IGNORECASE)
@@ -59,9 +66,22 @@ def set_lines(text: str, dialect: str) -> list[SetLine]:
 
 
 def hive_set(statement: str) -> tuple[str, str] | None:
-    """(key as written, value) when one HiveQL statement (without its `;`) is `SET key=value`."""
+    """(key as written, value) when one HiveQL statement (without its `;`) is `SET key=value`,
+    as written or as Hive's CLI hands it to SetProcessor: its `--` comments removed (a comment
+    line between SET and the key, or before the `=`) and trimmed the Java way."""
     match = _HIVE_SET.fullmatch(statement)
+    if match is None:
+        match = _HIVE_SET.fullmatch(_without_line_comments(statement).strip(_JAVA_SPACE))
     return None if match is None else (match["key"], match["value"].strip())
+
+
+def _without_line_comments(statement: str) -> str:
+    """Each line cut at its `--` comment (quotes respected), as HiveStringUtils.removeComments."""
+    lines = []
+    for line in statement.split("\n"):
+        comment = line_comment(line)
+        lines.append(line if comment is None else line[: len(line) - len(comment) - 2])
+    return "\n".join(lines)
 
 
 def hive_set_mistake(statement: str) -> str | None:
