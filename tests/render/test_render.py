@@ -168,6 +168,24 @@ def test_a_set_of_an_owned_setting_right_after_the_preamble_is_taken_over(
     assert any("kinesis.checkpoint.iteration.no" in note for note in rendered.notes)
 
 
+@pytest.mark.parametrize(
+    "template",
+    ['{% include "mine.hql.j2" %}', "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"],
+    ids=["a template that includes itself", "a macro that calls itself"],
+)
+def test_a_template_without_end_is_one_error_naming_it(
+    write_project: WriteProject, template: str
+) -> None:
+    path = write_project(
+        MINIMAL.replace("top_errors.hql.j2", "mine.hql.j2"),
+        files={"hiveql/mine.hql.j2": template + "\n"},
+    )
+    project = load_project(path, env={})
+    with pytest.raises(TemplateError, match="without end") as caught:
+        Renderer(project).render(project.job("top"), 0)
+    assert str(caught.value).startswith(f"{path.parent / 'hiveql' / 'mine.hql.j2'}:1: ")
+
+
 def test_placing_the_preamble_twice_is_an_error(write_project: WriteProject) -> None:
     message = _template_error(
         write_project,

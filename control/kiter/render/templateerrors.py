@@ -58,6 +58,11 @@ def _template_error(exc: BaseException, name: str, engine: str | None) -> Templa
         return TemplateError(exc.message, where=template_frame(exc, name))
     if isinstance(exc, jinja2.TemplateError):
         return TemplateError(f"template error: {exc}", where=template_frame(exc, name))
+    if isinstance(exc, RecursionError):
+        return TemplateError(
+            "the template includes itself, or a macro calls itself, without end",
+            where=template_frame(exc, name),
+        )
     if isinstance(exc, (TypeError, ValueError, ArithmeticError, LookupError, AttributeError)):
         # Expressions in a template can fail like Python does (a var of the wrong type).
         return TemplateError(f"{type(exc).__name__}: {exc}", where=template_frame(exc, name))
