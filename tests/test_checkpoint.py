@@ -92,6 +92,12 @@ def test_iteration_numbers_are_whole_numbers_from_zero(iteration: object) -> Non
 def test_iteration_zero_and_large_numbers_are_fine() -> None:
     assert settings(iteration=0).as_dict()["kinesis.checkpoint.iteration.no"] == "0"
     assert settings(iteration=10**12).iteration == 10**12
+    assert settings(iteration=2**63 - 1).iteration == 2**63 - 1
+
+
+def test_an_iteration_number_no_java_long_holds_is_refused() -> None:
+    with pytest.raises(SettingError, match=r"iteration.no must be at most 9223372036854775807"):
+        check_iteration(2**63)
 
 
 @pytest.mark.parametrize(

@@ -69,3 +69,23 @@ def test_cross_account_keys_come_only_from_the_environment() -> None:
         {"KITER_KINESIS_ACCESS_KEY": ACCESS, "KITER_KINESIS_SECRET_KEY": SECRET}
     )
     assert keys == {"kinesis.accessKey": ACCESS, "kinesis.secretKey": SECRET}
+
+
+@pytest.mark.parametrize(
+    "value", ["s3cr3t;SET x=1", "s3cr3t\nSELECT 1", "it's", "s3 cr3t", "s3cré"]
+)
+def test_a_cross_account_key_a_set_line_cannot_carry_is_refused_without_showing_it(
+    value: str,
+) -> None:
+    env = {"KITER_KINESIS_ACCESS_KEY": "AKIAEXAMPLE", "KITER_KINESIS_SECRET_KEY": value}
+    with pytest.raises(UsageError, match="^KITER_KINESIS_SECRET_KEY holds ") as caught:
+        cross_account_secrets(env)
+    assert value not in str(caught.value)
+
+
+def test_real_aws_keys_pass_as_they_are() -> None:
+    env = {
+        "KITER_KINESIS_ACCESS_KEY": "AKIAIOSFODNN7EXAMPLE",
+        "KITER_KINESIS_SECRET_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY+",
+    }
+    assert cross_account_secrets(env)["kinesis.secretKey"] == env["KITER_KINESIS_SECRET_KEY"]

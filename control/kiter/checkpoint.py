@@ -56,9 +56,15 @@ def check_value(setting: str, value: str, *, ascii_only: bool = True) -> str:
     return value
 
 
+# The largest iteration number: a Java long, whatever the connector reads it as.
+ITERATION_MAX = 2**63 - 1
+
+
 def check_iteration(value: object, setting: str = ITERATION_KEY) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise SettingError(f"{setting} must be a whole number >= 0, not {value!r}")
+    if value > ITERATION_MAX:
+        raise SettingError(f"{setting} must be at most {ITERATION_MAX} (a Java long), not {value}")
     return value
 
 

@@ -56,7 +56,17 @@ def cross_account_secrets(env: Mapping[str, str] | None = None) -> dict[str, str
         raise UsageError(
             f"a cross-account job needs {ACCESS_KEY_ENV} and {SECRET_KEY_ENV} in the environment"
         )
+    for name, value in ((ACCESS_KEY_ENV, access), (SECRET_KEY_ENV, secret)):
+        if not _CREDENTIAL.fullmatch(value):  # the message never shows the value
+            raise UsageError(
+                f"{name} holds whitespace, a quote, a backslash, ';', '$' or a character outside "
+                "printable ASCII: no AWS key does, and a SET line could not carry it as it is"
+            )
     return {"kinesis.accessKey": access, "kinesis.secretKey": secret}
+
+
+# What a credential's value may hold: it goes into a SET line as it is (AWS keys are [A-Za-z0-9/+]).
+_CREDENTIAL = re.compile(r"(?:(?!['\"`\\;$])[!-~])+")
 
 
 # Where scripts carry credentials: SET lines (read as Hive's and as Pig's, so either form in either
