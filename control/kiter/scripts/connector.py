@@ -306,6 +306,19 @@ class KinesisLoad:
     end: int  # offset just past the loader's closing bracket
     arguments: tuple[tuple[str, int, int], ...]  # (argument unquoted, start, end)
     schema: tuple[str, ...]  # the AS fields as written ("line:chararray"), () without AS
+    # Argument tokens holding a Pig parameter (`'$a'`, `$a`), as written, with their lines:
+    # what they give the loader is known only once Pig substitutes them.
+    parameters: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class KinesisDefine:
+    """`DEFINE alias ...KinesisStreamLoader(args)` in a Pig script: the loader under a name."""
+
+    alias: str
+    line: int
+    arguments: tuple[tuple[str, int, int], ...]  # (argument unquoted, start, end)
+    parameters: tuple[tuple[str, int], ...]  # as KinesisLoad.parameters
 
 
 def kinesis_loads(text: str) -> list[KinesisLoad]:
@@ -321,15 +334,29 @@ def kinesis_loads(text: str) -> list[KinesisLoad]:
     return loads
 
 
-def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
-    path, using, loader = tokens[index + 1], tokens[index + 2], tokens[index + 3]
-    if path.kind != "string" or using.upper != "USING":
-        return None
-    if loader.text not in (PIG_LOADER, _LOADER_NAME):
-        return None
-    at = index + 4
+def kinesis_defines(text: str) -> list[KinesisDefine]:
+    """Every DEFINE of the script that names the Kinesis stream loader."""
+    defines = []
+    for statement in pig_statements(tokenize(text, []), []):
+        tokens = statement.tokens
+        if len(tokens) < 3 or tokens[0].upper != "DEFINE":
+            continue
+        if tokens[2].text not in (PIG_LOADER, _LOADER_NAME):
+            continue
+        arguments, parameters, _, _ = _loader_arguments(tokens, 3)
+        defines.append(KinesisDefine(tokens[1].text, tokens[0].line, arguments, parameters))
+    return defines
+
+
+def _loader_arguments(
+    tokens: list[Token], at: int
+) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[str, int], ...], int, int]:
+    """The string arguments in the brackets opening at tokens[at] (if one does), the argument
+    tokens holding a parameter, the offset just past the closing bracket (-1 without brackets)
+    and the index of the token after it."""
     arguments: list[tuple[str, int, int]] = []
-    end = loader.end
+    parameters: list[tuple[str, int]] = []
+    end = -1
     if at < len(tokens) and tokens[at].text == "(":
         depth = 0
         for position in range(at, len(tokens)):
@@ -341,8 +368,22 @@ def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
                 if depth == 0:
                     end, at = token.end, position + 1
                     break
-            elif token.kind == "string" and depth == 1:
-                arguments.append((unquote(token.text), token.start, token.end))
+            else:
+                if "$" in token.text:
+                    parameters.append((token.text, token.line))
+                if token.kind == "string" and depth == 1:
+                    arguments.append((unquote(token.text), token.start, token.end))
+    return tuple(arguments), tuple(parameters), end, at
+
+
+def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
+    path, using, loader = tokens[index + 1], tokens[index + 2], tokens[index + 3]
+    if path.kind != "string" or using.upper != "USING":
+        return None
+    if loader.text not in (PIG_LOADER, _LOADER_NAME):
+        return None
+    arguments, parameters, end, at = _loader_arguments(tokens, index + 4)
+    end = end if end >= 0 else loader.end
     schema: list[str] = []
     if at + 1 < len(tokens) and tokens[at].upper == "AS" and tokens[at + 1].text == "(":
         field_tokens: list[str] = []
@@ -368,6 +409,7 @@ def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
         line=path.line,
         start=path.start,
         end=end,
-        arguments=tuple(arguments),
+        arguments=arguments,
         schema=tuple(schema),
+        parameters=parameters,
     )
