@@ -191,3 +191,32 @@ def test_a_staged_hive_script_that_would_still_read_the_stream_is_refused(
     where, _, message = str(caught.value).partition(": ")
     assert where.endswith(f"h.hql:{line}")
     assert message.startswith(STAGED + what + " (kiter rewrites only a CREATE TABLE")
+
+
+def test_a_load_through_a_defines_alias_may_read_no_other_stream(
+    write_project: WriteProject,
+) -> None:
+    script = (
+        f"DEFINE KL {LOADER}();\nraw = LOAD 'S' USING KL() AS (line:chararray);\n"
+        "r2 = LOAD 'Other' USING KL() AS (line:chararray);\nSTORE r2 INTO 's3://b/o';\n"
+    )
+    with pytest.raises(
+        TemplateError, match=r"p\.pig:3: the script reads stream 'Other', but the job's stream"
+    ):
+        _render(write_project, "pig", script)
+
+
+def test_owned_arguments_given_to_a_defines_alias_are_dropped_and_refused_before_submit(
+    write_project: WriteProject,
+) -> None:
+    script = (
+        f"DEFINE KL {LOADER}();\n"
+        "raw = LOAD 'S' USING KL('kinesis.checkpoint.iteration.no=0') AS (line:chararray);\n"
+        "STORE raw INTO 's3://b/o';\n"
+    )
+    rendered = _render(write_project, "pig", script)
+    assert "USING KL() AS" in rendered.submit_text
+    assert any("p.pig:2: kiter owns kinesis.checkpoint.iteration.no" in n for n in rendered.notes)
+    settings = CheckpointSettings("MyEMRKinesisTable", "HashKey", "RangeKey", "imported", 5)
+    with pytest.raises(SettingError, match="gives the Kinesis loader kinesis.checkpoint.iteration"):
+        check_effective_settings(settings.block("pig") + script, "pig", settings)

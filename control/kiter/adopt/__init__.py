@@ -103,7 +103,7 @@ def adopt_script(
         if not took.unchanged and took.line not in same
     ]
     if loader_arguments:
-        text, dropped = _drop_owned_loader_arguments(text, locate)
+        text, dropped = _drop_owned_loader_arguments(text, stream, locate)
         notes += [
             f"{locate(line)}: kiter owns {argument.split('=')[0]}: the loader argument "
             f"{argument!r} is dropped"
@@ -154,21 +154,27 @@ def _check_stream(
     whether a Kinesis load may give the loader arguments (read in the same pass)."""
     named = streams_named(text, low, engine, found)
     for name, offset in named.streams:
-        if name != stream:
-            line = text.count("\n", 0, offset) + 1
-            raise UsageError(
-                f"{locate(line)}: the script reads stream {name!r}, but the job's stream is "
-                f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
-                "this script a job of its own)"
-            )
+        _check_one_stream(name, text.count("\n", 0, offset) + 1, stream, locate)
     return named.loader_arguments
 
 
+def _check_one_stream(name: str, line: int, stream: str, locate: Callable[[int], str]) -> None:
+    if name != stream:
+        raise UsageError(
+            f"{locate(line)}: the script reads stream {name!r}, but the job's stream is "
+            f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
+            "this script a job of its own)"
+        )
+
+
 def _drop_owned_loader_arguments(
-    text: str, locate: Callable[[int], str]
+    text: str, stream: str, locate: Callable[[int], str]
 ) -> tuple[str, list[tuple[int, str]]]:
     """The owned settings given to the Kinesis loader, in a LOAD or a DEFINE of it, dropped."""
-    calls: list[KinesisLoad | KinesisDefine] = [*kinesis_loads(text), *kinesis_defines(text)]
+    loads = kinesis_loads(text)
+    for load in loads:  # a load through a DEFINE's alias, too, which the quick reading missed
+        _check_one_stream(load.stream, load.line, stream, locate)
+    calls: list[KinesisLoad | KinesisDefine] = [*loads, *kinesis_defines(text)]
     for call in calls:
         for written, line in call.parameters:
             raise UsageError(
@@ -180,13 +186,13 @@ def _drop_owned_loader_arguments(
     dropped: list[tuple[int, str]] = []
     pieces: list[str] = []
     position = 0
-    for load in calls:
-        owned = [(a, s, e) for a, s, e in load.arguments if is_owned(a.split("=", 1)[0].strip())]
+    for call in calls:
+        owned = [(a, s, e) for a, s, e in call.arguments if is_owned(a.split("=", 1)[0].strip())]
         if not owned:
             continue
-        kept = [text[s:e] for a, s, e in load.arguments if (a, s, e) not in owned]
-        first = load.arguments[0][1]
-        last = load.arguments[-1][2]
+        kept = [text[s:e] for a, s, e in call.arguments if (a, s, e) not in owned]
+        first = call.arguments[0][1]
+        last = call.arguments[-1][2]
         pieces += [text[position:first], ", ".join(kept), "\n" * text.count("\n", first, last)]
         position = last
         dropped += [(text.count("\n", 0, start) + 1, argument) for argument, start, _ in owned]

@@ -22,6 +22,7 @@ from kiter.scripts.sqlsplit import split_statements as split_hive
 HIVE_HANDLER = "com.amazon.emr.kinesis.hive.KinesisStorageHandler"
 PIG_LOADER = "com.amazon.emr.kinesis.pig.KinesisStreamLoader"
 _LOADER_NAME = PIG_LOADER.rsplit(".", 1)[-1]
+_LOADER_NAMES = (PIG_LOADER, _LOADER_NAME)
 
 _CREDENTIAL = re.compile(r"kinesis\.(?:access|secret)key", re.I)
 
@@ -81,7 +82,6 @@ def mentions(lowered: str) -> Mentions | None:
 _PROPERTY_VALUE = re.compile(r"""["']\s*=\s*["']([^"']*)["']""")
 # What may follow the loader's name when it is given no arguments.
 _BARE_LOADER = r"\s*(?:\(\s*\)|;|AS\b)"
-_NO_ARGUMENTS = re.compile(_BARE_LOADER, re.I)
 _LOAD_BEFORE = re.compile(
     r"""LOAD\s+'([^']*)'\s+USING\s+(?:com\.amazon\.emr\.kinesis\.pig\.)?KinesisStreamLoader"""
     f"({_BARE_LOADER})?",
@@ -93,8 +93,9 @@ class StreamsNamed(NamedTuple):
     """What the quick reading finds at the connector's names (`streams_named`)."""
 
     streams: list[tuple[str, int]]  # (stream, offset) of each Kinesis table property or load
-    # Whether a Kinesis load may give the loader arguments: only the loader's name followed by
-    # `()`, `AS` or `;` cannot (a comment there counts as maybe). Pig only.
+    # Whether a Kinesis load may give the loader arguments: only the loader's name in a LOAD,
+    # followed by `()`, `AS` or `;`, cannot (a comment there counts as maybe; a DEFINE's alias
+    # may be given arguments, and its loads name no stream here). Pig only.
     loader_arguments: bool
 
 
@@ -116,9 +117,8 @@ def streams_named(text: str, lowered: str, dialect: str, found: Mentions) -> Str
         if match:
             streams.append((match.group(1), at))
             arguments = arguments or match.group(2) is None
-        else:  # a loader not in a LOAD (a DEFINE, say): read at its name
-            after = at + len(_LOADER_NAME)
-            arguments = arguments or not _NO_ARGUMENTS.match(text, after)
+        else:  # a loader not in a LOAD (a DEFINE, say): its loads are read in full
+            arguments = True
     return StreamsNamed(streams, arguments)
 
 
@@ -322,13 +322,16 @@ class KinesisDefine:
 
 
 def kinesis_loads(text: str) -> list[KinesisLoad]:
-    """Every LOAD of the script that goes through the Kinesis stream loader."""
+    """Every LOAD of the script that goes through the Kinesis stream loader, by its name or by
+    an alias a DEFINE of it gives (`USING KL()`)."""
     loads = []
-    for statement in pig_statements(tokenize(text, []), []):
+    statements = pig_statements(tokenize(text, []), [])
+    names = set(_LOADER_NAMES) | {s.tokens[1].text for s in statements if _defines_loader(s.tokens)}
+    for statement in statements:
         tokens = statement.tokens
         for index, token in enumerate(tokens):
             if token.upper == "LOAD" and index + 3 < len(tokens):
-                load = _kinesis_load(tokens, index)
+                load = _kinesis_load(tokens, index, names)
                 if load is not None:
                     loads.append(load)
     return loads
@@ -339,13 +342,15 @@ def kinesis_defines(text: str) -> list[KinesisDefine]:
     defines = []
     for statement in pig_statements(tokenize(text, []), []):
         tokens = statement.tokens
-        if len(tokens) < 3 or tokens[0].upper != "DEFINE":
-            continue
-        if tokens[2].text not in (PIG_LOADER, _LOADER_NAME):
+        if not _defines_loader(tokens):
             continue
         arguments, parameters, _, _ = _loader_arguments(tokens, 3)
         defines.append(KinesisDefine(tokens[1].text, tokens[0].line, arguments, parameters))
     return defines
+
+
+def _defines_loader(tokens: list[Token]) -> bool:
+    return len(tokens) >= 3 and tokens[0].upper == "DEFINE" and tokens[2].text in _LOADER_NAMES
 
 
 def _loader_arguments(
@@ -376,11 +381,11 @@ def _loader_arguments(
     return tuple(arguments), tuple(parameters), end, at
 
 
-def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
+def _kinesis_load(tokens: list[Token], index: int, names: set[str]) -> KinesisLoad | None:
     path, using, loader = tokens[index + 1], tokens[index + 2], tokens[index + 3]
     if path.kind != "string" or using.upper != "USING":
         return None
-    if loader.text not in (PIG_LOADER, _LOADER_NAME):
+    if loader.text not in names:
         return None
     arguments, parameters, end, at = _loader_arguments(tokens, index + 4)
     end = end if end >= 0 else loader.end
