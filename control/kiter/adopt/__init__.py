@@ -22,13 +22,12 @@ from kiter.scripts import (
     CarriedParameter,
     Mentions,
     credential_lines,
-    kinesis_loads,
     lowered,
     mentions,
     pig_carried_parameters,
     streams_named,
 )
-from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_defines
+from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
 from kiter.scripts.livereads import live_reads
 from kiter.scripts.pigtokens import parameter_set_keys
 from kiter.secrets import ACCESS_KEY_ENV, SECRET_KEY_ENV
@@ -171,10 +170,10 @@ def _drop_owned_loader_arguments(
     text: str, stream: str, locate: Callable[[int], str]
 ) -> tuple[str, list[tuple[int, str]]]:
     """The owned settings given to the Kinesis loader, in a LOAD or a DEFINE of it, dropped."""
-    loads = kinesis_loads(text)
+    loads, defines = kinesis_loads_and_defines(text)
     for load in loads:  # a load through a DEFINE's alias, too, which the quick reading missed
         _check_one_stream(load.stream, load.line, stream, locate)
-    calls: list[KinesisLoad | KinesisDefine] = [*loads, *kinesis_defines(text)]
+    calls: list[KinesisLoad | KinesisDefine] = [*loads, *defines]
     for call in calls:
         for written, line in call.parameters:
             raise UsageError(

@@ -22,8 +22,8 @@ from kiter.checkpoint import (
     near_miss,
 )
 from kiter.errors import SettingError
-from kiter.scripts import effective_settings, kinesis_loads, set_lines
-from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_defines
+from kiter.scripts import effective_settings, set_lines
+from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
 from kiter.scripts.pigtokens import parameter_set_keys
 
 
@@ -48,9 +48,10 @@ def check_effective_settings(text: str, engine: str, settings: CheckpointSetting
                 f"the script to submit sets {key} on line {line}, a key from a Pig parameter: "
                 "kiter cannot know which setting it is; nothing was submitted"
             )
-        calls: list[KinesisLoad | KinesisDefine] = (
-            [*kinesis_loads(text), *kinesis_defines(text)] if "KinesisStreamLoader" in text else []
+        loads, defines = (
+            kinesis_loads_and_defines(text) if "KinesisStreamLoader" in text else ([], [])
         )
+        calls: list[KinesisLoad | KinesisDefine] = [*loads, *defines]
         for load in calls:
             for written, line in load.parameters:
                 raise SettingError(

@@ -324,9 +324,25 @@ class KinesisDefine:
 def kinesis_loads(text: str) -> list[KinesisLoad]:
     """Every LOAD of the script that goes through the Kinesis stream loader, by its name or by
     an alias a DEFINE of it gives (`USING KL()`)."""
-    loads = []
+    return kinesis_loads_and_defines(text)[0]
+
+
+def kinesis_defines(text: str) -> list[KinesisDefine]:
+    """Every DEFINE of the script that names the Kinesis stream loader."""
+    return kinesis_loads_and_defines(text)[1]
+
+
+def kinesis_loads_and_defines(text: str) -> tuple[list[KinesisLoad], list[KinesisDefine]]:
+    """`kinesis_loads` and `kinesis_defines`, from one reading of the script."""
     statements = pig_statements(tokenize(text, []), [])
-    names = set(_LOADER_NAMES) | {s.tokens[1].text for s in statements if _defines_loader(s.tokens)}
+    defines = []
+    for statement in statements:
+        tokens = statement.tokens
+        if _defines_loader(tokens):
+            arguments, parameters, _, _ = _loader_arguments(tokens, 3)
+            defines.append(KinesisDefine(tokens[1].text, tokens[0].line, arguments, parameters))
+    names = set(_LOADER_NAMES) | {define.alias for define in defines}
+    loads = []
     for statement in statements:
         tokens = statement.tokens
         for index, token in enumerate(tokens):
@@ -334,19 +350,7 @@ def kinesis_loads(text: str) -> list[KinesisLoad]:
                 load = _kinesis_load(tokens, index, names)
                 if load is not None:
                     loads.append(load)
-    return loads
-
-
-def kinesis_defines(text: str) -> list[KinesisDefine]:
-    """Every DEFINE of the script that names the Kinesis stream loader."""
-    defines = []
-    for statement in pig_statements(tokenize(text, []), []):
-        tokens = statement.tokens
-        if not _defines_loader(tokens):
-            continue
-        arguments, parameters, _, _ = _loader_arguments(tokens, 3)
-        defines.append(KinesisDefine(tokens[1].text, tokens[0].line, arguments, parameters))
-    return defines
+    return loads, defines
 
 
 def _defines_loader(tokens: list[Token]) -> bool:
