@@ -8,6 +8,7 @@ rewrites: what a script says is read by `kiter.scripts`. It never renders, submi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -17,15 +18,18 @@ from kiter.checkpoint import is_owned
 from kiter.errors import UsageError
 from kiter.scripts import (
     HIVE_HANDLER,
+    PIG_LOADER,
     CarriedParameter,
     Mentions,
     credential_lines,
-    kinesis_loads,
     lowered,
     mentions,
     pig_carried_parameters,
     streams_named,
 )
+from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
+from kiter.scripts.livereads import live_reads
+from kiter.scripts.pigtokens import parameter_set_keys
 from kiter.secrets import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from kiter.sourcemap import template_line
 
@@ -56,15 +60,26 @@ def adopt_script(
     """
     low = lowered(text)
     found = mentions(low)
-    if found is None:
-        return Adopted(text, ())  # nothing of the connector's in it: the common, fast case
-    # A carried parameter is a SET's value, and a SET of a key kiter owns is `found.settings`.
-    carried = tuple(pig_carried_parameters(text)) if engine == "pig" and found.settings else ()
     rendered = text  # what a line number counts in: the body as rendered
 
     def locate(line: int) -> str:
         """file:line in the template of a line of the rendered body (the same text, nearest)."""
         return f"{template}:{template_line(rendered, source(), line)}"
+
+    # A key from a parameter may be any setting, and its name need not be in the text at all.
+    if engine == "pig" and "$" in text and _MAY_SET_PARAMETER.search(text):
+        for key, line in parameter_set_keys(text):
+            raise UsageError(
+                f"{locate(line)}: SET {key} takes its key from a Pig parameter: kiter owns the "
+                "connector's checkpoint settings and cannot know which setting that is; write "
+                "the key out"
+            )
+    if found is None:
+        if mode == "staged":  # a variable's class (`STORED BY '${hiveconf:h}'`) names nothing
+            _refuse_live_reads(text, low, engine, locate)
+        return Adopted(text, ())  # nothing of the connector's in it: the common, fast case
+    # A carried parameter is a SET's value, and a SET of a key kiter owns is `found.settings`.
+    carried = tuple(pig_carried_parameters(text)) if engine == "pig" and found.settings else ()
 
     for line in credential_lines(text) if found.credentials else ():
         raise UsageError(
@@ -87,7 +102,7 @@ def adopt_script(
         if not took.unchanged and took.line not in same
     ]
     if loader_arguments:
-        text, dropped = _drop_owned_loader_arguments(text)
+        text, dropped = _drop_owned_loader_arguments(text, stream, locate)
         notes += [
             f"{locate(line)}: kiter owns {argument.split('=')[0]}: the loader argument "
             f"{argument!r} is dropped"
@@ -100,7 +115,30 @@ def adopt_script(
             if engine == "hive"
             else staged_pig(text, partition, where=where)
         )
+    if mode == "staged":
+        _refuse_live_reads(text, lowered(text), engine, locate)
     return Adopted(text, tuple(notes), carried)
+
+
+# Where a Pig SET's key may hold a parameter: what `parameter_set_keys` then reads exactly.
+_MAY_SET_PARAMETER = re.compile(r"\bset\b[^;]*?\$", re.IGNORECASE)
+
+
+def _refuse_live_reads(text: str, low: str, engine: str, locate: Callable[[int], str]) -> None:
+    """A staged script, rewritten, must not read the stream itself: kiter's partition would be
+    one reading and the stream another, past the ledger's iteration."""
+    for line, what in live_reads(text, low, engine):
+        raise UsageError(
+            f"{locate(line)}: in staged mode kiter reads the stream; this script would still "
+            f"read it live: {what} (kiter rewrites only a "
+            + (
+                "CREATE TABLE ... STORED BY '" + HIVE_HANDLER + "' TBLPROPERTIES "
+                '("kinesis.stream.name"=...)'
+                if engine == "hive"
+                else "LOAD '<stream>' USING " + PIG_LOADER + "(...)"
+            )
+            + ")"
+        )
 
 
 def _check_stream(
@@ -115,27 +153,45 @@ def _check_stream(
     whether a Kinesis load may give the loader arguments (read in the same pass)."""
     named = streams_named(text, low, engine, found)
     for name, offset in named.streams:
-        if name != stream:
-            line = text.count("\n", 0, offset) + 1
-            raise UsageError(
-                f"{locate(line)}: the script reads stream {name!r}, but the job's stream is "
-                f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
-                "this script a job of its own)"
-            )
+        _check_one_stream(name, text.count("\n", 0, offset) + 1, stream, locate)
     return named.loader_arguments
 
 
-def _drop_owned_loader_arguments(text: str) -> tuple[str, list[tuple[int, str]]]:
+def _check_one_stream(name: str, line: int, stream: str, locate: Callable[[int], str]) -> None:
+    if name != stream:
+        raise UsageError(
+            f"{locate(line)}: the script reads stream {name!r}, but the job's stream is "
+            f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
+            "this script a job of its own)"
+        )
+
+
+def _drop_owned_loader_arguments(
+    text: str, stream: str, locate: Callable[[int], str]
+) -> tuple[str, list[tuple[int, str]]]:
+    """The owned settings given to the Kinesis loader, in a LOAD or a DEFINE of it, dropped."""
+    loads, defines = kinesis_loads_and_defines(text)
+    for load in loads:  # a load through a DEFINE's alias, too, which the quick reading missed
+        _check_one_stream(load.stream, load.line, stream, locate)
+    calls: list[KinesisLoad | KinesisDefine] = [*loads, *defines]
+    for call in calls:
+        for written, line in call.parameters:
+            raise UsageError(
+                f"{locate(line)}: the Kinesis loader is given {written}, a Pig parameter: kiter "
+                "owns the connector's checkpoint settings and cannot know which setting that "
+                "gives; write the argument out"
+            )
+    calls.sort(key=lambda call: call.arguments[0][1] if call.arguments else 0)
     dropped: list[tuple[int, str]] = []
     pieces: list[str] = []
     position = 0
-    for load in kinesis_loads(text):
-        owned = [(a, s, e) for a, s, e in load.arguments if is_owned(a.split("=", 1)[0].strip())]
+    for call in calls:
+        owned = [(a, s, e) for a, s, e in call.arguments if is_owned(a.split("=", 1)[0].strip())]
         if not owned:
             continue
-        kept = [text[s:e] for a, s, e in load.arguments if (a, s, e) not in owned]
-        first = load.arguments[0][1]
-        last = load.arguments[-1][2]
+        kept = [text[s:e] for a, s, e in call.arguments if (a, s, e) not in owned]
+        first = call.arguments[0][1]
+        last = call.arguments[-1][2]
         pieces += [text[position:first], ", ".join(kept), "\n" * text.count("\n", first, last)]
         position = last
         dropped += [(text.count("\n", 0, start) + 1, argument) for argument, start, _ in owned]

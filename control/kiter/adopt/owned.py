@@ -22,7 +22,9 @@ from kiter.checkpoint import (
     near_miss,
 )
 from kiter.errors import SettingError
-from kiter.scripts import effective_settings, kinesis_loads, set_lines
+from kiter.scripts import effective_settings, set_lines
+from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
+from kiter.scripts.pigtokens import parameter_set_keys
 
 
 def check_effective_settings(text: str, engine: str, settings: CheckpointSettings) -> None:
@@ -41,7 +43,21 @@ def check_effective_settings(text: str, engine: str, settings: CheckpointSetting
                 f"{name}={wanted[name]}: nothing was submitted"
             )
     if engine == "pig":
-        for load in kinesis_loads(text) if "KinesisStreamLoader" in text else []:
+        for key, line in parameter_set_keys(text):
+            raise SettingError(
+                f"the script to submit sets {key} on line {line}, a key from a Pig parameter: "
+                "kiter cannot know which setting it is; nothing was submitted"
+            )
+        loads, defines = (
+            kinesis_loads_and_defines(text) if "KinesisStreamLoader" in text else ([], [])
+        )
+        calls: list[KinesisLoad | KinesisDefine] = [*loads, *defines]
+        for load in calls:
+            for written, line in load.parameters:
+                raise SettingError(
+                    f"the script to submit gives the Kinesis loader {written} on line {line}, a "
+                    "Pig parameter: kiter cannot know which setting it gives; nothing was submitted"
+                )
             for argument, start, _ in load.arguments:
                 key = argument.split("=", 1)[0].strip()
                 if is_owned(key):

@@ -22,6 +22,7 @@ from kiter.scripts.sqlsplit import split_statements as split_hive
 HIVE_HANDLER = "com.amazon.emr.kinesis.hive.KinesisStorageHandler"
 PIG_LOADER = "com.amazon.emr.kinesis.pig.KinesisStreamLoader"
 _LOADER_NAME = PIG_LOADER.rsplit(".", 1)[-1]
+_LOADER_NAMES = (PIG_LOADER, _LOADER_NAME)
 
 _CREDENTIAL = re.compile(r"kinesis\.(?:access|secret)key", re.I)
 
@@ -81,7 +82,6 @@ def mentions(lowered: str) -> Mentions | None:
 _PROPERTY_VALUE = re.compile(r"""["']\s*=\s*["']([^"']*)["']""")
 # What may follow the loader's name when it is given no arguments.
 _BARE_LOADER = r"\s*(?:\(\s*\)|;|AS\b)"
-_NO_ARGUMENTS = re.compile(_BARE_LOADER, re.I)
 _LOAD_BEFORE = re.compile(
     r"""LOAD\s+'([^']*)'\s+USING\s+(?:com\.amazon\.emr\.kinesis\.pig\.)?KinesisStreamLoader"""
     f"({_BARE_LOADER})?",
@@ -93,8 +93,9 @@ class StreamsNamed(NamedTuple):
     """What the quick reading finds at the connector's names (`streams_named`)."""
 
     streams: list[tuple[str, int]]  # (stream, offset) of each Kinesis table property or load
-    # Whether a Kinesis load may give the loader arguments: only the loader's name followed by
-    # `()`, `AS` or `;` cannot (a comment there counts as maybe). Pig only.
+    # Whether a Kinesis load may give the loader arguments: only the loader's name in a LOAD,
+    # followed by `()`, `AS` or `;`, cannot (a comment there counts as maybe; a DEFINE's alias
+    # may be given arguments, and its loads name no stream here). Pig only.
     loader_arguments: bool
 
 
@@ -116,9 +117,8 @@ def streams_named(text: str, lowered: str, dialect: str, found: Mentions) -> Str
         if match:
             streams.append((match.group(1), at))
             arguments = arguments or match.group(2) is None
-        else:  # a loader not in a LOAD (a DEFINE, say): read at its name
-            after = at + len(_LOADER_NAME)
-            arguments = arguments or not _NO_ARGUMENTS.match(text, after)
+        else:  # a loader not in a LOAD (a DEFINE, say): its loads are read in full
+            arguments = True
     return StreamsNamed(streams, arguments)
 
 
@@ -306,30 +306,66 @@ class KinesisLoad:
     end: int  # offset just past the loader's closing bracket
     arguments: tuple[tuple[str, int, int], ...]  # (argument unquoted, start, end)
     schema: tuple[str, ...]  # the AS fields as written ("line:chararray"), () without AS
+    # Argument tokens holding a Pig parameter (`'$a'`, `$a`), as written, with their lines:
+    # what they give the loader is known only once Pig substitutes them.
+    parameters: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class KinesisDefine:
+    """`DEFINE alias ...KinesisStreamLoader(args)` in a Pig script: the loader under a name."""
+
+    alias: str
+    line: int
+    arguments: tuple[tuple[str, int, int], ...]  # (argument unquoted, start, end)
+    parameters: tuple[tuple[str, int], ...]  # as KinesisLoad.parameters
 
 
 def kinesis_loads(text: str) -> list[KinesisLoad]:
-    """Every LOAD of the script that goes through the Kinesis stream loader."""
+    """Every LOAD of the script that goes through the Kinesis stream loader, by its name or by
+    an alias a DEFINE of it gives (`USING KL()`)."""
+    return kinesis_loads_and_defines(text)[0]
+
+
+def kinesis_defines(text: str) -> list[KinesisDefine]:
+    """Every DEFINE of the script that names the Kinesis stream loader."""
+    return kinesis_loads_and_defines(text)[1]
+
+
+def kinesis_loads_and_defines(text: str) -> tuple[list[KinesisLoad], list[KinesisDefine]]:
+    """`kinesis_loads` and `kinesis_defines`, from one reading of the script."""
+    statements = pig_statements(tokenize(text, []), [])
+    defines = []
+    for statement in statements:
+        tokens = statement.tokens
+        if _defines_loader(tokens):
+            arguments, parameters, _, _ = _loader_arguments(tokens, 3)
+            defines.append(KinesisDefine(tokens[1].text, tokens[0].line, arguments, parameters))
+    names = set(_LOADER_NAMES) | {define.alias for define in defines}
     loads = []
-    for statement in pig_statements(tokenize(text, []), []):
+    for statement in statements:
         tokens = statement.tokens
         for index, token in enumerate(tokens):
             if token.upper == "LOAD" and index + 3 < len(tokens):
-                load = _kinesis_load(tokens, index)
+                load = _kinesis_load(tokens, index, names)
                 if load is not None:
                     loads.append(load)
-    return loads
+    return loads, defines
 
 
-def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
-    path, using, loader = tokens[index + 1], tokens[index + 2], tokens[index + 3]
-    if path.kind != "string" or using.upper != "USING":
-        return None
-    if loader.text not in (PIG_LOADER, _LOADER_NAME):
-        return None
-    at = index + 4
+def _defines_loader(tokens: list[Token]) -> bool:
+    return len(tokens) >= 3 and tokens[0].upper == "DEFINE" and tokens[2].text in _LOADER_NAMES
+
+
+def _loader_arguments(
+    tokens: list[Token], at: int
+) -> tuple[tuple[tuple[str, int, int], ...], tuple[tuple[str, int], ...], int, int]:
+    """The string arguments in the brackets opening at tokens[at] (if one does), the argument
+    tokens holding a parameter, the offset just past the closing bracket (-1 without brackets)
+    and the index of the token after it."""
     arguments: list[tuple[str, int, int]] = []
-    end = loader.end
+    parameters: list[tuple[str, int]] = []
+    end = -1
     if at < len(tokens) and tokens[at].text == "(":
         depth = 0
         for position in range(at, len(tokens)):
@@ -341,8 +377,22 @@ def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
                 if depth == 0:
                     end, at = token.end, position + 1
                     break
-            elif token.kind == "string" and depth == 1:
-                arguments.append((unquote(token.text), token.start, token.end))
+            else:
+                if "$" in token.text:
+                    parameters.append((token.text, token.line))
+                if token.kind == "string" and depth == 1:
+                    arguments.append((unquote(token.text), token.start, token.end))
+    return tuple(arguments), tuple(parameters), end, at
+
+
+def _kinesis_load(tokens: list[Token], index: int, names: set[str]) -> KinesisLoad | None:
+    path, using, loader = tokens[index + 1], tokens[index + 2], tokens[index + 3]
+    if path.kind != "string" or using.upper != "USING":
+        return None
+    if loader.text not in names:
+        return None
+    arguments, parameters, end, at = _loader_arguments(tokens, index + 4)
+    end = end if end >= 0 else loader.end
     schema: list[str] = []
     if at + 1 < len(tokens) and tokens[at].upper == "AS" and tokens[at + 1].text == "(":
         field_tokens: list[str] = []
@@ -368,6 +418,7 @@ def _kinesis_load(tokens: list[Token], index: int) -> KinesisLoad | None:
         line=path.line,
         start=path.start,
         end=end,
-        arguments=tuple(arguments),
+        arguments=arguments,
         schema=tuple(schema),
+        parameters=parameters,
     )

@@ -221,3 +221,23 @@ def _opens_nested_block(current: PigStatement) -> bool:
 def unquote(literal: str) -> str:
     body = literal[1:-1] if len(literal) >= 2 and literal.endswith("'") else literal[1:]
     return re.sub(r"\\(.)", r"\1", body)
+
+
+def parameter_set_keys(text: str) -> list[tuple[str, int]]:
+    """(key as written, line) of each SET whose key holds a Pig parameter (`SET $k 0;`,
+    `SET '$k' 0;`, `SET kinesis.checkpoint.iteration.$n 0;`): which setting it is, only Pig's
+    substitution says."""
+    found: list[tuple[str, int]] = []
+    if "$" not in text:
+        return found
+    for statement in pig_statements(tokenize(text, []), []):
+        tokens = statement.tokens
+        if len(tokens) < 2 or tokens[0].upper != "SET":
+            continue
+        # The key is its first token and every token written against it (no space between).
+        last = 1
+        while last + 1 < len(tokens) and tokens[last + 1].start == tokens[last].end:
+            last += 1
+        if any("$" in token.text for token in tokens[1 : last + 1]):
+            found.append((text[tokens[1].start : tokens[last].end], tokens[1].line))
+    return found
