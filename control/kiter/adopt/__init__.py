@@ -8,7 +8,6 @@ rewrites: what a script says is read by `kiter.scripts`. It never renders, submi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -67,7 +66,7 @@ def adopt_script(
         return f"{template}:{template_line(rendered, source(), line)}"
 
     # A key from a parameter may be any setting, and its name need not be in the text at all.
-    if engine == "pig" and "$" in text and _MAY_SET_PARAMETER.search(text):
+    if engine == "pig" and "$" in text and _may_set_from_parameter(low):
         for key, line in parameter_set_keys(text):
             raise UsageError(
                 f"{locate(line)}: SET {key} takes its key from a Pig parameter: kiter owns the "
@@ -121,7 +120,25 @@ def adopt_script(
 
 
 # Where a Pig SET's key may hold a parameter: what `parameter_set_keys` then reads exactly.
-_MAY_SET_PARAMETER = re.compile(r"\bset\b[^;]*?\$", re.IGNORECASE)
+def _may_set_from_parameter(low: str) -> bool:
+    """Whether a `$` of the lower-case text has the word `set` before it in its statement: a
+    cheap look before reading the statements (searched from each `$`, which are few; a regex's
+    `\bset\b` scanned every character, ~25 us)."""
+    dollar = low.find("$")
+    while dollar >= 0:
+        start = low.rfind(";", 0, dollar) + 1
+        at = low.find("set", start, dollar)
+        while at >= 0:
+            after = at + 3
+            if (at == 0 or not _word(low[at - 1])) and not _word(low[after]):
+                return True
+            at = low.find("set", after, dollar)
+        dollar = low.find("$", dollar + 1)
+    return False
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _refuse_live_reads(text: str, low: str, engine: str, locate: Callable[[int], str]) -> None:
@@ -153,7 +170,8 @@ def _check_stream(
     whether a Kinesis load may give the loader arguments (read in the same pass)."""
     named = streams_named(text, low, engine, found)
     for name, offset in named.streams:
-        _check_one_stream(name, text.count("\n", 0, offset) + 1, stream, locate)
+        if name != stream:  # the line is counted only for the message
+            _check_one_stream(name, text.count("\n", 0, offset) + 1, stream, locate)
     return named.loader_arguments
 
 

@@ -33,7 +33,7 @@ from kiter.render.reads import Reads, template_reads
 from kiter.render.rendered import Rendered as Rendered
 from kiter.render.rendered import staging_locations as staging_locations
 from kiter.render.stagedreads import check_no_other_jobs_table, check_reads_staged
-from kiter.render.templateerrors import jinja_errors
+from kiter.render.templateerrors import jinja_errors, template_error
 from kiter.render.values import (
     Unprintable,
     checked_raw,
@@ -81,6 +81,8 @@ class _JobParts(NamedTuple):
     checking: bool  # whether one of them must be checked where it is printed
     unread: tuple[str, ...]  # `unread_vars`
     fixed: dict[str, Any]  # kiter's names but `_PER_RENDER`
+    names: tuple[str, ...]  # the job's templates
+    paths: tuple[str, ...]  # and where each was found
 
 
 def _checking(variables: Mapping[str, Any]) -> bool:
@@ -214,6 +216,8 @@ class Renderer:
                 _checking(variables),
                 tuple(self.unread_vars(job)),
                 fixed,
+                job.template_names,
+                tuple(self._path(name) for name in job.template_names),
             )
         return self._jobs[job.name]
 
@@ -269,7 +273,7 @@ class Renderer:
         parts: list[tuple[str, str]] = []
         notes: list[str] = []
         parameters: dict[str, str] = {}
-        names = job.template_names
+        names = shared.names
         for name in names:
             adopted, carried = self._adopted(
                 job, name, context, owned, iteration, overrides or {}, checking=checking
@@ -278,7 +282,7 @@ class Renderer:
             notes += adopted.notes
             parameters |= carried
         body = join_scripts(parts, job.engine)
-        paths = tuple([self._paths[name] for name in names])
+        paths = shared.paths
         if job.mode == "staged":
             check_no_other_jobs_table(
                 self.project,
@@ -323,8 +327,6 @@ class Renderer:
     ) -> tuple[Adopted, dict[str, str]]:
         """One template of the job rendered, with kiter's ownership applied (kiter.adopt), and
         the Pig parameters it carries kiter's values in (render/carried.py)."""
-        if name not in self._paths:
-            self._paths[name] = str(self.project.find_template(name))
         body = self._render_template(name, context, job.engine, checking=checking)
         template_path = self._paths[name]
 
@@ -359,15 +361,26 @@ class Renderer:
         )
         return adopted, parameters
 
+    def _path(self, name: str) -> str:
+        if name not in self._paths:
+            self._paths[name] = str(self.project.find_template(name))
+        return self._paths[name]
+
     def _render_template(
         self, name: str, context: dict[str, Any], engine: str, *, checking: bool
     ) -> str:
-        with jinja_errors(name, engine):
+        # jinja_errors, written out: this runs on every render, and a try costs nothing.
+        try:
             template = self._templates.get((name, checking))
             if template is None:
                 env = self._environment(checking=checking)
                 template = self._templates[(name, checking)] = env.get_template(name)
             text: str = template.render(context)
+        except Exception as exc:
+            error = template_error(exc, name, engine)
+            if error is None:
+                raise
+            raise error from None
         return text
 
 

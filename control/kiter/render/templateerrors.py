@@ -13,8 +13,9 @@ class jinja_errors:  # lower case: read as what it does, `with jinja_errors(name
     """Jinja's errors (and Python's, from a template's expressions) as TemplateErrors naming the
     template's file:line (and, for kiter's macros used without their import, the import).
 
-    A class, not a generator context manager: every render runs inside one, and a generator's
-    entry and exit cost about a microsecond more each time."""
+    A class, not a generator context manager (a generator's entry and exit cost about a
+    microsecond); a render, which runs most often, writes it out as a try around the render
+    (`template_error`)."""
 
     __slots__ = ("engine", "name")
 
@@ -30,13 +31,14 @@ class jinja_errors:  # lower case: read as what it does, `with jinja_errors(name
     ) -> Literal[False]:  # never swallows: a known error is raised as a TemplateError
         if exc is None:
             return False
-        error = _template_error(exc, self.name, self.engine)
+        error = template_error(exc, self.name, self.engine)
         if error is None:
             return False
         raise error from None
 
 
-def _template_error(exc: BaseException, name: str, engine: str | None) -> TemplateError | None:
+def template_error(exc: BaseException, name: str, engine: str | None) -> TemplateError | None:
+    """`exc` as the TemplateError `jinja_errors` raises for it, None for one it lets through."""
     import jinja2
 
     if isinstance(exc, jinja2.TemplateSyntaxError):
