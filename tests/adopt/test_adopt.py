@@ -181,6 +181,34 @@ def test_a_script_reading_another_stream_is_an_error_with_its_line(
         Renderer(project).render(project.job("imported"), 0)
 
 
+@pytest.mark.parametrize(
+    "properties",
+    [
+        '"kinesis.checkpoint.iteration.no"="5"',
+        "'kinesis.checkpoint.logical.name' = 'other'",
+        '"KINESIS.nodata.timeout"="1"',
+    ],
+)
+def test_a_setting_kiter_owns_given_as_a_table_property_is_refused_at_its_line(
+    write_project: WriteProject, properties: str
+) -> None:
+    # The storage handler reads a table's properties as settings: one could outrank kiter's block.
+    template = (
+        "CREATE TABLE t (line STRING)\n"
+        "STORED BY 'com.amazon.emr.kinesis.hive.KinesisStorageHandler'\n"
+        f'TBLPROPERTIES ("kinesis.stream.name"="S",\n  {properties});\n'
+        "SELECT line FROM t;\n"
+    )
+    path = write_project(
+        '[jobs.t]\nengine = "hive"\ntemplate = "t.hql"\nstream = "S"\n',
+        files={"hiveql/t.hql": template},
+    )
+    project = load_project(path, env={})
+    key = properties.split("=")[0].strip().strip("'\"")
+    with pytest.raises(TemplateError, match=rf"t\.hql:4: the script gives {key} as a table prop"):
+        Renderer(project).render(project.job("t"), 0)
+
+
 @pytest.mark.parametrize("script", ["access_log_status.hql", "top10_errors.pig"])
 def test_characters_whose_lower_case_is_longer_do_not_hide_another_stream(
     write_project: WriteProject, script: str

@@ -24,6 +24,7 @@ from kiter.scripts import (
     lowered,
     mentions,
     pig_carried_parameters,
+    properties_named,
     streams_named,
 )
 from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
@@ -86,6 +87,13 @@ def adopt_script(
             f"kinesis.secretKey): remove them, set cross_account = true in the job and export "
             f"{ACCESS_KEY_ENV} and {SECRET_KEY_ENV}"
         )
+    for key, offset in properties_named(text, found) if found.quoted else ():
+        if is_owned(key):  # the storage handler reads a table's properties as settings
+            line = text.count("\n", 0, offset) + 1
+            raise UsageError(
+                f"{locate(line)}: the script gives {key} as a table property: kiter owns it (its "
+                "block sets it for the claimed iteration); remove it from the properties"
+            )
     loader_arguments = _check_stream(text, low, engine, stream, found, locate)
     if not (found.settings or loader_arguments or mode == "staged"):
         return Adopted(text, ())  # a script on kiter's own macros: nothing to take over

@@ -19,6 +19,7 @@ from kiter.scripts.connector import (
     kinesis_tables,
     lowered,
     mentions,
+    properties_named,
     streams_named,
 )
 from kiter.scripts.pigtokens import PigStatement, Token, pig_statements, tokenize, unquote
@@ -78,6 +79,7 @@ __all__ = [
     "pig_parameters",
     "pig_set",
     "pig_statements",
+    "properties_named",
     "set_lines",
     "split_statements",
     "streams_named",

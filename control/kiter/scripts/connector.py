@@ -40,6 +40,8 @@ class Mentions(NamedTuple):
     settings: bool  # a word begins with `kinesis` where a SET's key can stand
     stream_names: tuple[int, ...]  # offsets of `kinesis.stream.name`
     loaders: tuple[int, ...]  # offsets of `KinesisStreamLoader` (any case)
+    # Offsets of any other `kinesis...` that opens a quoted string (a property's key, maybe).
+    quoted: tuple[int, ...] = ()
 
 
 # A-Z to a-z and nothing else: a lower case that keeps every character where it was.
@@ -64,6 +66,7 @@ def mentions(lowered: str) -> Mentions | None:
     credentials = settings = False
     stream_names: list[int] = []
     loaders: list[int] = []
+    quoted: list[int] = []
     while at >= 0:
         settings = settings or may_begin_key(lowered, at)
         after = at + len("kinesis")
@@ -73,8 +76,25 @@ def mentions(lowered: str) -> Mentions | None:
             loaders.append(at)
         elif lowered.startswith((".accesskey", ".secretkey"), after):
             credentials = True
+        elif at and lowered[at - 1] in "'\"":
+            quoted.append(at)
         at = lowered.find("kinesis", after)
-    return Mentions(credentials, settings, tuple(stream_names), tuple(loaders))
+    return Mentions(credentials, settings, tuple(stream_names), tuple(loaders), tuple(quoted))
+
+
+# A quoted key and its `=`, as a table's properties give one: `"kinesis.x" = "v"`.
+_QUOTED_KEY = re.compile(r"""(?P<key>[^"'\n]*)(?P<quote>["'])\s*=""")
+
+
+def properties_named(text: str, found: Mentions) -> list[tuple[str, int]]:
+    """(key, offset) of each quoted `kinesis...` key given a value (`"k" = "v"`: a table's
+    TBLPROPERTIES or SERDEPROPERTIES), at the names `found` located."""
+    named = []
+    for at in found.quoted:
+        match = _QUOTED_KEY.match(text, at)
+        if match and match["quote"] == text[at - 1]:
+            named.append((match["key"], at))
+    return named
 
 
 # Where a script names the stream it reads: a Kinesis table's property, a Kinesis load's path.
