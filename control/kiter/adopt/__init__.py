@@ -27,7 +27,7 @@ from kiter.scripts import (
     properties_named,
     streams_named,
 )
-from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
+from kiter.scripts.kinesisloads import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
 from kiter.scripts.livereads import live_reads
 from kiter.scripts.pigtokens import parameter_set_keys
 from kiter.secrets import ACCESS_KEY_ENV, SECRET_KEY_ENV

@@ -23,7 +23,7 @@ from kiter.checkpoint import (
 )
 from kiter.errors import SettingError
 from kiter.scripts import effective_settings, set_lines
-from kiter.scripts.connector import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
+from kiter.scripts.kinesisloads import KinesisDefine, KinesisLoad, kinesis_loads_and_defines
 from kiter.scripts.pigtokens import parameter_set_keys
 
 

@@ -11,17 +11,16 @@ imports nothing of kiter outside itself.
 from kiter.scripts.connector import (
     HIVE_HANDLER,
     PIG_LOADER,
-    KinesisLoad,
     KinesisTable,
     Mentions,
     credential_lines,
-    kinesis_loads,
     kinesis_tables,
     lowered,
     mentions,
     properties_named,
     streams_named,
 )
+from kiter.scripts.kinesisloads import KinesisLoad, kinesis_loads
 from kiter.scripts.pigtokens import PigStatement, Token, pig_statements, tokenize, unquote
 from kiter.scripts.problem import Problem, Severity
 from kiter.scripts.setlines import (
