@@ -177,15 +177,27 @@ def test_an_undefined_name_in_args_fails_validation(
     assert code == 1 and "jobs.words.args[1] = '{{ outptu }}': undefined name" in out
 
 
+_OWNED = "kiter owns it (it passes the iteration's checkpoint settings as -D options itself)"
+_CREDENTIALS = (
+    "Kinesis credentials never travel as arguments (EMR shows a step's arguments), and a "
+    "streaming or jar job cannot take cross-account keys"
+)
+
+
 @pytest.mark.parametrize(
-    "given, key",
+    "given, key, why",
     [
-        ('"-D", "kinesis.checkpoint.logical.name=x"', "kinesis.checkpoint.logical.name"),
-        ('"-Dkinesis.checkpoint.iteration.no=7"', "kinesis.checkpoint.iteration.no"),
+        ('"-D", "kinesis.checkpoint.logical.name=x"', "kinesis.checkpoint.logical.name", _OWNED),
+        ('"-Dkinesis.checkpoint.iteration.no=7"', "kinesis.checkpoint.iteration.no", _OWNED),
+        ('"-D", "Kinesis.SecretKey=s"', "Kinesis.SecretKey", _CREDENTIALS),
     ],
 )
 def test_args_that_set_what_kiter_owns_are_refused_when_the_project_loads(
-    write_project: WriteProject, capsys: pytest.CaptureFixture[str], given: str, key: str
+    write_project: WriteProject,
+    capsys: pytest.CaptureFixture[str],
+    given: str,
+    key: str,
+    why: str,
 ) -> None:
     # Before any claim: an iteration is not spent on a job that can never run.
     path = write_project(PROJECT.replace('"{{ output }}"]', f'"{{{{ output }}}}", {given}]'))
@@ -194,25 +206,8 @@ def test_args_that_set_what_kiter_owns_are_refused_when_the_project_loads(
 
     assert code == 2
     assert err.splitlines()[-1] == (
-        f"kiter: error: {path}:{line_of(path, 'args = ')}: jobs.words.args sets {key}: kiter "
-        "owns it (it passes the iteration's checkpoint settings as -D options itself); remove it "
-        "from args"
-    )
-
-
-def test_args_that_give_kinesis_credentials_are_refused_with_what_to_do_instead(
-    write_project: WriteProject, capsys: pytest.CaptureFixture[str]
-) -> None:
-    given = '"-D", "Kinesis.SecretKey=s"'
-    path = write_project(PROJECT.replace('"{{ output }}"]', f'"{{{{ output }}}}", {given}]'))
-
-    code, _, err = run(["-C", str(path.parent), "validate"], capsys)
-
-    assert code == 2
-    assert err.splitlines()[-1] == (
-        f"kiter: error: {path}:{line_of(path, 'args = ')}: jobs.words.args sets Kinesis.SecretKey: "
-        "Kinesis credentials never travel as arguments (EMR shows a step's arguments), and a "
-        "streaming or jar job cannot take cross-account keys; remove it from args"
+        f"kiter: error: {path}:{line_of(path, 'args = ')}: jobs.words.args sets {key}: {why}; "
+        "remove it from args"
     )
 
 
