@@ -179,17 +179,16 @@ def _check_stream(
     named = streams_named(text, low, engine, found)
     for name, offset in named.streams:
         if name != stream:  # the line is counted only for the message
-            _check_one_stream(name, text.count("\n", 0, offset) + 1, stream, locate)
+            _refuse_stream(name, text.count("\n", 0, offset) + 1, stream, locate)
     return named.loader_arguments
 
 
-def _check_one_stream(name: str, line: int, stream: str, locate: Callable[[int], str]) -> None:
-    if name != stream:
-        raise UsageError(
-            f"{locate(line)}: the script reads stream {name!r}, but the job's stream is "
-            f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
-            "this script a job of its own)"
-        )
+def _refuse_stream(name: str, line: int, stream: str, locate: Callable[[int], str]) -> None:
+    raise UsageError(
+        f"{locate(line)}: the script reads stream {name!r}, but the job's stream is "
+        f"{stream!r} (a logical name follows one stream: set the job's stream, or give "
+        "this script a job of its own)"
+    )
 
 
 def _drop_owned_loader_arguments(
@@ -198,7 +197,8 @@ def _drop_owned_loader_arguments(
     """The owned settings given to the Kinesis loader, in a LOAD or a DEFINE of it, dropped."""
     loads, defines = kinesis_loads_and_defines(text)
     for load in loads:  # a load through a DEFINE's alias, too, which the quick reading missed
-        _check_one_stream(load.stream, load.line, stream, locate)
+        if load.stream != stream:
+            _refuse_stream(load.stream, load.line, stream, locate)
     calls: list[KinesisLoad | KinesisDefine] = [*loads, *defines]
     for call in calls:
         for written, line in call.parameters:

@@ -178,14 +178,23 @@ def _check_output_is_its_own(
             theirs = _output(env, project, other, context)
         except (UsageError, ValueError):  # its own render says what is wrong with it
             continue
-        compared = _comparable(theirs)
-        if ours == compared or ours.startswith(compared + "/") or compared.startswith(ours + "/"):
+        if _nesting(ours, _comparable(theirs)):
             raise UsageError(
                 f"jobs.{job.name}.output for iteration {iteration} is {output}, and "
                 f"jobs.{other.name}'s is {theirs}: a run empties its output first, so each job "
                 "would delete the other's result (give each job a folder of its own)",
                 where=job_key_where(project, job),
             )
+
+
+def _nesting(folder: str, other: str) -> str | None:
+    """How `folder` stands to `other` (both without a `/` at the end): "is inside" it, "holds" it
+    (or is it), or None when neither holds the other."""
+    if folder.startswith(other + "/"):
+        return "is inside"
+    if folder == other or other.startswith(folder + "/"):
+        return "holds"
+    return None
 
 
 def _comparable(location: str) -> str:
@@ -313,12 +322,11 @@ def _check_s3_output(project: Project, job: HadoopJobConfig, output: str) -> Non
     out = output.rstrip("/")
     if not (out.startswith("s3://") and staging.startswith("s3://")):
         return
-    inside = out.startswith(staging + "/")
-    if inside or out == staging or staging.startswith(out + "/"):
+    nesting = _nesting(out, staging)
+    if nesting:
         raise UsageError(
-            f"jobs.{job.name}.output is {output}, which a rerun replaces, and "
-            + ("is inside" if inside else "holds")
-            + f" the staging location {staging}: choose a folder of its own",
+            f"jobs.{job.name}.output is {output}, which a rerun replaces, and {nesting} the "
+            f"staging location {staging}: choose a folder of its own",
             where=job_key_where(project, job),
         )
 
