@@ -35,8 +35,6 @@ from kiter.render.rendered import staging_locations as staging_locations
 from kiter.render.stagedreads import check_no_other_jobs_table, check_reads_staged
 from kiter.render.templateerrors import jinja_errors, template_error
 from kiter.render.values import (
-    Unprintable,
-    checked_raw,
     hive_string,
     identifier,
     outside_values,
@@ -78,15 +76,10 @@ class _JobParts(NamedTuple):
     settings: AnyIteration
     staging: dict[str, str]  # `staging_locations` but for the partition
     variables: dict[str, Any]  # `outside_values` without --var
-    checking: bool  # whether one of them must be checked where it is printed
     unread: tuple[str, ...]  # `unread_vars`
     fixed: dict[str, Any]  # kiter's names but `_PER_RENDER`
     names: tuple[str, ...]  # the job's templates
     paths: tuple[str, ...]  # and where each was found
-
-
-def _checking(variables: Mapping[str, Any]) -> bool:
-    return any(isinstance(v, Unprintable) for v in variables.values())
 
 
 # Where the template placed kiter.preamble(): the checkpoint block goes there once the body is
@@ -100,21 +93,17 @@ class Renderer:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._envs: dict[bool, jinja2.Environment] = {}
+        self._env: jinja2.Environment | None = None
         self._paths: dict[str, str] = {}
-        self._templates: dict[tuple[str, bool], jinja2.Template] = {}
+        self._templates: dict[str, jinja2.Template] = {}
         self._reads: dict[tuple[str, str], Reads] = {}
         self._jobs: dict[str, _JobParts] = {}
 
     @property
     def env(self) -> jinja2.Environment:
-        """The environment for values that cannot change a script wherever they are printed."""
-        return self._environment(checking=False)
-
-    def _environment(self, *, checking: bool) -> jinja2.Environment:
-        """`checking`: every printed value passes `checked_raw` (an outside value held something
-        that must not be printed as it is, so where it is printed matters)."""
-        if checking not in self._envs:
+        """The one Jinja environment. An outside value that must not be printed as it is is an
+        `Unprintable` (render/values.py): it refuses to become text wherever it is printed."""
+        if self._env is None:
             import jinja2
 
             env = jinja2.Environment(
@@ -123,7 +112,6 @@ class Renderer:
                 keep_trailing_newline=True,
                 autoescape=False,
                 auto_reload=False,
-                finalize=checked_raw if checking else None,
             )
             env.filters.update(
                 hive_string=hive_string,
@@ -131,8 +119,8 @@ class Renderer:
                 pig_path=pig_path,
                 identifier=identifier,
             )
-            self._envs[checking] = env
-        return self._envs[checking]
+            self._env = env
+        return self._env
 
     def settings(
         self, job: JobConfig, iteration: int, *, rerun: bool = False
@@ -213,7 +201,6 @@ class Renderer:
                 AnyIteration(self.settings(job, 0), job.engine),
                 staging_locations(self.project, job, 0),
                 variables,
-                _checking(variables),
                 tuple(self.unread_vars(job)),
                 fixed,
                 job.template_names,
@@ -254,11 +241,8 @@ class Renderer:
                 raise UsageError("the checkpoint preamble is placed twice")
             return _PREAMBLE  # the block goes in after the body is adopted, see below
 
-        if overrides:
-            variables = outside_values(job, overrides)
-            checking = _checking(variables)
-        else:  # a copy: a template's expression may change it
-            variables, checking = dict(shared.variables), shared.checking
+        # A copy without --vars: a template's expression may change it.
+        variables = outside_values(job, overrides) if overrides else dict(shared.variables)
         location = shared.staging["location"]
         staging = {**shared.staging, "partition": partition_in(location, iteration)}
         context = {
@@ -275,9 +259,7 @@ class Renderer:
         parameters: dict[str, str] = {}
         names = shared.names
         for name in names:
-            adopted, carried = self._adopted(
-                job, name, context, owned, iteration, overrides or {}, checking=checking
-            )
+            adopted, carried = self._adopted(job, name, context, owned, iteration, overrides or {})
             parts.append((name, adopted.text))
             notes += adopted.notes
             parameters |= carried
@@ -322,12 +304,10 @@ class Renderer:
         settings: Sequence[tuple[str, str]],
         iteration: int,
         overrides: Mapping[str, str],
-        *,
-        checking: bool,
     ) -> tuple[Adopted, dict[str, str]]:
         """One template of the job rendered, with kiter's ownership applied (kiter.adopt), and
         the Pig parameters it carries kiter's values in (render/carried.py)."""
-        body = self._render_template(name, context, job.engine, checking=checking)
+        body = self._render_template(name, context, job.engine)
         template_path = self._paths[name]
 
         def source() -> str:
@@ -366,15 +346,12 @@ class Renderer:
             self._paths[name] = str(self.project.find_template(name))
         return self._paths[name]
 
-    def _render_template(
-        self, name: str, context: dict[str, Any], engine: str, *, checking: bool
-    ) -> str:
+    def _render_template(self, name: str, context: dict[str, Any], engine: str) -> str:
         # jinja_errors, written out: this runs on every render, and a try costs nothing.
         try:
-            template = self._templates.get((name, checking))
+            template = self._templates.get(name)
             if template is None:
-                env = self._environment(checking=checking)
-                template = self._templates[(name, checking)] = env.get_template(name)
+                template = self._templates[name] = self.env.get_template(name)
             text: str = template.render(context)
         except Exception as exc:
             error = template_error(exc, name, engine)

@@ -3,7 +3,7 @@
 A `Value` is a string kiter did not write (a job var, a `--var`, the stream, the staging
 location) that holds nothing which would end the literal or statement around it, or start a Hive
 or Pig variable substitution: it prints as it is. Any other such string is `Unprintable`: printing
-it (Jinja's finalize hook) or making text of it (a filter, `~`, `%`) is refused. The filters put
+it or making text of it any other way (a filter, `~`, `%`) is refused. The filters put
 any text into a context safely: `hive_string` and `pig_string`
 write a quoted literal escaped for that dialect, `identifier` refuses anything but a plain name.
 A refusal is a UsageError naming the value; the renderer adds the template's file:line.
@@ -122,13 +122,6 @@ def _problem(text: str) -> str | None:
         if not ch.isprintable():
             return "a control character"
     return None
-
-
-def checked_raw(value: Any) -> Any:
-    """Jinja's finalize: an outside value printed as it is must not change the script around it."""
-    if isinstance(value, Unprintable):
-        raise UsageError(_unprintable(value.text, value.origin))
-    return value
 
 
 def _origin(value: Any) -> str:
