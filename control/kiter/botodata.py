@@ -144,12 +144,12 @@ class _PlainJSONFileLoader(JSONFileLoader):
         self.cache = cache
 
     def _load_file(self, full_path: str, open_method: Any) -> Any:
-        try:
-            st = os.stat(full_path)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        signature = _ParsedCache.signature(full_path, st)
-        if self.cache is not None:
+        signature = None
+        if self.cache is not None:  # a stat only where there is a cache to ask
+            try:
+                signature = _ParsedCache.signature(full_path, os.stat(full_path))
+            except (FileNotFoundError, NotADirectoryError):
+                return None
             cached = self.cache.get(full_path, signature)
             if cached is not None:
                 return cached
@@ -159,7 +159,7 @@ class _PlainJSONFileLoader(JSONFileLoader):
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         data = json.loads(payload)
-        if self.cache is not None:
+        if self.cache is not None and signature is not None:
             self.cache.put(full_path, signature, data)
         return data
 
